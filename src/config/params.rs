@@ -1,0 +1,160 @@
+//! Tool parameters: the short form `name: string` and the long form with constraints.
+
+use std::borrow::Cow;
+
+use indexmap::IndexMap;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Pattern of a parameter name: it becomes a Rust field and a `{{placeholder}}`.
+pub const PARAM_NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]{0,63}$";
+
+/// A tool's parameters, in the order written.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Params(pub IndexMap<String, ParamSpec>);
+
+impl JsonSchema for Params {
+    fn schema_name() -> Cow<'static, str> {
+        "Params".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let spec = generator.subschema_for::<ParamSpec>();
+        json_schema!({
+            "type": "object",
+            "description": "Parameters by name: `name: string` (required) or a mapping with `type` and constraints.",
+            "propertyNames": { "pattern": PARAM_NAME_PATTERN },
+            "additionalProperties": spec
+        })
+    }
+}
+
+/// One parameter, in either spelling.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ParamSpec {
+    /// `name: string`: a required parameter of that type.
+    Short(ParamType),
+    /// `name: {type: integer, required: true, minimum: 0}`.
+    Long(Box<ParamDetail>),
+}
+
+/// JSON type of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    /// A JSON string.
+    String,
+    /// A whole number.
+    Integer,
+    /// Any JSON number.
+    Number,
+    /// Same as `number` (pforge's spelling).
+    Float,
+    /// `true` or `false`.
+    Boolean,
+    /// A JSON array; `items` describes its elements.
+    Array,
+    /// A JSON object.
+    Object,
+}
+
+impl ParamType {
+    /// The JSON Schema type name (`float` becomes `number`).
+    pub fn json_type(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Integer => "integer",
+            Self::Number | Self::Float => "number",
+            Self::Boolean => "boolean",
+            Self::Array => "array",
+            Self::Object => "object",
+        }
+    }
+
+    /// Whether a JSON value has this type.
+    pub fn accepts(self, value: &Value) -> bool {
+        match self {
+            Self::String => value.is_string(),
+            Self::Integer => value.is_i64() || value.is_u64(),
+            Self::Number | Self::Float => value.is_number(),
+            Self::Boolean => value.is_boolean(),
+            Self::Array => value.is_array(),
+            Self::Object => value.is_object(),
+        }
+    }
+
+    /// Whether `minimum`/`maximum` apply.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Self::Integer | Self::Number | Self::Float)
+    }
+}
+
+/// The long form of a parameter.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParamDetail {
+    /// JSON type of the value.
+    #[serde(rename = "type")]
+    pub kind: ParamType,
+    /// Whether callers must supply it. Default: `false` in this long form.
+    #[schemars(extend("default" = false))]
+    pub required: Option<bool>,
+    /// Value used when the caller leaves the parameter out.
+    pub default: Option<Value>,
+    /// What the parameter means; shown to the model.
+    pub description: Option<String>,
+    /// The only values allowed.
+    #[serde(rename = "enum")]
+    pub allowed: Option<Vec<Value>>,
+    /// Smallest allowed number.
+    pub minimum: Option<f64>,
+    /// Largest allowed number.
+    pub maximum: Option<f64>,
+    /// Regular expression a string must match.
+    pub pattern: Option<String>,
+    /// Fewest characters in a string (or elements in an array).
+    pub min_length: Option<u64>,
+    /// Most characters in a string (or elements in an array).
+    pub max_length: Option<u64>,
+    /// Type of the elements of an array.
+    pub items: Option<Box<ParamSpec>>,
+    /// pforge's nested spelling of the constraints above.
+    pub validation: Option<Validation>,
+}
+
+/// pforge's nested constraints; each key means the same as its top-level twin.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Validation {
+    /// Same as `minimum`.
+    pub min: Option<f64>,
+    /// Same as `maximum`.
+    pub max: Option<f64>,
+    /// Same as `pattern`.
+    pub pattern: Option<String>,
+    /// Same as `min_length`.
+    pub min_length: Option<u64>,
+    /// Same as `max_length`.
+    pub max_length: Option<u64>,
+}
+
+impl ParamSpec {
+    /// The parameter's type.
+    pub fn kind(&self) -> ParamType {
+        match self {
+            Self::Short(kind) => *kind,
+            Self::Long(detail) => detail.kind,
+        }
+    }
+
+    /// Short form is required; long form only when it says so.
+    pub fn is_required(&self) -> bool {
+        match self {
+            Self::Short(_) => true,
+            Self::Long(detail) => detail.required.unwrap_or(false),
+        }
+    }
+}

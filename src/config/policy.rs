@@ -1,0 +1,219 @@
+//! Fault-tolerance policies: circuit breaker, retry, error tracking, bulkhead, fallback.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::duration::HumanDuration;
+use super::http::HttpMethod;
+use super::tool::HandlerRef;
+
+/// Defaults applied to every tool.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultTolerance {
+    /// Default circuit breaker for every tool.
+    pub circuit_breaker: Option<CircuitBreaker>,
+    /// Default retry policy for every tool.
+    pub retry: Option<Retry>,
+    /// Error tracking for the whole server.
+    pub error_tracking: Option<ErrorTracking>,
+    /// Default bulkhead for every tool.
+    pub bulkhead: Option<Bulkhead>,
+    /// Default per-attempt timeout, in milliseconds, for every tool.
+    #[schemars(range(min = 1))]
+    pub timeout_ms: Option<u64>,
+}
+
+/// An entry of `middleware`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Middleware {
+    /// Fault-tolerance defaults, the same as `fault_tolerance`.
+    Recovery(Recovery),
+}
+
+/// The `recovery` middleware: the chapter's spelling of `fault_tolerance`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recovery {
+    /// Default circuit breaker for every tool.
+    pub circuit_breaker: Option<CircuitBreaker>,
+    /// Default retry policy for every tool.
+    pub retry: Option<Retry>,
+    /// Error tracking for the whole server.
+    pub error_tracking: Option<ErrorTracking>,
+}
+
+/// Circuit breaker: stop calling an operation that keeps failing, and probe it again later.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitBreaker {
+    /// `false` turns the breaker off (for one tool, when set on the tool). Default: `true`.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// Consecutive failures that open the circuit. Default: `5`.
+    #[schemars(range(min = 1), extend("default" = 5))]
+    pub failure_threshold: Option<u32>,
+    /// How long the circuit stays open before a probe is let through. Default: `60s`.
+    #[schemars(extend("default" = "60s"))]
+    pub timeout: Option<HumanDuration>,
+    /// Consecutive successful probes that close the circuit again. Default: `2`.
+    #[schemars(range(min = 1), extend("default" = 2))]
+    pub success_threshold: Option<u32>,
+}
+
+/// Retry with exponential backoff.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Attempts in all, the first included. Default: `3`.
+    #[schemars(range(min = 1), extend("default" = 3))]
+    pub max_attempts: Option<u32>,
+    /// Delay before the second attempt. Default: `100ms`.
+    #[schemars(extend("default" = "100ms"))]
+    pub initial_delay: Option<HumanDuration>,
+    /// No delay is longer than this, jitter included. Default: `5s`.
+    #[schemars(extend("default" = "5s"))]
+    pub max_delay: Option<HumanDuration>,
+    /// Each delay is the previous one times this. Default: `2.0`.
+    #[schemars(range(min = 1.0), extend("default" = 2.0))]
+    pub multiplier: Option<f64>,
+    /// Spread each delay uniformly within ±25 % so clients do not retry in lockstep.
+    /// Default: `true`.
+    #[schemars(extend("default" = true))]
+    pub jitter: Option<bool>,
+    /// Which failures are retried, instead of the default (timeouts, connection errors, HTTP
+    /// 429, 502, 503, 504, and 500 for idempotent methods). Error classes or HTTP status codes.
+    #[schemars(extend("uniqueItems" = true))]
+    pub retry_on: Option<Vec<RetryOn>>,
+}
+
+/// A failure that `retry_on` names: an error class or an HTTP status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RetryOn {
+    /// A class of errors.
+    Class(ErrorClass),
+    /// One HTTP status code (400 to 599).
+    Status(#[schemars(range(min = 400, max = 599))] u16),
+}
+
+/// Classes of retryable errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The attempt exceeded its timeout.
+    Timeout,
+    /// Connecting failed or the connection broke.
+    Connection,
+    /// HTTP 429 Too Many Requests.
+    RateLimit,
+    /// HTTP 503 Service Unavailable.
+    ServiceUnavailable,
+    /// Any other HTTP 5xx.
+    ServerError,
+    /// A native handler returned an error, or a cli command exited non-zero.
+    HandlerError,
+}
+
+/// Error tracking: classify errors and keep the recent ones for `pforge://stats`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorTracking {
+    /// Default: `true` once the block is written.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// Size of the ring buffer of recent errors. Default: `100`.
+    #[schemars(range(min = 1), extend("default" = 100))]
+    pub max_errors: Option<u32>,
+    /// How errors are grouped. Default: `type`.
+    #[schemars(extend("default" = "type"))]
+    pub classify_by: Option<ClassifyBy>,
+}
+
+/// Grouping of tracked errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassifyBy {
+    /// By error class: timeout, connection, rate_limit, service_unavailable, server_error,
+    /// circuit_open, bulkhead_full, validation, handler_error, unknown.
+    Type,
+}
+
+/// Bulkhead: limit how many calls of a tool run at once.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bulkhead {
+    /// Attempts allowed in flight at once.
+    #[schemars(range(min = 1))]
+    pub max_concurrent: u32,
+    /// Callers allowed to wait for a slot; one more is rejected at once. Default: no limit.
+    pub max_queued: Option<u32>,
+    /// How long a caller waits for a slot. Default: until a slot frees or the call is
+    /// cancelled.
+    pub timeout: Option<HumanDuration>,
+}
+
+/// What answers when the tool has finally failed: one entry, or a chain tried in order.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Fallback {
+    /// A single fallback.
+    One(FallbackEntry),
+    /// Fallbacks tried in order until one succeeds.
+    Chain(Vec<FallbackEntry>),
+}
+
+impl Fallback {
+    /// The entries in the order they are tried.
+    pub fn entries(&self) -> &[FallbackEntry] {
+        match self {
+            Self::One(entry) => std::slice::from_ref(entry),
+            Self::Chain(entries) => entries,
+        }
+    }
+}
+
+/// One fallback.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum FallbackEntry {
+    /// A native handler that receives the input and the error.
+    Native(NativeFallback),
+    /// Another HTTP endpoint, templated like an http tool.
+    Http(HttpFallback),
+    /// A static degraded answer.
+    Value(ValueFallback),
+}
+
+/// A native fallback handler.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NativeFallback {
+    /// Rust path of the handler, under `handlers::`.
+    pub handler: HandlerRef,
+}
+
+/// An HTTP fallback.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFallback {
+    /// URL with `{{param}}` placeholders; may start with `${VAR}`.
+    #[schemars(example = &"https://backup-api.example.com/data")]
+    pub endpoint: String,
+    /// HTTP method. Default: `GET`.
+    #[schemars(extend("default" = "GET"))]
+    pub method: Option<HttpMethod>,
+    /// Extra request headers; values may use `${VAR}`.
+    pub headers: Option<IndexMap<String, String>>,
+}
+
+/// A static fallback answer.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueFallback {
+    /// The answer returned, marked as degraded.
+    pub value: Value,
+}

@@ -1,0 +1,165 @@
+//! The `forge` header, resources, prompts and state.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::tool::HandlerRef;
+
+/// Pattern of a crate/binary name.
+pub const CRATE_NAME_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_-]{0,63}$";
+
+/// Pattern of a semantic version (semver.org, without build-metadata restrictions relaxed).
+pub const SEMVER_PATTERN: &str = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$";
+
+/// The server's identity and transport.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Forge {
+    /// Name of the generated crate and binary.
+    #[schemars(regex(pattern = CRATE_NAME_PATTERN), example = &"resilient-api-server")]
+    pub name: String,
+    /// Version of the server (semver), reported to MCP clients.
+    #[schemars(regex(pattern = SEMVER_PATTERN), example = &"1.0.0")]
+    pub version: String,
+    /// One line about the server, used in the generated README and Cargo.toml.
+    pub description: Option<String>,
+    /// How clients reach the server. Default: `stdio`.
+    #[schemars(extend("default" = "stdio"))]
+    pub transport: Option<Transport>,
+    /// Address the `http` transport listens on. Default: `127.0.0.1:8080`.
+    #[schemars(example = &"127.0.0.1:8080")]
+    pub bind: Option<String>,
+    /// Cargo profile the server is built with. Default: `debug`.
+    #[schemars(extend("default" = "debug"))]
+    pub optimization: Option<Optimization>,
+}
+
+/// MCP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// JSON-RPC over standard input and output: the client starts the server.
+    Stdio,
+    /// MCP streamable HTTP, served on `bind`.
+    Http,
+}
+
+/// Build profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimization {
+    /// Fast to compile.
+    Debug,
+    /// Optimised (`cargo build --release`).
+    Release,
+}
+
+/// A resource: a static text, a file, or content produced by a native handler.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// Fixed URI of the resource. A `file://` URI with neither `content`, `path` nor `handler`
+    /// serves that file, read when a client asks for it.
+    #[schemars(example = &"file://./README.md")]
+    pub uri: Option<String>,
+    /// RFC 6570 URI template (`docs://{section}`); needs a `handler`.
+    #[schemars(example = &"users://{user_id}/profile")]
+    pub uri_template: Option<String>,
+    /// Name shown to clients.
+    pub name: String,
+    /// What the resource holds.
+    pub description: Option<String>,
+    /// MIME type of the contents. Default: guessed from the file name, else `text/plain`.
+    #[schemars(example = &"text/markdown")]
+    pub mime_type: Option<String>,
+    /// Native handler that produces the contents.
+    pub handler: Option<HandlerRef>,
+    /// Static contents, embedded into the server.
+    pub content: Option<String>,
+    /// File whose contents are served, relative to the server's working directory.
+    pub path: Option<String>,
+}
+
+/// A prompt template.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Prompt {
+    /// Name of the prompt (`prompts/get`).
+    pub name: String,
+    /// What the prompt is for.
+    pub description: Option<String>,
+    /// Text with `{{argument}}` placeholders. Without it, the prompt is its description.
+    pub template: Option<String>,
+    /// Arguments: a list of `{name, description, required}` or a map from name to
+    /// `{description, required}`. Without this key, each `{{placeholder}}` of the template is
+    /// a required argument.
+    pub arguments: Option<PromptArguments>,
+}
+
+/// The two spellings of prompt arguments.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PromptArguments {
+    /// `- {name, description, required}` entries.
+    List(Vec<PromptArgument>),
+    /// `name: {description, required}` entries.
+    Map(IndexMap<String, PromptArgumentDetail>),
+}
+
+/// One prompt argument in list form.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptArgument {
+    /// Argument name, as used in `{{name}}`.
+    pub name: String,
+    /// What the argument means.
+    pub description: Option<String>,
+    /// Whether `prompts/get` must supply it. Default: `false`.
+    #[schemars(extend("default" = false))]
+    pub required: Option<bool>,
+}
+
+/// One prompt argument in map form.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptArgumentDetail {
+    /// What the argument means.
+    pub description: Option<String>,
+    /// Whether `prompts/get` must supply it. Default: `false`.
+    #[schemars(extend("default" = false))]
+    pub required: Option<bool>,
+    /// Prompt arguments are always strings; accepted for compatibility with pforge configs.
+    #[serde(rename = "type")]
+    pub kind: Option<PromptArgumentType>,
+}
+
+/// The only type a prompt argument can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PromptArgumentType {
+    /// MCP prompt arguments are strings.
+    String,
+}
+
+/// Shared state for native handlers.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Where state lives. Only `memory` is supported.
+    pub backend: StateBackend,
+    /// Entries expire this many seconds after they were written. Default: never.
+    #[schemars(range(min = 1))]
+    pub ttl_seconds: Option<u64>,
+    /// Most entries kept; the oldest is evicted first. Default: no limit.
+    #[schemars(range(min = 1))]
+    pub max_size: Option<u64>,
+}
+
+/// State backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StateBackend {
+    /// An in-process map; contents are lost when the server stops.
+    Memory,
+}

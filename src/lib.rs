@@ -1,0 +1,10 @@
+//! pforge: generate resilient MCP servers from one `forge.yaml`.
+//!
+//! The pipeline is `text -> load -> plan -> emit -> write`; this crate exposes each stage as
+//! plain functions so that the CLI in `main.rs` only does I/O.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod diagnostics;
+pub mod load;
+pub mod schema;

@@ -1,0 +1,131 @@
+//! Loading a `forge.yaml`: text -> located YAML tree -> JSON Schema validation -> typed config
+//! -> semantic checks. Every stage reports located diagnostics; all of a file's problems are
+//! reported in one run.
+
+mod report;
+mod schema_check;
+mod sections;
+mod semantic;
+mod suggest;
+pub mod template;
+mod yaml;
+
+pub use report::{Reporter, Target};
+pub use schema_check::validator;
+pub use yaml::{Key, Node, NodeKind};
+
+use crate::config::Config;
+use crate::diagnostics::{Diagnostic, SourceFile, sort_and_dedup};
+
+/// Largest `forge.yaml` pforge reads. A thousand tools take about 200 KiB.
+pub const MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// The outcome of loading one file.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The text, for rendering diagnostics.
+    pub source: SourceFile,
+    /// The config, when there is no error (warnings allowed).
+    pub config: Option<Config>,
+    /// Errors and warnings, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Loads a file's raw bytes, shown to users as `name`.
+pub fn load_bytes(name: &str, bytes: &[u8]) -> Loaded {
+    if bytes.len() > MAX_BYTES {
+        let source = SourceFile::new(
+            name,
+            String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]),
+        );
+        let diagnostic = Diagnostic::error(
+            format!(
+                "the file is {:.1} MiB; pforge reads at most {} MiB",
+                mib(bytes.len()),
+                MAX_BYTES >> 20
+            ),
+            0..0,
+            "",
+        )
+        .with_help("a forge.yaml of a thousand tools is about 200 KiB; is this the right file?");
+        return Loaded {
+            source,
+            config: None,
+            diagnostics: vec![diagnostic],
+        };
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => load_str(name, text),
+        Err(error) => {
+            let source = SourceFile::new(name, String::from_utf8_lossy(bytes));
+            // Lossy decoding keeps everything before the first bad byte byte-for-byte.
+            let at = error.valid_up_to();
+            let bad = bytes.get(at).copied().unwrap_or_default();
+            let diagnostic = Diagnostic::error(
+                format!("the file is not valid UTF-8 (byte 0x{bad:02X})"),
+                at..at,
+                "",
+            )
+            .with_help("save forge.yaml as UTF-8");
+            Loaded {
+                source,
+                config: None,
+                diagnostics: vec![diagnostic],
+            }
+        }
+    }
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Loads YAML text, shown to users as `name`.
+pub fn load_str(name: &str, text: &str) -> Loaded {
+    let source = SourceFile::new(name, text);
+    let tree = match yaml::parse(&source) {
+        Ok(tree) => tree,
+        Err(diagnostic) => {
+            return Loaded {
+                source,
+                config: None,
+                diagnostics: vec![diagnostic],
+            };
+        }
+    };
+    if matches!(tree.kind, NodeKind::Null) {
+        let diagnostic = Diagnostic::error("the file holds no configuration", 0..0, "")
+            .with_help("start with:\nforge:\n  name: my-server\n  version: 0.1.0");
+        return Loaded {
+            source,
+            config: None,
+            diagnostics: vec![diagnostic],
+        };
+    }
+
+    let document = tree.to_json();
+    let mut reporter = Reporter::new(&tree, &source);
+    reporter.extend(schema_check::check(&document, &tree));
+    let sections = sections::Sections::deserialize(&document, &mut reporter);
+    semantic::check(&sections, &mut reporter);
+
+    let mut diagnostics = reporter.finish();
+    sort_and_dedup(&mut diagnostics);
+    let config = if diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        sections.into_config()
+    };
+    Loaded {
+        source,
+        config,
+        diagnostics,
+    }
+}

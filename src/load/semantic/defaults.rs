@@ -1,0 +1,207 @@
+//! `fault_tolerance` and `middleware` defaults, and the checks every policy block gets.
+
+use serde_json::Value;
+
+use crate::config::{Bulkhead, CircuitBreaker, HumanDuration, Retry, RetryOn};
+use crate::load::report::{Reporter, Target};
+use crate::load::sections::Sections;
+
+/// Default policy blocks, each with the pointer it was written at, in priority order
+/// (`fault_tolerance` before `middleware`; they may complement each other key by key).
+#[derive(Debug, Default)]
+pub struct Defaults<'s> {
+    /// Retry blocks.
+    pub retry: Vec<(String, &'s Retry)>,
+    /// Circuit breaker blocks.
+    pub circuit_breaker: Vec<(String, &'s CircuitBreaker)>,
+    /// Bulkhead block.
+    pub bulkhead: Vec<(String, &'s Bulkhead)>,
+    /// Default timeout.
+    pub timeout_ms: Option<(String, u64)>,
+}
+
+/// Checks the defaults and returns them for the per-tool checks.
+pub fn check<'s>(sections: &'s Sections, reporter: &mut Reporter<'_>) -> Defaults<'s> {
+    let mut defaults = Defaults::default();
+    if let Some(ft) = &sections.fault_tolerance {
+        let at = "/fault_tolerance".to_owned();
+        if let Some(retry) = &ft.retry {
+            defaults.retry.push((format!("{at}/retry"), retry));
+        }
+        if let Some(breaker) = &ft.circuit_breaker {
+            defaults
+                .circuit_breaker
+                .push((format!("{at}/circuit_breaker"), breaker));
+        }
+        if let Some(bulkhead) = &ft.bulkhead {
+            defaults.bulkhead.push((format!("{at}/bulkhead"), bulkhead));
+        }
+        defaults.timeout_ms = ft.timeout_ms.map(|t| (format!("{at}/timeout_ms"), t));
+    }
+
+    let mut first_recovery: Option<usize> = None;
+    for (index, crate::config::Middleware::Recovery(recovery)) in &sections.middleware {
+        let at = format!("/middleware/{index}");
+        if let Some(first) = first_recovery {
+            reporter
+                .error(&at, Target::Value, "a second `recovery` middleware")
+                .related(
+                    &format!("/middleware/{first}"),
+                    Target::Value,
+                    "the first one is here",
+                )
+                .help("write every recovery setting in one entry")
+                .emit();
+            continue;
+        }
+        first_recovery = Some(*index);
+        if let Some(retry) = &recovery.retry {
+            defaults.retry.push((format!("{at}/retry"), retry));
+        }
+        if let Some(breaker) = &recovery.circuit_breaker {
+            defaults
+                .circuit_breaker
+                .push((format!("{at}/circuit_breaker"), breaker));
+        }
+        check_agreement(sections.document(), &at, reporter);
+    }
+
+    check_retry(&defaults.retry, None, reporter);
+    check_breaker(&defaults.circuit_breaker, reporter);
+    check_bulkhead(&defaults.bulkhead, reporter);
+    defaults
+}
+
+/// `fault_tolerance` and a `recovery` middleware may both set a key only to the same value.
+fn check_agreement(document: &Value, middleware_at: &str, reporter: &mut Reporter<'_>) {
+    for block in ["circuit_breaker", "retry", "error_tracking"] {
+        let ours = document
+            .pointer(&format!("{middleware_at}/{block}"))
+            .and_then(Value::as_object);
+        let theirs = document
+            .pointer(&format!("/fault_tolerance/{block}"))
+            .and_then(Value::as_object);
+        let (Some(ours), Some(theirs)) = (ours, theirs) else {
+            continue;
+        };
+        for (key, value) in ours {
+            let Some(other) = theirs.get(key) else {
+                continue;
+            };
+            if same_setting(value, other) {
+                continue;
+            }
+            reporter
+                .error(
+                    &format!("{middleware_at}/{block}/{key}"),
+                    Target::Value,
+                    format!("`{block}.{key}` is {value} here but {other} in `fault_tolerance`"),
+                )
+                .related(&format!("/fault_tolerance/{block}/{key}"), Target::Value, "set differently here")
+                .help("`middleware: [{type: recovery}]` and `fault_tolerance` are two spellings of the same defaults; keep one value")
+                .emit();
+        }
+    }
+}
+
+fn same_setting(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => {
+            match (HumanDuration::parse(x), HumanDuration::parse(y)) {
+                (Ok(x), Ok(y)) => x == y,
+                _ => x == y,
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+/// The first layer that sets a key, with the pointer of that key.
+fn pick<'l, L, T>(
+    layers: &'l [(String, &L)],
+    key: &str,
+    get: impl Fn(&L) -> Option<T>,
+) -> Option<(String, T)> {
+    layers
+        .iter()
+        .find_map(|(at, layer)| get(layer).map(|v| (format!("{at}/{key}"), v)))
+}
+
+/// Checks a merged retry policy: delays in order, status codes only where they can occur.
+pub fn check_retry(
+    layers: &[(String, &Retry)],
+    tool_kind: Option<&str>,
+    reporter: &mut Reporter<'_>,
+) {
+    if layers.is_empty() {
+        return;
+    }
+    let initial = pick(layers, "initial_delay", |r| r.initial_delay);
+    let max = pick(layers, "max_delay", |r| r.max_delay);
+    let initial_value = initial.as_ref().map_or(100, |(_, d)| d.as_millis());
+    let max_value = max.as_ref().map_or(5_000, |(_, d)| d.as_millis());
+    if initial_value > max_value {
+        let shown = |ms: u64| HumanDuration(std::time::Duration::from_millis(ms)).to_string();
+        let message = format!(
+            "initial_delay ({}) is longer than max_delay ({}{})",
+            shown(initial_value),
+            shown(max_value),
+            if max.is_none() { ", the default" } else { "" }
+        );
+        let (primary, other) = match (&initial, &max) {
+            (Some((at, _)), other) => (at.clone(), other.as_ref().map(|(p, _)| p.clone())),
+            (None, Some((at, _))) => (at.clone(), None),
+            (None, None) => return,
+        };
+        let mut pending = reporter
+            .error(&primary, Target::Value, message)
+            .help("lower initial_delay or raise max_delay");
+        if let Some(other) = other {
+            pending = pending.related(&other, Target::Value, "max_delay is set here");
+        }
+        pending.emit();
+    }
+    if let Some(kind) = tool_kind.filter(|k| *k != "http") {
+        if let Some((at, codes)) = pick(layers, "retry_on", |r| r.retry_on.clone()) {
+            if codes.iter().any(|c| matches!(c, RetryOn::Status(_))) && at.starts_with("/tools/") {
+                reporter
+                    .warning(&at, Target::Value, format!("HTTP status codes never occur in a {kind} tool"))
+                    .help("status codes apply to http tools; use error classes such as `timeout` or `handler_error`")
+                    .emit();
+            }
+        }
+    }
+}
+
+/// Checks merged circuit breaker blocks.
+pub fn check_breaker(layers: &[(String, &CircuitBreaker)], reporter: &mut Reporter<'_>) {
+    for (at, breaker) in layers {
+        if breaker.timeout.is_some_and(|t| t.as_millis() == 0) {
+            reporter
+                .error(
+                    &format!("{at}/timeout"),
+                    Target::Value,
+                    "the open-circuit timeout must be longer than 0",
+                )
+                .help("write how long the circuit stays open, e.g. `30s`")
+                .emit();
+        }
+    }
+}
+
+/// Checks bulkhead blocks.
+pub fn check_bulkhead(layers: &[(String, &Bulkhead)], reporter: &mut Reporter<'_>) {
+    for (at, bulkhead) in layers {
+        if bulkhead.timeout.is_some_and(|t| t.as_millis() == 0) {
+            reporter
+                .error(
+                    &format!("{at}/timeout"),
+                    Target::Value,
+                    "the bulkhead wait timeout must be longer than 0",
+                )
+                .help("remove `timeout` to wait until a slot frees, or write e.g. `5s`")
+                .emit();
+        }
+    }
+}

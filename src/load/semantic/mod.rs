@@ -1,0 +1,22 @@
+//! Checks the schema cannot express: uniqueness, references between tools, placeholders,
+//! handler paths, and relations between numbers.
+
+mod defaults;
+mod names;
+mod params;
+mod pipeline;
+mod server;
+mod tools;
+
+use super::report::Reporter;
+use super::sections::Sections;
+
+/// Runs every semantic check over the sections that could be read.
+pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
+    server::check_forge(sections, reporter);
+    let defaults = defaults::check(sections, reporter);
+    let catalogue = tools::check(sections, &defaults, reporter);
+    pipeline::check(sections, &catalogue, reporter);
+    server::check_resources(sections, reporter);
+    server::check_prompts(sections, reporter);
+}

@@ -1,0 +1,238 @@
+//! Checks of parameter declarations: defaults and enums of the right type, constraints that
+//! apply to the type, bounds in order, patterns that compile.
+
+use serde_json::Value;
+
+use crate::config::{ParamDetail, ParamSpec, ParamType, Params};
+use crate::load::report::{Reporter, Target};
+use crate::load::schema_check::describe_value;
+
+/// Checks every parameter of a `params` block.
+pub fn check(params: &Params, at: &str, reporter: &mut Reporter<'_>) {
+    for (name, spec) in &params.0 {
+        check_spec(spec, &format!("{at}/{name}"), reporter);
+    }
+}
+
+fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
+    let ParamSpec::Long(detail) = spec else {
+        return;
+    };
+    let kind = detail.kind;
+    let type_name = kind.json_type();
+
+    if let Some(default) = &detail.default {
+        if !kind.accepts(default) {
+            reporter
+                .error(
+                    &format!("{at}/default"),
+                    Target::Value,
+                    format!(
+                        "the default {} is not of type {type_name}",
+                        describe_value(default)
+                    ),
+                )
+                .emit();
+        } else if detail.required == Some(true) {
+            reporter
+                .warning(
+                    &format!("{at}/default"),
+                    Target::Value,
+                    "a required parameter never uses its default",
+                )
+                .help(
+                    "remove `required: true` to make the parameter optional, or remove the default",
+                )
+                .emit();
+        }
+    }
+    if let Some(allowed) = &detail.allowed {
+        for (i, value) in allowed.iter().enumerate() {
+            if !kind.accepts(value) {
+                reporter
+                    .error(
+                        &format!("{at}/enum/{i}"),
+                        Target::Value,
+                        format!("{} is not of type {type_name}", describe_value(value)),
+                    )
+                    .emit();
+            }
+        }
+        if let Some(default) = detail.default.as_ref().filter(|d| kind.accepts(d)) {
+            if !allowed.contains(default) {
+                reporter
+                    .error(
+                        &format!("{at}/default"),
+                        Target::Value,
+                        format!(
+                            "the default {} is not one of the `enum` values",
+                            describe_value(default)
+                        ),
+                    )
+                    .emit();
+            }
+        }
+    }
+
+    let constraints = Constraints::merge(detail, at, reporter);
+    let numeric = kind.is_numeric();
+    let sized = matches!(kind, ParamType::String | ParamType::Array);
+    for (key, applies, what) in [
+        ("minimum", numeric, "numbers"),
+        ("maximum", numeric, "numbers"),
+        ("pattern", kind == ParamType::String, "strings"),
+        ("min_length", sized, "strings and arrays"),
+        ("max_length", sized, "strings and arrays"),
+    ] {
+        if let Some(written_at) = constraints.written_at(key).filter(|_| !applies) {
+            reporter
+                .error(
+                    &written_at,
+                    Target::Key,
+                    format!("`{key}` applies to {what}, but this parameter is of type {type_name}"),
+                )
+                .emit();
+        }
+    }
+    if let (Some((min, _)), Some((max, max_at))) = (&constraints.minimum, &constraints.maximum) {
+        if min > max {
+            reporter
+                .error(
+                    max_at,
+                    Target::Value,
+                    format!("maximum {max} is below minimum {min}"),
+                )
+                .emit();
+        }
+    }
+    if let (Some((min, _)), Some((max, max_at))) =
+        (&constraints.min_length, &constraints.max_length)
+    {
+        if min > max {
+            reporter
+                .error(
+                    max_at,
+                    Target::Value,
+                    format!("max_length {max} is below min_length {min}"),
+                )
+                .emit();
+        }
+    }
+    if let Some((pattern, pattern_at)) = &constraints.pattern {
+        if let Err(error) = regex::Regex::new(pattern) {
+            let reason = error
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            reporter
+                .error(
+                    pattern_at,
+                    Target::Value,
+                    format!("invalid regular expression: {reason}"),
+                )
+                .emit();
+        }
+    }
+    if let Some(items) = &detail.items {
+        if kind != ParamType::Array {
+            reporter
+                .error(
+                    &format!("{at}/items"),
+                    Target::Key,
+                    format!("`items` applies to arrays, but this parameter is of type {type_name}"),
+                )
+                .emit();
+        }
+        check_spec(items, &format!("{at}/items"), reporter);
+    }
+}
+
+/// The constraints of a parameter, from the top-level keys and `validation`, each with the
+/// pointer it was written at.
+#[derive(Default)]
+struct Constraints {
+    minimum: Option<(f64, String)>,
+    maximum: Option<(f64, String)>,
+    pattern: Option<(String, String)>,
+    min_length: Option<(u64, String)>,
+    max_length: Option<(u64, String)>,
+}
+
+impl Constraints {
+    fn merge(detail: &ParamDetail, at: &str, reporter: &mut Reporter<'_>) -> Self {
+        let nested = detail.validation.clone().unwrap_or_default();
+        let v = format!("{at}/validation");
+        Self {
+            minimum: one(
+                detail.minimum,
+                nested.min,
+                (&format!("{at}/minimum"), &format!("{v}/min")),
+                reporter,
+            ),
+            maximum: one(
+                detail.maximum,
+                nested.max,
+                (&format!("{at}/maximum"), &format!("{v}/max")),
+                reporter,
+            ),
+            pattern: one(
+                detail.pattern.clone(),
+                nested.pattern,
+                (&format!("{at}/pattern"), &format!("{v}/pattern")),
+                reporter,
+            ),
+            min_length: one(
+                detail.min_length,
+                nested.min_length,
+                (&format!("{at}/min_length"), &format!("{v}/min_length")),
+                reporter,
+            ),
+            max_length: one(
+                detail.max_length,
+                nested.max_length,
+                (&format!("{at}/max_length"), &format!("{v}/max_length")),
+                reporter,
+            ),
+        }
+    }
+
+    fn written_at(&self, key: &str) -> Option<String> {
+        match key {
+            "minimum" => self.minimum.as_ref().map(|(_, at)| at.clone()),
+            "maximum" => self.maximum.as_ref().map(|(_, at)| at.clone()),
+            "pattern" => self.pattern.as_ref().map(|(_, at)| at.clone()),
+            "min_length" => self.min_length.as_ref().map(|(_, at)| at.clone()),
+            "max_length" => self.max_length.as_ref().map(|(_, at)| at.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A constraint written at the top level, in `validation`, or in both with the same value.
+fn one<T: PartialEq + Into<Value> + Clone>(
+    top: Option<T>,
+    nested: Option<T>,
+    (top_at, nested_at): (&str, &str),
+    reporter: &mut Reporter<'_>,
+) -> Option<(T, String)> {
+    match (top, nested) {
+        (Some(a), Some(b)) if a != b => {
+            reporter
+                .error(
+                    nested_at,
+                    Target::Value,
+                    format!("this contradicts {}", describe_value(&a.clone().into())),
+                )
+                .related(top_at, Target::Value, "set here too")
+                .help("the keys under `validation` mean the same as the top-level ones; keep one")
+                .emit();
+            Some((a, top_at.to_owned()))
+        }
+        (Some(a), _) => Some((a, top_at.to_owned())),
+        (None, Some(b)) => Some((b, nested_at.to_owned())),
+        (None, None) => None,
+    }
+}

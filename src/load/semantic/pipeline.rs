@@ -1,0 +1,273 @@
+//! Pipeline checks: steps name existing tools, no cycles, variables defined before use,
+//! arguments that the called tool accepts, step timeouts within the budget.
+
+use std::collections::HashMap;
+
+use super::tools::{Catalogue, Use, all_tool_names, collect_json};
+use crate::config::{PipelineTool, ToolKind};
+use crate::load::report::{Reporter, Target};
+use crate::load::sections::Sections;
+use crate::load::suggest;
+use crate::load::template::is_identifier;
+
+/// Checks every pipeline tool.
+pub fn check(sections: &Sections, catalogue: &Catalogue, reporter: &mut Reporter<'_>) {
+    let mut calls: HashMap<&str, Vec<(usize, usize, &str)>> = HashMap::new();
+    for (index, tool) in &sections.tools {
+        let ToolKind::Pipeline(pipeline) = &tool.kind else {
+            continue;
+        };
+        let at = format!("/tools/{index}");
+        let own_params: Vec<String> = catalogue
+            .get(&tool.common.name)
+            .filter(|info| info.index == *index)
+            .map(|info| info.params.iter().map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default();
+        check_steps(
+            pipeline,
+            &at,
+            tool.common.timeout_ms,
+            &own_params,
+            catalogue,
+            &all_tool_names(sections),
+            reporter,
+        );
+        for (step_index, step) in pipeline.steps.iter().enumerate() {
+            calls.entry(tool.common.name.as_str()).or_default().push((
+                *index,
+                step_index,
+                step.tool.as_str(),
+            ));
+        }
+    }
+    check_cycles(&calls, catalogue, reporter);
+}
+
+fn check_steps(
+    pipeline: &PipelineTool,
+    at: &str,
+    budget: Option<u64>,
+    own_params: &[String],
+    catalogue: &Catalogue,
+    all_names: &[&str],
+    reporter: &mut Reporter<'_>,
+) {
+    let mut defined: Vec<String> = own_params.to_vec();
+    let all_outputs: Vec<&str> = pipeline
+        .steps
+        .iter()
+        .filter_map(|s| s.output_var.as_deref())
+        .collect();
+    for (step_index, step) in pipeline.steps.iter().enumerate() {
+        let step_at = format!("{at}/steps/{step_index}");
+        let target = catalogue.get(&step.tool);
+        if !all_names.contains(&step.tool.as_str()) {
+            let help = suggest::closest(&step.tool, all_names.iter().copied())
+                .map(|t| format!("did you mean `{t}`?"))
+                .unwrap_or_else(|| "name a tool defined under `tools:`".to_owned());
+            reporter
+                .error(
+                    &format!("{step_at}/tool"),
+                    Target::Value,
+                    format!("no tool is named `{}`", step.tool),
+                )
+                .help(help)
+                .emit();
+        }
+        if step.params.is_some() && step.input.is_some() {
+            reporter
+                .error(
+                    &format!("{step_at}/input"),
+                    Target::Key,
+                    "`input` and `params` are two spellings of the step's arguments",
+                )
+                .related(
+                    &format!("{step_at}/params"),
+                    Target::Key,
+                    "already given here",
+                )
+                .help("keep one of them")
+                .emit();
+        }
+
+        // Variables a step refers to must be set before it runs.
+        let key = if step.params.is_some() {
+            "params"
+        } else {
+            "input"
+        };
+        let mut uses: Vec<Use> = Vec::new();
+        for (arg, value) in step.arguments().into_iter().flatten() {
+            collect_json(
+                value,
+                &format!("{step_at}/{key}/{}", crate::load::schema_check::escape(arg)),
+                &mut uses,
+                reporter,
+            );
+        }
+        for u in &uses {
+            if !defined.contains(&u.name) && all_outputs.contains(&u.name.as_str()) {
+                reporter
+                    .error(
+                        &u.pointer,
+                        Target::Text(&u.text),
+                        format!("`{}` is set by a later step", u.text),
+                    )
+                    .help("a step can only use the output of the steps before it")
+                    .emit();
+            }
+        }
+        if let Some(condition) = &step.condition {
+            let name = condition
+                .trim()
+                .trim_start_matches('!')
+                .trim()
+                .trim_start_matches("{{")
+                .trim_end_matches("}}")
+                .trim();
+            let cond_at = format!("{step_at}/condition");
+            if !is_identifier(name) {
+                reporter
+                    .error(&cond_at, Target::Value, format!("`{condition}` is not a condition"))
+                    .help("write a variable name (a pipeline parameter or an earlier `output_var`), or `!name` to negate it")
+                    .emit();
+            } else if !defined.iter().any(|d| d == name) {
+                let help = suggest::closest(name, defined.iter().map(String::as_str))
+                    .map(|d| format!("did you mean `{d}`?"))
+                    .unwrap_or_else(|| "conditions test a pipeline parameter or the `output_var` of an earlier step".to_owned());
+                reporter
+                    .error(
+                        &cond_at,
+                        Target::Value,
+                        format!("`{name}` is not set before this step"),
+                    )
+                    .help(help)
+                    .emit();
+            }
+        }
+
+        if let (Some(info), Some(arguments)) = (target, step.arguments()) {
+            if info.declared {
+                let names: Vec<&str> = info.params.iter().map(|(n, _)| n.as_str()).collect();
+                for arg in arguments.keys().filter(|a| !names.contains(&a.as_str())) {
+                    let help = suggest::hint(arg, &names, "parameter");
+                    reporter
+                        .error(
+                            &format!("{step_at}/{key}/{}", crate::load::schema_check::escape(arg)),
+                            Target::Key,
+                            format!("tool `{}` has no parameter `{arg}`", step.tool),
+                        )
+                        .maybe_help(help)
+                        .emit();
+                }
+            }
+        }
+        if let Some(info) = target {
+            let given = step.arguments();
+            for (param, required) in &info.params {
+                if *required && !given.is_some_and(|g| g.contains_key(param)) {
+                    reporter
+                        .error(
+                            &format!("{step_at}/tool"),
+                            Target::Value,
+                            format!(
+                                "this step does not pass `{param}`, a required parameter of `{}`",
+                                step.tool
+                            ),
+                        )
+                        .help(format!("add `{key}: {{{param}: ...}}` to the step"))
+                        .emit();
+                }
+            }
+        }
+
+        if let Some(output) = &step.output_var {
+            let out_at = format!("{step_at}/output_var");
+            if !is_identifier(output) {
+                reporter
+                    .error(
+                        &out_at,
+                        Target::Value,
+                        format!("`{output}` is not a valid variable name"),
+                    )
+                    .help("use letters, digits and `_`, starting with a letter")
+                    .emit();
+            } else if defined.contains(output) {
+                reporter
+                    .error(
+                        &out_at,
+                        Target::Value,
+                        format!("`{output}` is already defined in this pipeline"),
+                    )
+                    .help("give each output its own name, different from the pipeline's parameters")
+                    .emit();
+            } else {
+                defined.push(output.clone());
+            }
+        }
+        if let (Some(step_ms), Some(budget_ms)) = (step.timeout_ms, budget) {
+            if step_ms > budget_ms {
+                reporter
+                    .warning(&format!("{step_at}/timeout_ms"), Target::Value, format!("this step's timeout ({step_ms} ms) exceeds the pipeline's budget ({budget_ms} ms)"))
+                    .related(&format!("{at}/timeout_ms"), Target::Value, "the pipeline's budget")
+                    .help("a step never gets more than what is left of the pipeline's budget")
+                    .emit();
+            }
+        }
+    }
+}
+
+/// A pipeline that ends up calling itself would never finish.
+fn check_cycles(
+    calls: &HashMap<&str, Vec<(usize, usize, &str)>>,
+    catalogue: &Catalogue,
+    reporter: &mut Reporter<'_>,
+) {
+    let mut names: Vec<&str> = calls.keys().copied().collect();
+    names.sort_by_key(|n| catalogue.get(*n).map_or(usize::MAX, |i| i.index));
+    let mut reported: Vec<&str> = Vec::new();
+    for start in names {
+        // Depth-first search from `start`, iterative so that long chains cannot overflow.
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start, vec![start])];
+        let mut visited: Vec<&str> = Vec::new();
+        while let Some((node, path)) = stack.pop() {
+            for &(index, step_index, callee) in calls.get(node).into_iter().flatten() {
+                if callee == start && !reported.contains(&start) {
+                    if path.len() == 1 {
+                        reporter
+                            .error(
+                                &format!("/tools/{index}/steps/{step_index}/tool"),
+                                Target::Value,
+                                format!("pipeline `{start}` calls itself"),
+                            )
+                            .help("a pipeline cannot be one of its own steps")
+                            .emit();
+                    } else {
+                        let mut cycle = path.clone();
+                        cycle.push(start);
+                        reporter
+                            .error(
+                                &format!("/tools/{index}/steps/{step_index}/tool"),
+                                Target::Value,
+                                format!(
+                                    "pipelines call each other in a cycle: {}",
+                                    cycle.join(" → ")
+                                ),
+                            )
+                            .help("break the cycle; a pipeline cannot end up calling itself")
+                            .emit();
+                    }
+                    reported.extend(path.iter().copied());
+                } else if calls.contains_key(callee)
+                    && !visited.contains(&callee)
+                    && callee != start
+                {
+                    visited.push(callee);
+                    let mut next = path.clone();
+                    next.push(callee);
+                    stack.push((callee, next));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,566 @@
+//! Per-tool checks: names, handlers, placeholders, endpoints, commands, fallbacks, policies.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::defaults::{self, Defaults};
+use super::names::{handler_path_problem, module_name};
+use super::params;
+use crate::config::{FallbackEntry, HandlerRef, Tool, ToolKind};
+use crate::load::report::{Reporter, Target};
+use crate::load::sections::Sections;
+use crate::load::suggest;
+use crate::load::template::{self, TemplateError};
+
+/// What other checks need to know about a tool.
+#[derive(Debug, Clone)]
+pub struct ToolInfo {
+    /// Index in `tools`.
+    pub index: usize,
+    /// Parameter names with whether each is required, declared or derived from placeholders.
+    pub params: Vec<(String, bool)>,
+    /// Whether `params` was written (so unknown arguments are errors).
+    pub declared: bool,
+}
+
+/// Tools by name, first definition wins.
+pub type Catalogue = IndexMap<String, ToolInfo>;
+
+/// A `{{name}}` written somewhere in a tool.
+#[derive(Debug, Clone)]
+pub struct Use {
+    /// Pointer of the string holding it.
+    pub pointer: String,
+    /// The placeholder's name.
+    pub name: String,
+    /// The placeholder as written, to underline it.
+    pub text: String,
+}
+
+/// Runs the per-tool checks and returns the catalogue of tools.
+pub fn check(
+    sections: &Sections,
+    defaults: &Defaults<'_>,
+    reporter: &mut Reporter<'_>,
+) -> Catalogue {
+    let mut catalogue = Catalogue::new();
+    check_names(sections, reporter);
+    let mut handlers = HandlerRoles::default();
+
+    for (index, tool) in &sections.tools {
+        let at = format!("/tools/{index}");
+        let name = &tool.common.name;
+
+        let mut uses = Vec::new();
+        match &tool.kind {
+            ToolKind::Native(native) => handlers.claim(
+                &native.handler,
+                &format!("{at}/handler"),
+                Role::Tool,
+                reporter,
+            ),
+            ToolKind::Cli(cli) => check_cli(cli, &at, &mut uses, reporter),
+            ToolKind::Http(http) => {
+                check_endpoint(
+                    &http.endpoint,
+                    &format!("{at}/endpoint"),
+                    &mut uses,
+                    reporter,
+                );
+                check_strings(
+                    http.headers.as_ref(),
+                    &format!("{at}/headers"),
+                    &mut uses,
+                    reporter,
+                );
+                check_header_names(http.headers.as_ref(), &format!("{at}/headers"), reporter);
+                check_strings(
+                    http.query.as_ref(),
+                    &format!("{at}/query"),
+                    &mut uses,
+                    reporter,
+                );
+                if let Some(auth) = &http.auth {
+                    check_auth(auth, &format!("{at}/auth"), reporter);
+                }
+            }
+            ToolKind::Pipeline(pipeline) => {
+                for (step_index, step) in pipeline.steps.iter().enumerate() {
+                    let step_at = format!("{at}/steps/{step_index}");
+                    let key = if step.params.is_some() {
+                        "params"
+                    } else {
+                        "input"
+                    };
+                    if let Some(arguments) = step.arguments() {
+                        for (arg, value) in arguments {
+                            collect_json(
+                                value,
+                                &format!("{step_at}/{key}/{}", escape(arg)),
+                                &mut uses,
+                                reporter,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(fallback) = &tool.common.fallback {
+            check_fallback(
+                fallback.entries(),
+                matches!(fallback, crate::config::Fallback::Chain(_)),
+                &at,
+                &mut uses,
+                &mut handlers,
+                reporter,
+            );
+        }
+        if let Some(declared) = &tool.common.params {
+            params::check(declared, &format!("{at}/params"), reporter);
+        }
+
+        let mut retry_layers = Vec::new();
+        if let Some(retry) = &tool.common.retry {
+            retry_layers.push((format!("{at}/retry"), retry));
+        }
+        retry_layers.extend(defaults.retry.iter().map(|(p, r)| (p.clone(), *r)));
+        if tool.common.retry.is_some() {
+            defaults::check_retry(&retry_layers, Some(tool.kind.tag()), reporter);
+        }
+        if let Some(breaker) = &tool.common.circuit_breaker {
+            defaults::check_breaker(&[(format!("{at}/circuit_breaker"), breaker)], reporter);
+        }
+        if let Some(bulkhead) = &tool.common.bulkhead {
+            defaults::check_bulkhead(&[(format!("{at}/bulkhead"), bulkhead)], reporter);
+        }
+
+        let info = resolve_params(tool, *index, &uses, reporter);
+        catalogue.entry(name.clone()).or_insert(info);
+    }
+    handlers.check_resources(sections, reporter);
+    catalogue
+}
+
+/// Tool names must be unique, also as module names. Read from the document so that tools with
+/// other errors still take part.
+fn check_names(sections: &Sections, reporter: &mut Reporter<'_>) {
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut modules: HashMap<String, (usize, String)> = HashMap::new();
+    let tools = sections.document().get("tools").and_then(Value::as_array);
+    for (index, tool) in tools.into_iter().flatten().enumerate() {
+        let Some(name) = tool.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let at = format!("/tools/{index}/name");
+        if let Some(first) = names.get(name) {
+            reporter
+                .error(
+                    &at,
+                    Target::Value,
+                    format!("a second tool is named `{name}`"),
+                )
+                .related(
+                    &format!("/tools/{first}/name"),
+                    Target::Value,
+                    "first defined here",
+                )
+                .help("tool names must be unique; rename one of them")
+                .emit();
+            continue;
+        }
+        names.insert(name.to_owned(), index);
+        let module = module_name(name);
+        if let Some((first, first_name)) = modules.get(&module) {
+            reporter
+                .error(&at, Target::Value, format!("tools `{first_name}` and `{name}` would both generate the module `{module}`"))
+                .related(&format!("/tools/{first}/name"), Target::Value, "the other tool")
+                .help("names that differ only in case, `-`, `_` or `.` collide on disk and in Rust; rename one")
+                .emit();
+        } else {
+            modules.insert(module, (index, name.to_owned()));
+        }
+    }
+}
+
+/// Names of every tool written, valid or not.
+pub fn all_tool_names(sections: &Sections) -> Vec<&str> {
+    let tools = sections.document().get("tools").and_then(Value::as_array);
+    tools
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("name").and_then(Value::as_str))
+        .collect()
+}
+
+/// Declared params must cover every placeholder; without `params`, placeholders become
+/// required string params. Pipelines resolve their variables in the pipeline checks.
+fn resolve_params(
+    tool: &Tool,
+    index: usize,
+    uses: &[Use],
+    reporter: &mut Reporter<'_>,
+) -> ToolInfo {
+    let pipeline_outputs: Vec<&str> = match &tool.kind {
+        ToolKind::Pipeline(p) => p
+            .steps
+            .iter()
+            .filter_map(|s| s.output_var.as_deref())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let Some(declared) = &tool.common.params else {
+        let mut params: Vec<(String, bool)> = Vec::new();
+        for u in uses {
+            if !pipeline_outputs.contains(&u.name.as_str())
+                && !params.iter().any(|(n, _)| *n == u.name)
+            {
+                params.push((u.name.clone(), true));
+            }
+        }
+        return ToolInfo {
+            index,
+            params,
+            declared: false,
+        };
+    };
+    let names: Vec<&str> = declared.0.keys().map(String::as_str).collect();
+    for u in uses {
+        if names.contains(&u.name.as_str()) || pipeline_outputs.contains(&u.name.as_str()) {
+            continue;
+        }
+        let help = match suggest::closest(&u.name, names.iter().copied()) {
+            Some(close) => format!("did you mean `{{{{{close}}}}}`?"),
+            None => format!("declare it under `params:`, e.g. `{}: string`", u.name),
+        };
+        reporter
+            .error(
+                &u.pointer,
+                Target::Text(&u.text),
+                format!(
+                    "`{}` is not a parameter of tool `{}`",
+                    u.text, tool.common.name
+                ),
+            )
+            .help(help)
+            .emit();
+    }
+    let params = declared
+        .0
+        .iter()
+        .map(|(n, spec)| (n.clone(), spec.is_required()))
+        .collect();
+    ToolInfo {
+        index,
+        params,
+        declared: true,
+    }
+}
+
+fn check_cli(
+    cli: &crate::config::CliTool,
+    at: &str,
+    uses: &mut Vec<Use>,
+    reporter: &mut Reporter<'_>,
+) {
+    let command_at = format!("{at}/command");
+    let command = cli.command.trim();
+    if command.is_empty() {
+        reporter
+            .error(&command_at, Target::Value, "the command is empty")
+            .help("name a program, e.g. `git`")
+            .emit();
+    } else if command.contains("{{") || command.contains("${") {
+        reporter
+            .error(
+                &command_at,
+                Target::Value,
+                "the program to run cannot come from a parameter or the environment",
+            )
+            .help("name the program itself; pass parameters through `args`")
+            .emit();
+    } else if command.contains(char::is_whitespace) && !std::path::Path::new(command).exists() {
+        let (program, rest) = command
+            .split_once(char::is_whitespace)
+            .unwrap_or((command, ""));
+        reporter
+            .error(&command_at, Target::Value, format!("`{command}` is a program and its arguments in one string"))
+            .help(format!(
+                "pforge runs commands without a shell: write `command: {program}` and put `{}` in `args`",
+                rest.trim()
+            ))
+            .emit();
+    }
+    for (i, arg) in cli.args.iter().enumerate() {
+        let arg_at = format!("{at}/args/{i}");
+        collect_string(arg, &arg_at, uses, reporter);
+        check_env_refs(arg, &arg_at, reporter);
+    }
+    if let Some(cwd) = &cli.cwd {
+        collect_string(cwd, &format!("{at}/cwd"), uses, reporter);
+        check_env_refs(cwd, &format!("{at}/cwd"), reporter);
+    }
+    check_strings(cli.env.as_ref(), &format!("{at}/env"), uses, reporter);
+}
+
+/// An endpoint is an absolute http(s) URL (or starts with `${VAR}`), and parameters may not
+/// choose its scheme or host.
+fn check_endpoint(endpoint: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
+    collect_string(endpoint, at, uses, reporter);
+    check_env_refs(endpoint, at, reporter);
+    let lower = endpoint.to_ascii_lowercase();
+    let authority_end = if let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    {
+        let scheme_len = endpoint.len() - rest.len();
+        scheme_len + rest.find(['/', '?', '#']).unwrap_or(rest.len())
+    } else if endpoint.starts_with("${") {
+        endpoint.find('}').map_or(0, |i| i + 1)
+    } else {
+        reporter
+            .error(at, Target::Value, "the endpoint must be an absolute http:// or https:// URL")
+            .help("write e.g. `https://api.example.com/users/{{user_id}}`, or start with `${BASE_URL}`")
+            .emit();
+        return;
+    };
+    if let Some(placeholder) = endpoint[..authority_end].find("{{") {
+        let text: String = endpoint[placeholder..]
+            .chars()
+            .take_while(|c| *c != '}')
+            .collect::<String>()
+            + "}}";
+        reporter
+            .error(at, Target::Text(&text), "a parameter cannot choose the scheme or host of the endpoint")
+            .help("put placeholders in the path or query; to change hosts per deployment use `${BASE_URL}`")
+            .emit();
+    }
+}
+
+fn check_auth(auth: &crate::config::Auth, at: &str, reporter: &mut Reporter<'_>) {
+    use crate::config::Auth;
+    let fields: Vec<(&str, &str)> = match auth {
+        Auth::Bearer(b) => vec![("token", &b.token)],
+        Auth::Basic(b) => vec![("username", &b.username), ("password", &b.password)],
+        Auth::ApiKey(k) => {
+            let mut fields = vec![("key", k.key.as_str())];
+            if let Some(header) = &k.header {
+                fields.push(("header", header.as_str()));
+            }
+            fields
+        }
+    };
+    for (key, value) in fields {
+        let field_at = format!("{at}/{key}");
+        check_env_refs(value, &field_at, reporter);
+        if value.contains("{{") {
+            reporter
+                .error(
+                    &field_at,
+                    Target::Value,
+                    "credentials cannot come from tool parameters",
+                )
+                .help("read them from the environment with `${VAR}`")
+                .emit();
+        }
+    }
+}
+
+fn check_header_names(
+    headers: Option<&IndexMap<String, String>>,
+    at: &str,
+    reporter: &mut Reporter<'_>,
+) {
+    let valid = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    for name in headers.into_iter().flat_map(IndexMap::keys) {
+        if name.is_empty() || !name.chars().all(valid) {
+            reporter
+                .error(
+                    &format!("{at}/{}", escape(name)),
+                    Target::Key,
+                    format!("`{name}` is not a valid HTTP header name"),
+                )
+                .help("header names hold letters, digits and `-`, e.g. `X-Request-Id`")
+                .emit();
+        }
+    }
+}
+
+fn check_fallback(
+    entries: &[FallbackEntry],
+    chain: bool,
+    tool_at: &str,
+    uses: &mut Vec<Use>,
+    handlers: &mut HandlerRoles,
+    reporter: &mut Reporter<'_>,
+) {
+    let entry_at = |i: usize| {
+        if chain {
+            format!("{tool_at}/fallback/{i}")
+        } else {
+            format!("{tool_at}/fallback")
+        }
+    };
+    let mut value_at: Option<String> = None;
+    for (i, entry) in entries.iter().enumerate() {
+        let at = entry_at(i);
+        if let Some(first) = &value_at {
+            reporter
+                .warning(&at, Target::Value, "this fallback never runs")
+                .related(first, Target::Value, "a `value` fallback always answers")
+                .help("move the `value` entry to the end of the chain")
+                .emit();
+        }
+        match entry {
+            FallbackEntry::Native(native) => handlers.claim(
+                &native.handler,
+                &format!("{at}/handler"),
+                Role::Fallback,
+                reporter,
+            ),
+            FallbackEntry::Http(http) => {
+                check_endpoint(&http.endpoint, &format!("{at}/endpoint"), uses, reporter);
+                check_strings(
+                    http.headers.as_ref(),
+                    &format!("{at}/headers"),
+                    uses,
+                    reporter,
+                );
+                check_header_names(http.headers.as_ref(), &format!("{at}/headers"), reporter);
+            }
+            FallbackEntry::Value(_) => {
+                value_at.get_or_insert(at);
+            }
+        }
+    }
+}
+
+/// Collects placeholders and checks `${VAR}` in every value of a string map.
+fn check_strings(
+    map: Option<&IndexMap<String, String>>,
+    at: &str,
+    uses: &mut Vec<Use>,
+    reporter: &mut Reporter<'_>,
+) {
+    for (key, value) in map.into_iter().flatten() {
+        let value_at = format!("{at}/{}", escape(key));
+        collect_string(value, &value_at, uses, reporter);
+        check_env_refs(value, &value_at, reporter);
+    }
+}
+
+/// Collects the placeholders of every string inside a JSON value.
+pub fn collect_json(value: &Value, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
+    match value {
+        Value::String(s) => collect_string(s, at, uses, reporter),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_json(item, &format!("{at}/{i}"), uses, reporter);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                collect_json(v, &format!("{at}/{}", escape(k)), uses, reporter);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Collects the placeholders of one string, reporting malformed ones.
+pub fn collect_string(text: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
+    match template::placeholders(text) {
+        Ok(found) => uses.extend(found.into_iter().map(|p| Use {
+            pointer: at.to_owned(),
+            text: text[p.range].to_owned(),
+            name: p.name,
+        })),
+        Err(error) => report_template_error(text, at, &error, reporter),
+    }
+}
+
+fn check_env_refs(text: &str, at: &str, reporter: &mut Reporter<'_>) {
+    if let Err(error) = template::env_refs(text) {
+        report_template_error(text, at, &error, reporter);
+    }
+}
+
+fn report_template_error(text: &str, at: &str, error: &TemplateError, reporter: &mut Reporter<'_>) {
+    let piece = &text[error.range.clone()];
+    reporter
+        .error(at, Target::Text(piece), error.message.clone())
+        .help("placeholders are `{{name}}` with a parameter name; environment references are `${NAME}` or `${NAME:-default}`")
+        .emit();
+}
+
+fn escape(key: &str) -> String {
+    crate::load::schema_check::escape(key)
+}
+
+/// What a handler path is used as; one path cannot serve two incompatible roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Tool,
+    Fallback,
+    Resource,
+}
+
+impl Role {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Tool => "a tool handler",
+            Self::Fallback => "a fallback handler",
+            Self::Resource => "a resource handler",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct HandlerRoles {
+    seen: HashMap<String, (Role, String)>,
+}
+
+impl HandlerRoles {
+    fn claim(&mut self, handler: &HandlerRef, at: &str, role: Role, reporter: &mut Reporter<'_>) {
+        if let Some((message, help)) = handler_path_problem(&handler.path) {
+            reporter.error(at, Target::Value, message).help(help).emit();
+            return;
+        }
+        let path = handler.path.trim().to_owned();
+        match self.seen.get(&path) {
+            Some((first_role, first_at)) if *first_role != role || role == Role::Tool => {
+                let message = if *first_role == role {
+                    format!("`{path}` already handles another tool")
+                } else {
+                    format!("`{path}` is already used as {}", first_role.describe())
+                };
+                reporter
+                    .error(at, Target::Value, message)
+                    .related(first_at, Target::Value, "first used here")
+                    .help(format!(
+                        "each handler has one signature; give {} its own handler",
+                        role.describe()
+                    ))
+                    .emit();
+            }
+            Some(_) => {}
+            None => {
+                self.seen.insert(path, (role, at.to_owned()));
+            }
+        }
+    }
+
+    fn check_resources(&mut self, sections: &Sections, reporter: &mut Reporter<'_>) {
+        for (index, resource) in &sections.resources {
+            if let Some(handler) = &resource.handler {
+                self.claim(
+                    handler,
+                    &format!("/resources/{index}/handler"),
+                    Role::Resource,
+                    reporter,
+                );
+            }
+        }
+    }
+}

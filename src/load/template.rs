@@ -1,0 +1,135 @@
+//! The two kinds of holes in config strings: `{{param}}` placeholders, filled per call, and
+//! `${VAR}` / `${VAR:-default}` environment references, resolved when the server runs.
+
+use std::ops::Range;
+
+/// A `{{name}}` placeholder found in a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    /// The name between the braces, trimmed.
+    pub name: String,
+    /// Byte range of the whole `{{...}}` within the string.
+    pub range: Range<usize>,
+}
+
+/// A malformed hole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    /// What is wrong.
+    pub message: String,
+    /// Byte range within the string.
+    pub range: Range<usize>,
+}
+
+/// Whether `name` can name a parameter or variable.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Finds every `{{name}}` in `text`.
+pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, TemplateError> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find("{{").map(|i| from + i) {
+        let Some(close) = text[open + 2..].find("}}").map(|i| open + 2 + i) else {
+            return Err(TemplateError {
+                message: "`{{` is never closed with `}}`".into(),
+                range: open..text.len(),
+            });
+        };
+        let name = text[open + 2..close].trim();
+        let range = open..close + 2;
+        if !is_identifier(name) {
+            return Err(TemplateError {
+                message: format!("`{}` is not a valid placeholder", &text[range.clone()]),
+                range,
+            });
+        }
+        found.push(Placeholder {
+            name: name.to_owned(),
+            range,
+        });
+        from = close + 2;
+    }
+    Ok(found)
+}
+
+/// An environment reference found in a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvRef {
+    /// Variable name.
+    pub name: String,
+    /// Text after `:-`, if any.
+    pub default: Option<String>,
+    /// Byte range of the whole `${...}`.
+    pub range: Range<usize>,
+}
+
+/// Finds every `${VAR}` / `${VAR:-default}` in `text`.
+pub fn env_refs(text: &str) -> Result<Vec<EnvRef>, TemplateError> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find("${").map(|i| from + i) {
+        let Some(close) = text[open + 2..].find('}').map(|i| open + 2 + i) else {
+            return Err(TemplateError {
+                message: "`${` is never closed with `}`".into(),
+                range: open..text.len(),
+            });
+        };
+        let inner = &text[open + 2..close];
+        let (name, default) = match inner.split_once(":-") {
+            Some((name, default)) => (name, Some(default.to_owned())),
+            None => (inner, None),
+        };
+        let range = open..close + 1;
+        if !is_identifier(name) {
+            return Err(TemplateError {
+                message: format!(
+                    "`{}` is not a valid environment variable reference",
+                    &text[range.clone()]
+                ),
+                range,
+            });
+        }
+        found.push(EnvRef {
+            name: name.to_owned(),
+            default,
+            range,
+        });
+        from = close + 1;
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_placeholders_with_their_ranges() {
+        let found = placeholders("/users/{{user_id}}/x?q={{ query }}").unwrap_or_default();
+        let names: Vec<_> = found.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["user_id", "query"]);
+        assert_eq!(found[0].range, 7..18);
+    }
+
+    #[test]
+    fn rejects_malformed_placeholders() {
+        assert!(placeholders("{{user").is_err());
+        assert!(placeholders("{{}}").is_err());
+        assert!(placeholders("{{a-b}}").is_err());
+        assert_eq!(placeholders("plain text { } }}").map(|p| p.len()), Ok(0));
+    }
+
+    #[test]
+    fn finds_environment_references() {
+        let found = env_refs("${BASE_URL:-http://localhost:8080}/v1/${X}").unwrap_or_default();
+        assert_eq!(found[0].name, "BASE_URL");
+        assert_eq!(found[0].default.as_deref(), Some("http://localhost:8080"));
+        assert_eq!(found[1].name, "X");
+        assert!(env_refs("${1X}").is_err());
+        assert!(env_refs("${X").is_err());
+    }
+}
