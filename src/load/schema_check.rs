@@ -122,6 +122,12 @@ impl Cx<'_> {
                     .collect();
                 out.push(self.bad_choice(pointer, instance, &options));
             }
+            ValidationErrorKind::Constant { expected_value }
+                if expected_value.is_string() && instance.is_string() =>
+            {
+                let expected = expected_value.as_str().unwrap_or_default();
+                out.push(self.bad_choice(pointer, instance, &[expected]));
+            }
             ValidationErrorKind::Constant { expected_value } => {
                 let expected = expected_value.to_string();
                 out.push(Diagnostic::error(

@@ -177,14 +177,19 @@ fn budget_reason(text: &str) -> &'static str {
     }
 }
 
-/// serde-saphyr prefixes messages with `error: line N column M: `; we print our own position.
+/// serde-saphyr wraps messages in `line N column M: ...` or `... at line N, column M`; we
+/// print our own position.
 fn strip_location_prefix(text: &str) -> &str {
     let text = text.strip_prefix("error: ").unwrap_or(text);
-    match text
+    let text = match text
         .strip_prefix("line ")
         .and_then(|rest| rest.split_once(": "))
     {
         Some((position, message)) if position.contains("column") => message,
+        _ => text,
+    };
+    match text.rsplit_once(" at line ") {
+        Some((message, position)) if position.contains("column") => message,
         _ => text,
     }
 }

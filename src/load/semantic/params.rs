@@ -120,13 +120,9 @@ fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
     }
     if let Some((pattern, pattern_at)) = &constraints.pattern {
         if let Err(error) = regex::Regex::new(pattern) {
-            let reason = error
-                .to_string()
-                .lines()
-                .last()
-                .unwrap_or_default()
-                .trim()
-                .to_owned();
+            let text = error.to_string();
+            let reason = text.lines().last().unwrap_or_default().trim();
+            let reason = reason.strip_prefix("error: ").unwrap_or(reason);
             reporter
                 .error(
                     pattern_at,
@@ -218,14 +214,18 @@ fn one<T: PartialEq + Into<Value> + Clone>(
     (top_at, nested_at): (&str, &str),
     reporter: &mut Reporter<'_>,
 ) -> Option<(T, String)> {
+    let name = |at: &str| at.rsplit('/').next().unwrap_or_default().to_owned();
     match (top, nested) {
         (Some(a), Some(b)) if a != b => {
+            let message = format!(
+                "`validation.{}` is {} but `{}` is {}",
+                name(nested_at),
+                describe_value(&b.clone().into()),
+                name(top_at),
+                describe_value(&a.clone().into())
+            );
             reporter
-                .error(
-                    nested_at,
-                    Target::Value,
-                    format!("this contradicts {}", describe_value(&a.clone().into())),
-                )
+                .error(nested_at, Target::Value, message)
                 .related(top_at, Target::Value, "set here too")
                 .help("the keys under `validation` mean the same as the top-level ones; keep one")
                 .emit();
