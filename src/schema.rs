@@ -36,12 +36,12 @@ fn strip_null(value: &mut Value) {
             for key in ["anyOf", "oneOf"] {
                 if let Some(Value::Array(branches)) = map.get_mut(key) {
                     branches.retain(|b| b.get("type").and_then(Value::as_str) != Some("null"));
-                    if branches.len() == 1 {
-                        if let Some(Value::Object(only)) = branches.pop() {
-                            map.remove(key);
-                            for (k, v) in only {
-                                map.entry(k).or_insert(v);
-                            }
+                    if branches.len() == 1
+                        && let Some(Value::Object(only)) = branches.pop()
+                    {
+                        map.remove(key);
+                        for (k, v) in only {
+                            map.entry(k).or_insert(v);
                         }
                     }
                 }

@@ -37,6 +37,12 @@ pub enum DurationError {
 
 impl HumanDuration {
     /// Parses `60s`, `100ms`, `1m 30s`, `2h`.
+    ///
+    /// ```
+    /// use pforge::config::HumanDuration;
+    /// assert_eq!(HumanDuration::parse("1m 30s").map(|d| d.as_millis()), Ok(90_000));
+    /// assert!(HumanDuration::parse("60").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Self, DurationError> {
         let mut rest = text.trim();
         if rest.is_empty() {

@@ -134,11 +134,11 @@ fn accept_apikey_spelling(schema: &mut Schema) {
         let Some(tag) = branch.pointer_mut("/properties/type") else {
             continue;
         };
-        if tag.get("const").and_then(|c| c.as_str()) == Some("api_key") {
-            if let Some(obj) = tag.as_object_mut() {
-                obj.remove("const");
-                obj.insert("enum".into(), serde_json::json!(["api_key", "apikey"]));
-            }
+        if tag.get("const").and_then(|c| c.as_str()) == Some("api_key")
+            && let Some(obj) = tag.as_object_mut()
+        {
+            obj.remove("const");
+            obj.insert("enum".into(), serde_json::json!(["api_key", "apikey"]));
         }
     }
 }

@@ -88,6 +88,14 @@ fn mib(bytes: usize) -> f64 {
 }
 
 /// Loads YAML text, shown to users as `name`.
+///
+/// ```
+/// let loaded = pforge::load::load_str("forge.yaml", "forge: {name: demo, version: 0.1.0, colour: red}\n");
+/// assert!(loaded.config.is_none());
+/// let error = &loaded.diagnostics[0];
+/// assert_eq!(error.message, "unknown key `colour`");
+/// assert_eq!(loaded.source.position(error.span.start).column, 37);
+/// ```
 pub fn load_str(name: &str, text: &str) -> Loaded {
     let source = SourceFile::new(name, text);
     let tree = match yaml::parse(&source) {

@@ -74,7 +74,6 @@ impl<'a> Reporter<'a> {
     }
 
     /// Starts an error.
-    #[must_use]
     pub fn error(
         &mut self,
         pointer: &str,
@@ -85,7 +84,6 @@ impl<'a> Reporter<'a> {
     }
 
     /// Starts a warning.
-    #[must_use]
     pub fn warning(
         &mut self,
         pointer: &str,

@@ -21,7 +21,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// `did you mean `x`?`, or the list of allowed words when none is close.
-pub fn hint<'a>(word: &str, candidates: &[&'a str], what: &str) -> Option<String> {
+pub fn hint(word: &str, candidates: &[&str], what: &str) -> Option<String> {
     if let Some(best) = closest(word, candidates.iter().copied()) {
         return Some(format!("did you mean `{best}`?"));
     }

@@ -50,6 +50,27 @@ pub struct Key {
 
 /// Parses one YAML document into a located tree.
 pub fn parse(source: &SourceFile) -> Result<Node, Diagnostic> {
+    // Deserializing nests a few stack frames per YAML level; at the 64 levels the budget
+    // allows, an unoptimised build can outgrow a 2 MiB test or worker thread. Parsing on a
+    // thread of our own keeps the depth limit, not the caller's stack, the only limit.
+    let parsed = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("pforge-yaml".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_here(source))
+            .map(|handle| handle.join())
+    });
+    match parsed {
+        Ok(Ok(result)) => result,
+        // No thread could be started (or it died): parse here, on the caller's stack.
+        _ => parse_here(source),
+    }
+}
+
+/// Stack of the parsing thread.
+const PARSER_STACK: usize = 64 * 1024 * 1024;
+
+fn parse_here(source: &SourceFile) -> Result<Node, Diagnostic> {
     let options = serde_saphyr::options! { with_snippet: false };
     let spanned: Spanned<RawNode> = serde_saphyr::from_str_with_options(source.text(), options)
         .map_err(|error| yaml_error(&error, source))?;
@@ -144,16 +165,21 @@ fn yaml_error(error: &serde_saphyr::Error, source: &SourceFile) -> Diagnostic {
                 .to_owned(),
             Some("each key may appear once in a mapping; remove or rename one of them"),
         ),
-        serde_saphyr::Error::Budget { .. } => (
-            format!(
-                "the document is too large or too deeply nested ({})",
-                budget_reason(text)
-            ),
-            Some(
-                "pforge stops here to stay fast and safe (this also stops alias bombs); \
+        // Budget breaches met while replaying an alias arrive wrapped in alias context.
+        _ if matches!(error, serde_saphyr::Error::Budget { .. })
+            || text.contains("budget breached") =>
+        {
+            (
+                format!(
+                    "the document is too large or too deeply nested ({})",
+                    budget_reason(text)
+                ),
+                Some(
+                    "pforge stops here to stay fast and safe (this also stops alias bombs); \
                  a forge.yaml has at most 64 levels of nesting and 250,000 nodes",
-            ),
-        ),
+                ),
+            )
+        }
         _ if text.contains("recursion limit") => (
             "the document is nested too deeply".to_owned(),
             Some("a forge.yaml has at most 64 levels of nesting"),
@@ -161,6 +187,12 @@ fn yaml_error(error: &serde_saphyr::Error, source: &SourceFile) -> Diagnostic {
         _ if text.contains("tabs disallowed") => (
             format!("invalid YAML: {text}"),
             Some("YAML indentation must use spaces, not tabs"),
+        ),
+        _ if text.contains("alias") && text.contains("limit") => (
+            format!("the document is too large ({})", budget_reason(text)),
+            Some(
+                "pforge stops here to stay fast and safe; aliases may not expand into a huge document",
+            ),
         ),
         _ => (format!("invalid YAML: {text}"), None),
     };

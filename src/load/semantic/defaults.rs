@@ -118,8 +118,8 @@ fn same_setting(a: &Value, b: &Value) -> bool {
 }
 
 /// The first layer that sets a key, with the pointer of that key.
-fn pick<'l, L, T>(
-    layers: &'l [(String, &L)],
+fn pick<L, T>(
+    layers: &[(String, &L)],
     key: &str,
     get: impl Fn(&L) -> Option<T>,
 ) -> Option<(String, T)> {
@@ -162,15 +162,15 @@ pub fn check_retry(
         }
         pending.emit();
     }
-    if let Some(kind) = tool_kind.filter(|k| *k != "http") {
-        if let Some((at, codes)) = pick(layers, "retry_on", |r| r.retry_on.clone()) {
-            if codes.iter().any(|c| matches!(c, RetryOn::Status(_))) && at.starts_with("/tools/") {
-                reporter
+    if let Some(kind) = tool_kind.filter(|k| *k != "http")
+        && let Some((at, codes)) = pick(layers, "retry_on", |r| r.retry_on.clone())
+        && codes.iter().any(|c| matches!(c, RetryOn::Status(_)))
+        && at.starts_with("/tools/")
+    {
+        reporter
                     .warning(&at, Target::Value, format!("HTTP status codes never occur in a {kind} tool"))
                     .help("status codes apply to http tools; use error classes such as `timeout` or `handler_error`")
                     .emit();
-            }
-        }
     }
 }
 

@@ -58,19 +58,19 @@ fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
                     .emit();
             }
         }
-        if let Some(default) = detail.default.as_ref().filter(|d| kind.accepts(d)) {
-            if !allowed.contains(default) {
-                reporter
-                    .error(
-                        &format!("{at}/default"),
-                        Target::Value,
-                        format!(
-                            "the default {} is not one of the `enum` values",
-                            describe_value(default)
-                        ),
-                    )
-                    .emit();
-            }
+        if let Some(default) = detail.default.as_ref().filter(|d| kind.accepts(d))
+            && !allowed.contains(default)
+        {
+            reporter
+                .error(
+                    &format!("{at}/default"),
+                    Target::Value,
+                    format!(
+                        "the default {} is not one of the `enum` values",
+                        describe_value(default)
+                    ),
+                )
+                .emit();
         }
     }
 
@@ -94,43 +94,42 @@ fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
                 .emit();
         }
     }
-    if let (Some((min, _)), Some((max, max_at))) = (&constraints.minimum, &constraints.maximum) {
-        if min > max {
-            reporter
-                .error(
-                    max_at,
-                    Target::Value,
-                    format!("maximum {max} is below minimum {min}"),
-                )
-                .emit();
-        }
+    if let (Some((min, _)), Some((max, max_at))) = (&constraints.minimum, &constraints.maximum)
+        && min > max
+    {
+        reporter
+            .error(
+                max_at,
+                Target::Value,
+                format!("maximum {max} is below minimum {min}"),
+            )
+            .emit();
     }
     if let (Some((min, _)), Some((max, max_at))) =
         (&constraints.min_length, &constraints.max_length)
+        && min > max
     {
-        if min > max {
-            reporter
-                .error(
-                    max_at,
-                    Target::Value,
-                    format!("max_length {max} is below min_length {min}"),
-                )
-                .emit();
-        }
+        reporter
+            .error(
+                max_at,
+                Target::Value,
+                format!("max_length {max} is below min_length {min}"),
+            )
+            .emit();
     }
-    if let Some((pattern, pattern_at)) = &constraints.pattern {
-        if let Err(error) = regex::Regex::new(pattern) {
-            let text = error.to_string();
-            let reason = text.lines().last().unwrap_or_default().trim();
-            let reason = reason.strip_prefix("error: ").unwrap_or(reason);
-            reporter
-                .error(
-                    pattern_at,
-                    Target::Value,
-                    format!("invalid regular expression: {reason}"),
-                )
-                .emit();
-        }
+    if let Some((pattern, pattern_at)) = &constraints.pattern
+        && let Err(error) = regex::Regex::new(pattern)
+    {
+        let text = error.to_string();
+        let reason = text.lines().last().unwrap_or_default().trim();
+        let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+        reporter
+            .error(
+                pattern_at,
+                Target::Value,
+                format!("invalid regular expression: {reason}"),
+            )
+            .emit();
     }
     if let Some(items) = &detail.items {
         if kind != ParamType::Array {

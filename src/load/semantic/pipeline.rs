@@ -1,7 +1,7 @@
 //! Pipeline checks: steps name existing tools, no cycles, variables defined before use,
 //! arguments that the called tool accepts, step timeouts within the budget.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::tools::{Catalogue, Use, all_tool_names, collect_json};
 use crate::config::{PipelineTool, ToolKind};
@@ -13,6 +13,7 @@ use crate::load::template::is_identifier;
 /// Checks every pipeline tool.
 pub fn check(sections: &Sections, catalogue: &Catalogue, reporter: &mut Reporter<'_>) {
     let mut calls: HashMap<&str, Vec<(usize, usize, &str)>> = HashMap::new();
+    let all_names = all_tool_names(sections);
     for (index, tool) in &sections.tools {
         let ToolKind::Pipeline(pipeline) = &tool.kind else {
             continue;
@@ -29,7 +30,7 @@ pub fn check(sections: &Sections, catalogue: &Catalogue, reporter: &mut Reporter
             tool.common.timeout_ms,
             &own_params,
             catalogue,
-            &all_tool_names(sections),
+            &all_names,
             reporter,
         );
         for (step_index, step) in pipeline.steps.iter().enumerate() {
@@ -49,7 +50,7 @@ fn check_steps(
     budget: Option<u64>,
     own_params: &[String],
     catalogue: &Catalogue,
-    all_names: &[&str],
+    all_names: &HashSet<&str>,
     reporter: &mut Reporter<'_>,
 ) {
     let mut defined: Vec<String> = own_params.to_vec();
@@ -61,7 +62,7 @@ fn check_steps(
     for (step_index, step) in pipeline.steps.iter().enumerate() {
         let step_at = format!("{at}/steps/{step_index}");
         let target = catalogue.get(&step.tool);
-        if !all_names.contains(&step.tool.as_str()) {
+        if !all_names.contains(step.tool.as_str()) {
             let help = suggest::closest(&step.tool, all_names.iter().copied())
                 .map(|t| format!("did you mean `{t}`?"))
                 .unwrap_or_else(|| "name a tool defined under `tools:`".to_owned());
@@ -146,20 +147,20 @@ fn check_steps(
             }
         }
 
-        if let (Some(info), Some(arguments)) = (target, step.arguments()) {
-            if info.declared {
-                let names: Vec<&str> = info.params.iter().map(|(n, _)| n.as_str()).collect();
-                for arg in arguments.keys().filter(|a| !names.contains(&a.as_str())) {
-                    let help = suggest::hint(arg, &names, "parameter");
-                    reporter
-                        .error(
-                            &format!("{step_at}/{key}/{}", crate::load::schema_check::escape(arg)),
-                            Target::Key,
-                            format!("tool `{}` has no parameter `{arg}`", step.tool),
-                        )
-                        .maybe_help(help)
-                        .emit();
-                }
+        if let (Some(info), Some(arguments)) = (target, step.arguments())
+            && info.declared
+        {
+            let names: Vec<&str> = info.params.iter().map(|(n, _)| n.as_str()).collect();
+            for arg in arguments.keys().filter(|a| !names.contains(&a.as_str())) {
+                let help = suggest::hint(arg, &names, "parameter");
+                reporter
+                    .error(
+                        &format!("{step_at}/{key}/{}", crate::load::schema_check::escape(arg)),
+                        Target::Key,
+                        format!("tool `{}` has no parameter `{arg}`", step.tool),
+                    )
+                    .maybe_help(help)
+                    .emit();
             }
         }
         if let Some(info) = target {
@@ -205,14 +206,14 @@ fn check_steps(
                 defined.push(output.clone());
             }
         }
-        if let (Some(step_ms), Some(budget_ms)) = (step.timeout_ms, budget) {
-            if step_ms > budget_ms {
-                reporter
+        if let (Some(step_ms), Some(budget_ms)) = (step.timeout_ms, budget)
+            && step_ms > budget_ms
+        {
+            reporter
                     .warning(&format!("{step_at}/timeout_ms"), Target::Value, format!("this step's timeout ({step_ms} ms) exceeds the pipeline's budget ({budget_ms} ms)"))
                     .related(&format!("{at}/timeout_ms"), Target::Value, "the pipeline's budget")
                     .help("a step never gets more than what is left of the pipeline's budget")
                     .emit();
-            }
         }
     }
 }

@@ -185,7 +185,7 @@ fn check_names(sections: &Sections, reporter: &mut Reporter<'_>) {
 }
 
 /// Names of every tool written, valid or not.
-pub fn all_tool_names(sections: &Sections) -> Vec<&str> {
+pub fn all_tool_names(sections: &Sections) -> std::collections::HashSet<&str> {
     let tools = sections.document().get("tools").and_then(Value::as_array);
     tools
         .into_iter()

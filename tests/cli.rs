@@ -1,0 +1,208 @@
+//! The `pforge` binary: exit codes, both message formats, `schema`, help.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn pforge() -> Command {
+    let mut cmd = Command::cargo_bin("pforge").unwrap_or_else(|e| panic!("{e}"));
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/resilient-api.yaml");
+const BAD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/bad/unknown-keys.yaml"
+);
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn a_valid_file_exits_zero_and_keeps_stdout_clean() {
+    let output = pforge()
+        .args(["check", EXAMPLE])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stdout.is_empty());
+    assert!(text(&output.stderr).contains("ok (1 tools, 0 resources, 0 prompts)"));
+}
+
+#[test]
+fn an_invalid_file_exits_one_with_reports_on_stderr() {
+    let output = pforge()
+        .args(["check", BAD])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("error: unknown key `retyr`"), "{stderr}");
+    assert!(stderr.contains("unknown-keys.yaml:9:5"), "{stderr}");
+    assert!(stderr.contains("= help: did you mean `retry`?"), "{stderr}");
+    assert!(stderr.contains("invalid (5 errors)"), "{stderr}");
+}
+
+#[test]
+fn json_format_prints_one_object_per_diagnostic_on_stdout() {
+    let output = pforge()
+        .args(["check", BAD, "--message-format", "json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    let lines: Vec<Value> = text(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(lines.len(), 5);
+    let first = &lines[0];
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["message"], "unknown key `descripton`");
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(
+        (first["end_line"].as_u64(), first["end_column"].as_u64()),
+        (Some(4), Some(13))
+    );
+    assert_eq!(first["pointer"], "/forge/descripton");
+    assert_eq!(first["help"], "did you mean `description`?");
+    assert!(
+        first["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("unknown-keys.yaml"))
+    );
+    let keys: Vec<&str> = first
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "severity",
+            "message",
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "pointer",
+            "help"
+        ]
+    );
+    let missing = lines
+        .iter()
+        .find(|l| l["message"] == "missing required key `max_concurrent`");
+    assert_eq!(
+        missing.map(|l| l["pointer"].clone()),
+        Some(Value::from("/tools/0/bulkhead"))
+    );
+}
+
+#[test]
+fn warnings_alone_exit_zero() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("forge.yaml");
+    std::fs::write(
+        &file,
+        "forge:\n  name: w\n  version: 0.1.0\n  bind: 127.0.0.1:1\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let output = pforge()
+        .current_dir(dir.path())
+        .arg("check")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("warning: `bind` has no effect"), "{stderr}");
+    assert!(
+        stderr.contains("ok (0 tools, 0 resources, 0 prompts, 1 warning)"),
+        "{stderr}"
+    );
+    let json = pforge()
+        .current_dir(dir.path())
+        .args(["check", "--message-format=json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(json.status.code(), Some(0));
+    assert!(text(&json.stdout).contains("\"severity\":\"warning\""));
+}
+
+#[test]
+fn missing_file_and_bad_usage_exit_two() {
+    let output = pforge()
+        .args(["check", "/nonexistent/forge.yaml"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("cannot read /nonexistent/forge.yaml"));
+    let output = pforge()
+        .args(["check", "--message-format", "xml"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    let output = pforge()
+        .arg("frobnicate")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn schema_prints_the_committed_schema() {
+    let output = pforge()
+        .arg("schema")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        text(&output.stdout),
+        include_str!("../schema/forge.schema.json")
+    );
+}
+
+#[test]
+fn help_and_version_teach_the_tool() {
+    let output = pforge()
+        .arg("--help")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let help = text(&output.stdout);
+    for word in ["check", "schema", "forge.yaml", "circuit breaker"] {
+        assert!(help.contains(word), "{help}");
+    }
+    let output = pforge()
+        .args(["check", "--help"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let help = text(&output.stdout);
+    assert!(
+        help.contains("--message-format") && help.contains("Exit status"),
+        "{help}"
+    );
+    let output = pforge()
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        text(&output.stdout).trim(),
+        format!("pforge {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn completions_are_generated() {
+    let output = pforge()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(0));
+    assert!(text(&output.stdout).contains("pforge"));
+}
