@@ -1,5 +1,6 @@
 //! A corpus of bad files: each `NAME.yaml` beside `NAME.expected`, which lists every
-//! diagnostic as `line:column severity: message` with its help lines.
+//! diagnostic as `line:column severity: message` with its help lines. `PFORGE_BLESS=1` rewrites
+//! the `.expected` files; review the diff before committing it.
 
 use std::path::{Path, PathBuf};
 
@@ -56,7 +57,9 @@ fn every_bad_file_reports_exactly_the_expected_diagnostics() {
         let expected = std::fs::read_to_string(&expected_path)
             .unwrap_or_else(|_| panic!("{} has no .expected file", path.display()));
         let (actual, _) = describe(&path);
-        if actual != expected {
+        if actual != expected && std::env::var_os("PFORGE_BLESS").is_some() {
+            std::fs::write(&expected_path, &actual).unwrap_or_else(|e| panic!("{e}"));
+        } else if actual != expected {
             failures.push(format!(
                 "{}\n--- expected\n{expected}--- actual\n{actual}",
                 path.display()

@@ -60,6 +60,7 @@ impl Cx<'_> {
                     let key_pointer = format!("{pointer}/{}", escape(key));
                     let (span, _) = self.key_span(&key_pointer);
                     let help = legacy_key_hint(pointer, key)
+                        .or_else(|| self.other_tool_kinds(pointer, key, &allowed))
                         .or_else(|| suggest::hint(key, &allowed, "key"));
                     out.push(
                         Diagnostic::error(format!("unknown key `{key}`"), span, key_pointer)
@@ -425,6 +426,35 @@ impl Cx<'_> {
         node
     }
 
+    /// For a key that belongs to other kinds of tool: which ones.
+    fn other_tool_kinds(&self, pointer: &str, key: &str, allowed: &[&str]) -> Option<String> {
+        let is_tool = pointer
+            .strip_prefix("/tools/")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
+        if !is_tool || suggest::closest(key, allowed.iter().copied()).is_some() {
+            return None;
+        }
+        let branches = self.schema.pointer("/definitions/Tool/oneOf")?.as_array()?;
+        let kinds: Vec<&str> = branches
+            .iter()
+            .filter(|b| b.pointer(&format!("/properties/{}", escape(key))).is_some())
+            .filter_map(|b| b.pointer("/properties/type/const").and_then(Value::as_str))
+            .collect();
+        let this = match &self.tree.lookup(&format!("{pointer}/type")).1.kind {
+            super::yaml::NodeKind::Str(kind) if pointer_ends_with_type(self.tree, pointer) => {
+                format!("this is a {kind} tool")
+            }
+            _ => "this tool has another `type`".to_owned(),
+        };
+        match kinds.as_slice() {
+            [] => None,
+            _ => Some(format!(
+                "`{key}` belongs to {} tools, but {this}",
+                kinds.join(" and ")
+            )),
+        }
+    }
+
     fn allowed_keys(&self, additional_properties_path: &str) -> Vec<&str> {
         self.schema_at(additional_properties_path, 1)
             .and_then(|s| s.get("properties"))
@@ -462,6 +492,11 @@ impl Cx<'_> {
             (key, node) => (node.value_span(key), false),
         }
     }
+}
+
+/// Whether the tool at `pointer` has a `type` key (lookup stops at the deepest node found).
+fn pointer_ends_with_type(tree: &Node, pointer: &str) -> bool {
+    matches!(tree.lookup(&format!("{pointer}/type")).0, Some(key) if key.name == "type")
 }
 
 /// For a tagged union, the `type` values each branch accepts.

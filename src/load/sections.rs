@@ -58,7 +58,10 @@ fn take<T: DeserializeOwned>(
 ) -> Option<T> {
     let value = document.pointer(pointer)?;
     if reporter.has_error_under(pointer) {
-        return None;
+        // The schema already explained what is wrong here. The section may still be readable
+        // (an unknown key, say, does not stop serde), and then its semantic checks run too, so
+        // one run reports as much as it can.
+        return serde_json::from_value(value.clone()).ok();
     }
     match serde_path_to_error::deserialize(value) {
         Ok(typed) => Some(typed),
