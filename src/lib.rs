@@ -7,4 +7,5 @@
 pub mod config;
 pub mod diagnostics;
 pub mod load;
+pub mod plan;
 pub mod schema;

@@ -1,0 +1,340 @@
+//! The plan: a typed IR of the server to generate. Every default is resolved, every policy is
+//! merged and its numbers are final, identifiers are escaped and the runtime dependencies are
+//! derived, so that emitting code is a straight translation.
+
+pub mod ident;
+mod params;
+mod policy;
+
+pub use params::{ParamPlan, input_schema, value_schema};
+pub use policy::{
+    BreakerPlan, BulkheadPlan, Defaults, PolicyPlan, RetryOnPlan, RetryPlan, backoff_schedule,
+    defaults,
+};
+
+use std::net::SocketAddr;
+
+use crate::config::{
+    CliTool, Config, FallbackEntry, HttpMethod, HttpTool, Optimization, PipelineStep, Prompt,
+    Resource, State, ToolKind, Transport,
+};
+
+/// Address the http transport listens on when `bind` is not written.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// The whole server to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Crate and binary name.
+    pub crate_name: String,
+    /// `crate_name` as a Rust identifier (`-` becomes `_`).
+    pub crate_ident: String,
+    /// Server version.
+    pub version: String,
+    /// One line about the server.
+    pub description: Option<String>,
+    /// How clients connect.
+    pub transport: TransportPlan,
+    /// Build profile.
+    pub release: bool,
+    /// Tools, in `tools/list` order.
+    pub tools: Vec<ToolPlan>,
+    /// Resources.
+    pub resources: Vec<Resource>,
+    /// Prompts.
+    pub prompts: Vec<Prompt>,
+    /// Shared state, if any.
+    pub state: Option<State>,
+    /// Recent errors kept per server, when error tracking is on.
+    pub error_tracking: Option<u32>,
+    /// What the generated crate depends on.
+    pub needs: Needs,
+}
+
+/// Transport of the generated server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportPlan {
+    /// Standard input and output.
+    Stdio,
+    /// MCP streamable HTTP on this address.
+    Http(SocketAddr),
+}
+
+/// Runtime features the plan uses; the generated Cargo.toml follows from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Needs {
+    /// Some tool or fallback makes HTTP requests.
+    pub http_client: bool,
+    /// Some tool runs a command.
+    pub process: bool,
+    /// The server speaks streamable HTTP.
+    pub http_server: bool,
+    /// Some tool has a timeout, retry, breaker or bulkhead.
+    pub resilience: bool,
+}
+
+/// One tool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolPlan {
+    /// MCP name.
+    pub name: String,
+    /// Module name (escaped identifier).
+    pub module: String,
+    /// Prefix of the tool's type names (`FetchUserData`).
+    pub type_prefix: String,
+    /// Description for `tools/list`.
+    pub description: Option<String>,
+    /// Parameters, declared or derived from placeholders.
+    pub params: Vec<ParamPlan>,
+    /// What runs.
+    pub kind: KindPlan,
+    /// Resilience around it.
+    pub policy: PolicyPlan,
+}
+
+/// What a tool runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KindPlan {
+    /// A user handler at this path.
+    Native {
+        /// `handlers::...` path.
+        handler: String,
+    },
+    /// A command.
+    Cli(CliTool),
+    /// An HTTP request with its method resolved.
+    Http {
+        /// The tool's HTTP settings.
+        http: HttpTool,
+        /// Method, default GET.
+        method: HttpMethod,
+    },
+    /// Steps run in order.
+    Pipeline {
+        /// The steps.
+        steps: Vec<PipelineStep>,
+    },
+}
+
+/// Builds the plan of a config the loader accepted.
+pub fn plan(config: &Config) -> Plan {
+    let defaults = Defaults::new(
+        config.fault_tolerance.as_ref(),
+        config.middleware.as_deref(),
+    );
+    let tools: Vec<ToolPlan> = config
+        .tools
+        .iter()
+        .map(|tool| plan_tool(tool, &defaults))
+        .collect();
+    let transport = match config.forge.transport {
+        Some(Transport::Http) => TransportPlan::Http(
+            config
+                .forge
+                .bind
+                .as_deref()
+                .unwrap_or(DEFAULT_BIND)
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
+        ),
+        _ => TransportPlan::Stdio,
+    };
+    let error_tracking = config
+        .fault_tolerance
+        .as_ref()
+        .and_then(|f| f.error_tracking.clone())
+        .or_else(|| {
+            config
+                .middleware
+                .as_deref()
+                .and_then(|m| m.first())
+                .and_then(|crate::config::Middleware::Recovery(r)| r.error_tracking.clone())
+        })
+        .filter(|t| t.enabled != Some(false))
+        .map(|t| t.max_errors.unwrap_or(defaults::MAX_ERRORS));
+    let needs = Needs {
+        http_client: tools.iter().any(|t| {
+            matches!(t.kind, KindPlan::Http { .. })
+                || t.policy
+                    .fallback
+                    .iter()
+                    .any(|f| matches!(f, FallbackEntry::Http(_)))
+        }),
+        process: tools.iter().any(|t| matches!(t.kind, KindPlan::Cli(_))),
+        http_server: matches!(transport, TransportPlan::Http(_)),
+        resilience: tools.iter().any(|t| {
+            t.policy.retry.is_some()
+                || t.policy.breaker.is_some()
+                || t.policy.bulkhead.is_some()
+                || t.policy.timeout.is_some()
+        }),
+    };
+    Plan {
+        crate_name: config.forge.name.clone(),
+        crate_ident: config.forge.name.replace('-', "_"),
+        version: config.forge.version.clone(),
+        description: config.forge.description.clone(),
+        transport,
+        release: config.forge.optimization == Some(Optimization::Release),
+        tools,
+        resources: config.resources.clone(),
+        prompts: config.prompts.clone(),
+        state: config.state.clone(),
+        error_tracking,
+        needs,
+    }
+}
+
+fn plan_tool(tool: &crate::config::Tool, defaults: &Defaults) -> ToolPlan {
+    let common = &tool.common;
+    let is_pipeline = matches!(tool.kind, ToolKind::Pipeline(_));
+    // Defaults protect the tools that touch the outside world; a pipeline's steps already carry
+    // their own policies, and retrying a whole pipeline would multiply every step's attempts.
+    let inherit = !is_pipeline;
+    let pick = |own: bool, default: bool| own || (inherit && default);
+
+    let (kind, texts) = match &tool.kind {
+        ToolKind::Native(native) => (
+            KindPlan::Native {
+                handler: native.handler.path.trim().to_owned(),
+            },
+            Vec::new(),
+        ),
+        ToolKind::Cli(cli) => {
+            let mut texts: Vec<&str> = cli.args.iter().map(String::as_str).collect();
+            texts.extend(cli.cwd.as_deref());
+            texts.extend(cli.env.iter().flat_map(|e| e.values().map(String::as_str)));
+            (KindPlan::Cli(cli.clone()), texts)
+        }
+        ToolKind::Http(http) => {
+            let mut texts = vec![http.endpoint.as_str()];
+            texts.extend(
+                http.headers
+                    .iter()
+                    .flat_map(|h| h.values().map(String::as_str)),
+            );
+            texts.extend(
+                http.query
+                    .iter()
+                    .flat_map(|q| q.values().map(String::as_str)),
+            );
+            (
+                KindPlan::Http {
+                    http: http.clone(),
+                    method: http.method.unwrap_or(HttpMethod::Get),
+                },
+                texts,
+            )
+        }
+        ToolKind::Pipeline(pipeline) => (
+            KindPlan::Pipeline {
+                steps: pipeline.steps.clone(),
+            },
+            Vec::new(),
+        ),
+    };
+    let fallback: Vec<FallbackEntry> = common
+        .fallback
+        .as_ref()
+        .map(|f| f.entries().to_vec())
+        .unwrap_or_default();
+    let mut placeholder_texts = texts;
+    for entry in &fallback {
+        if let FallbackEntry::Http(http) = entry {
+            placeholder_texts.push(&http.endpoint);
+            placeholder_texts.extend(
+                http.headers
+                    .iter()
+                    .flat_map(|h| h.values().map(String::as_str)),
+            );
+        }
+    }
+    let mut derived = params::placeholders(placeholder_texts);
+    if let ToolKind::Pipeline(pipeline) = &tool.kind {
+        derived = pipeline_variables(&pipeline.steps);
+    }
+    let params = params::resolve(common.params.as_ref(), &derived);
+
+    let method = match &kind {
+        KindPlan::Http { method, .. } => Some(*method),
+        _ => None,
+    };
+    let retry = if pick(common.retry.is_some(), defaults.retry.is_some()) {
+        policy::merge_retry(
+            common.retry.as_ref(),
+            if inherit {
+                defaults.retry.as_ref()
+            } else {
+                None
+            },
+        )
+        .map(|r| policy::resolve_retry(&r, method))
+    } else {
+        None
+    };
+    let breaker = policy::merge_breaker(
+        common.circuit_breaker.as_ref(),
+        if inherit {
+            defaults.breaker.as_ref()
+        } else {
+            None
+        },
+    )
+    .and_then(|b| policy::resolve_breaker(&b));
+    let bulkhead = common
+        .bulkhead
+        .as_ref()
+        .or(if inherit {
+            defaults.bulkhead.as_ref()
+        } else {
+            None
+        })
+        .map(policy::resolve_bulkhead);
+    let timeout_ms = common
+        .timeout_ms
+        .or(if inherit { defaults.timeout_ms } else { None });
+
+    let module = ident::snake_ident(&common.name);
+    ToolPlan {
+        name: common.name.clone(),
+        type_prefix: ident::pascal_ident(&common.name),
+        module,
+        description: common.description.clone(),
+        params,
+        kind,
+        policy: PolicyPlan {
+            timeout: timeout_ms.map(std::time::Duration::from_millis),
+            retry,
+            breaker,
+            bulkhead,
+            fallback,
+        },
+    }
+}
+
+/// A pipeline without `params` takes every `{{var}}` its steps use that no step sets.
+fn pipeline_variables(steps: &[PipelineStep]) -> Vec<String> {
+    let outputs: Vec<&str> = steps
+        .iter()
+        .filter_map(|s| s.output_var.as_deref())
+        .collect();
+    let mut texts: Vec<String> = Vec::new();
+    for step in steps {
+        for value in step.arguments().into_iter().flat_map(|a| a.values()) {
+            collect_strings(value, &mut texts);
+        }
+    }
+    params::placeholders(texts.iter().map(String::as_str))
+        .into_iter()
+        .filter(|name| !outputs.contains(&name.as_str()))
+        .collect()
+}
+
+fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}

@@ -1,0 +1,304 @@
+//! Resolved fault-tolerance policies: defaults merged key by key, numbers final, backoff
+//! schedule precomputed.
+
+use std::time::Duration;
+
+use crate::config::{
+    Bulkhead, CircuitBreaker, ErrorClass, FallbackEntry, FaultTolerance, HttpMethod, Middleware,
+    Retry, RetryOn,
+};
+
+/// Default policy values, as documented in the schema and README.
+pub mod defaults {
+    /// Consecutive failures that open a circuit.
+    pub const FAILURE_THRESHOLD: u32 = 5;
+    /// How long a circuit stays open, in milliseconds.
+    pub const OPEN_MS: u64 = 60_000;
+    /// Consecutive probe successes that close a circuit.
+    pub const SUCCESS_THRESHOLD: u32 = 2;
+    /// Attempts in all.
+    pub const MAX_ATTEMPTS: u32 = 3;
+    /// Delay before the second attempt, in milliseconds.
+    pub const INITIAL_DELAY_MS: u64 = 100;
+    /// Cap of every delay, in milliseconds.
+    pub const MAX_DELAY_MS: u64 = 5_000;
+    /// Growth of the delay per attempt.
+    pub const MULTIPLIER: f64 = 2.0;
+    /// Spread of jittered delays: ±25 %.
+    pub const JITTER_PERCENT: u32 = 25;
+    /// Recent errors kept by error tracking.
+    pub const MAX_ERRORS: u32 = 100;
+}
+
+/// Everything that protects one tool's calls.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PolicyPlan {
+    /// Per-attempt timeout.
+    pub timeout: Option<Duration>,
+    /// Retry with backoff.
+    pub retry: Option<RetryPlan>,
+    /// Circuit breaker.
+    pub breaker: Option<BreakerPlan>,
+    /// Concurrency limit.
+    pub bulkhead: Option<BulkheadPlan>,
+    /// Fallbacks, in the order tried.
+    pub fallback: Vec<FallbackEntry>,
+}
+
+impl PolicyPlan {
+    /// Whether the tool has no resilience code at all.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A resolved retry policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPlan {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Delay before attempt n+2, in milliseconds, already capped at `max_delay_ms`;
+    /// `max_attempts - 1` entries.
+    pub delays_ms: Vec<u64>,
+    /// Cap of every delay, jitter included.
+    pub max_delay_ms: u64,
+    /// Whether delays are spread by ±25 %.
+    pub jitter: bool,
+    /// What is retried.
+    pub retry_on: RetryOnPlan,
+}
+
+/// Which failures a retry policy retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryOnPlan {
+    /// Timeouts, connection errors, 429, 502, 503, 504, and 500 when the method is idempotent.
+    Default {
+        /// Whether HTTP 500 is retried (idempotent HTTP methods only).
+        retry_500: bool,
+    },
+    /// Exactly these classes and status codes.
+    Listed {
+        /// Error classes.
+        classes: Vec<ErrorClass>,
+        /// HTTP status codes.
+        statuses: Vec<u16>,
+    },
+}
+
+/// A resolved circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerPlan {
+    /// Consecutive failures that open the circuit.
+    pub failure_threshold: u32,
+    /// Time the circuit stays open before a probe.
+    pub open_for: Duration,
+    /// Consecutive probe successes that close it (also the most concurrent probes).
+    pub success_threshold: u32,
+}
+
+/// A resolved bulkhead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkheadPlan {
+    /// Attempts in flight at once.
+    pub max_concurrent: u32,
+    /// Callers allowed to wait; `None` is unbounded.
+    pub max_queued: Option<u32>,
+    /// How long a caller waits for a slot; `None` waits until one frees.
+    pub wait: Option<Duration>,
+}
+
+/// Server-wide defaults, merged from `fault_tolerance` and the `recovery` middleware.
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    /// Default retry keys.
+    pub retry: Option<Retry>,
+    /// Default breaker keys.
+    pub breaker: Option<CircuitBreaker>,
+    /// Default bulkhead.
+    pub bulkhead: Option<Bulkhead>,
+    /// Default per-attempt timeout.
+    pub timeout_ms: Option<u64>,
+}
+
+impl Defaults {
+    /// Merges the two spellings; the loader has already rejected conflicting values.
+    pub fn new(
+        fault_tolerance: Option<&FaultTolerance>,
+        middleware: Option<&[Middleware]>,
+    ) -> Self {
+        let recovery = middleware
+            .and_then(|m| m.first())
+            .map(|Middleware::Recovery(r)| r);
+        let ft = fault_tolerance.cloned().unwrap_or_default();
+        Self {
+            retry: merge_retry(ft.retry.as_ref(), recovery.and_then(|r| r.retry.as_ref())),
+            breaker: merge_breaker(
+                ft.circuit_breaker.as_ref(),
+                recovery.and_then(|r| r.circuit_breaker.as_ref()),
+            ),
+            bulkhead: ft.bulkhead,
+            timeout_ms: ft.timeout_ms,
+        }
+    }
+}
+
+/// `over` wins key by key; `None` when neither is written.
+pub fn merge_retry(over: Option<&Retry>, under: Option<&Retry>) -> Option<Retry> {
+    match (over, under) {
+        (None, None) => None,
+        (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+        (Some(a), Some(b)) => Some(Retry {
+            max_attempts: a.max_attempts.or(b.max_attempts),
+            initial_delay: a.initial_delay.or(b.initial_delay),
+            max_delay: a.max_delay.or(b.max_delay),
+            multiplier: a.multiplier.or(b.multiplier),
+            jitter: a.jitter.or(b.jitter),
+            retry_on: a.retry_on.clone().or_else(|| b.retry_on.clone()),
+        }),
+    }
+}
+
+/// `over` wins key by key; `None` when neither is written.
+pub fn merge_breaker(
+    over: Option<&CircuitBreaker>,
+    under: Option<&CircuitBreaker>,
+) -> Option<CircuitBreaker> {
+    match (over, under) {
+        (None, None) => None,
+        (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+        (Some(a), Some(b)) => Some(CircuitBreaker {
+            enabled: a.enabled.or(b.enabled),
+            failure_threshold: a.failure_threshold.or(b.failure_threshold),
+            timeout: a.timeout.or(b.timeout),
+            success_threshold: a.success_threshold.or(b.success_threshold),
+        }),
+    }
+}
+
+/// Resolves a retry block; `method` is the HTTP method of an http tool.
+pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
+    let max_attempts = retry.max_attempts.unwrap_or(defaults::MAX_ATTEMPTS).max(1);
+    let initial = retry
+        .initial_delay
+        .map_or(defaults::INITIAL_DELAY_MS, |d| d.as_millis());
+    let max_delay_ms = retry
+        .max_delay
+        .map_or(defaults::MAX_DELAY_MS, |d| d.as_millis());
+    let multiplier = retry.multiplier.unwrap_or(defaults::MULTIPLIER).max(1.0);
+    RetryPlan {
+        max_attempts,
+        delays_ms: backoff_schedule(max_attempts, initial, multiplier, max_delay_ms),
+        max_delay_ms,
+        jitter: retry.jitter.unwrap_or(true),
+        retry_on: match &retry.retry_on {
+            None => RetryOnPlan::Default {
+                retry_500: method.is_some_and(HttpMethod::is_idempotent),
+            },
+            Some(list) => RetryOnPlan::Listed {
+                classes: list
+                    .iter()
+                    .filter_map(|r| match r {
+                        RetryOn::Class(c) => Some(*c),
+                        RetryOn::Status(_) => None,
+                    })
+                    .collect(),
+                statuses: list
+                    .iter()
+                    .filter_map(|r| match r {
+                        RetryOn::Status(s) => Some(*s),
+                        RetryOn::Class(_) => None,
+                    })
+                    .collect(),
+            },
+        },
+    }
+}
+
+/// Delay before attempt n+1 is `initial * multiplier^(n-1)`, capped at `max`; computed in
+/// floating point and saturated, so huge multipliers cannot overflow.
+pub fn backoff_schedule(
+    max_attempts: u32,
+    initial_ms: u64,
+    multiplier: f64,
+    max_ms: u64,
+) -> Vec<u64> {
+    let mut delays = Vec::with_capacity(max_attempts.saturating_sub(1) as usize);
+    let mut current = initial_ms as f64;
+    for _ in 1..max_attempts {
+        let capped = current.min(max_ms as f64);
+        delays.push(capped.round() as u64);
+        current *= multiplier;
+    }
+    delays
+}
+
+/// Resolves a breaker block; `None` when it is disabled.
+pub fn resolve_breaker(breaker: &CircuitBreaker) -> Option<BreakerPlan> {
+    if breaker.enabled == Some(false) {
+        return None;
+    }
+    Some(BreakerPlan {
+        failure_threshold: breaker
+            .failure_threshold
+            .unwrap_or(defaults::FAILURE_THRESHOLD)
+            .max(1),
+        open_for: breaker
+            .timeout
+            .map_or(Duration::from_millis(defaults::OPEN_MS), |d| d.0),
+        success_threshold: breaker
+            .success_threshold
+            .unwrap_or(defaults::SUCCESS_THRESHOLD)
+            .max(1),
+    })
+}
+
+/// Resolves a bulkhead block.
+pub fn resolve_bulkhead(bulkhead: &Bulkhead) -> BulkheadPlan {
+    BulkheadPlan {
+        max_concurrent: bulkhead.max_concurrent.max(1),
+        max_queued: bulkhead.max_queued,
+        wait: bulkhead.timeout.map(|d| d.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_matches_the_chapter() {
+        // Attempt 2: 100 ms, attempt 3: 200 ms, attempt 4: 400 ms.
+        assert_eq!(backoff_schedule(4, 100, 2.0, 5_000), [100, 200, 400]);
+        assert_eq!(backoff_schedule(1, 100, 2.0, 5_000), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn schedule_is_capped_and_never_overflows() {
+        assert_eq!(
+            backoff_schedule(6, 1_000, 3.0, 5_000),
+            [1_000, 3_000, 5_000, 5_000, 5_000]
+        );
+        let huge = backoff_schedule(200, u64::MAX / 2, 1e300, u64::MAX);
+        assert!(huge.iter().all(|d| *d > 0));
+    }
+
+    #[test]
+    fn tool_keys_win_over_defaults_key_by_key() {
+        let tool = Retry {
+            max_attempts: Some(5),
+            ..Retry::default()
+        };
+        let default = Retry {
+            max_attempts: Some(2),
+            jitter: Some(false),
+            ..Retry::default()
+        };
+        let merged = merge_retry(Some(&tool), Some(&default)).unwrap_or_default();
+        assert_eq!((merged.max_attempts, merged.jitter), (Some(5), Some(false)));
+        let disabled = CircuitBreaker {
+            enabled: Some(false),
+            ..CircuitBreaker::default()
+        };
+        assert_eq!(resolve_breaker(&disabled), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! The plan resolves every policy: defaults merged key by key, numbers final, backoff
+//! precomputed, dependencies derived from what the tools use.
+
+use std::time::Duration;
+
+use pforge::config::Config;
+use pforge::plan::{BreakerPlan, BulkheadPlan, KindPlan, Plan, RetryOnPlan, TransportPlan, plan};
+
+fn config(text: &str) -> Config {
+    let loaded = pforge::load::load_str("forge.yaml", text);
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    loaded.config.unwrap_or_else(|| panic!("no config"))
+}
+
+fn example(name: &str) -> Plan {
+    let path = format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"));
+    plan(&config(&std::fs::read_to_string(path).unwrap_or_default()))
+}
+
+#[test]
+fn complete_example_policy_is_fully_resolved() {
+    let plan = example("resilient-api.yaml");
+    let tool = &plan.tools[0];
+    assert_eq!(tool.module, "fetch_user_data");
+    assert_eq!(tool.type_prefix, "FetchUserData");
+    let policy = &tool.policy;
+    assert_eq!(policy.timeout, Some(Duration::from_secs(10)));
+    let retry = policy.retry.clone().unwrap_or_else(|| panic!("retry"));
+    assert_eq!(
+        (
+            retry.max_attempts,
+            retry.delays_ms.as_slice(),
+            retry.max_delay_ms,
+            retry.jitter
+        ),
+        (3, &[100, 200][..], 5_000, true)
+    );
+    // GET is idempotent, so 500 is retried too.
+    assert_eq!(retry.retry_on, RetryOnPlan::Default { retry_500: true });
+    // The breaker comes from `fault_tolerance`.
+    assert_eq!(
+        policy.breaker,
+        Some(BreakerPlan {
+            failure_threshold: 5,
+            open_for: Duration::from_secs(60),
+            success_threshold: 2
+        })
+    );
+    assert_eq!(
+        policy.bulkhead,
+        Some(BulkheadPlan {
+            max_concurrent: 20,
+            max_queued: None,
+            wait: None
+        })
+    );
+    assert_eq!(policy.fallback.len(), 1);
+    // `{{user_id}}` became a required string parameter.
+    let params: Vec<(&str, bool)> = tool
+        .params
+        .iter()
+        .map(|p| (p.name.as_str(), p.required))
+        .collect();
+    assert_eq!(params, [("user_id", true)]);
+    assert_eq!(plan.error_tracking, Some(100));
+    assert!(plan.needs.http_client && !plan.needs.process && plan.needs.resilience);
+}
+
+#[test]
+fn tool_keys_merge_over_middleware_defaults_and_pipelines_do_not_inherit() {
+    let plan = example("full.yaml");
+    let get_user = &plan.tools[0];
+    let retry = get_user
+        .policy
+        .retry
+        .clone()
+        .unwrap_or_else(|| panic!("retry"));
+    // max_attempts 4 and max_delay 2s from the tool, initial_delay 100ms from the middleware.
+    assert_eq!(retry.delays_ms, [100, 200, 400]);
+    assert_eq!(retry.max_delay_ms, 2_000);
+    assert!(
+        matches!(retry.retry_on, RetryOnPlan::Listed { ref statuses, .. } if statuses == &[503])
+    );
+    // failure_threshold 3 from the tool, timeout 60s from the middleware.
+    assert_eq!(
+        get_user
+            .policy
+            .breaker
+            .map(|b| (b.failure_threshold, b.open_for)),
+        Some((3, Duration::from_secs(60)))
+    );
+    assert_eq!(get_user.policy.timeout, Some(Duration::from_secs(15)));
+
+    let git_log = plan
+        .tools
+        .iter()
+        .find(|t| t.name == "git_log")
+        .unwrap_or_else(|| panic!("git_log"));
+    assert_eq!(git_log.policy.breaker, None, "enabled: false opts out");
+
+    let pipeline = plan
+        .tools
+        .iter()
+        .find(|t| t.name == "user_digest")
+        .unwrap_or_else(|| panic!("pipeline"));
+    assert!(matches!(pipeline.kind, KindPlan::Pipeline { .. }));
+    assert_eq!(
+        (pipeline.policy.retry.clone(), pipeline.policy.breaker),
+        (None, None)
+    );
+    assert_eq!(pipeline.policy.timeout, Some(Duration::from_secs(30)));
+    assert_eq!(
+        plan.transport,
+        TransportPlan::Http(([127, 0, 0, 1], 8080).into())
+    );
+    assert!(plan.release);
+    assert!(plan.needs.http_client && plan.needs.process && plan.needs.http_server);
+}
+
+#[test]
+fn a_tool_without_policy_has_none_and_needs_follow_the_tools() {
+    let plan = plan(&config(
+        "forge: {name: quiet, version: 0.1.0}\ntools:\n  - {type: native, name: hi, handler: handlers::hi::handle}\n",
+    ));
+    assert!(plan.tools[0].policy.is_empty());
+    assert_eq!(plan.needs, pforge::plan::Needs::default());
+    assert_eq!(plan.transport, TransportPlan::Stdio);
+}
+
+#[test]
+fn input_schema_carries_types_bounds_defaults_and_required() {
+    let plan = example("full.yaml");
+    let note = plan
+        .tools
+        .iter()
+        .find(|t| t.name == "create_note")
+        .unwrap_or_else(|| panic!("create_note"));
+    let schema = pforge::plan::input_schema(&note.params);
+    assert_eq!(schema["required"], serde_json::json!(["title"]));
+    assert_eq!(schema["properties"]["title"]["maxLength"], 200);
+    assert_eq!(schema["properties"]["tags"]["items"]["type"], "string");
+    assert_eq!(schema["properties"]["priority"]["default"], 3);
+    assert_eq!(schema["properties"]["priority"]["minimum"], 1);
+    assert_eq!(schema["properties"]["priority"]["maximum"], 5);
+    assert_eq!(schema["additionalProperties"], false);
+}
+
+#[test]
+fn keyword_and_odd_tool_names_become_safe_identifiers() {
+    let plan = plan(&config(
+        "forge: {name: odd, version: 0.1.0}\ntools:\n  - {type: native, name: type, handler: handlers::kw::handle}\n  - {type: cli, name: get-Data.v2, command: echo}\n",
+    ));
+    assert_eq!(
+        (
+            plan.tools[0].module.as_str(),
+            plan.tools[0].type_prefix.as_str()
+        ),
+        ("r#type", "Type")
+    );
+    assert_eq!(
+        (
+            plan.tools[1].module.as_str(),
+            plan.tools[1].type_prefix.as_str()
+        ),
+        ("get_data_v2", "GetDataV2")
+    );
+}
