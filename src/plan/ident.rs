@@ -35,7 +35,7 @@ pub fn pascal_ident(name: &str) -> String {
             } else {
                 out.push(c);
             }
-            upper = c.is_ascii_digit();
+            upper = false;
         } else {
             upper = true;
         }
