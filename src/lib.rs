@@ -6,6 +6,9 @@
 
 pub mod config;
 pub mod diagnostics;
+pub mod emit;
 pub mod load;
 pub mod plan;
+pub mod project;
 pub mod schema;
+pub mod write;

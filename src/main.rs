@@ -41,6 +41,26 @@ enum Command {
         #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
         message_format: MessageFormat,
     },
+    /// Generate the server crate beside forge.yaml, then compile it with cargo.
+    ///
+    /// The crate lives in the directory holding forge.yaml; a forge.yaml alone in a folder
+    /// becomes a complete project. pforge owns src/lib.rs, src/main.rs and src/generated/;
+    /// you own forge.yaml, Cargo.toml (pforge only adds dependencies) and src/handlers/.
+    /// Only files whose contents change are written.
+    Build {
+        /// The forge.yaml to build.
+        #[arg(long, default_value = "forge.yaml")]
+        manifest: PathBuf,
+        /// Compile with `cargo build --release`.
+        #[arg(long)]
+        release: bool,
+        /// Generate the files but do not run cargo.
+        #[arg(long)]
+        no_compile: bool,
+        /// Write nothing; exit 1 and list the files that would change (for CI).
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the JSON Schema of forge.yaml (draft-07), for editors and CI.
     ///
     /// Point the YAML language server at it with a first line such as
@@ -66,6 +86,12 @@ fn main() -> ExitCode {
             file,
             message_format,
         } => check(&file, message_format),
+        Command::Build {
+            manifest,
+            release,
+            no_compile,
+            check,
+        } => build(&manifest, release, no_compile, check),
         Command::Schema => {
             print!("{}", pforge::schema::forge_schema_text());
             ExitCode::SUCCESS
@@ -138,5 +164,98 @@ fn plural_suffix(count: usize, word: &str) -> String {
         0 => String::new(),
         1 => format!(", 1 {word}"),
         n => format!(", {n} {word}s"),
+    }
+}
+
+fn report(loaded: &pforge::load::Loaded) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut err = std::io::stderr().lock();
+    for diagnostic in &loaded.diagnostics {
+        let _ = writeln!(err, "{}\n", render_human(diagnostic, &loaded.source, color));
+    }
+}
+
+fn build(manifest: &Path, release: bool, no_compile: bool, check: bool) -> ExitCode {
+    use pforge::project::{self, ProjectError};
+    use pforge::write::Outcome;
+    let result = if check {
+        project::check(manifest)
+    } else {
+        project::generate(manifest)
+    };
+    let (loaded, outcomes) = match result {
+        Ok(done) => done,
+        Err(ProjectError::Invalid(loaded)) => {
+            report(&loaded);
+            eprintln!("{}: invalid, nothing was written", loaded.source.name());
+            return ExitCode::from(1);
+        }
+        Err(error @ ProjectError::Read { .. }) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    report(&loaded);
+    if let Some(config) = &loaded.config {
+        for note in project::not_generated_yet(&pforge::plan::plan(config)) {
+            eprintln!("note: {note}");
+        }
+    }
+    let changed: Vec<_> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Created | Outcome::Updated))
+        .collect();
+    if check {
+        for (path, outcome) in &changed {
+            let verb = if *outcome == Outcome::Created {
+                "would create"
+            } else {
+                "would update"
+            };
+            println!("{verb} {}", path.display());
+        }
+        return if changed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
+    for (path, outcome) in &changed {
+        let verb = if *outcome == Outcome::Created {
+            "created"
+        } else {
+            "updated"
+        };
+        eprintln!("  {verb} {}", path.display());
+    }
+    eprintln!(
+        "{} files up to date, {} written",
+        outcomes.len() - changed.len(),
+        changed.len()
+    );
+    if no_compile {
+        return ExitCode::SUCCESS;
+    }
+    let root = pforge::project::root_of(manifest);
+    let mut cargo =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo.arg("build").current_dir(&root);
+    if release {
+        cargo.arg("--release");
+    }
+    match cargo.status() {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(_) => {
+            eprintln!("error: cargo build failed in {}", root.display());
+            ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("error: cannot run cargo: {error}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -1,0 +1,80 @@
+//! Printing emitted Rust: `prettyplease`, plus the blank lines between items that it leaves
+//! out, so generated files read like hand-written ones.
+
+/// Pretty-prints a parsed file with a blank line between items.
+pub fn print(file: &syn::File) -> String {
+    space_items(&prettyplease::unparse(file))
+}
+
+/// Inserts a blank line before an item (with its docs and attributes) that directly follows
+/// another item, a group of `use` lines or the module docs, at the same indentation.
+fn space_items(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut previous: Option<&str> = None;
+    for line in text.lines() {
+        if previous.is_some_and(|prev| needs_gap(prev, line)) {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        previous = Some(line);
+    }
+    out
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+fn needs_gap(prev: &str, line: &str) -> bool {
+    let (p, l) = (prev.trim_start(), line.trim_start());
+    if indent(prev) != indent(line) || p.is_empty() || !starts_item(l) {
+        return false;
+    }
+    let is_use = |s: &str| s.starts_with("use ") || s.starts_with("pub use ");
+    if p.starts_with("//!") {
+        return !l.starts_with("//!");
+    }
+    if p.starts_with("///") || p.starts_with("#[") {
+        return false;
+    }
+    if is_use(p) {
+        return !is_use(l);
+    }
+    p.ends_with('}') || p.ends_with("};") || (p.ends_with(';') && indent(prev) == 0)
+}
+
+fn starts_item(line: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "///",
+        "#[",
+        "pub ",
+        "fn ",
+        "async fn ",
+        "impl ",
+        "impl<",
+        "struct ",
+        "enum ",
+        "const ",
+        "static ",
+        "mod ",
+        "trait ",
+        "type ",
+        "use ",
+    ];
+    STARTS.iter().any(|s| line.starts_with(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separates_items_but_not_attributes_from_their_item() {
+        let text = "//! Docs.\nuse a::b;\nuse c::d;\n/// One.\npub const A: u8 = 1;\n/// Two.\n#[derive(Debug)]\npub struct B;\nimpl B {\n    fn x() {}\n    fn y() {\n        let z = 1;\n    }\n}\n";
+        assert_eq!(
+            space_items(text),
+            "//! Docs.\n\nuse a::b;\nuse c::d;\n\n/// One.\npub const A: u8 = 1;\n\n/// Two.\n#[derive(Debug)]\npub struct B;\n\nimpl B {\n    fn x() {}\n\n    fn y() {\n        let z = 1;\n    }\n}\n"
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! The user's handlers: the module tree `main.rs` declares for them, and the stubs pforge
+//! writes once for each handler that has no file yet.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::ident;
+use crate::plan::{KindPlan, Plan, ident::snake_ident};
+
+/// One handler item, from its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerItem {
+    /// Module under `handlers` whose file holds the item.
+    pub module: String,
+    /// The item's name.
+    pub name: String,
+    /// Whether it is re-exported at `handlers::` (a two-segment path).
+    pub at_root: bool,
+    /// A type implementing `Handler` (upper-case name) or an async function.
+    pub is_type: bool,
+}
+
+impl HandlerItem {
+    /// `handlers::greet::say_hello` or `handlers::UserDataFallback`.
+    pub fn from_path(path: &str) -> Self {
+        let segments: Vec<&str> = path.split("::").map(str::trim).collect();
+        let name = segments.last().copied().unwrap_or("handler").to_owned();
+        let is_type = name.starts_with(|c: char| c.is_ascii_uppercase());
+        match segments.as_slice() {
+            [_, module, _] => Self {
+                module: (*module).to_owned(),
+                name,
+                at_root: false,
+                is_type,
+            },
+            _ => Self {
+                module: crate::plan::ident::unraw(&snake_ident(&name)).to_owned(),
+                name,
+                at_root: true,
+                is_type,
+            },
+        }
+    }
+}
+
+/// Handler items of native tools, by module file, each with the tool it serves.
+pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerItem, usize)>> {
+    let mut files: BTreeMap<String, Vec<(HandlerItem, usize)>> = BTreeMap::new();
+    for (index, tool) in plan.tools.iter().enumerate() {
+        if let KindPlan::Native { handler } = &tool.kind {
+            let item = HandlerItem::from_path(handler);
+            files
+                .entry(item.module.clone())
+                .or_default()
+                .push((item, index));
+        }
+    }
+    files
+}
+
+/// `pub mod handlers { ... }` for `main.rs`.
+pub fn module_tree(plan: &Plan) -> TokenStream {
+    let files = items(plan);
+    if files.is_empty() {
+        return quote!();
+    }
+    let mods = files.keys().map(|module| {
+        let module = ident(module);
+        quote!(pub mod #module;)
+    });
+    let reexports = files
+        .values()
+        .flatten()
+        .filter(|(item, _)| item.at_root)
+        .map(|(item, _)| {
+            let module = ident(&item.module);
+            let name = format_ident!("{}", item.name);
+            quote!(pub use #module::#name;)
+        });
+    quote! {
+        /// Your handlers, one file per module in `src/handlers/`. The files are yours: pforge
+        /// creates the missing ones and never touches them again.
+        pub mod handlers {
+            #(#mods)*
+            #(#reexports)*
+        }
+    }
+}
+
+/// The first contents of one handler file.
+pub fn stub_file(plan: &Plan, module: &str, items: &[(HandlerItem, usize)]) -> TokenStream {
+    let doc = crate::emit::doc(
+        &(format!(
+            "Handlers in `handlers::{module}`. This file is yours: pforge wrote it once and never overwrites it."
+        )),
+    );
+    let stubs = items.iter().map(|(item, index)| {
+        let tool = &plan.tools[*index];
+        let tool_module = ident(&tool.module);
+        let input = format_ident!("{}Input", tool.type_prefix);
+        let name = format_ident!("{}", item.name);
+        let tool_name = &tool.name;
+        let doc = crate::emit::doc(&(format!("Handles the `{tool_name}` tool. Replace the echo with your logic.")));
+        let body = quote! {
+            Ok(serde_json::json!({ "tool": context.tool, "input": input }))
+        };
+        if item.is_type {
+            quote! {
+                #[doc = #doc]
+                #[derive(Debug, Default)]
+                pub struct #name;
+
+                impl crate::generated::Handler<crate::generated::tools::#tool_module::#input> for #name {
+                    type Output = serde_json::Value;
+
+                    async fn handle(
+                        &self,
+                        input: crate::generated::tools::#tool_module::#input,
+                        context: crate::generated::runtime::Context<'_>,
+                    ) -> Result<Self::Output, crate::generated::runtime::HandlerError> {
+                        #body
+                    }
+                }
+            }
+        } else {
+            quote! {
+                #[doc = #doc]
+                pub async fn #name(
+                    input: crate::generated::tools::#tool_module::#input,
+                    context: crate::generated::runtime::Context<'_>,
+                ) -> Result<serde_json::Value, crate::generated::runtime::HandlerError> {
+                    #body
+                }
+            }
+        }
+    });
+    quote! {
+        #![doc = #doc]
+        #(#stubs)*
+    }
+}

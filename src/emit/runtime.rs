@@ -1,0 +1,319 @@
+//! `src/generated/runtime.rs` of the generated crate: argument parsing, the tool error type,
+//! the handler context, and the helpers the tools use. Parts only some tools need are emitted
+//! only when the plan uses them.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::plan::Plan;
+
+/// The runtime module of a plan.
+pub fn runtime(plan: &Plan) -> TokenStream {
+    let env = if plan.needs.http_client || plan.needs.process {
+        env_helpers()
+    } else {
+        quote!()
+    };
+    let text = if plan.needs.http_client
+        || plan.needs.process
+        || plan
+            .tools
+            .iter()
+            .any(|t| matches!(t.kind, crate::plan::KindPlan::Pipeline { .. }))
+    {
+        placeholder_helpers()
+    } else {
+        quote!()
+    };
+    let url = if plan.needs.http_client {
+        url_helpers()
+    } else {
+        quote!()
+    };
+    quote! {
+        //! Types and helpers shared by the generated tools.
+
+        use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
+        use serde_json::Value;
+
+        /// Why a tool call failed.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum ToolError {
+            /// The arguments do not fit the tool's parameters; never retried.
+            InvalidArguments(String),
+            /// The attempt took longer than its timeout.
+            Timeout(std::time::Duration),
+            /// Connecting failed or the connection broke.
+            Connection(String),
+            /// The upstream answered with a non-success HTTP status.
+            Status {
+                /// The HTTP status code.
+                status: u16,
+                /// Seconds from a `Retry-After` header, if any.
+                retry_after: Option<u64>,
+                /// The start of the response body.
+                body: String,
+            },
+            /// A command exited with a non-zero status.
+            Exit {
+                /// The exit code, if the command was not killed by a signal.
+                code: Option<i32>,
+                /// The end of what it wrote to stderr.
+                stderr: String,
+            },
+            /// A native handler returned an error.
+            Handler(String),
+            /// The call was cancelled by the client.
+            Cancelled,
+        }
+
+        impl std::fmt::Display for ToolError {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    Self::InvalidArguments(message) => write!(f, "invalid arguments: {message}"),
+                    Self::Timeout(after) => write!(f, "timed out after {} ms", after.as_millis()),
+                    Self::Connection(message) => write!(f, "connection error: {message}"),
+                    Self::Status { status, body, .. } => write!(f, "HTTP {status}: {body}"),
+                    Self::Exit { code: Some(code), stderr } => write!(f, "exited with status {code}: {stderr}"),
+                    Self::Exit { code: None, stderr } => write!(f, "killed by a signal: {stderr}"),
+                    Self::Handler(message) => write!(f, "{message}"),
+                    Self::Cancelled => write!(f, "cancelled"),
+                }
+            }
+        }
+
+        impl std::error::Error for ToolError {}
+
+        /// The error a native handler returns.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct HandlerError(pub String);
+
+        impl HandlerError {
+            /// An error with this message, shown to the client.
+            pub fn new(message: impl std::fmt::Display) -> Self {
+                Self(message.to_string())
+            }
+        }
+
+        impl std::fmt::Display for HandlerError {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::error::Error for HandlerError {}
+
+        impl From<HandlerError> for ToolError {
+            fn from(error: HandlerError) -> Self {
+                Self::Handler(error.0)
+            }
+        }
+
+        /// What a native handler gets besides its input.
+        #[derive(Debug, Clone, Copy)]
+        pub struct Context<'a> {
+            /// Name of the tool being called.
+            pub tool: &'static str,
+            /// The server, for shared state.
+            pub server: &'a crate::generated::Server,
+        }
+
+        /// Takes one argument out of `arguments`, naming it in the error.
+        pub fn take<T: serde::de::DeserializeOwned>(arguments: &mut JsonObject, name: &str) -> Result<Option<T>, ToolError> {
+            match arguments.remove(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(value) => serde_json::from_value(value)
+                    .map(Some)
+                    .map_err(|error| ToolError::InvalidArguments(format!("`{name}`: {error}"))),
+            }
+        }
+
+        /// A required argument.
+        pub fn require<T>(value: Option<T>, name: &str) -> Result<T, ToolError> {
+            value.ok_or_else(|| ToolError::InvalidArguments(format!("`{name}` is required")))
+        }
+
+        /// Rejects arguments no parameter takes.
+        pub fn no_extra(arguments: &JsonObject) -> Result<(), ToolError> {
+            match arguments.keys().next() {
+                Some(name) => Err(ToolError::InvalidArguments(format!("`{name}` is not a parameter of this tool"))),
+                None => Ok(()),
+            }
+        }
+
+        /// Fails with a message that names the parameter when `ok` is false.
+        pub fn check(ok: bool, name: &str, rule: &str) -> Result<(), ToolError> {
+            if ok { Ok(()) } else { Err(ToolError::InvalidArguments(format!("`{name}` {rule}"))) }
+        }
+
+        /// The MCP result of a tool's outcome: objects as structured content, strings as text.
+        pub fn to_result(outcome: Result<Value, ToolError>) -> CallToolResult {
+            match outcome {
+                Ok(Value::String(text)) => CallToolResult::success(vec![ContentBlock::text(text)]),
+                Ok(value @ Value::Object(_)) => CallToolResult::structured(value),
+                Ok(other) => CallToolResult::success(vec![ContentBlock::text(other.to_string())]),
+                Err(error) => CallToolResult::error(vec![ContentBlock::text(error.to_string())]),
+            }
+        }
+
+        #text
+        #env
+        #url
+    }
+}
+
+fn placeholder_helpers() -> TokenStream {
+    quote! {
+        /// The text a value stands for in a `{{placeholder}}`: strings as they are, anything
+        /// else as JSON.
+        pub fn text_of(value: &Value) -> String {
+            match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            }
+        }
+
+        /// Fills `{{name}}` placeholders from `values`, passing each through `encode`.
+        pub fn fill(template: &str, values: &JsonObject, encode: fn(&str) -> String) -> String {
+            let mut out = String::with_capacity(template.len());
+            let mut rest = template;
+            while let Some(open) = rest.find("{{") {
+                out.push_str(&rest[..open]);
+                let after = &rest[open + 2..];
+                match after.find("}}") {
+                    Some(close) => {
+                        let name = after[..close].trim();
+                        if let Some(value) = values.get(name) {
+                            out.push_str(&encode(&text_of(value)));
+                        }
+                        rest = &after[close + 2..];
+                    }
+                    None => {
+                        out.push_str(&rest[open..]);
+                        rest = "";
+                    }
+                }
+            }
+            out.push_str(rest);
+            out
+        }
+
+        /// Fills the `{{var}}`s of a step's JSON arguments. A string that is exactly one
+        /// placeholder takes the variable's value with its type; other strings get its text.
+        pub fn fill_json(arguments: &str, variables: &JsonObject) -> JsonObject {
+            fn walk(value: Value, variables: &JsonObject) -> Value {
+                match value {
+                    Value::String(text) => {
+                        let trimmed = text.trim();
+                        let whole = trimmed
+                            .strip_prefix("{{")
+                            .and_then(|t| t.strip_suffix("}}"))
+                            .map(str::trim)
+                            .filter(|name| !name.contains("{{") && !name.contains("}}"));
+                        match whole.and_then(|name| variables.get(name)) {
+                            Some(value) => value.clone(),
+                            None => Value::String(fill(&text, variables, verbatim)),
+                        }
+                    }
+                    Value::Array(items) => Value::Array(items.into_iter().map(|v| walk(v, variables)).collect()),
+                    Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, walk(v, variables))).collect()),
+                    other => other,
+                }
+            }
+            match walk(serde_json::from_str(arguments).unwrap_or_default(), variables) {
+                Value::Object(map) => map,
+                _ => JsonObject::new(),
+            }
+        }
+
+        /// Whether a condition variable counts as true: set, and not `false`, `null`, `0`,
+        /// or empty.
+        pub fn truthy(value: Option<&Value>) -> bool {
+            match value {
+                None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+                Some(Value::String(s)) => !s.is_empty(),
+                Some(Value::Array(a)) => !a.is_empty(),
+                Some(Value::Object(o)) => !o.is_empty(),
+                Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+                Some(Value::Bool(true)) => true,
+            }
+        }
+
+        /// Runs a pipeline step within the smaller of its own timeout and what is left of the
+        /// pipeline's budget.
+        pub async fn within(
+            deadline: Option<tokio::time::Instant>,
+            step: Option<std::time::Duration>,
+            future: impl std::future::Future<Output = Result<Value, ToolError>>,
+        ) -> Result<Value, ToolError> {
+            let now = tokio::time::Instant::now();
+            let left = deadline.map(|d| d.saturating_duration_since(now));
+            let limit = match (left, step) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            match limit {
+                Some(limit) => tokio::time::timeout(limit, future).await.unwrap_or(Err(ToolError::Timeout(limit))),
+                None => future.await,
+            }
+        }
+
+        /// Leaves a value as it is.
+        pub fn verbatim(text: &str) -> String {
+            text.to_owned()
+        }
+    }
+}
+
+fn env_helpers() -> TokenStream {
+    quote! {
+        /// Resolves `${VAR}` and `${VAR:-default}` from the environment when the server runs.
+        pub fn expand_env(template: &str) -> String {
+            let mut out = String::with_capacity(template.len());
+            let mut rest = template;
+            while let Some(open) = rest.find("${") {
+                out.push_str(&rest[..open]);
+                let after = &rest[open + 2..];
+                let Some(close) = after.find('}') else {
+                    out.push_str(&rest[open..]);
+                    return out;
+                };
+                let inner = &after[..close];
+                let (name, default) = match inner.split_once(":-") {
+                    Some((name, default)) => (name, Some(default)),
+                    None => (inner, None),
+                };
+                match std::env::var(name) {
+                    Ok(value) if !value.is_empty() || default.is_none() => out.push_str(&value),
+                    _ => out.push_str(default.unwrap_or_default()),
+                }
+                rest = &after[close + 1..];
+            }
+            out.push_str(rest);
+            out
+        }
+    }
+}
+
+fn url_helpers() -> TokenStream {
+    quote! {
+        /// Percent-encodes everything but unreserved characters, so a value stays inside its
+        /// URL component: `/`, `?`, `#`, `@`, `%` and `..` cannot change the URL's structure.
+        pub fn encode_component(text: &str) -> String {
+            let mut out = String::with_capacity(text.len());
+            for byte in text.bytes() {
+                if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+                    out.push(char::from(byte));
+                } else {
+                    out.push_str(&format!("%{byte:02X}"));
+                }
+            }
+            // A lone `.` or `..` segment would still be read as a path step.
+            match out.as_str() {
+                "." => "%2E".to_owned(),
+                ".." => "%2E%2E".to_owned(),
+                _ => out,
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! One module per tool: its name, input, definition, and the call path
+//! `call -> invoke -> attempt`. `invoke` is where the tool's resilience policy wraps the
+//! attempt; a tool without a policy calls the attempt directly.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::handlers::HandlerItem;
+use super::{ident, params};
+use crate::config::{Auth, ErrorPolicy, HttpMethod};
+use crate::plan::{KindPlan, Plan, ToolPlan};
+
+/// The module of one tool.
+pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
+    let name = &tool.name;
+    let summary = crate::emit::doc(
+        &(match &tool.description {
+            Some(description) => format!("Tool `{name}`: {description}"),
+            None => format!("Tool `{name}`."),
+        }),
+    );
+    let input = format_ident!("{}Input", tool.type_prefix);
+    let input_struct = params::input_struct(tool);
+    let schema = crate::emit::raw_string(&crate::plan::input_schema(&tool.params).to_string());
+    let description = match &tool.description {
+        Some(d) => quote!(Some(#d.into())),
+        None => quote!(None),
+    };
+    let attempt = attempt(plan, tool);
+    quote! {
+        #![doc = #summary]
+
+        use rmcp::model::{JsonObject, Tool};
+        use serde_json::Value;
+
+        use crate::generated::Server;
+        use crate::generated::runtime::{self, ToolError};
+
+        /// The name clients call.
+        pub const NAME: &str = #name;
+
+        /// The JSON Schema of the arguments, as `tools/list` shows it.
+        const INPUT_SCHEMA: &str = #schema;
+
+        #input_struct
+
+        /// The tool as `tools/list` shows it.
+        pub fn definition() -> Tool {
+            let schema: JsonObject = serde_json::from_str(INPUT_SCHEMA).unwrap_or_default();
+            Tool::new_with_raw(NAME, #description, std::sync::Arc::new(schema))
+        }
+
+        /// Answers a `tools/call` of this tool.
+        pub async fn call(server: &Server, arguments: JsonObject) -> Result<Value, ToolError> {
+            let input = #input::from_arguments(arguments)?;
+            invoke(server, &input).await
+        }
+
+        /// One protected call of the tool.
+        pub async fn invoke(server: &Server, input: &#input) -> Result<Value, ToolError> {
+            attempt(server, input).await
+        }
+
+        #attempt
+    }
+}
+
+fn attempt(plan: &Plan, tool: &ToolPlan) -> TokenStream {
+    let input = format_ident!("{}Input", tool.type_prefix);
+    let body = match &tool.kind {
+        KindPlan::Native { handler } => native(tool, handler),
+        KindPlan::Cli(cli) => cli_attempt(cli),
+        KindPlan::Http { http, method } => http_attempt(tool, http, *method),
+        KindPlan::Pipeline { steps } => pipeline_attempt(plan, tool, steps),
+    };
+    let server_arg = match &tool.kind {
+        KindPlan::Cli(_) => quote!(_server),
+        _ => quote!(server),
+    };
+    let input_arg = quote!(input);
+    quote! {
+        /// One attempt of the operation itself.
+        async fn attempt(#server_arg: &Server, #input_arg: &#input) -> Result<Value, ToolError> {
+            #body
+        }
+    }
+}
+
+fn native(tool: &ToolPlan, handler: &str) -> TokenStream {
+    let item = HandlerItem::from_path(handler);
+    let path: syn::Path = syn::parse_str(&format!("crate::{handler}"))
+        .unwrap_or_else(|_| syn::parse_quote!(crate::handlers));
+    let call = if item.is_type {
+        let field = format_ident!(
+            "{}",
+            crate::plan::ident::unraw(&format!("tool_{}", crate::plan::ident::unraw(&tool.module)))
+        );
+        quote!(crate::generated::Handler::handle(&server.handlers().#field, input.clone(), context).await?)
+    } else {
+        quote!(#path(input.clone(), context).await?)
+    };
+    quote! {
+        let context = runtime::Context { tool: NAME, server };
+        let output = #call;
+        serde_json::to_value(output).map_err(|error| ToolError::Handler(format!("the handler's output is not JSON: {error}")))
+    }
+}
+
+fn cli_attempt(cli: &crate::config::CliTool) -> TokenStream {
+    let command = cli.command.trim();
+    let args = cli
+        .args
+        .iter()
+        .map(|arg| quote!(runtime::fill(&runtime::expand_env(#arg), &values, runtime::verbatim)));
+    let cwd = cli.cwd.as_ref().map(|cwd| quote!(command.current_dir(runtime::fill(&runtime::expand_env(#cwd), &values, runtime::verbatim));));
+    let envs = cli.env.iter().flatten().map(|(key, value)| {
+        quote!(command.env(#key, runtime::fill(&runtime::expand_env(#value), &values, runtime::verbatim));)
+    });
+    quote! {
+        let values = match serde_json::to_value(input) {
+            Ok(Value::Object(values)) => values,
+            _ => JsonObject::new(),
+        };
+        let mut command = tokio::process::Command::new(#command);
+        command.args([#(#args),*]);
+        #cwd
+        #(#envs)*
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let output = command
+            .output()
+            .await
+            .map_err(|error| ToolError::Handler(format!("cannot run `{}`: {error}", #command)))?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let tail: String = stderr.chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
+            return Err(ToolError::Exit { code: output.status.code(), stderr: tail.trim().to_owned() });
+        }
+        Ok(Value::String(String::from_utf8_lossy(&output.stdout).into_owned()))
+    }
+}
+
+fn http_attempt(
+    tool: &ToolPlan,
+    http: &crate::config::HttpTool,
+    method: HttpMethod,
+) -> TokenStream {
+    let endpoint = &http.endpoint;
+    let in_endpoint = crate::load::template::placeholders(endpoint).unwrap_or_default();
+    let mut templated: Vec<String> = in_endpoint.iter().map(|p| p.name.clone()).collect();
+    for value in http
+        .headers
+        .iter()
+        .chain(http.query.iter())
+        .flat_map(|m| m.values())
+    {
+        templated.extend(
+            crate::load::template::placeholders(value)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.name),
+        );
+    }
+    let rest: Vec<&str> = tool
+        .params
+        .iter()
+        .map(|p| p.name.as_str())
+        .filter(|n| !templated.iter().any(|t| t == n))
+        .collect();
+    let method_ident = format_ident!("{}", method.as_str());
+    let query = http.query.iter().flatten().map(|(key, value)| {
+        quote!(url.query_pairs_mut().append_pair(#key, &runtime::fill(&runtime::expand_env(#value), &values, runtime::verbatim));)
+    });
+    let headers = http.headers.iter().flatten().map(|(key, value)| {
+        quote!(request = request.header(#key, runtime::fill(&runtime::expand_env(#value), &values, runtime::verbatim));)
+    });
+    let auth = match &http.auth {
+        None => quote!(),
+        Some(Auth::Bearer(b)) => {
+            let token = &b.token;
+            quote!(request = request.bearer_auth(runtime::expand_env(#token));)
+        }
+        Some(Auth::Basic(b)) => {
+            let (user, password) = (&b.username, &b.password);
+            quote!(request = request.basic_auth(runtime::expand_env(#user), Some(runtime::expand_env(#password)));)
+        }
+        Some(Auth::ApiKey(k)) => {
+            let key = &k.key;
+            let header = k.header.clone().unwrap_or_else(|| "X-API-Key".to_owned());
+            quote!(request = request.header(#header, runtime::expand_env(#key));)
+        }
+    };
+    let rest_tokens = rest.iter().map(|name| quote!(#name));
+    let url_changes = http.query.as_ref().is_some_and(|q| !q.is_empty())
+        || matches!(method, HttpMethod::Get | HttpMethod::Delete);
+    let url_mut = if url_changes { quote!(mut) } else { quote!() };
+    let request_changes = http.headers.as_ref().is_some_and(|h| !h.is_empty())
+        || http.auth.is_some()
+        || matches!(
+            method,
+            HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch
+        );
+    let request_mut = if request_changes {
+        quote!(mut)
+    } else {
+        quote!()
+    };
+    let send_rest = match method {
+        HttpMethod::Get | HttpMethod::Delete => quote! {
+            for (name, value) in &rest {
+                url.query_pairs_mut().append_pair(name, &runtime::text_of(value));
+            }
+        },
+        _ => quote!(),
+    };
+    let body = match method {
+        HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch => {
+            quote!(request = request.json(&rest);)
+        }
+        _ => quote!(),
+    };
+    quote! {
+        let values = match serde_json::to_value(input) {
+            Ok(Value::Object(values)) => values,
+            _ => JsonObject::new(),
+        };
+        let rest: JsonObject = [#(#rest_tokens),*]
+            .into_iter()
+            .filter_map(|name: &str| values.get(name).filter(|v| !v.is_null()).map(|v| (name.to_owned(), v.clone())))
+            .collect();
+        let target = runtime::fill(&runtime::expand_env(#endpoint), &values, runtime::encode_component);
+        let #url_mut url = reqwest::Url::parse(&target).map_err(|error| ToolError::Handler(format!("invalid URL: {error}")))?;
+        #(#query)*
+        #send_rest
+        let #request_mut request = server.http().request(reqwest::Method::#method_ident, url);
+        #(#headers)*
+        #auth
+        #body
+        let response = request.send().await.map_err(|error| {
+            if error.is_timeout() { ToolError::Timeout(std::time::Duration::ZERO) } else { ToolError::Connection(error.to_string()) }
+        })?;
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let body = response.text().await.unwrap_or_default();
+            let body: String = body.chars().take(500).collect();
+            return Err(ToolError::Status { status: status.as_u16(), retry_after, body });
+        }
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("json"));
+        let text = response.text().await.map_err(|error| ToolError::Connection(error.to_string()))?;
+        if is_json {
+            serde_json::from_str(&text).map_err(|error| ToolError::Handler(format!("invalid JSON from upstream: {error}")))
+        } else {
+            Ok(Value::String(text))
+        }
+    }
+}
+
+fn pipeline_attempt(
+    plan: &Plan,
+    tool: &ToolPlan,
+    steps: &[crate::config::PipelineStep],
+) -> TokenStream {
+    let budget = tool
+        .policy
+        .timeout
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let deadline = match budget {
+        Some(ms) => {
+            quote!(let deadline = Some(tokio::time::Instant::now() + std::time::Duration::from_millis(#ms));)
+        }
+        None => quote!(let deadline: Option<tokio::time::Instant> = None;),
+    };
+    let outputs = steps.iter().any(|s| s.output_var.is_some());
+    let steps = steps.iter().map(|step| {
+        let Some(target) = plan.tools.iter().find(|t| t.name == step.tool) else {
+            return quote!();
+        };
+        let module = ident(&target.module);
+        let arguments = serde_json::Value::Object(step.arguments().cloned().unwrap_or_default().into_iter().collect()).to_string();
+        let step_ms = step.timeout_ms.map_or(quote!(None), |ms| quote!(Some(std::time::Duration::from_millis(#ms))));
+        let store = match &step.output_var {
+            Some(var) => quote!(variables.insert(#var.to_owned(), value.clone());),
+            None => quote!(),
+        };
+        let on_error = match step.error_policy {
+            Some(ErrorPolicy::Continue) => quote!(Err(error) => tracing::warn!(tool = NAME, step = super::#module::NAME, %error, "step failed; continuing"),),
+            _ => quote!(Err(error) => return Err(error),),
+        };
+        let run = quote! {
+            let arguments = runtime::fill_json(#arguments, &variables);
+            let outcome = runtime::within(deadline, #step_ms, super::#module::call(server, arguments)).await;
+            match outcome {
+                Ok(value) => {
+                    #store
+                    outputs.push(value);
+                }
+                #on_error
+            }
+        };
+        match &step.condition {
+            Some(condition) => {
+                let negate = condition.trim().starts_with('!');
+                let name = condition.trim().trim_start_matches('!').trim().trim_start_matches("{{").trim_end_matches("}}").trim();
+                let test = if negate { quote!(!runtime::truthy(variables.get(#name))) } else { quote!(runtime::truthy(variables.get(#name))) };
+                quote!(if #test { #run })
+            }
+            None => quote!({ #run }),
+        }
+    });
+    let mutable = if outputs { quote!(mut) } else { quote!() };
+    quote! {
+        let #mutable variables = match serde_json::to_value(input) {
+            Ok(Value::Object(values)) => values,
+            _ => JsonObject::new(),
+        };
+        #deadline
+        let mut outputs: Vec<Value> = Vec::new();
+        #(#steps)*
+        Ok(outputs.pop().unwrap_or(Value::Null))
+    }
+}

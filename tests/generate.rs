@@ -1,0 +1,224 @@
+//! Generating projects: one snapshot of the whole tree per example, determinism, idempotent
+//! writes, ownership of user files, and nothing written on failure.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use pforge::write::{Outcome, Ownership};
+
+fn examples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
+    files.sort();
+    files
+}
+
+fn tree(manifest: &Path) -> String {
+    let (_, files) = pforge::project::render(manifest).unwrap_or_else(|e| panic!("{e}"));
+    let mut out = String::new();
+    for file in files
+        .iter()
+        .filter(|f| f.path != Path::new("forge.schema.json"))
+    {
+        out.push_str(&format!(
+            "==> {} ({:?})\n{}\n",
+            file.path.display(),
+            file.ownership,
+            file.contents
+        ));
+    }
+    out
+}
+
+#[test]
+fn snapshot_of_every_example() {
+    for example in examples() {
+        let name = example
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        insta::assert_snapshot!(format!("tree-{name}"), tree(&example));
+    }
+}
+
+#[test]
+fn generation_is_deterministic() {
+    for example in examples() {
+        assert_eq!(tree(&example), tree(&example));
+    }
+}
+
+fn project(yaml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let manifest = dir.path().join("forge.yaml");
+    std::fs::write(&manifest, yaml).unwrap_or_else(|e| panic!("{e}"));
+    (dir, manifest)
+}
+
+fn mtimes(root: &Path) -> Vec<(PathBuf, SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(meta) = entry.metadata() {
+                out.push((path, meta.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const MINIMAL: &str = include_str!("../examples/minimal.yaml");
+
+#[test]
+fn building_twice_changes_nothing() {
+    let (dir, manifest) = project(MINIMAL);
+    let (_, first) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        first.iter().all(|(_, o)| *o == Outcome::Created),
+        "{first:?}"
+    );
+    let before = mtimes(dir.path());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (_, second) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        second
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Unchanged | Outcome::Kept)),
+        "{second:?}"
+    );
+    assert_eq!(before, mtimes(dir.path()));
+    let (_, pending) = pforge::project::check(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        pending
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Unchanged | Outcome::Kept))
+    );
+}
+
+#[test]
+fn user_edits_survive_a_rebuild_and_new_stubs_are_added() {
+    let (dir, manifest) = project(MINIMAL);
+    pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let handler = dir.path().join("src/handlers/greet.rs");
+    let cargo = dir.path().join("Cargo.toml");
+    std::fs::write(&handler, "// my handler\n").unwrap_or_else(|e| panic!("{e}"));
+    let mut manifest_text = std::fs::read_to_string(&cargo).unwrap_or_default();
+    manifest_text = manifest_text.replace(
+        "[dependencies]\n",
+        "[dependencies]\n# keep me\nitoa = \"1\"\n",
+    );
+    std::fs::write(&cargo, &manifest_text).unwrap_or_else(|e| panic!("{e}"));
+
+    let grown = format!(
+        "{MINIMAL}\n  - type: native\n    name: farewell\n    handler: handlers::farewell::handle\n  - type: http\n    name: fetch\n    endpoint: \"https://example.com/{{{{id}}}}\"\n"
+    );
+    std::fs::write(&manifest, grown).unwrap_or_else(|e| panic!("{e}"));
+    let (_, outcomes) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+
+    assert_eq!(
+        std::fs::read_to_string(&handler).unwrap_or_default(),
+        "// my handler\n"
+    );
+    let cargo_text = std::fs::read_to_string(&cargo).unwrap_or_default();
+    assert!(
+        cargo_text.contains("# keep me\nitoa = \"1\""),
+        "{cargo_text}"
+    );
+    assert!(
+        cargo_text.contains("reqwest"),
+        "the http tool needs reqwest: {cargo_text}"
+    );
+    assert!(dir.path().join("src/handlers/farewell.rs").exists());
+    let outcome = |p: &str| {
+        outcomes
+            .iter()
+            .find(|(path, _)| path == Path::new(p))
+            .map(|(_, o)| *o)
+    };
+    assert_eq!(outcome("src/handlers/greet.rs"), Some(Outcome::Kept));
+    assert_eq!(outcome("src/handlers/farewell.rs"), Some(Outcome::Created));
+    assert_eq!(outcome("Cargo.toml"), Some(Outcome::Updated));
+}
+
+#[test]
+fn an_invalid_config_writes_nothing() {
+    let (dir, manifest) = project(
+        "forge: {name: x, version: 1.0.0}\ntools:\n  - {type: native, name: a, handler: crate::A}\n",
+    );
+    let result = pforge::project::generate(&manifest);
+    assert!(matches!(
+        result,
+        Err(pforge::project::ProjectError::Invalid(_))
+    ));
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(entries, [std::ffi::OsString::from("forge.yaml")]);
+}
+
+#[test]
+fn every_generated_file_says_who_owns_it() {
+    let (_, files) = pforge::project::render(&examples()[0]).unwrap_or_else(|e| panic!("{e}"));
+    for file in files {
+        let first = file.contents.lines().next().unwrap_or_default();
+        match file.ownership {
+            Ownership::Generated if file.path.extension().is_some_and(|e| e == "rs") => {
+                assert!(
+                    first.starts_with("// @generated by pforge"),
+                    "{}",
+                    file.path.display()
+                );
+            }
+            Ownership::User if file.path.extension().is_some_and(|e| e == "rs") => {
+                assert!(
+                    first.contains("This file is yours"),
+                    "{}",
+                    file.path.display()
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn dependencies_follow_the_tools() {
+    let (_, files) = pforge::project::render(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal.yaml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let cargo = files
+        .iter()
+        .find(|f| f.path == Path::new("Cargo.toml"))
+        .map(|f| f.contents.clone())
+        .unwrap_or_default();
+    assert!(!cargo.contains("reqwest"), "no http tool, no HTTP client");
+    assert!(
+        cargo.contains("\"process\""),
+        "a cli tool needs tokio's process feature"
+    );
+    let (_, files) = pforge::project::render(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/resilient-api.yaml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let cargo = files
+        .iter()
+        .find(|f| f.path == Path::new("Cargo.toml"))
+        .map(|f| f.contents.clone())
+        .unwrap_or_default();
+    assert!(cargo.contains("reqwest") && !cargo.contains("\"process\""));
+}
