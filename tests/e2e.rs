@@ -1,0 +1,267 @@
+//! End to end: generate a server, compile it, and drive it over stdio with rmcp's client as a
+//! real MCP client would. Generated crates share one target directory, so their dependencies
+//! build once per checkout.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::{RoleClient, RunningService, ServiceError};
+use rmcp::transport::TokioChildProcess;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Where every generated crate of the test suite builds.
+fn shared_target() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/generated-crates")
+}
+
+/// Generates and compiles the project of `yaml`; returns the binary.
+fn build(dir: &Path, yaml: &str, binary: &str) -> PathBuf {
+    let manifest = dir.join("forge.yaml");
+    std::fs::write(&manifest, yaml).unwrap_or_else(|e| panic!("{e}"));
+    pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", shared_target())
+        .env("RUSTFLAGS", "-D warnings")
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "the generated crate does not build");
+    shared_target().join("debug").join(binary)
+}
+
+async fn connect(binary: &Path) -> RunningService<RoleClient, ()> {
+    let mut command = tokio::process::Command::new(binary);
+    command
+        .env("RUST_LOG", "warn")
+        .env("UPSTREAM_TOKEN", "s3cret");
+    let transport = TokioChildProcess::new(command).unwrap_or_else(|e| panic!("{e}"));
+    ().serve(transport).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn call(
+    client: &RunningService<RoleClient, ()>,
+    tool: &str,
+    arguments: Value,
+) -> Result<CallToolResult, ServiceError> {
+    let mut params = CallToolRequestParams::new(tool.to_owned());
+    params.arguments = arguments.as_object().cloned();
+    client.call_tool(params).await
+}
+
+fn text(result: &CallToolResult) -> String {
+    serde_json::to_value(&result.content)
+        .map(|c| c[0]["text"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default()
+}
+
+/// A loopback HTTP upstream that answers every request with JSON echoing its request line
+/// and records what it received. It serves a bounded number of requests, then stops.
+async fn upstream(requests: usize) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    tokio::spawn(async move {
+        for _ in 0..requests {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buffer = vec![0u8; 16 * 1024];
+            let mut read = 0;
+            while read < buffer.len() {
+                match socket.read(&mut buffer[read..]).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => read += n,
+                }
+                if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            let request = String::from_utf8_lossy(&buffer[..read]).into_owned();
+            let line = request.lines().next().unwrap_or_default().to_owned();
+            if let Ok(mut log) = log.lock() {
+                log.push(request.clone());
+            }
+            let body = json!({ "request": line }).to_string();
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        }
+    });
+    (format!("http://{address}"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_server_answers_a_real_client() {
+    let (base, seen) = upstream(4).await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let yaml = format!(
+        r#"forge:
+  name: e2e-server
+  version: 0.1.0
+  description: "End-to-end test server"
+tools:
+  - type: native
+    name: greet
+    description: "Greet someone"
+    handler: handlers::greet::say_hello
+    params:
+      name: {{type: string, required: true, min_length: 1}}
+      times: {{type: integer, default: 1, minimum: 1, maximum: 3}}
+  - type: native
+    name: type
+    handler: handlers::Keyword
+  - type: cli
+    name: echo
+    command: echo
+    args: ["hello", "{{{{word}}}}"]
+  - type: cli
+    name: fail
+    command: sh
+    args: ["-c", "echo broken >&2; exit 3"]
+  - type: http
+    name: fetch_user
+    endpoint: "{base}/users/{{{{user_id}}}}"
+    headers:
+      Authorization: "Bearer ${{UPSTREAM_TOKEN}}"
+  - type: pipeline
+    name: greet_then_fetch
+    steps:
+      - tool: greet
+        params: {{name: "{{{{who}}}}"}}
+        output_var: greeting
+      - tool: fetch_user
+        params: {{user_id: "{{{{who}}}}"}}
+        condition: greeting
+"#
+    );
+    let binary = build(dir.path(), &yaml, "e2e-server");
+    let client = connect(&binary).await;
+
+    let info = client
+        .peer_info()
+        .unwrap_or_else(|| panic!("no server info"));
+    assert_eq!(
+        info.server_info.as_ref().map(|i| i.name.as_str()),
+        Some("e2e-server")
+    );
+
+    let tools = client
+        .list_tools(None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .tools;
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(
+        names,
+        [
+            "greet",
+            "type",
+            "echo",
+            "fail",
+            "fetch_user",
+            "greet_then_fetch"
+        ]
+    );
+    let schema = Value::Object((*tools[0].input_schema).clone());
+    assert_eq!(schema["required"], json!(["name"]));
+    assert_eq!(schema["properties"]["times"]["maximum"], 3);
+    assert_eq!(tools[4].input_schema["required"], json!(["user_id"]));
+
+    // native: the stub echoes its input, defaults filled in.
+    let result = call(&client, "greet", json!({"name": "Ann"}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(result.is_error, Some(false));
+    assert_eq!(
+        result.structured_content,
+        Some(json!({"tool": "greet", "input": {"name": "Ann", "times": 1}}))
+    );
+    // A tool named like a keyword, with a type handler.
+    let result = call(&client, "type", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+
+    // Bad arguments: an error result that names the parameter.
+    for (arguments, needle) in [
+        (json!({}), "`name` is required"),
+        (json!({"name": 5}), "`name`"),
+        (
+            json!({"name": "Ann", "times": 9}),
+            "`times` must be at most 3",
+        ),
+        (
+            json!({"name": ""}),
+            "`name` must have at least 1 characters",
+        ),
+        (
+            json!({"name": "Ann", "colour": "red"}),
+            "`colour` is not a parameter",
+        ),
+    ] {
+        let result = call(&client, "greet", arguments)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(result.is_error, Some(true));
+        assert!(text(&result).contains(needle), "{}", text(&result));
+    }
+
+    // cli: one argument per entry, no shell.
+    let result = call(&client, "echo", json!({"word": "a b; rm -rf /"}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(text(&result), "hello a b; rm -rf /\n");
+    let result = call(&client, "fail", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        text(&result).contains("exited with status 3: broken"),
+        "{}",
+        text(&result)
+    );
+
+    // http: the placeholder stays inside its path segment; the header comes from the environment.
+    let result = call(&client, "fetch_user", json!({"user_id": "../admin?x=1#y"}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        result.structured_content,
+        Some(json!({"request": "GET /users/..%2Fadmin%3Fx%3D1%23y HTTP/1.1"}))
+    );
+    let first = seen.lock().map(|s| s[0].clone()).unwrap_or_default();
+    assert!(
+        first
+            .to_ascii_lowercase()
+            .contains("authorization: bearer s3cret"),
+        "{first}"
+    );
+
+    // pipeline: the output of the first step gates the second.
+    let result = call(&client, "greet_then_fetch", json!({"who": "bob"}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        result.structured_content,
+        Some(json!({"request": "GET /users/bob HTTP/1.1"})),
+        "{}",
+        text(&result)
+    );
+
+    // An unknown tool is a JSON-RPC error -32602.
+    match call(&client, "nope", json!({})).await {
+        Err(ServiceError::McpError(error)) => assert_eq!(error.code.0, -32602),
+        other => panic!("expected -32602, got {other:?}"),
+    }
+    client.cancel().await.unwrap_or_else(|e| panic!("{e}"));
+}
