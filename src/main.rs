@@ -41,6 +41,21 @@ enum Command {
         #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
         message_format: MessageFormat,
     },
+    /// Create a new server project in ./NAME and compile it.
+    ///
+    /// NAME becomes the crate and binary name. The project holds forge.yaml (whose first line
+    /// points editors at forge.schema.json), handler stubs that are yours to edit, and the
+    /// generated crate. An existing non-empty directory is refused.
+    New {
+        /// Name of the server, its crate and its directory.
+        name: PathBuf,
+        /// Starter config.
+        #[arg(long, value_enum, default_value_t = TemplateArg::Minimal)]
+        template: TemplateArg,
+        /// Do not run cargo build.
+        #[arg(long)]
+        no_build: bool,
+    },
     /// Generate the server crate beside forge.yaml, then compile it with cargo.
     ///
     /// The crate lives in the directory holding forge.yaml; a forge.yaml alone in a folder
@@ -74,6 +89,16 @@ enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TemplateArg {
+    /// A native handler and a command.
+    Minimal,
+    /// The reference chapter's complete example: an http tool with every policy.
+    ResilientApi,
+    /// Two native steps chained by a pipeline with a time budget.
+    Pipeline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum MessageFormat {
     Human,
     Json,
@@ -86,6 +111,11 @@ fn main() -> ExitCode {
             file,
             message_format,
         } => check(&file, message_format),
+        Command::New {
+            name,
+            template,
+            no_build,
+        } => new(&name, template, no_build),
         Command::Build {
             manifest,
             release,
@@ -258,4 +288,56 @@ fn build(manifest: &Path, release: bool, no_compile: bool, check: bool) -> ExitC
             ExitCode::from(2)
         }
     }
+}
+
+fn new(target: &Path, template: TemplateArg, no_build: bool) -> ExitCode {
+    use pforge::project::{NewError, Template};
+    let template = match template {
+        TemplateArg::Minimal => Template::Minimal,
+        TemplateArg::ResilientApi => Template::ResilientApi,
+        TemplateArg::Pipeline => Template::Pipeline,
+    };
+    let manifest = match pforge::project::create(target, template) {
+        Ok(manifest) => manifest,
+        Err(NewError::InvalidName(name, loaded)) => {
+            report(&loaded);
+            eprintln!(
+                "error: `{name}` cannot name a server: it must be a valid crate name (a letter, then letters, digits, `-` or `_`)"
+            );
+            return ExitCode::from(1);
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    eprintln!(
+        "created {} from the `{}` template",
+        target.display(),
+        template.name()
+    );
+    if !no_build {
+        let code = build(&manifest, false, false, false);
+        if code != ExitCode::SUCCESS {
+            return code;
+        }
+    }
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let binary = std::fs::canonicalize(target)
+        .unwrap_or_else(|_| target.to_owned())
+        .join("target/debug")
+        .join(&name);
+    println!("Next:");
+    println!("  cd {}", target.display());
+    println!("  edit forge.yaml and src/handlers/, then run `pforge build`");
+    println!("  run the server: cargo run   (MCP over stdio; logs on stderr)");
+    println!("Register it with an MCP client, e.g. in its mcpServers settings:");
+    println!(
+        "  {{ \"{name}\": {{ \"command\": \"{}\" }} }}",
+        binary.display()
+    );
+    ExitCode::SUCCESS
 }

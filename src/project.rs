@@ -101,3 +101,120 @@ pub fn not_generated_yet(plan: &crate::plan::Plan) -> Vec<String> {
     }
     notes
 }
+
+/// Starter configs for `pforge new`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// One native handler and one command.
+    Minimal,
+    /// The reference chapter's complete example.
+    ResilientApi,
+    /// Two native steps chained by a pipeline.
+    Pipeline,
+}
+
+impl Template {
+    /// Every template, in `--help` order.
+    pub const ALL: [Self; 3] = [Self::Minimal, Self::ResilientApi, Self::Pipeline];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Minimal => "minimal",
+            Self::ResilientApi => "resilient-api",
+            Self::Pipeline => "pipeline",
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Self::Minimal => include_str!("../templates/new/minimal.yaml.j2"),
+            Self::ResilientApi => include_str!("../templates/new/resilient-api.yaml.j2"),
+            Self::Pipeline => include_str!("../templates/new/pipeline.yaml.j2"),
+        }
+    }
+
+    /// The forge.yaml of a new project named `name`.
+    pub fn render(self, name: &str) -> Result<String, EmitError> {
+        let mut env = minijinja::Environment::new();
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .map_err(|e| EmitError::Template {
+                name: self.name().to_owned(),
+                message: e.to_string(),
+            })?;
+        env.set_syntax(syntax);
+        env.render_str(self.source(), minijinja::context! { name => name })
+            .map_err(|e| EmitError::Template {
+                name: self.name().to_owned(),
+                message: e.to_string(),
+            })
+    }
+}
+
+/// Why `pforge new` refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NewError {
+    /// The target exists and is not empty.
+    #[error("{0} already exists and is not empty; pick another name or remove it")]
+    Exists(PathBuf),
+    /// The name makes an invalid forge.yaml (the diagnostics say why).
+    #[error("`{0}` cannot name a server")]
+    InvalidName(String, Box<Loaded>),
+    /// Generating failed.
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    /// The project could not be moved into place.
+    #[error("cannot create {path}: {source}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
+/// Creates `target` (a new directory named after the server) holding forge.yaml and the
+/// generated project. Everything is generated in a temporary sibling directory first and moved
+/// into place at the end, so a failure leaves nothing behind.
+pub fn create(target: &Path, template: Template) -> Result<PathBuf, NewError> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let occupied = std::fs::read_dir(target)
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(false);
+    if occupied || target.is_file() {
+        return Err(NewError::Exists(target.to_owned()));
+    }
+    let yaml = template.render(&name).map_err(ProjectError::from)?;
+    let loaded = crate::load::load_str("forge.yaml", &yaml);
+    if loaded.has_errors() {
+        return Err(NewError::InvalidName(name, Box::new(loaded)));
+    }
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| NewError::Io { path, source }
+    };
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".pforge-new-")
+        .tempdir_in(&parent)
+        .map_err(io(&parent))?;
+    let manifest = staging.path().join("forge.yaml");
+    std::fs::write(&manifest, &yaml).map_err(io(&manifest))?;
+    generate(&manifest)?;
+    // An empty directory of that name may exist; rename replaces it.
+    if target.exists() {
+        std::fs::remove_dir(target).map_err(io(target))?;
+    }
+    let staged = staging.keep();
+    std::fs::rename(&staged, target).map_err(io(target))?;
+    Ok(target.join("forge.yaml"))
+}

@@ -206,3 +206,138 @@ fn completions_are_generated() {
     assert_eq!(output.status.code(), Some(0));
     assert!(text(&output.stdout).contains("pforge"));
 }
+
+#[test]
+fn new_creates_a_project_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let output = pforge()
+        .current_dir(dir.path())
+        .args(["new", "my-server", "--no-build"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let project = dir.path().join("my-server");
+    let yaml = std::fs::read_to_string(project.join("forge.yaml")).unwrap_or_default();
+    assert_eq!(
+        yaml.lines().next(),
+        Some("# yaml-language-server: $schema=./forge.schema.json")
+    );
+    assert!(
+        project.join("forge.schema.json").exists(),
+        "the modeline works offline"
+    );
+    assert!(project.join("src/handlers/greet.rs").exists());
+    assert!(
+        text(&output.stdout).contains("\"my-server\": { \"command\":"),
+        "{}",
+        text(&output.stdout)
+    );
+
+    // The new project checks cleanly and rebuilding changes nothing.
+    let check = pforge()
+        .current_dir(&project)
+        .arg("check")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    let again = pforge()
+        .current_dir(&project)
+        .args(["build", "--check"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}{}",
+        text(&again.stdout),
+        text(&again.stderr)
+    );
+
+    let refused = pforge()
+        .current_dir(dir.path())
+        .args(["new", "my-server", "--no-build"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("already exists and is not empty"));
+}
+
+#[test]
+fn new_rejects_a_bad_name_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let output = pforge()
+        .current_dir(dir.path())
+        .args(["new", "9lives", "--no-build"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("`9lives` is not a valid crate name"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .map(|d| d.count())
+            .unwrap_or(1),
+        0
+    );
+}
+
+#[test]
+fn build_check_lists_what_would_change_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(EXAMPLE, dir.path().join("forge.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let output = pforge()
+        .current_dir(dir.path())
+        .args(["build", "--check"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stdout).contains("would create src/generated/tools/fetch_user_data.rs"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .map(|d| d.count())
+            .unwrap_or(0),
+        1
+    );
+    let output = pforge()
+        .current_dir(dir.path())
+        .args(["build", "--no-compile"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("note: timeouts, retries"),
+        "unimplemented policies are announced"
+    );
+    let output = pforge()
+        .current_dir(dir.path())
+        .args(["build", "--check"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn build_of_an_invalid_config_exits_one() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(BAD, dir.path().join("forge.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let output = pforge()
+        .current_dir(dir.path())
+        .args(["build", "--no-compile"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("nothing was written"));
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .map(|d| d.count())
+            .unwrap_or(0),
+        1
+    );
+}

@@ -265,3 +265,25 @@ tools:
     }
     client.cancel().await.unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Every `pforge new` template is a working server: it compiles without warnings and lists
+/// its tools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_template_builds_and_serves() {
+    for template in pforge::project::Template::ALL {
+        let parent = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let name = format!("tpl-{}", template.name());
+        let manifest = pforge::project::create(&parent.path().join(&name), template)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let yaml = std::fs::read_to_string(&manifest).unwrap_or_default();
+        let binary = build(manifest.parent().unwrap_or(parent.path()), &yaml, &name);
+        let client = connect(&binary).await;
+        let tools = client
+            .list_tools(None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .tools;
+        assert!(!tools.is_empty(), "{name}");
+        client.cancel().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+}

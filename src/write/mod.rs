@@ -128,6 +128,7 @@ pub fn write_files(
             .tempfile_in(dir)
             .map_err(io(dir))?;
         temp.write_all(contents.as_bytes()).map_err(io(&target))?;
+        set_permissions(temp.as_file(), &target).map_err(io(&target))?;
         temp.as_file().sync_all().map_err(io(&target))?;
         staged.push((target, temp));
     }
@@ -141,6 +142,20 @@ pub fn write_files(
         .into_iter()
         .map(|(path, outcome, _)| (path, outcome))
         .collect())
+}
+
+/// Temporary files are created private (0600); the written file gets the mode the file it
+/// replaces had, or the usual 0644 for a new one.
+#[cfg(unix)]
+fn set_permissions(file: &std::fs::File, target: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(target).map_or(0o644, |m| m.permissions().mode());
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_permissions(_: &std::fs::File, _: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
