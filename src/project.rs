@@ -75,12 +75,6 @@ pub fn check(manifest: &Path) -> Result<(Loaded, Vec<(PathBuf, Outcome)>), Proje
 /// aloud at every build instead of being dropped silently.
 pub fn not_generated_yet(plan: &crate::plan::Plan) -> Vec<String> {
     let mut notes = Vec::new();
-    if !plan.resources.is_empty() {
-        notes.push("resources are not served yet".to_owned());
-    }
-    if !plan.prompts.is_empty() {
-        notes.push("prompts are not served yet".to_owned());
-    }
     if plan.state.is_some() {
         notes.push("`state` is not generated yet".to_owned());
     }

@@ -35,7 +35,12 @@ fn build(dir: &Path, yaml: &str, binary: &str) -> PathBuf {
 }
 
 async fn connect(binary: &Path) -> RunningService<RoleClient, ()> {
+    connect_in(binary, Path::new(".")).await
+}
+
+async fn connect_in(binary: &Path, cwd: &Path) -> RunningService<RoleClient, ()> {
     let mut command = tokio::process::Command::new(binary);
+    command.current_dir(cwd);
     command
         .env("RUST_LOG", "warn")
         .env("UPSTREAM_TOKEN", "s3cret");
@@ -142,10 +147,29 @@ tools:
       - tool: fetch_user
         params: {{user_id: "{{{{who}}}}"}}
         condition: greeting
+resources:
+  - uri: "config://limits"
+    name: limits
+    content: "max_users: 100"
+  - uri: "file://./notes.txt"
+    name: notes
+    mime_type: text/plain
+  - uri_template: "users://{{id}}/profile"
+    name: profile
+    handler: handlers::profiles::read
+prompts:
+  - name: triage
+    description: "Triage an error"
+    template: "Explain error {{{{code}}}} in {{{{context}}}}."
+    arguments:
+      - {{name: code, required: true}}
+      - {{name: context}}
 "#
     );
     let binary = build(dir.path(), &yaml, "e2e-server");
-    let client = connect(&binary).await;
+    let client = connect_in(&binary, dir.path()).await;
+    std::fs::write(dir.path().join("notes.txt"), "remember the milk")
+        .unwrap_or_else(|e| panic!("{e}"));
 
     let info = client
         .peer_info()
@@ -256,6 +280,69 @@ tools:
         Some(json!({"request": "GET /users/bob HTTP/1.1"})),
         "{}",
         text(&result)
+    );
+
+    // Resources: static content, a file read when asked, a template served by a handler.
+    let resources = client
+        .list_resources(None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .resources;
+    let uris: Vec<&str> = resources.iter().map(|r| r.uri.as_str()).collect();
+    assert_eq!(uris, ["config://limits", "file://./notes.txt"]);
+    let templates = client
+        .list_resource_templates(None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .resource_templates;
+    assert_eq!(templates[0].uri_template, "users://{id}/profile");
+    for (uri, expected) in [
+        ("config://limits", "max_users: 100"),
+        ("file://./notes.txt", "remember the milk"),
+        ("users://42/profile", "contents of users://42/profile"),
+    ] {
+        let read = client
+            .read_resource(rmcp::model::ReadResourceRequestParams::new(uri))
+            .await
+            .unwrap_or_else(|e| panic!("{uri}: {e}"));
+        let contents = serde_json::to_value(&read.contents).unwrap_or_default();
+        assert_eq!(contents[0]["text"], expected, "{uri}");
+    }
+    assert!(
+        client
+            .read_resource(rmcp::model::ReadResourceRequestParams::new(
+                "users://a/b/profile"
+            ))
+            .await
+            .is_err()
+    );
+
+    // Prompts: arguments listed, the template filled, required arguments enforced.
+    let prompts = client
+        .list_prompts(None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .prompts;
+    assert_eq!(prompts[0].name, "triage");
+    let mut get = rmcp::model::GetPromptRequestParams::new("triage");
+    get.arguments = json!({"code": "E42", "context": "the parser"})
+        .as_object()
+        .cloned();
+    let prompt = client
+        .get_prompt(get)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let messages = serde_json::to_value(&prompt.messages).unwrap_or_default();
+    assert_eq!(
+        messages[0]["content"]["text"],
+        "Explain error E42 in the parser."
+    );
+    let missing = client
+        .get_prompt(rmcp::model::GetPromptRequestParams::new("triage"))
+        .await;
+    assert!(
+        matches!(missing, Err(ServiceError::McpError(ref e)) if e.message.contains("needs the argument `code`")),
+        "{missing:?}"
     );
 
     // An unknown tool is a JSON-RPC error -32602.

@@ -45,16 +45,39 @@ impl HandlerItem {
     }
 }
 
-/// Handler items of native tools, by module file, each with the tool it serves.
-pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerItem, usize)>> {
-    let mut files: BTreeMap<String, Vec<(HandlerItem, usize)>> = BTreeMap::new();
-    for (index, tool) in plan.tools.iter().enumerate() {
-        if let KindPlan::Native { handler } = &tool.kind {
-            let item = HandlerItem::from_path(handler);
-            files
-                .entry(item.module.clone())
-                .or_default()
-                .push((item, index));
+/// What a handler serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The native tool at this index.
+    Tool(usize),
+    /// The resource at this index.
+    Resource(usize),
+}
+
+/// Handler items, by module file, each with what it serves (a path used twice appears once).
+pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerItem, Role)>> {
+    let mut files: BTreeMap<String, Vec<(HandlerItem, Role)>> = BTreeMap::new();
+    let tools = plan
+        .tools
+        .iter()
+        .enumerate()
+        .filter_map(|(index, tool)| match &tool.kind {
+            KindPlan::Native { handler } => Some((handler.as_str(), Role::Tool(index))),
+            _ => None,
+        });
+    let resources = plan.resources.iter().enumerate().filter_map(|(index, r)| {
+        r.handler
+            .as_ref()
+            .map(|h| (h.path.trim(), Role::Resource(index)))
+    });
+    for (path, role) in tools.chain(resources) {
+        let item = HandlerItem::from_path(path);
+        let entries = files.entry(item.module.clone()).or_default();
+        if !entries
+            .iter()
+            .any(|(existing, _)| existing.name == item.name)
+        {
+            entries.push((item, role));
         }
     }
     files
@@ -90,54 +113,98 @@ pub fn module_tree(plan: &Plan) -> TokenStream {
 }
 
 /// The first contents of one handler file.
-pub fn stub_file(plan: &Plan, module: &str, items: &[(HandlerItem, usize)]) -> TokenStream {
-    let doc = crate::emit::doc(
-        &(format!(
-            "Handlers in `handlers::{module}`. This file is yours: pforge wrote it once and never overwrites it."
-        )),
-    );
-    let stubs = items.iter().map(|(item, index)| {
-        let tool = &plan.tools[*index];
-        let tool_module = ident(&tool.module);
-        let input = format_ident!("{}Input", tool.type_prefix);
-        let name = format_ident!("{}", item.name);
-        let tool_name = &tool.name;
-        let doc = crate::emit::doc(&(format!("Handles the `{tool_name}` tool. Replace the echo with your logic.")));
-        let body = quote! {
-            Ok(serde_json::json!({ "tool": context.tool, "input": input }))
-        };
-        if item.is_type {
-            quote! {
-                #[doc = #doc]
-                #[derive(Debug, Default)]
-                pub struct #name;
-
-                impl crate::generated::Handler<crate::generated::tools::#tool_module::#input> for #name {
-                    type Output = serde_json::Value;
-
-                    async fn handle(
-                        &self,
-                        input: crate::generated::tools::#tool_module::#input,
-                        context: crate::generated::runtime::Context<'_>,
-                    ) -> Result<Self::Output, crate::generated::runtime::HandlerError> {
-                        #body
-                    }
-                }
-            }
-        } else {
-            quote! {
-                #[doc = #doc]
-                pub async fn #name(
-                    input: crate::generated::tools::#tool_module::#input,
-                    context: crate::generated::runtime::Context<'_>,
-                ) -> Result<serde_json::Value, crate::generated::runtime::HandlerError> {
-                    #body
-                }
-            }
-        }
+pub fn stub_file(plan: &Plan, module: &str, items: &[(HandlerItem, Role)]) -> TokenStream {
+    let doc = crate::emit::doc(&format!(
+        "Handlers in `handlers::{module}`. This file is yours: pforge wrote it once and never overwrites it."
+    ));
+    let stubs = items.iter().map(|(item, role)| match role {
+        Role::Tool(index) => tool_stub(plan, item, *index),
+        Role::Resource(index) => resource_stub(plan, item, *index),
     });
     quote! {
         #![doc = #doc]
         #(#stubs)*
+    }
+}
+
+fn tool_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
+    let tool = &plan.tools[index];
+    let tool_module = ident(&tool.module);
+    let input = format_ident!("{}Input", tool.type_prefix);
+    let name = format_ident!("{}", item.name);
+    let doc = crate::emit::doc(&format!(
+        "Handles the `{}` tool. Replace the echo with your logic.",
+        tool.name
+    ));
+    let body = quote! {
+        Ok(serde_json::json!({ "tool": context.name, "input": input }))
+    };
+    if item.is_type {
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Default)]
+            pub struct #name;
+
+            impl crate::generated::Handler<crate::generated::tools::#tool_module::#input> for #name {
+                type Output = serde_json::Value;
+
+                async fn handle(
+                    &self,
+                    input: crate::generated::tools::#tool_module::#input,
+                    context: crate::generated::runtime::Context<'_>,
+                ) -> Result<Self::Output, crate::generated::runtime::HandlerError> {
+                    #body
+                }
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #doc]
+            pub async fn #name(
+                input: crate::generated::tools::#tool_module::#input,
+                context: crate::generated::runtime::Context<'_>,
+            ) -> Result<serde_json::Value, crate::generated::runtime::HandlerError> {
+                #body
+            }
+        }
+    }
+}
+
+fn resource_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
+    let resource = &plan.resources[index];
+    let name = format_ident!("{}", item.name);
+    let doc = crate::emit::doc(&format!(
+        "Produces the contents of the `{}` resource. Replace the placeholder text with yours.",
+        resource.name
+    ));
+    let body = quote! {
+        Ok(format!("contents of {uri}"))
+    };
+    if item.is_type {
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Default)]
+            pub struct #name;
+
+            impl crate::generated::ResourceHandler for #name {
+                async fn read(
+                    &self,
+                    uri: &str,
+                    _context: crate::generated::runtime::Context<'_>,
+                ) -> Result<String, crate::generated::runtime::HandlerError> {
+                    #body
+                }
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #doc]
+            pub async fn #name(
+                uri: &str,
+                _context: crate::generated::runtime::Context<'_>,
+            ) -> Result<String, crate::generated::runtime::HandlerError> {
+                #body
+            }
+        }
     }
 }

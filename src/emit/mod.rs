@@ -2,6 +2,7 @@
 //! built with `quote!`, parsed with `syn` and printed with `prettyplease`; the others come from
 //! the minijinja templates in `templates/`.
 
+mod catalog;
 mod format;
 mod handlers;
 mod ident_tokens;
@@ -179,6 +180,13 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         .any(|t| matches!(t.kind, KindPlan::Pipeline { .. }))
     {
         tokio_features.push("time");
+    }
+    if plan
+        .resources
+        .iter()
+        .any(|r| r.path.is_some() || (r.content.is_none() && r.handler.is_none()))
+    {
+        tokio_features.push("fs");
     }
     let tools: Vec<_> = plan
         .tools

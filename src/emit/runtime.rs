@@ -16,12 +16,18 @@ pub fn runtime(plan: &Plan) -> TokenStream {
     };
     let text = if plan.needs.http_client
         || plan.needs.process
+        || !plan.prompts.is_empty()
         || plan
             .tools
             .iter()
             .any(|t| matches!(t.kind, crate::plan::KindPlan::Pipeline { .. }))
     {
         placeholder_helpers()
+    } else {
+        quote!()
+    };
+    let templates = if plan.resources.iter().any(|r| r.uri_template.is_some()) {
+        template_helpers()
     } else {
         quote!()
     };
@@ -112,8 +118,8 @@ pub fn runtime(plan: &Plan) -> TokenStream {
         /// What a native handler gets besides its input.
         #[derive(Debug, Clone, Copy)]
         pub struct Context<'a> {
-            /// Name of the tool being called.
-            pub tool: &'static str,
+            /// Name of the tool or resource being served.
+            pub name: &'static str,
             /// The server, for shared state.
             pub server: &'a crate::generated::Server,
         }
@@ -159,6 +165,7 @@ pub fn runtime(plan: &Plan) -> TokenStream {
         #text
         #env
         #url
+        #templates
     }
 }
 
@@ -314,6 +321,30 @@ fn url_helpers() -> TokenStream {
                 ".." => "%2E%2E".to_owned(),
                 _ => out,
             }
+        }
+    }
+}
+
+fn template_helpers() -> TokenStream {
+    quote! {
+        /// Whether `uri` fits an RFC 6570 level-1 template such as `users://{id}/profile`:
+        /// each `{var}` stands for a non-empty text without `/`.
+        pub fn template_matches(template: &str, uri: &str) -> bool {
+            let mut rest = uri;
+            let mut pieces = template.split('{');
+            let Some(head) = pieces.next() else { return false };
+            let Some(after) = rest.strip_prefix(head) else { return false };
+            rest = after;
+            for piece in pieces {
+                let Some((_, literal)) = piece.split_once('}') else { return false };
+                let end = if literal.is_empty() { rest.len() } else { match rest.find(literal) { Some(i) => i, None => return false } };
+                let value = &rest[..end];
+                if value.is_empty() || value.contains('/') {
+                    return false;
+                }
+                rest = &rest[end + literal.len()..];
+            }
+            rest.is_empty()
         }
     }
 }

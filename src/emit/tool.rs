@@ -100,7 +100,7 @@ fn native(tool: &ToolPlan, handler: &str) -> TokenStream {
         quote!(#path(input.clone(), context).await?)
     };
     quote! {
-        let context = runtime::Context { tool: NAME, server };
+        let context = runtime::Context { name: NAME, server };
         let output = #call;
         serde_json::to_value(output).map_err(|error| ToolError::Handler(format!("the handler's output is not JSON: {error}")))
     }

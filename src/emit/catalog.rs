@@ -1,0 +1,229 @@
+//! Resources and prompts: what `resources/list`, `resources/read`, `prompts/list` and
+//! `prompts/get` answer.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::handlers::HandlerItem;
+use crate::config::{PromptArguments, Resource};
+use crate::plan::Plan;
+
+/// Field of `Handlers` holding a resource's type handler.
+pub fn resource_field(index: usize) -> proc_macro2::Ident {
+    format_ident!("resource_{index}")
+}
+
+/// Type handlers of resources: (field, type path).
+pub fn resource_type_handlers(plan: &Plan) -> Vec<(proc_macro2::Ident, syn::Path)> {
+    plan.resources
+        .iter()
+        .enumerate()
+        .filter_map(|(index, r)| {
+            let path = r.handler.as_ref()?.path.trim().to_owned();
+            if !HandlerItem::from_path(&path).is_type {
+                return None;
+            }
+            Some((
+                resource_field(index),
+                syn::parse_str(&format!("crate::{path}")).ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// The file a `file://` URI or `path` names.
+fn file_of(resource: &Resource) -> Option<String> {
+    if let Some(path) = &resource.path {
+        return Some(path.clone());
+    }
+    let uri = resource.uri.as_deref()?;
+    if resource.content.is_none() && resource.handler.is_none() {
+        return uri.strip_prefix("file://").map(str::to_owned);
+    }
+    None
+}
+
+/// The `ServerHandler` methods for resources, if the plan has any.
+pub fn resource_methods(plan: &Plan) -> TokenStream {
+    if plan.resources.is_empty() {
+        return quote!();
+    }
+    let with_meta = |r: &Resource| {
+        let description = r
+            .description
+            .as_ref()
+            .map(|d| quote!(.with_description(#d)));
+        let mime = r.mime_type.as_ref().map(|m| quote!(.with_mime_type(#m)));
+        quote!(#description #mime)
+    };
+    let fixed = plan.resources.iter().filter_map(|r| {
+        let uri = r.uri.as_ref()?;
+        let name = &r.name;
+        let meta = with_meta(r);
+        Some(quote!(rmcp::model::Resource::new(#uri, #name) #meta))
+    });
+    let templates = plan.resources.iter().filter_map(|r| {
+        let template = r.uri_template.as_ref()?;
+        let name = &r.name;
+        let meta = with_meta(r);
+        Some(quote!(rmcp::model::ResourceTemplate::new(#template, #name) #meta))
+    });
+    let arms = plan.resources.iter().enumerate().map(|(index, r)| {
+        let name = &r.name;
+        let read = if let Some(content) = &r.content {
+            quote!(Ok(#content.to_owned()))
+        } else if let Some(file) = file_of(r) {
+            quote!(tokio::fs::read_to_string(#file).await.map_err(|error| runtime::HandlerError::new(format!("cannot read {}: {error}", #file))))
+        } else if let Some(handler) = &r.handler {
+            let path: syn::Path = syn::parse_str(&format!("crate::{}", handler.path.trim())).unwrap_or_else(|_| syn::parse_quote!(crate::handlers));
+            let context = quote!(runtime::Context { name: #name, server: self });
+            if HandlerItem::from_path(&handler.path).is_type {
+                let field = resource_field(index);
+                quote!(ResourceHandler::read(&self.handlers().#field, uri, #context).await)
+            } else {
+                quote!(#path(uri, #context).await)
+            }
+        } else {
+            quote!(Err(runtime::HandlerError::new("no contents")))
+        };
+        match (&r.uri, &r.uri_template) {
+            (Some(fixed), _) => quote!(#fixed => #read,),
+            (None, Some(template)) => quote!(_ if runtime::template_matches(#template, uri) => #read,),
+            (None, None) => quote!(),
+        }
+    });
+    quote! {
+        async fn list_resources(
+            &self,
+            _request: Option<rmcp::model::PaginatedRequestParams>,
+            _context: RequestContext<RoleServer>,
+        ) -> Result<rmcp::model::ListResourcesResult, ErrorData> {
+            Ok(rmcp::model::ListResourcesResult::with_all_items(vec![#(#fixed),*]))
+        }
+
+        async fn list_resource_templates(
+            &self,
+            _request: Option<rmcp::model::PaginatedRequestParams>,
+            _context: RequestContext<RoleServer>,
+        ) -> Result<rmcp::model::ListResourceTemplatesResult, ErrorData> {
+            Ok(rmcp::model::ListResourceTemplatesResult::with_all_items(vec![#(#templates),*]))
+        }
+
+        async fn read_resource(
+            &self,
+            request: rmcp::model::ReadResourceRequestParams,
+            _context: RequestContext<RoleServer>,
+        ) -> Result<rmcp::model::ReadResourceResponse, ErrorData> {
+            let uri = request.uri.as_str();
+            let contents: Result<String, runtime::HandlerError> = match uri {
+                #(#arms)*
+                _ => return Err(ErrorData::resource_not_found(format!("no resource `{uri}`"), None)),
+            };
+            match contents {
+                Ok(text) => Ok(rmcp::model::ReadResourceResult::new(vec![rmcp::model::ResourceContents::text(text, uri)]).into()),
+                Err(error) => Err(ErrorData::internal_error(error.to_string(), None)),
+            }
+        }
+    }
+}
+
+/// Arguments of a prompt: (name, description, required).
+fn prompt_arguments(prompt: &crate::config::Prompt) -> Vec<(String, Option<String>, bool)> {
+    match &prompt.arguments {
+        Some(PromptArguments::List(list)) => list
+            .iter()
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    a.description.clone(),
+                    a.required.unwrap_or(false),
+                )
+            })
+            .collect(),
+        Some(PromptArguments::Map(map)) => map
+            .iter()
+            .map(|(name, a)| {
+                (
+                    name.clone(),
+                    a.description.clone(),
+                    a.required.unwrap_or(false),
+                )
+            })
+            .collect(),
+        None => crate::load::template::placeholders(prompt.template.as_deref().unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .fold(
+                Vec::new(),
+                |mut names: Vec<(String, Option<String>, bool)>, p| {
+                    if !names.iter().any(|(n, _, _)| *n == p.name) {
+                        names.push((p.name, None, true));
+                    }
+                    names
+                },
+            ),
+    }
+}
+
+/// The `ServerHandler` methods for prompts, if the plan has any.
+pub fn prompt_methods(plan: &Plan) -> TokenStream {
+    if plan.prompts.is_empty() {
+        return quote!();
+    }
+    let listed = plan.prompts.iter().map(|p| {
+        let name = &p.name;
+        let description = match &p.description {
+            Some(d) => quote!(Some(#d)),
+            None => quote!(None::<String>),
+        };
+        let arguments = prompt_arguments(p).into_iter().map(|(arg, description, required)| {
+            let description = description.map(|d| quote!(.with_description(#d)));
+            quote!(rmcp::model::PromptArgument::new(#arg) #description .with_required(#required))
+        });
+        quote!(rmcp::model::Prompt::new(#name, #description, Some(vec![#(#arguments),*])))
+    });
+    let arms = plan.prompts.iter().map(|p| {
+        let name = &p.name;
+        let required = prompt_arguments(p).into_iter().filter(|(_, _, r)| *r).map(|(arg, _, _)| {
+            quote! {
+                if !arguments.contains_key(#arg) {
+                    return Err(ErrorData::invalid_params(format!("prompt `{}` needs the argument `{}`", #name, #arg), None));
+                }
+            }
+        });
+        let text = match (&p.template, &p.description) {
+            (Some(template), _) => quote!(runtime::fill(#template, &arguments, runtime::verbatim)),
+            (None, Some(description)) => quote!(#description.to_owned()),
+            (None, None) => quote!(#name.to_owned()),
+        };
+        let describe = p.description.as_ref().map(|d| quote!(.with_description(#d)));
+        quote! {
+            #name => {
+                #(#required)*
+                let text = #text;
+                Ok(rmcp::model::GetPromptResult::new(vec![rmcp::model::PromptMessage::new_text(rmcp::model::Role::User, text)]) #describe .into())
+            }
+        }
+    });
+    quote! {
+        async fn list_prompts(
+            &self,
+            _request: Option<rmcp::model::PaginatedRequestParams>,
+            _context: RequestContext<RoleServer>,
+        ) -> Result<rmcp::model::ListPromptsResult, ErrorData> {
+            Ok(rmcp::model::ListPromptsResult::with_all_items(vec![#(#listed),*]))
+        }
+
+        async fn get_prompt(
+            &self,
+            request: rmcp::model::GetPromptRequestParams,
+            _context: RequestContext<RoleServer>,
+        ) -> Result<rmcp::model::GetPromptResponse, ErrorData> {
+            let arguments = request.arguments.unwrap_or_default();
+            match request.name.as_str() {
+                #(#arms)*
+                other => Err(ErrorData::invalid_params(format!("unknown prompt `{other}`"), None)),
+            }
+        }
+    }
+}
