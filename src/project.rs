@@ -75,12 +75,6 @@ pub fn check(manifest: &Path) -> Result<(Loaded, Vec<(PathBuf, Outcome)>), Proje
 /// aloud at every build instead of being dropped silently.
 pub fn not_generated_yet(plan: &crate::plan::Plan) -> Vec<String> {
     let mut notes = Vec::new();
-    if plan.state.is_some() {
-        notes.push("`state` is not generated yet".to_owned());
-    }
-    if matches!(plan.transport, crate::plan::TransportPlan::Http(_)) {
-        notes.push("`transport: http` is not generated yet; the server speaks stdio".to_owned());
-    }
     let protected: Vec<&str> = plan
         .tools
         .iter()

@@ -147,6 +147,14 @@ tools:
       - tool: fetch_user
         params: {{user_id: "{{{{who}}}}"}}
         condition: greeting
+  - type: native
+    name: counter
+    handler: handlers::counter::bump
+    params:
+      key: string
+state:
+  backend: memory
+  max_size: 10
 resources:
   - uri: "config://limits"
     name: limits
@@ -166,6 +174,13 @@ prompts:
       - {{name: context}}
 "#
     );
+    // A handler written by the user before the first build is kept, and can use the state.
+    std::fs::create_dir_all(dir.path().join("src/handlers")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("src/handlers/counter.rs"),
+        "//! Counts calls per key in the shared state.\n\n/// Adds one to the counter of `key`.\npub async fn bump(\n    input: crate::generated::tools::counter::CounterInput,\n    context: crate::generated::runtime::Context<'_>,\n) -> Result<u64, crate::generated::runtime::HandlerError> {\n    let state = context.server.state();\n    let next = state.get::<u64>(&input.key).unwrap_or(0) + 1;\n    state.set(&input.key, &next)?;\n    Ok(next)\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let binary = build(dir.path(), &yaml, "e2e-server");
     let client = connect_in(&binary, dir.path()).await;
     std::fs::write(dir.path().join("notes.txt"), "remember the milk")
@@ -193,7 +208,8 @@ prompts:
             "echo",
             "fail",
             "fetch_user",
-            "greet_then_fetch"
+            "greet_then_fetch",
+            "counter"
         ]
     );
     let schema = Value::Object((*tools[0].input_schema).clone());
@@ -281,6 +297,14 @@ prompts:
         "{}",
         text(&result)
     );
+
+    // State: the user's handler counts in the shared in-memory store.
+    for expected in ["1", "2"] {
+        let result = call(&client, "counter", json!({"key": "k"}))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(text(&result), expected);
+    }
 
     // Resources: static content, a file read when asked, a template served by a handler.
     let resources = client
@@ -373,4 +397,115 @@ async fn every_template_builds_and_serves() {
         assert!(!tools.is_empty(), "{name}");
         client.cancel().await.unwrap_or_else(|e| panic!("{e}"));
     }
+}
+
+/// One HTTP/1.1 POST on loopback; returns the response headers and body.
+async fn post(address: &str, body: &str, session: Option<&str>) -> (String, String) {
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let session = session
+        .map(|s| format!("mcp-session-id: {s}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n{session}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    response.extend_from_slice(&chunk[..n]);
+                    // An SSE answer ends with a blank line after its data.
+                    if String::from_utf8_lossy(&response).contains("\"jsonrpc\"")
+                        && response.ends_with(b"\n\n")
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let _ = read.await;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_owned(), body.to_owned())
+}
+
+fn sse_json(body: &str) -> Value {
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+        .find(|v| v.get("id").is_some())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_transport_serves_streamable_http() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let yaml = "forge:\n  name: e2e-http\n  version: 0.2.0\n  transport: http\n  bind: 127.0.0.1:8080\ntools:\n  - type: cli\n    name: echo\n    command: echo\n    args: [\"{{word}}\"]\n";
+    let binary = build(dir.path(), yaml, "e2e-http");
+    let mut child = tokio::process::Command::new(&binary)
+        .env("PFORGE_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut stderr =
+        tokio::io::BufReader::new(child.stderr.take().unwrap_or_else(|| panic!("stderr")));
+    let address = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        use tokio::io::AsyncBufReadExt;
+        let mut line = String::new();
+        while stderr.read_line(&mut line).await.unwrap_or(0) > 0 {
+            if let Some(rest) = line.split("http://").nth(1) {
+                return rest.trim().trim_end_matches("/mcp").to_owned();
+            }
+            line.clear();
+        }
+        String::new()
+    })
+    .await
+    .unwrap_or_default();
+    assert!(
+        !address.is_empty(),
+        "the server did not say where it listens"
+    );
+
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}});
+    let (head, body) = post(&address, &initialize.to_string(), None).await;
+    assert_eq!(
+        sse_json(&body)["result"]["serverInfo"]["name"],
+        "e2e-http",
+        "{head}\n{body}"
+    );
+    let session = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("mcp-session-id:")
+                .then(|| l[15..].trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no session id: {head}"));
+    let _ = post(
+        &address,
+        &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string(),
+        Some(&session),
+    )
+    .await;
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "echo", "arguments": {"word": "over-http"}}});
+    let (_, body) = post(&address, &call.to_string(), Some(&session)).await;
+    assert_eq!(
+        sse_json(&body)["result"]["content"][0]["text"],
+        "over-http\n",
+        "{body}"
+    );
+    let _ = child.kill().await;
 }

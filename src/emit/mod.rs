@@ -18,7 +18,7 @@ use minijinja::{Environment, context};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::plan::{KindPlan, Plan, TransportPlan};
+use crate::plan::{KindPlan, Plan};
 use crate::write::{GeneratedFile, Ownership};
 
 /// First line of every file pforge owns.
@@ -181,6 +181,9 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     {
         tokio_features.push("time");
     }
+    if plan.needs.http_server {
+        tokio_features.extend(["net", "signal"]);
+    }
     if plan
         .resources
         .iter()
@@ -214,7 +217,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         tools => tools,
         pforge_version => env!("CARGO_PKG_VERSION"),
         binary_path => format!("/path/to/{}/target/{profile}/{}", plan.crate_name, plan.crate_name),
-        http => matches!(plan.transport, TransportPlan::Http(_)),
+        http_server => plan.needs.http_server,
     };
     let mut files = Vec::new();
     for (name, ownership) in [

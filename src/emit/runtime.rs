@@ -26,6 +26,10 @@ pub fn runtime(plan: &Plan) -> TokenStream {
     } else {
         quote!()
     };
+    let state = match &plan.state {
+        Some(state) => state_store(state.ttl_seconds, state.max_size),
+        None => quote!(),
+    };
     let templates = if plan.resources.iter().any(|r| r.uri_template.is_some()) {
         template_helpers()
     } else {
@@ -166,6 +170,7 @@ pub fn runtime(plan: &Plan) -> TokenStream {
         #env
         #url
         #templates
+        #state
     }
 }
 
@@ -345,6 +350,77 @@ fn template_helpers() -> TokenStream {
                 rest = &rest[end + literal.len()..];
             }
             rest.is_empty()
+        }
+    }
+}
+
+fn state_store(ttl_seconds: Option<u64>, max_size: Option<u64>) -> TokenStream {
+    let ttl = match ttl_seconds {
+        Some(seconds) => quote!(Some(std::time::Duration::from_secs(#seconds))),
+        None => quote!(None),
+    };
+    let max = match max_size {
+        Some(n) => {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            quote!(Some(#n))
+        }
+        None => quote!(None),
+    };
+    quote! {
+        /// How long an entry lives (`state.ttl_seconds`).
+        const STATE_TTL: Option<std::time::Duration> = #ttl;
+        /// Most entries kept (`state.max_size`); the oldest is evicted first.
+        const STATE_MAX: Option<usize> = #max;
+
+        #[derive(Debug)]
+        struct Entry {
+            value: Value,
+            written: std::time::Instant,
+            order: u64,
+        }
+
+        /// The in-memory key-value store native handlers share (`state: memory`).
+        #[derive(Debug, Default)]
+        pub struct State {
+            entries: std::sync::Mutex<(std::collections::HashMap<String, Entry>, u64)>,
+        }
+
+        impl State {
+            /// The value under `key`, if present, not expired, and of type `T`.
+            pub fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+                let mut guard = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let expired = guard.0.get(key).is_some_and(|e| STATE_TTL.is_some_and(|ttl| e.written.elapsed() >= ttl));
+                if expired {
+                    guard.0.remove(key);
+                    return None;
+                }
+                guard.0.get(key).and_then(|e| serde_json::from_value(e.value.clone()).ok())
+            }
+
+            /// Stores `value` under `key`, evicting the oldest entry when the store is full.
+            pub fn set<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), HandlerError> {
+                let value = serde_json::to_value(value).map_err(HandlerError::new)?;
+                let mut guard = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let (entries, counter) = &mut *guard;
+                *counter += 1;
+                if let Some(max) = STATE_MAX {
+                    while entries.len() >= max && !entries.contains_key(key) {
+                        let oldest = entries.iter().min_by_key(|(_, e)| e.order).map(|(k, _)| k.clone());
+                        match oldest {
+                            Some(oldest) => entries.remove(&oldest),
+                            None => break,
+                        };
+                    }
+                }
+                entries.insert(key.to_owned(), Entry { value, written: std::time::Instant::now(), order: *counter });
+                Ok(())
+            }
+
+            /// Removes `key`; true when it was present.
+            pub fn remove(&self, key: &str) -> bool {
+                let mut guard = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                guard.0.remove(key).is_some()
+            }
         }
     }
 }

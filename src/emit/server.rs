@@ -59,6 +59,19 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
         (true, false) => quote!(.enable_prompts()),
         (false, false) => quote!(.enable_resources().enable_prompts()),
     };
+    let state_field = plan.state.is_some().then(|| quote!(state: runtime::State,));
+    let state_init = plan
+        .state
+        .is_some()
+        .then(|| quote!(state: runtime::State::default(),));
+    let state_accessor = plan.state.is_some().then(|| {
+        quote! {
+            /// The key-value store shared by native handlers.
+            pub fn state(&self) -> &runtime::State {
+                &self.inner.state
+            }
+        }
+    });
     let resource_methods = super::catalog::resource_methods(plan);
     let prompt_methods = super::catalog::prompt_methods(plan);
     let resource_trait = plan.resources.iter().any(|r| r.handler.is_some()).then(|| quote! {
@@ -112,6 +125,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
 
         struct Inner {
             handlers: Handlers,
+            #state_field
             #http_field
         }
 
@@ -139,10 +153,13 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
                 Self {
                     inner: Arc::new(Inner {
                         handlers: Handlers::default(),
+                        #state_init
                         #http_init
                     }),
                 }
             }
+
+            #state_accessor
 
             /// The type handlers.
             pub fn handlers(&self) -> &Handlers {
@@ -206,7 +223,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
 
 fn serve(plan: &Plan) -> TokenStream {
     match plan.transport {
-        TransportPlan::Stdio | TransportPlan::Http(_) => quote! {
+        TransportPlan::Stdio => quote! {
             /// Serves MCP over standard input and output until the client disconnects.
             pub async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 use rmcp::ServiceExt;
@@ -215,6 +232,37 @@ fn serve(plan: &Plan) -> TokenStream {
                 Ok(())
             }
         },
+        TransportPlan::Http(address) => {
+            let default_bind = address.to_string();
+            quote! {
+                /// Where the server listens: `forge.bind`, unless `PFORGE_BIND` says otherwise.
+                pub fn bind_address() -> String {
+                    std::env::var("PFORGE_BIND").unwrap_or_else(|_| #default_bind.to_owned())
+                }
+
+                /// Serves MCP streamable HTTP at `http://<bind>/mcp` until Ctrl-C. Every session
+                /// talks to the same server, so handlers and state are shared.
+                pub async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+                    use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+                    use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+                    let server = Server::new();
+                    let service = StreamableHttpService::new(
+                        move || Ok(server.clone()),
+                        Arc::new(LocalSessionManager::default()),
+                        StreamableHttpServerConfig::default(),
+                    );
+                    let router = axum::Router::new().nest_service("/mcp", service);
+                    let listener = tokio::net::TcpListener::bind(bind_address()).await?;
+                    tracing::info!("serving MCP on http://{}/mcp", listener.local_addr()?);
+                    axum::serve(listener, router)
+                        .with_graceful_shutdown(async {
+                            let _ = tokio::signal::ctrl_c().await;
+                        })
+                        .await?;
+                    Ok(())
+                }
+            }
+        }
     }
 }
 
