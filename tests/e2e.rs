@@ -509,3 +509,51 @@ async fn the_http_transport_serves_streamable_http() {
     );
     let _ = child.kill().await;
 }
+
+/// Every example's generated crate passes its own `cargo test`, warnings denied.
+#[test]
+fn every_example_passes_its_own_tests() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(examples)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    paths.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
+    paths.sort();
+    assert!(paths.len() >= 3);
+    for example in paths {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let manifest = dir.path().join("forge.yaml");
+        std::fs::copy(&example, &manifest).unwrap_or_else(|e| panic!("{e}"));
+        pforge::project::generate(&manifest)
+            .unwrap_or_else(|e| panic!("{}: {e}", example.display()));
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = std::process::Command::new(cargo)
+            .args(["test", "--quiet"])
+            .current_dir(dir.path())
+            .env("CARGO_TARGET_DIR", shared_target())
+            .env("RUSTFLAGS", "-D warnings")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}:\n{stdout}\n{}",
+            example.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // The generated tests ran, not just an empty harness.
+        let ran: usize = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("test result: ok. "))
+            .filter_map(|l| l.split(' ').next()?.parse::<usize>().ok())
+            .sum();
+        assert!(
+            ran >= 3,
+            "{}: only {ran} generated tests ran\n{stdout}",
+            example.display()
+        );
+    }
+}

@@ -9,6 +9,7 @@ mod ident_tokens;
 mod params;
 mod runtime;
 mod server;
+mod tests;
 mod tool;
 
 use std::path::PathBuf;
@@ -104,6 +105,13 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         server::tools_mod(plan),
         Ownership::Generated,
     )?;
+    if !plan.tools.is_empty() {
+        rust(
+            "src/generated/tests.rs",
+            tests::tests(plan),
+            Ownership::Generated,
+        )?;
+    }
     for tool in &plan.tools {
         let path = format!(
             "src/generated/tools/{}.rs",

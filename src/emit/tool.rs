@@ -67,23 +67,87 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
 
 fn attempt(plan: &Plan, tool: &ToolPlan) -> TokenStream {
     let input = format_ident!("{}Input", tool.type_prefix);
-    let body = match &tool.kind {
-        KindPlan::Native { handler } => native(tool, handler),
-        KindPlan::Cli(cli) => cli_attempt(cli),
-        KindPlan::Http { http, method } => http_attempt(tool, http, *method),
-        KindPlan::Pipeline { steps } => pipeline_attempt(plan, tool, steps),
-    };
-    let server_arg = match &tool.kind {
-        KindPlan::Cli(_) => quote!(_server),
-        _ => quote!(server),
-    };
-    let input_arg = quote!(input);
-    quote! {
-        /// One attempt of the operation itself.
-        async fn attempt(#server_arg: &Server, #input_arg: &#input) -> Result<Value, ToolError> {
-            #body
+    let doc = quote!(#[doc = " One attempt of the operation itself."]);
+    match &tool.kind {
+        KindPlan::Native { handler } => {
+            let body = native(tool, handler);
+            quote!(#doc async fn attempt(server: &Server, input: &#input) -> Result<Value, ToolError> { #body })
+        }
+        KindPlan::Cli(cli) => {
+            let build = cli_command(cli);
+            let program = cli.command.trim();
+            quote! {
+                /// The command for one call: the program and its arguments, each filled in
+                /// separately (no shell is involved).
+                pub fn command(input: &#input) -> tokio::process::Command {
+                    #build
+                }
+
+                #doc
+                async fn attempt(_server: &Server, input: &#input) -> Result<Value, ToolError> {
+                    let mut command = command(input);
+                    command
+                        .stdin(std::process::Stdio::null())
+                        .stdout(std::process::Stdio::piped())
+                        .stderr(std::process::Stdio::piped())
+                        .kill_on_drop(true);
+                    let output = command
+                        .output()
+                        .await
+                        .map_err(|error| ToolError::Handler(format!("cannot run `{}`: {error}", #program)))?;
+                    if !output.status.success() {
+                        let stderr = String::from_utf8_lossy(&output.stderr);
+                        let tail: String = stderr.chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
+                        return Err(ToolError::Exit { code: output.status.code(), stderr: tail.trim().to_owned() });
+                    }
+                    Ok(Value::String(String::from_utf8_lossy(&output.stdout).into_owned()))
+                }
+            }
+        }
+        KindPlan::Http { http, method } => {
+            let body = http_attempt(tool, http, *method);
+            let endpoint = &http.endpoint;
+            let path = endpoint_path(endpoint);
+            quote! {
+                /// The endpoint, with `${VAR}` and `{{param}}` holes.
+                pub const ENDPOINT: &str = #endpoint;
+
+                /// The endpoint after its scheme and host, for tests against a local upstream.
+                pub const ENDPOINT_PATH: &str = #path;
+
+                #doc
+                async fn attempt(server: &Server, input: &#input) -> Result<Value, ToolError> {
+                    send(server, input, ENDPOINT).await
+                }
+
+                /// Sends the request to `endpoint` (a template like [`ENDPOINT`]).
+                pub async fn send(server: &Server, input: &#input, endpoint: &str) -> Result<Value, ToolError> {
+                    #body
+                }
+            }
+        }
+        KindPlan::Pipeline { steps } => {
+            let body = pipeline_attempt(plan, tool, steps);
+            quote!(#doc async fn attempt(server: &Server, input: &#input) -> Result<Value, ToolError> { #body })
         }
     }
+}
+
+/// The part of an endpoint after its scheme and host (or after a leading `${VAR}`).
+pub fn endpoint_path(endpoint: &str) -> String {
+    let lower = endpoint.to_ascii_lowercase();
+    let rest_start = if let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    {
+        let scheme = endpoint.len() - rest.len();
+        scheme + rest.find(['/', '?', '#']).unwrap_or(rest.len())
+    } else if endpoint.starts_with("${") {
+        endpoint.find('}').map_or(0, |i| i + 1)
+    } else {
+        0
+    };
+    endpoint[rest_start..].to_owned()
 }
 
 fn native(tool: &ToolPlan, handler: &str) -> TokenStream {
@@ -106,8 +170,8 @@ fn native(tool: &ToolPlan, handler: &str) -> TokenStream {
     }
 }
 
-fn cli_attempt(cli: &crate::config::CliTool) -> TokenStream {
-    let command = cli.command.trim();
+fn cli_command(cli: &crate::config::CliTool) -> TokenStream {
+    let program = cli.command.trim();
     let args = cli
         .args
         .iter()
@@ -116,30 +180,28 @@ fn cli_attempt(cli: &crate::config::CliTool) -> TokenStream {
     let envs = cli.env.iter().flatten().map(|(key, value)| {
         quote!(command.env(#key, runtime::fill(&runtime::expand_env(#value), &values, runtime::verbatim));)
     });
+    let uses_values = !cli.args.is_empty()
+        || cli.cwd.is_some()
+        || cli.env.as_ref().is_some_and(|e| !e.is_empty());
+    let values = if uses_values {
+        quote! {
+            let values = match serde_json::to_value(input) {
+                Ok(Value::Object(values)) => values,
+                _ => JsonObject::new(),
+            };
+        }
+    } else {
+        quote!(let _ = input;)
+    };
+    let args = (!cli.args.is_empty()).then(|| quote!(command.args([#(#args),*]);));
+    let mutable = if uses_values { quote!(mut) } else { quote!() };
     quote! {
-        let values = match serde_json::to_value(input) {
-            Ok(Value::Object(values)) => values,
-            _ => JsonObject::new(),
-        };
-        let mut command = tokio::process::Command::new(#command);
-        command.args([#(#args),*]);
+        #values
+        let #mutable command = tokio::process::Command::new(#program);
+        #args
         #cwd
         #(#envs)*
         command
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        let output = command
-            .output()
-            .await
-            .map_err(|error| ToolError::Handler(format!("cannot run `{}`: {error}", #command)))?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let tail: String = stderr.chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
-            return Err(ToolError::Exit { code: output.status.code(), stderr: tail.trim().to_owned() });
-        }
-        Ok(Value::String(String::from_utf8_lossy(&output.stdout).into_owned()))
     }
 }
 
@@ -231,7 +293,7 @@ fn http_attempt(
             .into_iter()
             .filter_map(|name: &str| values.get(name).filter(|v| !v.is_null()).map(|v| (name.to_owned(), v.clone())))
             .collect();
-        let target = runtime::fill(&runtime::expand_env(#endpoint), &values, runtime::encode_component);
+        let target = runtime::fill(&runtime::expand_env(endpoint), &values, runtime::encode_component);
         let #url_mut url = reqwest::Url::parse(&target).map_err(|error| ToolError::Handler(format!("invalid URL: {error}")))?;
         #(#query)*
         #send_rest
