@@ -147,6 +147,15 @@ tools:
       - tool: fetch_user
         params: {{user_id: "{{{{who}}}}"}}
         condition: greeting
+  - type: cli
+    name: hang
+    command: sh
+    args: ["-c", "sleep 30 & echo $! > sleeper.pid; wait"]
+  - type: pipeline
+    name: hang_briefly
+    timeout_ms: 300
+    steps:
+      - tool: hang
   - type: native
     name: counter
     handler: handlers::counter::bump
@@ -209,6 +218,8 @@ prompts:
             "fail",
             "fetch_user",
             "greet_then_fetch",
+            "hang",
+            "hang_briefly",
             "counter"
         ]
     );
@@ -296,6 +307,33 @@ prompts:
         Some(json!({"request": "GET /users/bob HTTP/1.1"})),
         "{}",
         text(&result)
+    );
+
+    // A timeout drops the command, which kills its whole process group: the `sleep` the
+    // shell started in the background does not outlive the call.
+    let result = call(&client, "hang_briefly", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        text(&result).contains("timed out after"),
+        "{}",
+        text(&result)
+    );
+    let pid = std::fs::read_to_string(dir.path().join("sleeper.pid")).unwrap_or_default();
+    let proc_dir = Path::new("/proc").join(pid.trim());
+    let mut alive = true;
+    for _ in 0..100 {
+        let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+        // Gone, or a zombie waiting for init to reap it: either way no longer running.
+        if state.is_empty() || state.split_whitespace().nth(2) == Some("Z") {
+            alive = false;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        !pid.trim().is_empty() && !alive,
+        "the background sleep {pid} outlived its timeout"
     );
 
     // State: the user's handler counts in the shared in-memory store.

@@ -226,6 +226,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         pforge_version => env!("CARGO_PKG_VERSION"),
         binary_path => format!("/path/to/{}/target/{profile}/{}", plan.crate_name, plan.crate_name),
         http_server => plan.needs.http_server,
+        process => plan.needs.process,
     };
     let mut files = Vec::new();
     for (name, ownership) in [

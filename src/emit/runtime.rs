@@ -35,6 +35,11 @@ pub fn runtime(plan: &Plan) -> TokenStream {
     } else {
         quote!()
     };
+    let process = if plan.needs.process {
+        process_helpers()
+    } else {
+        quote!()
+    };
     let url = if plan.needs.http_client {
         url_helpers()
     } else {
@@ -169,6 +174,7 @@ pub fn runtime(plan: &Plan) -> TokenStream {
         #text
         #env
         #url
+        #process
         #templates
         #state
     }
@@ -420,6 +426,36 @@ fn state_store(ttl_seconds: Option<u64>, max_size: Option<u64>) -> TokenStream {
             pub fn remove(&self, key: &str) -> bool {
                 let mut guard = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 guard.0.remove(key).is_some()
+            }
+        }
+    }
+}
+
+fn process_helpers() -> TokenStream {
+    quote! {
+        /// Kills a command's whole process group if it is dropped before the command finished.
+        #[derive(Debug)]
+        pub struct ProcessGroup(Option<u32>);
+
+        impl ProcessGroup {
+            /// Watches the group a just-spawned child leads.
+            pub fn of(child: &tokio::process::Child) -> Self {
+                Self(child.id())
+            }
+
+            /// The command finished by itself: nothing to kill.
+            pub fn finished(&mut self) {
+                self.0 = None;
+            }
+        }
+
+        impl Drop for ProcessGroup {
+            fn drop(&mut self) {
+                #[cfg(unix)]
+                if let Some(id) = self.0.and_then(|id| i32::try_from(id).ok()) {
+                    // The group may already be gone; there is nothing useful to do about an error.
+                    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(id), nix::sys::signal::Signal::SIGKILL);
+                }
             }
         }
     }

@@ -91,10 +91,19 @@ fn attempt(plan: &Plan, tool: &ToolPlan) -> TokenStream {
                         .stdout(std::process::Stdio::piped())
                         .stderr(std::process::Stdio::piped())
                         .kill_on_drop(true);
-                    let output = command
-                        .output()
-                        .await
+                    // Its own process group, so that a timeout or a cancellation (which drops
+                    // this future) kills everything the command started, not just the command.
+                    #[cfg(unix)]
+                    command.process_group(0);
+                    let child = command
+                        .spawn()
                         .map_err(|error| ToolError::Handler(format!("cannot run `{}`: {error}", #program)))?;
+                    let mut group = runtime::ProcessGroup::of(&child);
+                    let output = child
+                        .wait_with_output()
+                        .await
+                        .map_err(|error| ToolError::Handler(format!("`{}` failed: {error}", #program)))?;
+                    group.finished();
                     if !output.status.success() {
                         let stderr = String::from_utf8_lossy(&output.stderr);
                         let tail: String = stderr.chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
