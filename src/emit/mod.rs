@@ -112,23 +112,62 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
             Ownership::Generated,
         )?;
     }
-    for tool in &plan.tools {
-        let path = format!(
-            "src/generated/tools/{}.rs",
-            crate::plan::ident::unraw(&tool.module)
-        );
-        rust(&path, tool::tool_module(plan, tool), Ownership::Generated)?;
-    }
+    files.extend(tool_modules(plan)?);
     for (module, items) in handlers::items(plan) {
         let path = format!("src/handlers/{module}.rs");
-        rust(
+        let contents = render_rust(
             &path,
             handlers::stub_file(plan, &module, &items),
             Ownership::User,
         )?;
+        files.push(GeneratedFile {
+            path: PathBuf::from(path),
+            contents,
+            ownership: Ownership::User,
+        });
     }
     files.extend(text_files(plan)?);
     Ok(files)
+}
+
+/// The tool modules, rendered on every core: each file is built and printed independently,
+/// and chunks keep their order, so the output does not depend on the thread count.
+fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
+    let render_one = |tool: &crate::plan::ToolPlan| -> Result<GeneratedFile, EmitError> {
+        let path = format!(
+            "src/generated/tools/{}.rs",
+            crate::plan::ident::unraw(&tool.module)
+        );
+        let contents = render_rust(&path, tool::tool_module(plan, tool), Ownership::Generated)?;
+        Ok(GeneratedFile {
+            path: PathBuf::from(path),
+            contents,
+            ownership: Ownership::Generated,
+        })
+    };
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if threads < 2 || plan.tools.len() < 64 {
+        return plan.tools.iter().map(render_one).collect();
+    }
+    let chunk = plan.tools.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = plan
+            .tools
+            .chunks(chunk)
+            .map(|tools| {
+                scope.spawn(move || tools.iter().map(render_one).collect::<Result<Vec<_>, _>>())
+            })
+            .collect();
+        let mut files = Vec::with_capacity(plan.tools.len());
+        for handle in handles {
+            let rendered = handle.join().map_err(|_| EmitError::Rust {
+                path: "src/generated/tools".into(),
+                message: "a rendering thread panicked".into(),
+            })??;
+            files.extend(rendered);
+        }
+        Ok(files)
+    })
 }
 
 fn lib_rs(plan: &Plan) -> TokenStream {

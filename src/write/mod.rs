@@ -129,7 +129,6 @@ pub fn write_files(
             .map_err(io(dir))?;
         temp.write_all(contents.as_bytes()).map_err(io(&target))?;
         set_permissions(temp.as_file(), &target).map_err(io(&target))?;
-        temp.as_file().sync_all().map_err(io(&target))?;
         staged.push((target, temp));
     }
     for (target, temp) in staged {
@@ -168,6 +167,27 @@ mod tests {
             contents: contents.into(),
             ownership,
         }
+    }
+
+    #[test]
+    fn a_failure_while_staging_writes_nothing() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        // `blocked` is a file, so nothing can be created below it.
+        std::fs::write(dir.path().join("blocked"), "")?;
+        let files = vec![
+            file("src/first.rs", "first", Ownership::Generated),
+            file("blocked/second.rs", "second", Ownership::Generated),
+        ];
+        assert!(write_files(dir.path(), &files).is_err());
+        assert!(!dir.path().join("src/first.rs").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("src"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        Ok(())
     }
 
     #[test]
