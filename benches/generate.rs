@@ -1,8 +1,6 @@
 //! Plan + emit, and write, of generated configs of 100, 1,000 and 2,000 tools.
 //! Target: plan + emit + write under 300 ms for 1,000 tools on a 2-core machine, linear.
 
-use std::path::Path;
-
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// A config of `tools` tools of every kind.
