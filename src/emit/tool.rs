@@ -144,19 +144,8 @@ fn attempt(plan: &Plan, tool: &ToolPlan) -> TokenStream {
 
 /// The part of an endpoint after its scheme and host (or after a leading `${VAR}`).
 pub fn endpoint_path(endpoint: &str) -> String {
-    let lower = endpoint.to_ascii_lowercase();
-    let rest_start = if let Some(rest) = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-    {
-        let scheme = endpoint.len() - rest.len();
-        scheme + rest.find(['/', '?', '#']).unwrap_or(rest.len())
-    } else if endpoint.starts_with("${") {
-        endpoint.find('}').map_or(0, |i| i + 1)
-    } else {
-        0
-    };
-    endpoint[rest_start..].to_owned()
+    let start = crate::load::template::authority_end(endpoint).unwrap_or(0);
+    endpoint[start..].to_owned()
 }
 
 fn native(tool: &ToolPlan, handler: &str) -> TokenStream {

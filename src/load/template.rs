@@ -103,6 +103,23 @@ pub fn env_refs(text: &str) -> Result<Vec<EnvRef>, TemplateError> {
     Ok(found)
 }
 
+/// Where an endpoint's scheme and host end: after `https://host[:port]` (or `http://`), or
+/// after a leading `${VAR}` that supplies them. `None` when the endpoint is neither.
+pub fn authority_end(endpoint: &str) -> Option<usize> {
+    let lower = endpoint.to_ascii_lowercase();
+    if let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    {
+        let scheme = endpoint.len() - rest.len();
+        Some(scheme + rest.find(['/', '?', '#']).unwrap_or(rest.len()))
+    } else if endpoint.starts_with("${") {
+        endpoint.find('}').map(|i| i + 1)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +138,14 @@ mod tests {
         assert!(placeholders("{{}}").is_err());
         assert!(placeholders("{{a-b}}").is_err());
         assert_eq!(placeholders("plain text { } }}").map(|p| p.len()), Ok(0));
+    }
+
+    #[test]
+    fn finds_where_the_host_ends() {
+        assert_eq!(authority_end("https://api.x.com/users/{{id}}"), Some(17));
+        assert_eq!(authority_end("HTTP://h:80?q=1"), Some(11));
+        assert_eq!(authority_end("${BASE}/v1"), Some(7));
+        assert_eq!(authority_end("/relative"), None);
     }
 
     #[test]

@@ -309,16 +309,7 @@ fn check_cli(
 fn check_endpoint(endpoint: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
     collect_string(endpoint, at, uses, reporter);
     check_env_refs(endpoint, at, reporter);
-    let lower = endpoint.to_ascii_lowercase();
-    let authority_end = if let Some(rest) = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-    {
-        let scheme_len = endpoint.len() - rest.len();
-        scheme_len + rest.find(['/', '?', '#']).unwrap_or(rest.len())
-    } else if endpoint.starts_with("${") {
-        endpoint.find('}').map_or(0, |i| i + 1)
-    } else {
+    let Some(authority_end) = template::authority_end(endpoint) else {
         reporter
             .error(at, Target::Value, "the endpoint must be an absolute http:// or https:// URL")
             .help("write e.g. `https://api.example.com/users/{{user_id}}`, or start with `${BASE_URL}`")
