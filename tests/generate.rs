@@ -195,30 +195,32 @@ fn every_generated_file_says_who_owns_it() {
     }
 }
 
-#[test]
-fn dependencies_follow_the_tools() {
+/// The Cargo.toml generated for an example.
+fn manifest_of(example: &str) -> String {
     let (_, files) = pforge::project::render(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal.yaml"),
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(example),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let cargo = files
-        .iter()
+    files
+        .into_iter()
         .find(|f| f.path == Path::new("Cargo.toml"))
-        .map(|f| f.contents.clone())
-        .unwrap_or_default();
+        .map(|f| f.contents)
+        .unwrap_or_default()
+}
+
+#[test]
+fn dependencies_follow_the_tools() {
+    let cargo = manifest_of("minimal.yaml");
     assert!(!cargo.contains("reqwest"), "no http tool, no HTTP client");
     assert!(
         cargo.contains("\"process\""),
         "a cli tool needs tokio's process feature"
     );
-    let (_, files) = pforge::project::render(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/resilient-api.yaml"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let cargo = files
-        .iter()
-        .find(|f| f.path == Path::new("Cargo.toml"))
-        .map(|f| f.contents.clone())
-        .unwrap_or_default();
+    assert!(!cargo.contains("axum"), "stdio servers need no HTTP server");
+    let cargo = manifest_of("resilient-api.yaml");
     assert!(cargo.contains("reqwest") && !cargo.contains("\"process\""));
+    let cargo = manifest_of("full.yaml");
+    assert!(cargo.contains("axum") && cargo.contains("transport-streamable-http-server"));
 }
