@@ -78,14 +78,23 @@ pub fn not_generated_yet(plan: &crate::plan::Plan) -> Vec<String> {
     let protected: Vec<&str> = plan
         .tools
         .iter()
-        .filter(|t| !t.policy.is_empty())
+        .filter(|t| {
+            let p = &t.policy;
+            p.retry.is_some()
+                || p.breaker.is_some()
+                || p.bulkhead.is_some()
+                || !p.fallback.is_empty()
+        })
         .map(|t| t.name.as_str())
         .collect();
     if !protected.is_empty() {
         notes.push(format!(
-            "timeouts, retries, circuit breakers, bulkheads and fallbacks are not generated yet (tools: {})",
+            "retries, circuit breakers, bulkheads and fallbacks are not generated yet (tools: {})",
             protected.join(", ")
         ));
+    }
+    if plan.error_tracking.is_some() {
+        notes.push("error tracking is not generated yet".to_owned());
     }
     notes
 }

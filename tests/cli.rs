@@ -312,7 +312,7 @@ fn build_check_lists_what_would_change_and_writes_nothing() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(
-        text(&output.stderr).contains("note: timeouts, retries"),
+        text(&output.stderr).contains("note: retries, circuit breakers"),
         "unimplemented policies are announced"
     );
     let output = pforge()

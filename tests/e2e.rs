@@ -64,6 +64,26 @@ fn text(result: &CallToolResult) -> String {
         .unwrap_or_default()
 }
 
+/// Waits (boundedly) for the process whose id is in `pid_file` to stop running.
+async fn assert_stopped(pid_file: &Path) {
+    let pid = std::fs::read_to_string(pid_file).unwrap_or_default();
+    let proc_dir = Path::new("/proc").join(pid.trim());
+    let mut alive = true;
+    for _ in 0..100 {
+        let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+        // Gone, or a zombie waiting for init to reap it: either way no longer running.
+        if state.is_empty() || state.split_whitespace().nth(2) == Some("Z") {
+            alive = false;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        !pid.trim().is_empty() && !alive,
+        "process {pid} outlived its timeout"
+    );
+}
+
 /// A loopback HTTP upstream that answers every request with JSON echoing its request line
 /// and records what it received. It serves a bounded number of requests, then stops.
 async fn upstream(requests: usize) -> (String, Arc<Mutex<Vec<String>>>) {
@@ -151,6 +171,11 @@ tools:
     name: hang
     command: sh
     args: ["-c", "sleep 30 & echo $! > sleeper.pid; wait"]
+  - type: cli
+    name: hang_with_timeout
+    command: sh
+    args: ["-c", "sleep 30 & echo $! > timed.pid; wait"]
+    timeout_ms: 300
   - type: pipeline
     name: hang_briefly
     timeout_ms: 300
@@ -219,6 +244,7 @@ prompts:
             "fetch_user",
             "greet_then_fetch",
             "hang",
+            "hang_with_timeout",
             "hang_briefly",
             "counter"
         ]
@@ -310,7 +336,13 @@ prompts:
     );
 
     // A timeout drops the command, which kills its whole process group: the `sleep` the
-    // shell started in the background does not outlive the call.
+    // shell started in the background does not outlive the call. Both the tool's own
+    // `timeout_ms` and a pipeline's budget do it.
+    let result = call(&client, "hang_with_timeout", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(text(&result), "timed out after 300 ms");
+    assert_stopped(&dir.path().join("timed.pid")).await;
     let result = call(&client, "hang_briefly", json!({}))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -319,22 +351,7 @@ prompts:
         "{}",
         text(&result)
     );
-    let pid = std::fs::read_to_string(dir.path().join("sleeper.pid")).unwrap_or_default();
-    let proc_dir = Path::new("/proc").join(pid.trim());
-    let mut alive = true;
-    for _ in 0..100 {
-        let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
-        // Gone, or a zombie waiting for init to reap it: either way no longer running.
-        if state.is_empty() || state.split_whitespace().nth(2) == Some("Z") {
-            alive = false;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(
-        !pid.trim().is_empty() && !alive,
-        "the background sleep {pid} outlived its timeout"
-    );
+    assert_stopped(&dir.path().join("sleeper.pid")).await;
 
     // State: the user's handler counts in the shared in-memory store.
     for expected in ["1", "2"] {

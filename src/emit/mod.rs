@@ -227,6 +227,8 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         .any(|t| matches!(t.kind, KindPlan::Pipeline { .. }))
     {
         tokio_features.push("time");
+    } else if plan.tools.iter().any(|t| t.policy.timeout.is_some()) {
+        tokio_features.push("time");
     }
     if plan.needs.http_server {
         tokio_features.extend(["net", "signal"]);

@@ -27,6 +27,7 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
         None => quote!(None),
     };
     let attempt = attempt(plan, tool);
+    let invoke = invoke(tool);
     quote! {
         #![doc = #summary]
 
@@ -56,12 +57,47 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
             invoke(server, &input).await
         }
 
-        /// One protected call of the tool.
-        pub async fn invoke(server: &Server, input: &#input) -> Result<Value, ToolError> {
-            attempt(server, input).await
-        }
+        #invoke
 
         #attempt
+    }
+}
+
+/// The protected call: the tool's policies around its attempt. Timeouts are generated here;
+/// the other policies are the next step of the generator. A pipeline's `timeout_ms` is the
+/// budget its steps share, applied inside the pipeline.
+fn invoke(tool: &ToolPlan) -> TokenStream {
+    let input = format_ident!("{}Input", tool.type_prefix);
+    let timeout = tool
+        .policy
+        .timeout
+        .filter(|_| !matches!(tool.kind, KindPlan::Pipeline { .. }));
+    match timeout {
+        Some(limit) => {
+            let ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+            let doc = crate::emit::doc(&format!(
+                "Each attempt may take at most {ms} ms (`timeout_ms`)."
+            ));
+            quote! {
+                #[doc = #doc]
+                pub const TIMEOUT: std::time::Duration = std::time::Duration::from_millis(#ms);
+
+                /// One protected call of the tool: the attempt, dropped (a request aborted, a
+                /// command's process group killed) when it outlives [`TIMEOUT`].
+                pub async fn invoke(server: &Server, input: &#input) -> Result<Value, ToolError> {
+                    match tokio::time::timeout(TIMEOUT, attempt(server, input)).await {
+                        Ok(outcome) => outcome,
+                        Err(_) => Err(ToolError::Timeout(TIMEOUT)),
+                    }
+                }
+            }
+        }
+        None => quote! {
+            /// One protected call of the tool.
+            pub async fn invoke(server: &Server, input: &#input) -> Result<Value, ToolError> {
+                attempt(server, input).await
+            }
+        },
     }
 }
 
