@@ -221,13 +221,12 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     if plan.needs.process {
         tokio_features.push("process");
     }
-    if plan
+    // Pipelines keep deadlines; timeouts race the attempt against a timer.
+    let timers = plan
         .tools
         .iter()
-        .any(|t| matches!(t.kind, KindPlan::Pipeline { .. }))
-    {
-        tokio_features.push("time");
-    } else if plan.tools.iter().any(|t| t.policy.timeout.is_some()) {
+        .any(|t| matches!(t.kind, KindPlan::Pipeline { .. }) || t.policy.timeout.is_some());
+    if timers {
         tokio_features.push("time");
     }
     if plan.needs.http_server {
