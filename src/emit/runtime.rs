@@ -362,12 +362,16 @@ fn template_helpers() -> TokenStream {
 
 fn state_store(ttl_seconds: Option<u64>, max_size: Option<u64>) -> TokenStream {
     let ttl = match ttl_seconds {
-        Some(seconds) => quote!(Some(std::time::Duration::from_secs(#seconds))),
+        Some(seconds) => {
+            let seconds = proc_macro2::Literal::u64_unsuffixed(seconds);
+            quote!(Some(std::time::Duration::from_secs(#seconds)))
+        }
         None => quote!(None),
     };
     let max = match max_size {
         Some(n) => {
-            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            let n =
+                proc_macro2::Literal::usize_unsuffixed(usize::try_from(n).unwrap_or(usize::MAX));
             quote!(Some(#n))
         }
         None => quote!(None),

@@ -75,12 +75,13 @@ fn invoke(tool: &ToolPlan) -> TokenStream {
     match timeout {
         Some(limit) => {
             let ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+            let ms_literal = proc_macro2::Literal::u64_unsuffixed(ms);
             let doc = crate::emit::doc(&format!(
                 "Each attempt may take at most {ms} ms (`timeout_ms`)."
             ));
             quote! {
                 #[doc = #doc]
-                pub const TIMEOUT: std::time::Duration = std::time::Duration::from_millis(#ms);
+                pub const TIMEOUT: std::time::Duration = std::time::Duration::from_millis(#ms_literal);
 
                 /// One protected call of the tool: the attempt, dropped (a request aborted, a
                 /// command's process group killed) when it outlives [`TIMEOUT`].
@@ -290,8 +291,17 @@ fn http_attempt(
         }
     };
     let rest_tokens = rest.iter().map(|name| quote!(#name));
+    // Parameters used nowhere in the URL or headers travel in the query or the body.
+    let rest_binding = (!rest.is_empty()).then(|| {
+        quote! {
+            let rest: JsonObject = [#(#rest_tokens),*]
+                .into_iter()
+                .filter_map(|name: &str| values.get(name).filter(|v| !v.is_null()).map(|v| (name.to_owned(), v.clone())))
+                .collect();
+        }
+    });
     let url_changes = http.query.as_ref().is_some_and(|q| !q.is_empty())
-        || matches!(method, HttpMethod::Get | HttpMethod::Delete);
+        || (matches!(method, HttpMethod::Get | HttpMethod::Delete) && !rest.is_empty());
     let url_mut = if url_changes { quote!(mut) } else { quote!() };
     let request_changes = http.headers.as_ref().is_some_and(|h| !h.is_empty())
         || http.auth.is_some()
@@ -304,8 +314,9 @@ fn http_attempt(
     } else {
         quote!()
     };
+    let has_rest = !rest.is_empty();
     let send_rest = match method {
-        HttpMethod::Get | HttpMethod::Delete => quote! {
+        HttpMethod::Get | HttpMethod::Delete if has_rest => quote! {
             for (name, value) in &rest {
                 url.query_pairs_mut().append_pair(name, &runtime::text_of(value));
             }
@@ -313,8 +324,11 @@ fn http_attempt(
         _ => quote!(),
     };
     let body = match method {
-        HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch => {
+        HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch if has_rest => {
             quote!(request = request.json(&rest);)
+        }
+        HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch => {
+            quote!(request = request.json(&JsonObject::new());)
         }
         _ => quote!(),
     };
@@ -323,10 +337,7 @@ fn http_attempt(
             Ok(Value::Object(values)) => values,
             _ => JsonObject::new(),
         };
-        let rest: JsonObject = [#(#rest_tokens),*]
-            .into_iter()
-            .filter_map(|name: &str| values.get(name).filter(|v| !v.is_null()).map(|v| (name.to_owned(), v.clone())))
-            .collect();
+        #rest_binding
         let target = runtime::fill(&runtime::expand_env(endpoint), &values, runtime::encode_component);
         let #url_mut url = reqwest::Url::parse(&target).map_err(|error| ToolError::Handler(format!("invalid URL: {error}")))?;
         #(#query)*
@@ -374,6 +385,7 @@ fn pipeline_attempt(
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let deadline = match budget {
         Some(ms) => {
+            let ms = proc_macro2::Literal::u64_unsuffixed(ms);
             quote!(let deadline = Some(tokio::time::Instant::now() + std::time::Duration::from_millis(#ms));)
         }
         None => quote!(let deadline: Option<tokio::time::Instant> = None;),
@@ -385,7 +397,10 @@ fn pipeline_attempt(
         };
         let module = ident(&target.module);
         let arguments = serde_json::Value::Object(step.arguments().cloned().unwrap_or_default().into_iter().collect()).to_string();
-        let step_ms = step.timeout_ms.map_or(quote!(None), |ms| quote!(Some(std::time::Duration::from_millis(#ms))));
+        let step_ms = step.timeout_ms.map_or(quote!(None), |ms| {
+            let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+            quote!(Some(std::time::Duration::from_millis(#ms)))
+        });
         let store = match &step.output_var {
             Some(var) => quote!(variables.insert(#var.to_owned(), value.clone());),
             None => quote!(),
