@@ -288,10 +288,26 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     }
     files.push(GeneratedFile {
         path: PathBuf::from("forge.schema.json"),
-        contents: crate::schema::forge_schema_text(),
+        contents: schema_copy(),
         ownership: Ownership::Generated,
     });
     Ok(files)
+}
+
+/// The project's copy of the schema, for the editor modeline; JSON has no comments, so the
+/// `@generated` line is a `$comment`.
+fn schema_copy() -> String {
+    let mut copy = serde_json::Map::new();
+    copy.insert(
+        "$comment".into(),
+        generated_header().trim_start_matches("// ").into(),
+    );
+    if let serde_json::Value::Object(schema) = crate::schema::forge_schema() {
+        copy.extend(schema);
+    }
+    let mut text = serde_json::to_string_pretty(&copy).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 fn template_error(name: &str, error: &minijinja::Error) -> EmitError {
