@@ -230,10 +230,23 @@ fn build(manifest: &Path, release: bool, no_compile: bool, check: bool) -> ExitC
         }
     };
     report(&loaded);
-    if let Some(config) = &loaded.config {
-        for note in project::not_generated_yet(&pforge::plan::plan(config)) {
-            eprintln!("note: {note}");
-        }
+    let plan = loaded.config.as_ref().map(pforge::plan::plan);
+    for note in plan.iter().flat_map(project::not_generated_yet) {
+        eprintln!("note: {note}");
+    }
+    let root = project::root_of(manifest);
+    // A handler file the user already has is never edited: show what it lacks instead.
+    let missing = match (&plan, check) {
+        (Some(plan), false) => project::missing_handlers(plan, &root).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    for stub in missing {
+        eprintln!(
+            "note: {} is yours, so pforge did not add `{}` to it; add this:\n{}",
+            stub.path.display(),
+            stub.name,
+            stub.code
+        );
     }
     let changed: Vec<_> = outcomes
         .iter()
@@ -270,7 +283,6 @@ fn build(manifest: &Path, release: bool, no_compile: bool, check: bool) -> ExitC
     if no_compile {
         return ExitCode::SUCCESS;
     }
-    let root = pforge::project::root_of(manifest);
     let mut cargo =
         std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo.arg("build").current_dir(&root);

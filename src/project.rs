@@ -215,3 +215,35 @@ pub fn create(target: &Path, template: Template) -> Result<PathBuf, NewError> {
     std::fs::rename(&staged, target).map_err(io(target))?;
     Ok(target.join("forge.yaml"))
 }
+
+/// Handlers the plan needs whose user-owned file exists but does not define them: pforge
+/// never edits those files, so the build shows the stub to add instead.
+pub fn missing_handlers(
+    plan: &crate::plan::Plan,
+    root: &Path,
+) -> Result<Vec<emit::HandlerStub>, EmitError> {
+    let stubs = emit::handler_stubs(plan)?;
+    Ok(stubs
+        .into_iter()
+        .filter(|stub| {
+            std::fs::read_to_string(root.join(&stub.path))
+                .is_ok_and(|text| !defines(&text, &stub.name))
+        })
+        .collect())
+}
+
+/// Whether Rust source defines a function or type named `name` (a textual check: enough to
+/// notice an item that was never written, without parsing the user's code).
+fn defines(text: &str, name: &str) -> bool {
+    ["fn", "struct", "enum", "type", "use"]
+        .iter()
+        .any(|keyword| {
+            text.match_indices(name).any(|(at, _)| {
+                let before = text[..at].trim_end();
+                let after = text[at + name.len()..].chars().next();
+                let whole = !after.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                whole
+                    && (before.ends_with(keyword) || (*keyword == "use" && before.ends_with("::")))
+            })
+        })
+}

@@ -341,3 +341,37 @@ fn build_of_an_invalid_config_exits_one() {
         1
     );
 }
+
+#[test]
+fn build_shows_the_stub_a_kept_handler_file_lacks() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let yaml = "forge: {name: stubs, version: 0.1.0}\ntools:\n  - {type: native, name: hello, handler: handlers::greet::hello}\n";
+    std::fs::write(dir.path().join("forge.yaml"), yaml).unwrap_or_else(|e| panic!("{e}"));
+    let first = pforge()
+        .current_dir(dir.path())
+        .args(["build", "--no-compile"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(
+        !text(&first.stderr).contains("did not add"),
+        "{}",
+        text(&first.stderr)
+    );
+
+    // A second tool in the same module: the file exists, so pforge shows the stub instead.
+    let grown = format!("{yaml}  - {{type: native, name: bye, handler: handlers::greet::bye}}\n");
+    std::fs::write(dir.path().join("forge.yaml"), grown).unwrap_or_else(|e| panic!("{e}"));
+    let second = pforge()
+        .current_dir(dir.path())
+        .args(["build", "--no-compile"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = text(&second.stderr);
+    assert!(
+        stderr.contains("note: src/handlers/greet.rs is yours, so pforge did not add `bye` to it"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pub async fn bye("), "{stderr}");
+    assert!(!stderr.contains("did not add `hello`"), "{stderr}");
+}

@@ -117,14 +117,20 @@ pub fn stub_file(plan: &Plan, module: &str, items: &[(HandlerItem, Role)]) -> To
     let doc = crate::emit::doc(&format!(
         "Handlers in `handlers::{module}`. This file is yours: pforge wrote it once and never overwrites it."
     ));
+    let stubs = stub_items(plan, items);
+    quote! {
+        #![doc = #doc]
+        #stubs
+    }
+}
+
+/// The items of a handler file, without the file's header.
+pub fn stub_items(plan: &Plan, items: &[(HandlerItem, Role)]) -> TokenStream {
     let stubs = items.iter().map(|(item, role)| match role {
         Role::Tool(index) => tool_stub(plan, item, *index),
         Role::Resource(index) => resource_stub(plan, item, *index),
     });
-    quote! {
-        #![doc = #doc]
-        #(#stubs)*
-    }
+    quote!(#(#stubs)*)
 }
 
 fn tool_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {

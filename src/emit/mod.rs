@@ -76,6 +76,39 @@ pub fn raw_string(text: &str) -> proc_macro2::Literal {
         .unwrap_or_else(|_| proc_macro2::Literal::string(text))
 }
 
+/// A handler the plan needs, with the file that should hold it and the stub for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerStub {
+    /// The user-owned file, relative to the project root.
+    pub path: PathBuf,
+    /// The item's name.
+    pub name: String,
+    /// The item's code, as pforge writes it into a new file.
+    pub code: String,
+}
+
+/// Every handler item the plan needs, each rendered on its own, so that a user whose file
+/// already exists can be shown what to add.
+pub fn handler_stubs(plan: &Plan) -> Result<Vec<HandlerStub>, EmitError> {
+    let mut stubs = Vec::new();
+    for (module, items) in handlers::items(plan) {
+        let path = format!("src/handlers/{module}.rs");
+        for entry in &items {
+            let tokens = handlers::stub_items(plan, std::slice::from_ref(entry));
+            let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            stubs.push(HandlerStub {
+                path: PathBuf::from(&path),
+                name: entry.0.name.clone(),
+                code: format::print(&file),
+            });
+        }
+    }
+    Ok(stubs)
+}
+
 /// Every file of the project for `plan`, in a stable order.
 pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     let mut files = Vec::new();
