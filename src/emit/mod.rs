@@ -254,12 +254,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     if plan.needs.process {
         tokio_features.push("process");
     }
-    // Pipelines keep deadlines; timeouts race the attempt against a timer.
-    let timers = plan
-        .tools
-        .iter()
-        .any(|t| matches!(t.kind, KindPlan::Pipeline { .. }) || t.policy.timeout.is_some());
-    if timers {
+    if plan.needs.timers {
         tokio_features.push("time");
     }
     if plan.needs.http_server {

@@ -71,6 +71,8 @@ pub struct Needs {
     pub http_server: bool,
     /// Some tool has a timeout, retry, breaker or bulkhead.
     pub resilience: bool,
+    /// Some code waits on a timer: a tool's timeout or a pipeline's deadlines.
+    pub timers: bool,
 }
 
 /// One tool.
@@ -168,6 +170,9 @@ pub fn plan(config: &Config) -> Plan {
                 || t.policy.bulkhead.is_some()
                 || t.policy.timeout.is_some()
         }),
+        timers: tools
+            .iter()
+            .any(|t| t.policy.timeout.is_some() || matches!(t.kind, KindPlan::Pipeline { .. })),
     };
     Plan {
         crate_name: config.forge.name.clone(),
