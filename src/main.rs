@@ -231,9 +231,6 @@ fn build(manifest: &Path, release: bool, no_compile: bool, check: bool) -> ExitC
     };
     report(&loaded);
     let plan = loaded.config.as_ref().map(pforge::plan::plan);
-    for note in plan.iter().flat_map(project::not_generated_yet) {
-        eprintln!("note: {note}");
-    }
     let root = project::root_of(manifest);
     // A handler file the user already has is never edited: show what it lacks instead.
     let missing = match (&plan, check) {

@@ -71,34 +71,6 @@ pub fn check(manifest: &Path) -> Result<(Loaded, Vec<(PathBuf, Outcome)>), Proje
     ))
 }
 
-/// Parts of a config the generator accepts but does not turn into code yet, to be said
-/// aloud at every build instead of being dropped silently.
-pub fn not_generated_yet(plan: &crate::plan::Plan) -> Vec<String> {
-    let mut notes = Vec::new();
-    let protected: Vec<&str> = plan
-        .tools
-        .iter()
-        .filter(|t| {
-            let p = &t.policy;
-            p.retry.is_some()
-                || p.breaker.is_some()
-                || p.bulkhead.is_some()
-                || !p.fallback.is_empty()
-        })
-        .map(|t| t.name.as_str())
-        .collect();
-    if !protected.is_empty() {
-        notes.push(format!(
-            "retries, circuit breakers, bulkheads and fallbacks are not generated yet (tools: {})",
-            protected.join(", ")
-        ));
-    }
-    if plan.error_tracking.is_some() {
-        notes.push("error tracking is not generated yet".to_owned());
-    }
-    notes
-}
-
 /// Starter configs for `pforge new`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Template {

@@ -232,3 +232,84 @@ fn dependencies_follow_the_tools() {
     let cargo = manifest_of("full.yaml");
     assert!(cargo.contains("axum") && cargo.contains("transport-streamable-http-server"));
 }
+
+fn file_of(example: &str, path: &str) -> Option<String> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(example);
+    let (_, files) = pforge::project::render(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    files
+        .into_iter()
+        .find(|f| f.path == Path::new(path))
+        .map(|f| f.contents)
+}
+
+#[test]
+fn a_tool_without_policy_has_no_resilience_code() {
+    let plain = file_of("policies.yaml", "src/generated/tools/plain.rs")
+        .unwrap_or_else(|| panic!("no plain.rs"));
+    for word in [
+        "resilience",
+        "retried",
+        "guarded",
+        "Breaker",
+        "Bulkhead",
+        "TIMEOUT",
+        "fall_back",
+        "tokio::time",
+        "#[cfg(test)]",
+    ] {
+        assert!(
+            !plain.contains(word),
+            "plain.rs contains `{word}`:\n{plain}"
+        );
+    }
+    assert!(plain.contains("attempt(server, input).await"), "{plain}");
+    // A server without any policy gets no resilience or stats module at all.
+    for path in ["src/generated/resilience.rs", "src/generated/stats.rs"] {
+        assert_eq!(file_of("minimal.yaml", path), None, "{path}");
+    }
+}
+
+#[test]
+fn each_tool_module_states_its_policy_in_one_line() {
+    let module = file_of(
+        "resilient-api.yaml",
+        "src/generated/tools/fetch_user_data.rs",
+    )
+    .unwrap_or_else(|| panic!("no module"));
+    assert!(
+        module.contains("//! Policy: timeout 10 s/attempt · 3 attempts 100 ms→200 ms ±25 % · breaker 5/60 s/2 · bulkhead 20 · fallback UserDataFallback\n"),
+        "{module}"
+    );
+    let chain = file_of("policies.yaml", "src/generated/tools/with_chain.rs")
+        .unwrap_or_else(|| panic!("no module"));
+    assert!(
+        chain.contains("//! Policy: timeout 300 ms/attempt · fallback http ${BACKUP:-http://127.0.0.1:9}→cached→Stale→value"),
+        "{chain}"
+    );
+}
+
+#[test]
+fn only_the_policies_a_tool_has_are_emitted() {
+    let retried = file_of("policies.yaml", "src/generated/tools/retried_listed.rs")
+        .unwrap_or_else(|| panic!("no module"));
+    assert!(
+        retried.contains("pub const BACKOFF_MS: [u64; 3] = [50, 120, 120];"),
+        "{retried}"
+    );
+    assert!(retried.contains("*status == 418 || *status == 429 || (500..=502).contains(status)\n                || (504..=599).contains(status)"), "{retried}");
+    assert!(!retried.contains("jittered"), "jitter: false");
+    assert!(
+        !retried.contains("fn guarded"),
+        "no breaker, bulkhead or timeout"
+    );
+    let guarded = file_of("policies.yaml", "src/generated/tools/guarded.rs")
+        .unwrap_or_else(|| panic!("no module"));
+    assert!(
+        guarded.contains("pub type Breaker = resilience::CircuitBreaker<\n    FAILURE_THRESHOLD,")
+    );
+    assert!(guarded.contains("pub const MAX_QUEUED: u32 = 3;"));
+    assert!(guarded.contains("pub const QUEUE_WAIT_MS: u64 = 200;"));
+    assert!(!guarded.contains("fn retried"), "no retry");
+}

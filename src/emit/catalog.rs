@@ -45,7 +45,7 @@ fn file_of(resource: &Resource) -> Option<String> {
 
 /// The `ServerHandler` methods for resources, if the plan has any.
 pub fn resource_methods(plan: &Plan) -> TokenStream {
-    if plan.resources.is_empty() {
+    if plan.resources.is_empty() && !plan.needs.monitoring {
         return quote!();
     }
     let with_meta = |r: &Resource| {
@@ -67,6 +67,15 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
         let name = &r.name;
         let meta = with_meta(r);
         Some(quote!(rmcp::model::ResourceTemplate::new(#template, #name) #meta))
+    });
+    let stats_resource = plan.needs.monitoring.then(|| {
+        quote!(rmcp::model::Resource::new(STATS_URI, "stats")
+            .with_description("Per tool: breaker state, calls, successes, failures, rejections, retries, fallbacks, timeouts and errors by class; and the recent errors")
+            .with_mime_type("application/json"))
+    });
+    let fixed = stats_resource.into_iter().chain(fixed);
+    let stats_arm = plan.needs.monitoring.then(|| {
+        quote!(STATS_URI => Ok(serde_json::to_string_pretty(&self.stats_json()).unwrap_or_default()),)
     });
     let arms = plan.resources.iter().enumerate().map(|(index, r)| {
         let name = &r.name;
@@ -116,6 +125,7 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
         ) -> Result<rmcp::model::ReadResourceResponse, ErrorData> {
             let uri = request.uri.as_str();
             let contents: Result<String, runtime::HandlerError> = match uri {
+                #stats_arm
                 #(#arms)*
                 _ => return Err(ErrorData::resource_not_found(format!("no resource `{uri}`"), None)),
             };

@@ -52,6 +52,13 @@ pub enum Role {
     Tool(usize),
     /// The resource at this index.
     Resource(usize),
+    /// Fallback `entry` of the tool at index `tool`.
+    Fallback {
+        /// The tool's index.
+        tool: usize,
+        /// The fallback's index in the tool's chain.
+        entry: usize,
+    },
 }
 
 /// Handler items, by module file, each with what it serves (a path used twice appears once).
@@ -70,7 +77,19 @@ pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerItem, Role)>> {
             .as_ref()
             .map(|h| (h.path.trim(), Role::Resource(index)))
     });
-    for (path, role) in tools.chain(resources) {
+    let fallbacks = plan.tools.iter().enumerate().flat_map(|(tool, t)| {
+        t.policy
+            .fallback
+            .iter()
+            .enumerate()
+            .filter_map(move |(entry, f)| match f {
+                crate::config::FallbackEntry::Native(native) => {
+                    Some((native.handler.path.trim(), Role::Fallback { tool, entry }))
+                }
+                _ => None,
+            })
+    });
+    for (path, role) in tools.chain(resources).chain(fallbacks) {
         let item = HandlerItem::from_path(path);
         let entries = files.entry(item.module.clone()).or_default();
         if !entries
@@ -129,6 +148,7 @@ pub fn stub_items(plan: &Plan, items: &[(HandlerItem, Role)]) -> TokenStream {
     let stubs = items.iter().map(|(item, role)| match role {
         Role::Tool(index) => tool_stub(plan, item, *index),
         Role::Resource(index) => resource_stub(plan, item, *index),
+        Role::Fallback { tool, .. } => fallback_stub(plan, item, *tool),
     });
     quote!(#(#stubs)*)
 }
@@ -209,6 +229,51 @@ fn resource_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
                 uri: &str,
                 _context: crate::generated::runtime::Context<'_>,
             ) -> Result<String, crate::generated::runtime::HandlerError> {
+                #body
+            }
+        }
+    }
+}
+
+fn fallback_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
+    let tool = &plan.tools[index];
+    let tool_module = ident(&tool.module);
+    let input = format_ident!("{}Input", tool.type_prefix);
+    let name = format_ident!("{}", item.name);
+    let doc = crate::emit::doc(&format!(
+        "Answers for the `{}` tool when it has finally failed; the answer is marked as degraded. Replace the placeholder with a cached or default answer.",
+        tool.name
+    ));
+    let body = quote! {
+        Ok(serde_json::json!({ "tool": context.name, "input": input, "unavailable": error.to_string() }))
+    };
+    if item.is_type {
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Default)]
+            pub struct #name;
+
+            impl crate::generated::Fallback<crate::generated::tools::#tool_module::#input> for #name {
+                type Output = serde_json::Value;
+
+                async fn fallback(
+                    &self,
+                    input: crate::generated::tools::#tool_module::#input,
+                    error: crate::generated::runtime::ToolError,
+                    context: crate::generated::runtime::Context<'_>,
+                ) -> Result<Self::Output, crate::generated::runtime::HandlerError> {
+                    #body
+                }
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #doc]
+            pub async fn #name(
+                input: crate::generated::tools::#tool_module::#input,
+                error: crate::generated::runtime::ToolError,
+                context: crate::generated::runtime::Context<'_>,
+            ) -> Result<serde_json::Value, crate::generated::runtime::HandlerError> {
                 #body
             }
         }

@@ -7,8 +7,12 @@ mod format;
 mod handlers;
 mod ident_tokens;
 mod params;
+mod policy;
+mod policy_tests;
+mod resilience;
 mod runtime;
 mod server;
+mod stats;
 mod tests;
 mod tool;
 
@@ -133,6 +137,12 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         runtime::runtime(plan),
         Ownership::Generated,
     )?;
+    if let Some(tokens) = resilience::resilience(plan) {
+        rust("src/generated/resilience.rs", tokens, Ownership::Generated)?;
+    }
+    if let Some(tokens) = stats::stats(plan) {
+        rust("src/generated/stats.rs", tokens, Ownership::Generated)?;
+    }
     rust(
         "src/generated/tools/mod.rs",
         server::tools_mod(plan),
@@ -257,6 +267,9 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     if plan.needs.timers {
         tokio_features.push("time");
     }
+    if plan.needs.bulkhead {
+        tokio_features.push("sync");
+    }
     if plan.needs.http_server {
         tokio_features.extend(["net", "signal"]);
     }
@@ -266,6 +279,18 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         .any(|r| r.path.is_some() || (r.content.is_none() && r.handler.is_none()))
     {
         tokio_features.push("fs");
+    }
+    let mut dev_tokio_features = Vec::new();
+    if plan.needs.http_client {
+        dev_tokio_features.extend(["net", "io-util", "sync"]);
+    }
+    if plan
+        .tools
+        .iter()
+        .any(|t| !policy_tests::tests(t).is_empty())
+    {
+        // The policy tests run on tokio's paused clock.
+        dev_tokio_features.push("test-util");
     }
     let tools: Vec<_> = plan
         .tools
@@ -295,6 +320,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         binary_path => format!("/path/to/{}/target/{profile}/{}", plan.crate_name, plan.crate_name),
         http_server => plan.needs.http_server,
         process => plan.needs.process,
+        dev_tokio_features => dev_tokio_features,
     };
     let mut files = Vec::new();
     for (name, ownership) in [

@@ -80,6 +80,42 @@ pub fn runtime(plan: &Plan) -> TokenStream {
             Handler(String),
             /// The call was cancelled by the client.
             Cancelled,
+            /// The tool's circuit breaker is open: the operation was not run.
+            CircuitOpen {
+                /// When the breaker lets a probe through, in milliseconds from now.
+                retry_in_ms: u64,
+            },
+            /// The tool's bulkhead had no slot.
+            BulkheadFull {
+                /// How long the call waited, if it queued at all.
+                waited_ms: Option<u64>,
+            },
+            /// The primary path failed and so did every fallback.
+            Fallback {
+                /// The primary path's failure.
+                primary: Box<ToolError>,
+                /// Each fallback's failure, labelled, in the order tried.
+                failures: Vec<(String, ToolError)>,
+            },
+        }
+
+        impl ToolError {
+            /// Whether the call was turned away by an open breaker or a full bulkhead.
+            pub fn is_rejection(&self) -> bool {
+                matches!(self, Self::CircuitOpen { .. } | Self::BulkheadFull { .. })
+            }
+
+            /// Whether the error counts against the operation's health: a timeout, a connection
+            /// error, HTTP 5xx or 429, a non-zero exit or a handler error. Invalid arguments,
+            /// other HTTP 4xx, rejections and cancellations do not.
+            pub fn is_failure(&self) -> bool {
+                match self {
+                    Self::Timeout(_) | Self::Connection(_) | Self::Exit { .. } | Self::Handler(_) => true,
+                    Self::Status { status, .. } => *status == 429 || *status >= 500,
+                    Self::Fallback { primary, .. } => primary.is_failure(),
+                    Self::InvalidArguments(_) | Self::Cancelled | Self::CircuitOpen { .. } | Self::BulkheadFull { .. } => false,
+                }
+            }
         }
 
         impl std::fmt::Display for ToolError {
@@ -93,6 +129,16 @@ pub fn runtime(plan: &Plan) -> TokenStream {
                     Self::Exit { code: None, stderr } => write!(f, "killed by a signal: {stderr}"),
                     Self::Handler(message) => write!(f, "{message}"),
                     Self::Cancelled => write!(f, "cancelled"),
+                    Self::CircuitOpen { retry_in_ms } => write!(f, "circuit open: the tool keeps failing, so it was not called (next probe in {retry_in_ms} ms)"),
+                    Self::BulkheadFull { waited_ms: None } => write!(f, "bulkhead full: too many calls of this tool in flight"),
+                    Self::BulkheadFull { waited_ms: Some(waited) } => write!(f, "bulkhead full: no slot freed within {waited} ms"),
+                    Self::Fallback { primary, failures } => {
+                        write!(f, "{primary}; every fallback failed")?;
+                        for (label, failure) in failures {
+                            write!(f, "; {label}: {failure}")?;
+                        }
+                        Ok(())
+                    }
                 }
             }
         }
@@ -161,13 +207,52 @@ pub fn runtime(plan: &Plan) -> TokenStream {
             if ok { Ok(()) } else { Err(ToolError::InvalidArguments(format!("`{name}` {rule}"))) }
         }
 
+        /// What a tool answered.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Answer {
+            /// The answer itself.
+            pub value: Value,
+            /// Set when a fallback answered because the tool failed.
+            pub degraded: Option<Degraded>,
+        }
+
+        /// Why an answer is degraded.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct Degraded {
+            /// The fallback that answered.
+            pub fallback: String,
+            /// The primary path's failure.
+            pub error: String,
+        }
+
+        impl From<Value> for Answer {
+            fn from(value: Value) -> Self {
+                Self { value, degraded: None }
+            }
+        }
+
         /// The MCP result of a tool's outcome: objects as structured content, strings as text.
-        pub fn to_result(outcome: Result<Value, ToolError>) -> CallToolResult {
-            match outcome {
-                Ok(Value::String(text)) => CallToolResult::success(vec![ContentBlock::text(text)]),
-                Ok(value @ Value::Object(_)) => CallToolResult::structured(value),
-                Ok(other) => CallToolResult::success(vec![ContentBlock::text(other.to_string())]),
-                Err(error) => CallToolResult::error(vec![ContentBlock::text(error.to_string())]),
+        /// A degraded answer says so in `_meta["pforge/degraded"]`.
+        pub fn to_result(outcome: Result<Answer, ToolError>) -> CallToolResult {
+            let answer = match outcome {
+                Ok(answer) => answer,
+                Err(error) => return CallToolResult::error(vec![ContentBlock::text(error.to_string())]),
+            };
+            let result = match answer.value {
+                Value::String(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
+                value @ Value::Object(_) => CallToolResult::structured(value),
+                other => CallToolResult::success(vec![ContentBlock::text(other.to_string())]),
+            };
+            match answer.degraded {
+                None => result,
+                Some(degraded) => {
+                    let mut meta = JsonObject::new();
+                    meta.insert(
+                        "pforge/degraded".to_owned(),
+                        serde_json::json!({ "fallback": degraded.fallback, "error": degraded.error }),
+                    );
+                    result.with_meta(Some(rmcp::model::MetaObject(meta)))
+                }
             }
         }
 

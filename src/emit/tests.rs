@@ -103,7 +103,7 @@ pub fn tests(plan: &Plan) -> TokenStream {
         /// Runs a tool the way `tools/call` does.
         async fn run(tool: &str, value: Value) -> Result<Value, ToolError> {
             match Server::new().run(tool, arguments(value)).await {
-                Some(outcome) => outcome,
+                Some(outcome) => outcome.map(|answer| answer.value),
                 None => panic!("no tool `{tool}`"),
             }
         }

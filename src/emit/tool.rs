@@ -1,6 +1,6 @@
 //! One module per tool: its name, input, definition, and the call path
-//! `call -> invoke -> attempt`. `invoke` is where the tool's resilience policy wraps the
-//! attempt; a tool without a policy calls the attempt directly.
+//! `call -> invoke -> attempt`. `invoke` is where the tool's resilience policy (emitted by
+//! `policy.rs`) wraps the attempt; a tool without a policy calls the attempt directly.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -13,12 +13,15 @@ use crate::plan::{KindPlan, Plan, ToolPlan};
 /// The module of one tool.
 pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
     let name = &tool.name;
-    let summary = crate::emit::doc(
-        &(match &tool.description {
-            Some(description) => format!("Tool `{name}`: {description}"),
-            None => format!("Tool `{name}`."),
-        }),
-    );
+    let mut summary = match &tool.description {
+        Some(description) => format!("Tool `{name}`: {description}"),
+        None => format!("Tool `{name}`."),
+    };
+    if let Some(policy) = super::policy::summary(tool) {
+        summary.push_str(&format!("\n\nPolicy: {policy}"));
+    }
+    let summary = crate::emit::doc(&summary);
+    let summary = summary.lines().map(|line| quote!(#![doc = #line]));
     let input = format_ident!("{}Input", tool.type_prefix);
     let input_struct = params::input_struct(tool);
     let schema = crate::emit::raw_string(&crate::plan::input_schema(&tool.params).to_string());
@@ -27,18 +30,74 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
         None => quote!(None),
     };
     let attempt = attempt(plan, tool);
-    let invoke = invoke(tool);
+    let policy = super::policy::policy_items(plan, tool);
+    let tests = super::policy_tests::tests(tool);
+    let uses_resilience = tool.policy.breaker.is_some()
+        || tool.policy.bulkhead.is_some()
+        || tool.policy.retry.as_ref().is_some_and(|r| {
+            r.jitter
+                || (matches!(tool.kind, KindPlan::Http { .. })
+                    && [
+                        super::policy::Sample::Status(429),
+                        super::policy::Sample::Status(503),
+                    ]
+                    .iter()
+                    .any(|s| super::policy::retries(r, s)))
+        });
+    let resilience = uses_resilience.then(|| {
+        quote!(
+            use crate::generated::resilience;
+        )
+    });
+    let monitored = plan.needs.monitoring;
+    let index = monitored.then(|| {
+        let position = plan
+            .tools
+            .iter()
+            .position(|t| t.name == tool.name)
+            .unwrap_or_default();
+        let position = proc_macro2::Literal::usize_unsuffixed(position);
+        quote! {
+            /// This tool's place in the server's stats.
+            const INDEX: usize = #position;
+        }
+    });
+    let answer = if tool.policy.fallback.is_empty() {
+        quote!(.map(Answer::from))
+    } else {
+        quote!()
+    };
+    let call_body = if monitored {
+        let tracked = tool.policy.tracks_attempts();
+        quote! {
+            server.stats().called(INDEX);
+            let outcome = match #input::from_arguments(arguments) {
+                Ok(input) => invoke(server, &input).await #answer,
+                Err(error) => Err(error),
+            };
+            server.stats().finished(INDEX, NAME, &outcome, #tracked);
+            outcome
+        }
+    } else {
+        quote! {
+            let input = #input::from_arguments(arguments)?;
+            invoke(server, &input).await #answer
+        }
+    };
     quote! {
-        #![doc = #summary]
+        #(#summary)*
 
         use rmcp::model::{JsonObject, Tool};
         use serde_json::Value;
 
         use crate::generated::Server;
-        use crate::generated::runtime::{self, ToolError};
+        use crate::generated::runtime::{self, Answer, ToolError};
+        #resilience
 
         /// The name clients call.
         pub const NAME: &str = #name;
+
+        #index
 
         /// The JSON Schema of the arguments, as `tools/list` shows it.
         const INPUT_SCHEMA: &str = #schema;
@@ -52,53 +111,15 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
         }
 
         /// Answers a `tools/call` of this tool.
-        pub async fn call(server: &Server, arguments: JsonObject) -> Result<Value, ToolError> {
-            let input = #input::from_arguments(arguments)?;
-            invoke(server, &input).await
+        pub async fn call(server: &Server, arguments: JsonObject) -> Result<Answer, ToolError> {
+            #call_body
         }
 
-        #invoke
+        #policy
 
         #attempt
-    }
-}
 
-/// The protected call: the tool's policies around its attempt. Timeouts are generated here;
-/// the other policies are the next step of the generator. A pipeline's `timeout_ms` is the
-/// budget its steps share, applied inside the pipeline.
-fn invoke(tool: &ToolPlan) -> TokenStream {
-    let input = format_ident!("{}Input", tool.type_prefix);
-    let timeout = tool
-        .policy
-        .timeout
-        .filter(|_| !matches!(tool.kind, KindPlan::Pipeline { .. }));
-    match timeout {
-        Some(limit) => {
-            let ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
-            let ms_literal = proc_macro2::Literal::u64_unsuffixed(ms);
-            let doc = crate::emit::doc(&format!(
-                "Each attempt may take at most {ms} ms (`timeout_ms`)."
-            ));
-            quote! {
-                #[doc = #doc]
-                pub const TIMEOUT: std::time::Duration = std::time::Duration::from_millis(#ms_literal);
-
-                /// One protected call of the tool: the attempt, dropped (a request aborted, a
-                /// command's process group killed) when it outlives [`TIMEOUT`].
-                pub async fn invoke(server: &Server, input: &#input) -> Result<Value, ToolError> {
-                    match tokio::time::timeout(TIMEOUT, attempt(server, input)).await {
-                        Ok(outcome) => outcome,
-                        Err(_) => Err(ToolError::Timeout(TIMEOUT)),
-                    }
-                }
-            }
-        }
-        None => quote! {
-            /// One protected call of the tool.
-            pub async fn invoke(server: &Server, input: &#input) -> Result<Value, ToolError> {
-                attempt(server, input).await
-            }
-        },
+        #tests
     }
 }
 
@@ -229,10 +250,15 @@ fn cli_command(cli: &crate::config::CliTool) -> TokenStream {
         quote!(let _ = input;)
     };
     let args = (!cli.args.is_empty()).then(|| quote!(command.args([#(#args),*]);));
-    let mutable = if uses_values { quote!(mut) } else { quote!() };
+    if !uses_values {
+        return quote! {
+            let _ = input;
+            tokio::process::Command::new(#program)
+        };
+    }
     quote! {
         #values
-        let #mutable command = tokio::process::Command::new(#program);
+        let mut command = tokio::process::Command::new(#program);
         #args
         #cwd
         #(#envs)*
@@ -240,7 +266,7 @@ fn cli_command(cli: &crate::config::CliTool) -> TokenStream {
     }
 }
 
-fn http_attempt(
+pub(super) fn http_attempt(
     tool: &ToolPlan,
     http: &crate::config::HttpTool,
     method: HttpMethod,
@@ -411,7 +437,7 @@ fn pipeline_attempt(
         };
         let run = quote! {
             let arguments = runtime::fill_json(#arguments, &variables);
-            let outcome = runtime::within(deadline, #step_ms, super::#module::call(server, arguments)).await;
+            let outcome = runtime::within(deadline, #step_ms, async { super::#module::call(server, arguments).await.map(|answer| answer.value) }).await;
             match outcome {
                 Ok(value) => {
                     #store

@@ -71,8 +71,14 @@ pub struct Needs {
     pub http_server: bool,
     /// Some tool has a timeout, retry, breaker or bulkhead.
     pub resilience: bool,
-    /// Some code waits on a timer: a tool's timeout or a pipeline's deadlines.
+    /// Some code waits on a timer: a timeout, a pipeline's deadlines, a retry's backoff, a
+    /// breaker's open period, a bulkhead's wait.
     pub timers: bool,
+    /// Some tool has a bulkhead (a semaphore).
+    pub bulkhead: bool,
+    /// The server keeps the figures of `pforge://stats`: error tracking is on or some tool has
+    /// a retry, breaker, bulkhead or fallback.
+    pub monitoring: bool,
 }
 
 /// One tool.
@@ -172,7 +178,9 @@ pub fn plan(config: &Config) -> Plan {
         }),
         timers: tools
             .iter()
-            .any(|t| t.policy.timeout.is_some() || matches!(t.kind, KindPlan::Pipeline { .. })),
+            .any(|t| t.policy.uses_timers() || matches!(t.kind, KindPlan::Pipeline { .. })),
+        bulkhead: tools.iter().any(|t| t.policy.bulkhead.is_some()),
+        monitoring: error_tracking.is_some() || tools.iter().any(|t| t.policy.is_protected()),
     };
     Plan {
         crate_name: config.forge.name.clone(),

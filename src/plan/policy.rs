@@ -50,6 +50,28 @@ impl PolicyPlan {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+
+    /// Whether the tool has a policy beyond a timeout: its figures go to `pforge://stats`.
+    pub fn is_protected(&self) -> bool {
+        self.retry.is_some()
+            || self.breaker.is_some()
+            || self.bulkhead.is_some()
+            || !self.fallback.is_empty()
+    }
+
+    /// Whether the tool's code waits on tokio's clock.
+    pub fn uses_timers(&self) -> bool {
+        self.timeout.is_some()
+            || self.retry.is_some()
+            || self.breaker.is_some()
+            || self.bulkhead.is_some()
+    }
+
+    /// Whether the tool records each failed attempt itself (it may fail more than once per
+    /// call), rather than leaving its one failure to the call's bookkeeping.
+    pub fn tracks_attempts(&self) -> bool {
+        self.retry.is_some() || !self.fallback.is_empty()
+    }
 }
 
 /// A resolved retry policy.

@@ -1,0 +1,871 @@
+//! The resilience of one tool module, specialized: constants for its numbers, and one function
+//! per layer it has, outside in: fallback → retry → breaker → bulkhead → timeout → attempt.
+//! A layer the tool does not have is not emitted at all. Layers take the operation they wrap
+//! as a value, so the generated tests drive the same functions with injected outcomes.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::handlers::HandlerItem;
+use super::ident;
+use crate::config::{ErrorClass, FallbackEntry, HttpMethod, HttpTool};
+use crate::plan::{KindPlan, Plan, RetryOnPlan, RetryPlan, ToolPlan};
+
+/// Milliseconds as an unsuffixed literal.
+pub fn ms_literal(ms: u64) -> Literal {
+    Literal::u64_unsuffixed(ms)
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The timeout that bounds each attempt; a pipeline's `timeout_ms` is its steps' shared budget
+/// instead.
+pub fn attempt_timeout(tool: &ToolPlan) -> Option<u64> {
+    match tool.kind {
+        KindPlan::Pipeline { .. } => None,
+        _ => tool.policy.timeout.map(millis),
+    }
+}
+
+/// Whether the tool has a `guarded` layer: a breaker, a bulkhead or a timeout.
+pub fn has_guard(tool: &ToolPlan) -> bool {
+    tool.policy.breaker.is_some()
+        || tool.policy.bulkhead.is_some()
+        || attempt_timeout(tool).is_some()
+}
+
+/// Whether `guarded` needs the server (for the breaker and bulkhead it keeps).
+fn guard_needs_server(tool: &ToolPlan) -> bool {
+    tool.policy.breaker.is_some() || tool.policy.bulkhead.is_some()
+}
+
+fn human_ms(ms: u64) -> String {
+    if ms >= 1000 && ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+/// The label of a fallback in logs, errors and `_meta`.
+pub fn fallback_label(entry: &FallbackEntry) -> String {
+    match entry {
+        FallbackEntry::Native(native) => format!("native {}", native.handler.path.trim()),
+        FallbackEntry::Http(http) => format!(
+            "http {} {}",
+            http.method.unwrap_or(HttpMethod::Get).as_str(),
+            http.endpoint
+        ),
+        FallbackEntry::Value(_) => "value".to_owned(),
+    }
+}
+
+fn fallback_short(entry: &FallbackEntry) -> String {
+    match entry {
+        FallbackEntry::Native(native) => HandlerItem::from_path(&native.handler.path).name,
+        FallbackEntry::Http(http) => {
+            let start = crate::load::template::authority_end(&http.endpoint).unwrap_or(0);
+            let base = &http.endpoint[..start];
+            let host = base
+                .strip_prefix("https://")
+                .or_else(|| base.strip_prefix("http://"))
+                .unwrap_or(base);
+            format!("http {host}")
+        }
+        FallbackEntry::Value(_) => "value".to_owned(),
+    }
+}
+
+fn class_name(class: ErrorClass) -> &'static str {
+    match class {
+        ErrorClass::Timeout => "timeout",
+        ErrorClass::Connection => "connection",
+        ErrorClass::RateLimit => "rate_limit",
+        ErrorClass::ServiceUnavailable => "service_unavailable",
+        ErrorClass::ServerError => "server_error",
+        ErrorClass::HandlerError => "handler_error",
+    }
+}
+
+/// The policy in one line, e.g. `timeout 10 s/attempt · 3 attempts 100 ms→200 ms ±25 % ·
+/// breaker 5/60 s/2 · bulkhead 20 · fallback UserDataFallback`.
+pub fn summary(tool: &ToolPlan) -> Option<String> {
+    let policy = &tool.policy;
+    let mut parts = Vec::new();
+    if let Some(ms) = attempt_timeout(tool) {
+        parts.push(format!("timeout {}/attempt", human_ms(ms)));
+    }
+    if let Some(ms) = policy
+        .timeout
+        .map(millis)
+        .filter(|_| attempt_timeout(tool).is_none())
+    {
+        parts.push(format!("budget {}", human_ms(ms)));
+    }
+    if let Some(retry) = &policy.retry {
+        let mut text = if retry.max_attempts == 1 {
+            "1 attempt".to_owned()
+        } else {
+            let delays: Vec<String> = retry.delays_ms.iter().map(|d| human_ms(*d)).collect();
+            format!("{} attempts {}", retry.max_attempts, delays.join("→"))
+        };
+        if retry.jitter && retry.max_attempts > 1 {
+            text.push_str(" ±25 %");
+        }
+        if let RetryOnPlan::Listed { classes, statuses } = &retry.retry_on {
+            let names: Vec<String> = classes
+                .iter()
+                .map(|c| class_name(*c).to_owned())
+                .chain(statuses.iter().map(u16::to_string))
+                .collect();
+            text.push_str(&format!(" on {}", names.join(", ")));
+        }
+        parts.push(text);
+    }
+    if let Some(breaker) = &policy.breaker {
+        parts.push(format!(
+            "breaker {}/{}/{}",
+            breaker.failure_threshold,
+            human_ms(millis(breaker.open_for)),
+            breaker.success_threshold
+        ));
+    }
+    if let Some(bulkhead) = &policy.bulkhead {
+        let mut text = format!("bulkhead {}", bulkhead.max_concurrent);
+        if let Some(queued) = bulkhead.max_queued {
+            text.push_str(&format!("+{queued} queued"));
+        }
+        if let Some(wait) = bulkhead.wait {
+            text.push_str(&format!(" wait {}", human_ms(millis(wait))));
+        }
+        parts.push(text);
+    }
+    if !policy.fallback.is_empty() {
+        let names: Vec<String> = policy.fallback.iter().map(fallback_short).collect();
+        parts.push(format!("fallback {}", names.join("→")));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// The body of `retryable`: a `match` on the error, with status codes as number patterns.
+fn retry_pattern(retry: &RetryPlan) -> TokenStream {
+    let mut alternatives: Vec<TokenStream> = Vec::new();
+    let mut codes: Vec<u16> = Vec::new();
+    match &retry.retry_on {
+        RetryOnPlan::Default { retry_500 } => {
+            alternatives.push(quote!(ToolError::Timeout(_)));
+            alternatives.push(quote!(ToolError::Connection(_)));
+            if *retry_500 {
+                codes.push(500);
+            }
+            codes.extend([429, 502, 503, 504]);
+        }
+        RetryOnPlan::Listed {
+            classes,
+            statuses: listed,
+        } => {
+            codes.extend(listed);
+            for class in classes {
+                match class {
+                    ErrorClass::Timeout => alternatives.push(quote!(ToolError::Timeout(_))),
+                    ErrorClass::Connection => alternatives.push(quote!(ToolError::Connection(_))),
+                    ErrorClass::HandlerError => {
+                        alternatives.push(quote!(ToolError::Handler(_)));
+                        alternatives.push(quote!(ToolError::Exit { .. }));
+                    }
+                    ErrorClass::RateLimit => codes.push(429),
+                    ErrorClass::ServiceUnavailable => codes.push(503),
+                    ErrorClass::ServerError => {
+                        codes.extend((500..=599).filter(|c| *c != 503));
+                    }
+                }
+            }
+        }
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    let statuses = ranges(&codes);
+    let classes = (!alternatives.is_empty()).then(|| quote!(#(#alternatives)|* => true,));
+    let status = (!statuses.is_empty())
+        .then(|| quote!(ToolError::Status { status, .. } => #(#statuses)||*,));
+    if classes.is_none() && status.is_none() {
+        return quote!(let _ = error; false);
+    }
+    if status.is_none() {
+        // Only classes: one `matches!` (a `match` of booleans would be clippy's lint).
+        return quote!(matches!(error, #(#alternatives)|*));
+    }
+    quote! {
+        match error {
+            #classes
+            #status
+            _ => false,
+        }
+    }
+}
+
+/// Tests of `status` for sorted codes (`*status == 429 || (500..=502).contains(status)`).
+fn ranges(codes: &[u16]) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    let mut index = 0;
+    while index < codes.len() {
+        let start = codes[index];
+        let mut end = start;
+        while index + 1 < codes.len() && codes[index + 1] == end + 1 {
+            index += 1;
+            end = codes[index];
+        }
+        let (a, b) = (Literal::u16_unsuffixed(start), Literal::u16_unsuffixed(end));
+        out.push(if start == end {
+            quote!(*status == #a)
+        } else {
+            quote!((#a..=#b).contains(status))
+        });
+        index += 1;
+    }
+    out
+}
+
+/// Whether a retry policy retries an error of this shape, mirrored from [`retry_pattern`] for
+/// the generated tests' choice of samples.
+pub fn retries(retry: &RetryPlan, sample: &Sample) -> bool {
+    match (&retry.retry_on, sample) {
+        (RetryOnPlan::Default { .. }, Sample::Timeout | Sample::Connection) => true,
+        (RetryOnPlan::Default { retry_500 }, Sample::Status(code)) => {
+            matches!(code, 429 | 502 | 503 | 504) || (*retry_500 && *code == 500)
+        }
+        (RetryOnPlan::Default { .. }, Sample::Handler) => false,
+        (RetryOnPlan::Listed { classes, .. }, Sample::Timeout) => {
+            classes.contains(&ErrorClass::Timeout)
+        }
+        (RetryOnPlan::Listed { classes, .. }, Sample::Connection) => {
+            classes.contains(&ErrorClass::Connection)
+        }
+        (RetryOnPlan::Listed { classes, .. }, Sample::Handler) => {
+            classes.contains(&ErrorClass::HandlerError)
+        }
+        (RetryOnPlan::Listed { classes, statuses }, Sample::Status(code)) => {
+            statuses.contains(code)
+                || (*code == 429 && classes.contains(&ErrorClass::RateLimit))
+                || (*code == 503 && classes.contains(&ErrorClass::ServiceUnavailable))
+                || ((500..=599).contains(code)
+                    && *code != 503
+                    && classes.contains(&ErrorClass::ServerError))
+        }
+    }
+}
+
+/// An error the generated tests inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sample {
+    /// `ToolError::Timeout`.
+    Timeout,
+    /// `ToolError::Connection`.
+    Connection,
+    /// `ToolError::Handler`.
+    Handler,
+    /// `ToolError::Status`.
+    Status(u16),
+}
+
+impl Sample {
+    /// Candidates, most typical first.
+    pub const ALL: [Self; 9] = [
+        Self::Connection,
+        Self::Timeout,
+        Self::Status(503),
+        Self::Status(429),
+        Self::Status(502),
+        Self::Status(500),
+        Self::Handler,
+        Self::Status(404),
+        Self::Status(400),
+    ];
+
+    /// The error as an expression.
+    pub fn tokens(self) -> TokenStream {
+        match self {
+            Self::Timeout => quote!(ToolError::Timeout(std::time::Duration::from_millis(1))),
+            Self::Connection => quote!(ToolError::Connection("injected".to_owned())),
+            Self::Handler => quote!(ToolError::Handler("injected".to_owned())),
+            Self::Status(code) => {
+                let code = Literal::u16_unsuffixed(code);
+                quote!(ToolError::Status { status: #code, retry_after: None, body: "injected".to_owned() })
+            }
+        }
+    }
+}
+
+/// The field of `Handlers` holding a type fallback.
+pub fn fallback_field(tool: &ToolPlan, index: usize) -> proc_macro2::Ident {
+    format_ident!(
+        "fallback_{}_{}",
+        crate::plan::ident::unraw(&tool.module),
+        index
+    )
+}
+
+/// The policy items of a tool module: constants, guards, `invoke` and its layers.
+pub fn policy_items(plan: &Plan, tool: &ToolPlan) -> TokenStream {
+    let input = format_ident!("{}Input", tool.type_prefix);
+    let policy = &tool.policy;
+    let monitored = plan.needs.monitoring;
+    let consts = constants(tool);
+    let guards = guards_struct(tool);
+
+    // The expression of one attempt through the inner layers.
+    let guard_server = guard_needs_server(tool).then(|| quote!(server,));
+    let one = if has_guard(tool) {
+        quote!(guarded(#guard_server attempt(server, input)).await)
+    } else {
+        quote!(attempt(server, input).await)
+    };
+    let primary = if policy.retry.is_some() {
+        let call = if has_guard(tool) {
+            quote!(guarded(#guard_server attempt(server, input)))
+        } else {
+            quote!(attempt(server, input))
+        };
+        quote!(retried(server, || #call).await)
+    } else {
+        one
+    };
+    let invoke = if policy.fallback.is_empty() {
+        quote! {
+            /// One protected call of the tool.
+            pub async fn invoke(server: &Server, input: &#input) -> Result<Value, ToolError> {
+                #primary
+            }
+        }
+    } else {
+        let entry = if policy.fallback.len() == 1 {
+            quote!(|_, error| fallback(server, input, error))
+        } else {
+            quote!(|index, error| fallback(server, input, index, error))
+        };
+        quote! {
+            /// One protected call of the tool: a fallback answers when the primary path
+            /// finally fails.
+            pub async fn invoke(server: &Server, input: &#input) -> Result<Answer, ToolError> {
+                match #primary {
+                    Ok(value) => Ok(Answer::from(value)),
+                    Err(error) => fall_back(server, error, #entry).await,
+                }
+            }
+        }
+    };
+    let retried = policy
+        .retry
+        .as_ref()
+        .map(|retry| retried_fn(tool, retry, monitored));
+    let guarded = has_guard(tool).then(|| guarded_fn(tool));
+    let fallback = (!policy.fallback.is_empty()).then(|| fallback_fns(tool, monitored));
+    quote! {
+        #consts
+        #guards
+        #invoke
+        #retried
+        #guarded
+        #fallback
+    }
+}
+
+fn constants(tool: &ToolPlan) -> TokenStream {
+    let policy = &tool.policy;
+    let mut out = TokenStream::new();
+    if let Some(ms) = attempt_timeout(tool) {
+        let doc = super::doc(&format!(
+            "Each attempt may take at most {ms} ms (`timeout_ms`)."
+        ));
+        let ms = ms_literal(ms);
+        out.extend(quote! {
+            #[doc = #doc]
+            pub const TIMEOUT: std::time::Duration = std::time::Duration::from_millis(#ms);
+        });
+    }
+    if let Some(retry) = &policy.retry {
+        let attempts = Literal::u32_unsuffixed(retry.max_attempts);
+        let count = Literal::usize_unsuffixed(retry.delays_ms.len());
+        let delays = retry.delays_ms.iter().map(|d| ms_literal(*d));
+        let max = ms_literal(retry.max_delay_ms);
+        let spread = if retry.jitter {
+            ", each spread by ±25 % at run time"
+        } else {
+            ""
+        };
+        let doc = super::doc(&format!(
+            "The wait before attempts 2 to {}, in milliseconds: `initial_delay × multiplier^(n-1)`, capped at `max_delay`{spread}.",
+            retry.max_attempts
+        ));
+        out.extend(quote! {
+            /// Attempts in all, the first included (`retry.max_attempts`).
+            pub const MAX_ATTEMPTS: u32 = #attempts;
+            #[doc = #doc]
+            pub const BACKOFF_MS: [u64; #count] = [#(#delays),*];
+            /// No wait is longer (`retry.max_delay`), jitter and `Retry-After` included.
+            pub const MAX_DELAY_MS: u64 = #max;
+        });
+    }
+    if let Some(breaker) = &policy.breaker {
+        let failures = Literal::u32_unsuffixed(breaker.failure_threshold);
+        let open = ms_literal(millis(breaker.open_for));
+        let probes = Literal::u32_unsuffixed(breaker.success_threshold);
+        out.extend(quote! {
+            /// Consecutive failures that open the circuit (`circuit_breaker.failure_threshold`).
+            pub const FAILURE_THRESHOLD: u32 = #failures;
+            /// How long the circuit stays open before a probe, in milliseconds (`circuit_breaker.timeout`).
+            pub const OPEN_MS: u64 = #open;
+            /// Probes let through when half-open, and successes that close it (`circuit_breaker.success_threshold`).
+            pub const SUCCESS_THRESHOLD: u32 = #probes;
+            /// This tool's circuit breaker.
+            pub type Breaker = resilience::CircuitBreaker<FAILURE_THRESHOLD, OPEN_MS, SUCCESS_THRESHOLD>;
+        });
+    }
+    if let Some(bulkhead) = &policy.bulkhead {
+        let max = Literal::u32_unsuffixed(bulkhead.max_concurrent);
+        let queue = bulkhead
+            .max_queued
+            .map_or(quote!(resilience::UNBOUNDED), |q| {
+                let q = Literal::u32_unsuffixed(q);
+                quote!(#q)
+            });
+        let wait = bulkhead.wait.map_or(quote!(resilience::FOREVER), |w| {
+            let w = ms_literal(millis(w));
+            quote!(#w)
+        });
+        let queue_doc = match bulkhead.max_queued {
+            Some(q) => format!(
+                "At most {q} callers wait for a slot; one more is rejected at once (`bulkhead.max_queued`)."
+            ),
+            None => {
+                "Callers may all wait for a slot (`bulkhead.max_queued` is not set).".to_owned()
+            }
+        };
+        let wait_doc = match bulkhead.wait {
+            Some(w) => format!(
+                "A caller waits at most {} ms for a slot (`bulkhead.timeout`).",
+                millis(w)
+            ),
+            None => "A caller waits until a slot frees (`bulkhead.timeout` is not set).".to_owned(),
+        };
+        let (queue_doc, wait_doc) = (super::doc(&queue_doc), super::doc(&wait_doc));
+        out.extend(quote! {
+            /// Attempts in flight at once (`bulkhead.max_concurrent`).
+            pub const MAX_CONCURRENT: u32 = #max;
+            #[doc = #queue_doc]
+            pub const MAX_QUEUED: u32 = #queue;
+            #[doc = #wait_doc]
+            pub const QUEUE_WAIT_MS: u64 = #wait;
+            /// This tool's bulkhead.
+            pub type Bulkhead = resilience::Bulkhead<MAX_CONCURRENT, MAX_QUEUED, QUEUE_WAIT_MS>;
+        });
+    }
+    if !policy.fallback.is_empty() {
+        let count = Literal::usize_unsuffixed(policy.fallback.len());
+        let labels = policy.fallback.iter().map(fallback_label);
+        out.extend(quote! {
+            /// The fallbacks, in the order they are tried.
+            pub const FALLBACKS: [&str; #count] = [#(#labels),*];
+        });
+    }
+    out
+}
+
+fn guards_struct(tool: &ToolPlan) -> TokenStream {
+    let breaker = tool.policy.breaker.is_some().then(|| {
+        quote! {
+            /// Opens when the tool keeps failing.
+            pub breaker: Breaker,
+        }
+    });
+    let bulkhead = tool.policy.bulkhead.is_some().then(|| {
+        quote! {
+            /// Limits the attempts in flight.
+            pub bulkhead: Bulkhead,
+        }
+    });
+    if breaker.is_none() && bulkhead.is_none() {
+        return quote!();
+    }
+    quote! {
+        /// The state this tool's policy keeps; the server holds one per tool.
+        #[derive(Debug, Default)]
+        pub struct Guards {
+            #breaker
+            #bulkhead
+        }
+    }
+}
+
+fn retried_fn(tool: &ToolPlan, retry: &RetryPlan, monitored: bool) -> TokenStream {
+    let pattern = retry_pattern(retry);
+    let record = monitored.then(|| quote!(server.stats().failed(INDEX, NAME, &error);));
+    let count = monitored.then(|| quote!(server.stats().retried(INDEX);));
+    let scheduled = if retry.jitter {
+        quote!(resilience::jittered(delay, MAX_DELAY_MS))
+    } else {
+        quote!(std::time::Duration::from_millis(delay))
+    };
+    let http = matches!(tool.kind, KindPlan::Http { .. });
+    let honours_retry_after = http
+        && [Sample::Status(429), Sample::Status(503)]
+            .iter()
+            .any(|s| retries(retry, s));
+    let wait = if honours_retry_after {
+        quote! {
+            match &error {
+                ToolError::Status { status: 429 | 503, retry_after: Some(seconds), .. } => resilience::retry_after(*seconds, MAX_DELAY_MS),
+                _ => #scheduled,
+            }
+        }
+    } else {
+        scheduled
+    };
+    let server_param = if monitored {
+        quote!(server)
+    } else {
+        quote!(_server)
+    };
+    let doc = super::doc(&format!(
+        "Retry: up to [`MAX_ATTEMPTS`] attempts, [`BACKOFF_MS`] apart{}{}, while the failure is [`retryable`]. A rejection by the breaker or the bulkhead is not retried.",
+        if retry.jitter { " (±25 %)" } else { "" },
+        if honours_retry_after {
+            " or as long as a 429/503's `Retry-After` asks (capped at [`MAX_DELAY_MS`])"
+        } else {
+            ""
+        }
+    ));
+    let retry_doc = super::doc(&format!(
+        "Whether a failed attempt is tried again: {}.",
+        retry_on_text(retry)
+    ));
+    quote! {
+        #[doc = #doc]
+        async fn retried<F, Fut>(#server_param: &Server, mut operation: F) -> Result<Value, ToolError>
+        where
+            F: FnMut() -> Fut,
+            Fut: std::future::Future<Output = Result<Value, ToolError>>,
+        {
+            let mut delays = BACKOFF_MS.iter();
+            loop {
+                let error = match operation().await {
+                    Ok(value) => return Ok(value),
+                    Err(error) => error,
+                };
+                #record
+                let Some(&delay) = delays.next() else { return Err(error) };
+                if !retryable(&error) {
+                    return Err(error);
+                }
+                let wait = #wait;
+                tracing::debug!(tool = NAME, wait_ms = wait.as_millis(), "retrying after: {error}");
+                tokio::time::sleep(wait).await;
+                #count
+            }
+        }
+
+        #[doc = #retry_doc]
+        pub fn retryable(error: &ToolError) -> bool {
+            #pattern
+        }
+    }
+}
+
+fn retry_on_text(retry: &RetryPlan) -> String {
+    match &retry.retry_on {
+        RetryOnPlan::Default { retry_500: true } => {
+            "timeouts, connection errors, HTTP 429, 500, 502, 503 and 504".to_owned()
+        }
+        RetryOnPlan::Default { retry_500: false } => {
+            "timeouts, connection errors, HTTP 429, 502, 503 and 504".to_owned()
+        }
+        RetryOnPlan::Listed { classes, statuses } => {
+            let names: Vec<String> = classes
+                .iter()
+                .map(|c| format!("`{}`", class_name(*c)))
+                .chain(statuses.iter().map(|s| format!("HTTP {s}")))
+                .collect();
+            if names.is_empty() {
+                "nothing (`retry_on` is empty)".to_owned()
+            } else {
+                format!("{} (`retry_on`)", names.join(", "))
+            }
+        }
+    }
+}
+
+fn guarded_fn(tool: &ToolPlan) -> TokenStream {
+    let module = ident(&tool.module);
+    let needs_server = guard_needs_server(tool);
+    let server_param = needs_server.then(|| quote!(server: &Server,));
+    let guards = needs_server.then(|| quote!(let guards = &server.guards().#module;));
+    let admit = tool
+        .policy
+        .breaker
+        .is_some()
+        .then(|| quote!(let probe = guards.breaker.admit(NAME)?;));
+    let enter = tool
+        .policy
+        .bulkhead
+        .is_some()
+        .then(|| quote!(let permit = guards.bulkhead.enter().await?;));
+    let run = if attempt_timeout(tool).is_some() {
+        quote! {
+            match tokio::time::timeout(TIMEOUT, operation).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(ToolError::Timeout(TIMEOUT)),
+            }
+        }
+    } else {
+        quote!(operation.await)
+    };
+    let leave = tool
+        .policy
+        .bulkhead
+        .is_some()
+        .then(|| quote!(drop(permit);));
+    let settle = tool
+        .policy
+        .breaker
+        .is_some()
+        .then(|| quote!(probe.settle(&outcome);));
+    let mut layers = Vec::new();
+    if tool.policy.breaker.is_some() {
+        layers.push("through the breaker");
+    }
+    if tool.policy.bulkhead.is_some() {
+        layers.push("in a bulkhead slot");
+    }
+    if attempt_timeout(tool).is_some() {
+        layers.push("within [`TIMEOUT`]");
+    }
+    let doc = super::doc(&format!(
+        "One attempt {}. The operation is dropped when it is late (a request aborted, a command's process group killed).",
+        layers.join(", ")
+    ));
+    let body = if admit.is_none() && enter.is_none() {
+        run
+    } else {
+        quote! {
+            #guards
+            #admit
+            #enter
+            let outcome = #run;
+            #leave
+            #settle
+            outcome
+        }
+    };
+    quote! {
+        #[doc = #doc]
+        async fn guarded(#server_param operation: impl std::future::Future<Output = Result<Value, ToolError>>) -> Result<Value, ToolError> {
+            #body
+        }
+    }
+}
+
+fn fallback_fns(tool: &ToolPlan, monitored: bool) -> TokenStream {
+    let input = format_ident!("{}Input", tool.type_prefix);
+    let record_primary = (monitored && tool.policy.retry.is_none())
+        .then(|| quote!(server.stats().failed(INDEX, NAME, &error);));
+    let record_failure = monitored.then(|| quote!(server.stats().failed(INDEX, NAME, &failure);));
+    let degraded = monitored.then(|| quote!(server.stats().degraded(INDEX);));
+    let server_param = if monitored {
+        quote!(server)
+    } else {
+        quote!(_server)
+    };
+    let single = tool.policy.fallback.len() == 1;
+    let entries: Vec<TokenStream> = tool
+        .policy
+        .fallback
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| fallback_entry(tool, index, entry))
+        .collect();
+    let uses_error = tool
+        .policy
+        .fallback
+        .iter()
+        .any(|e| matches!(e, FallbackEntry::Native(_)));
+    let uses_input = tool
+        .policy
+        .fallback
+        .iter()
+        .any(|e| !matches!(e, FallbackEntry::Value(_)));
+    let error_param = if uses_error {
+        quote!(error)
+    } else {
+        quote!(_error)
+    };
+    let input_param = if uses_input {
+        quote!(input)
+    } else {
+        quote!(_input)
+    };
+    let server_used = uses_input;
+    let fallback_server = if server_used {
+        quote!(server)
+    } else {
+        quote!(_server)
+    };
+    let (index_param, body) = if single {
+        (quote!(), entries.into_iter().next().unwrap_or_default())
+    } else {
+        let last = entries.len() - 1;
+        let arms = entries.iter().enumerate().map(|(i, body)| {
+            if i == last {
+                quote!(_ => #body,)
+            } else {
+                let i = Literal::usize_unsuffixed(i);
+                quote!(#i => #body,)
+            }
+        });
+        (quote!(index: usize,), quote!(match index { #(#arms)* }))
+    };
+    let values = tool
+        .policy
+        .fallback
+        .iter()
+        .enumerate()
+        .filter_map(|(index, entry)| match entry {
+            FallbackEntry::Value(value) => {
+                let name = format_ident!("FALLBACK_VALUE_{}", index);
+                let json = super::raw_string(&value.value.to_string());
+                Some(quote! {
+                    /// The static answer of a `value` fallback, as JSON.
+                    const #name: &str = #json;
+                })
+            }
+            _ => None,
+        });
+    let http = tool
+        .policy
+        .fallback
+        .iter()
+        .enumerate()
+        .filter_map(|(index, entry)| match entry {
+            FallbackEntry::Http(http) => Some(http_fallback_fn(tool, index, http)),
+            _ => None,
+        });
+    quote! {
+        /// Tries [`FALLBACKS`] in order once the primary path has failed (retries exhausted,
+        /// breaker open, bulkhead full, timeout). An answer such as HTTP 404 or invalid
+        /// arguments is not a failure and passes through. A fallback's answer is marked as
+        /// degraded; when every fallback fails, the error names each failure.
+        async fn fall_back<F, Fut>(#server_param: &Server, error: ToolError, mut fallback: F) -> Result<Answer, ToolError>
+        where
+            F: FnMut(usize, ToolError) -> Fut,
+            Fut: std::future::Future<Output = Result<Value, ToolError>>,
+        {
+            if !(error.is_failure() || error.is_rejection()) {
+                return Err(error);
+            }
+            #record_primary
+            let mut failures = Vec::new();
+            for (index, label) in FALLBACKS.iter().enumerate() {
+                match fallback(index, error.clone()).await {
+                    Ok(value) => {
+                        tracing::warn!(tool = NAME, fallback = label, "answered by a fallback (degraded); the tool failed: {error}");
+                        #degraded
+                        return Ok(Answer {
+                            value,
+                            degraded: Some(runtime::Degraded { fallback: (*label).to_owned(), error: error.to_string() }),
+                        });
+                    }
+                    Err(failure) => {
+                        tracing::warn!(tool = NAME, fallback = label, "fallback failed: {failure}");
+                        #record_failure
+                        failures.push(((*label).to_owned(), failure));
+                    }
+                }
+            }
+            Err(ToolError::Fallback { primary: Box::new(error), failures })
+        }
+
+        /// Runs one fallback for `input`, after the primary path failed with `error`.
+        async fn fallback(#fallback_server: &Server, #input_param: &#input, #index_param #error_param: ToolError) -> Result<Value, ToolError> {
+            #body
+        }
+
+        #(#values)*
+        #(#http)*
+    }
+}
+
+fn within_timeout(tool: &ToolPlan, call: TokenStream) -> TokenStream {
+    if attempt_timeout(tool).is_some() {
+        quote!(tokio::time::timeout(TIMEOUT, #call).await.unwrap_or(Err(ToolError::Timeout(TIMEOUT))))
+    } else {
+        quote!(#call.await)
+    }
+}
+
+fn fallback_entry(tool: &ToolPlan, index: usize, entry: &FallbackEntry) -> TokenStream {
+    match entry {
+        FallbackEntry::Value(_) => {
+            let name = format_ident!("FALLBACK_VALUE_{}", index);
+            quote!(serde_json::from_str(#name).map_err(|error| ToolError::Handler(format!("invalid fallback value: {error}"))))
+        }
+        FallbackEntry::Http(_) => {
+            let send = format_ident!("send_fallback_{}", index);
+            within_timeout(tool, quote!(#send(server, input)))
+        }
+        FallbackEntry::Native(native) => {
+            let item = HandlerItem::from_path(&native.handler.path);
+            let call = if item.is_type {
+                let field = fallback_field(tool, index);
+                quote!(crate::generated::Fallback::fallback(&server.handlers().#field, input.clone(), error, context))
+            } else {
+                let path: syn::Path =
+                    syn::parse_str(&format!("crate::{}", native.handler.path.trim()))
+                        .unwrap_or_else(|_| syn::parse_quote!(crate::handlers));
+                quote!(#path(input.clone(), error, context))
+            };
+            let run = within_timeout(
+                tool,
+                quote!(async {
+                    let output = #call.await?;
+                    serde_json::to_value(output).map_err(|error| ToolError::Handler(format!("the fallback's output is not JSON: {error}")))
+                }),
+            );
+            quote!({
+                let context = runtime::Context { name: NAME, server };
+                #run
+            })
+        }
+    }
+}
+
+fn http_fallback_fn(
+    tool: &ToolPlan,
+    index: usize,
+    http: &crate::config::HttpFallback,
+) -> TokenStream {
+    let input = format_ident!("{}Input", tool.type_prefix);
+    let send = format_ident!("send_fallback_{}", index);
+    let method = http.method.unwrap_or(HttpMethod::Get);
+    let as_tool = HttpTool {
+        endpoint: http.endpoint.clone(),
+        method: Some(method),
+        headers: http.headers.clone(),
+        query: None,
+        auth: None,
+    };
+    let body = super::tool::http_attempt(tool, &as_tool, method);
+    let endpoint = &http.endpoint;
+    let doc = super::doc(&format!(
+        "Fallback {}: `{} {endpoint}`.",
+        index + 1,
+        method.as_str()
+    ));
+    quote! {
+        #[doc = #doc]
+        async fn #send(server: &Server, input: &#input) -> Result<Value, ToolError> {
+            let endpoint = #endpoint;
+            #body
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! The tests a tool module carries for its own policy: they drive the module's layer functions
+//! (the ones `invoke` uses) with injected outcomes on tokio's paused clock, and check the exact
+//! numbers of the tool's config.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::ident;
+use super::policy::{Sample, attempt_timeout, retries};
+use crate::plan::ToolPlan;
+
+/// Largest queue the generated tests fill one waiter at a time.
+const MAX_FILLED_QUEUE: u32 = 10_000;
+
+/// The `#[cfg(test)] mod tests` of a tool module, or nothing for a tool without a policy.
+pub fn tests(tool: &ToolPlan) -> TokenStream {
+    let mut cases = Vec::new();
+    if attempt_timeout(tool).is_some() {
+        cases.push(timeout_case(tool));
+    }
+    if tool.policy.breaker.is_some() {
+        cases.push(breaker_cases(tool));
+    }
+    if let Some(retry) = &tool.policy.retry {
+        cases.push(retry_cases(tool, retry));
+    }
+    if let Some(bulkhead) = &tool.policy.bulkhead {
+        cases.push(bulkhead_cases(tool, bulkhead));
+    }
+    if !tool.policy.fallback.is_empty() {
+        cases.push(fallback_cases());
+    }
+    if cases.is_empty() {
+        return quote!();
+    }
+    quote! {
+        #[cfg(test)]
+        mod tests {
+            //! This tool's policy, with the numbers of forge.yaml.
+
+            use super::*;
+
+            #(#cases)*
+        }
+    }
+}
+
+fn guard_call(tool: &ToolPlan, operation: TokenStream) -> TokenStream {
+    if tool.policy.breaker.is_some() || tool.policy.bulkhead.is_some() {
+        quote!(guarded(&server, #operation).await)
+    } else {
+        quote!(guarded(#operation).await)
+    }
+}
+
+fn timeout_case(tool: &ToolPlan) -> TokenStream {
+    let call = guard_call(tool, quote!(std::future::pending()));
+    quote! {
+        #[tokio::test(start_paused = true)]
+        async fn an_attempt_times_out_at_timeout_ms() {
+            let server = Server::new();
+            let start = tokio::time::Instant::now();
+            let outcome = #call;
+            assert_eq!(outcome, Err(ToolError::Timeout(TIMEOUT)));
+            assert_eq!(start.elapsed(), TIMEOUT);
+            let _ = &server;
+        }
+    }
+}
+
+fn breaker_cases(tool: &ToolPlan) -> TokenStream {
+    let module = ident(&tool.module);
+    let fail = guard_call(
+        tool,
+        quote!(async { Err(ToolError::Connection("injected".to_owned())) }),
+    );
+    let succeed = guard_call(tool, quote!(async { Ok(Value::Null) }));
+    let fail_in_open = quote!(
+        guarded(server, async {
+            Err(ToolError::Connection("injected".to_owned()))
+        })
+        .await
+    );
+    let counted = guard_call(
+        tool,
+        quote!(async {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Value::Null)
+        }),
+    );
+    let open_ms = tool.policy.breaker.map_or(0, |b| {
+        u64::try_from(b.open_for.as_millis()).unwrap_or(u64::MAX)
+    });
+    let still_open = (open_ms > 0).then(|| {
+        quote! {
+            tokio::time::advance(std::time::Duration::from_millis(OPEN_MS - 1)).await;
+            let outcome = #succeed;
+            assert!(circuit_open(&outcome), "still open 1 ms before OPEN_MS: {outcome:?}");
+            tokio::time::advance(std::time::Duration::from_millis(1)).await;
+        }
+    });
+    let wait_open = if open_ms > 0 {
+        still_open.unwrap_or_default()
+    } else {
+        quote!()
+    };
+    let threshold = tool.policy.breaker.map_or(1, |b| b.failure_threshold);
+    let reset_case = (threshold > 1).then(|| {
+        quote! {
+            #[tokio::test(start_paused = true)]
+            async fn a_success_resets_the_failure_count() {
+                let server = Server::new();
+                for _ in 1..FAILURE_THRESHOLD {
+                    let _ = #fail;
+                }
+                let outcome = #succeed;
+                assert_eq!(outcome, Ok(Value::Null));
+                let _ = #fail;
+                assert_eq!(server.guards().#module.breaker.get_state(), BreakerState::Closed);
+            }
+        }
+    });
+    quote! {
+        use crate::generated::resilience::BreakerState;
+
+        fn circuit_open<T>(outcome: &Result<T, ToolError>) -> bool {
+            matches!(outcome, Err(ToolError::CircuitOpen { .. }))
+        }
+
+        async fn open(server: &Server) {
+            for failure in 1..=FAILURE_THRESHOLD {
+                assert_eq!(server.guards().#module.breaker.get_state(), BreakerState::Closed, "closed before failure {failure}");
+                let outcome = #fail_in_open;
+                assert_eq!(outcome, Err(ToolError::Connection("injected".to_owned())));
+            }
+            assert_eq!(server.guards().#module.breaker.get_state(), BreakerState::Open);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_breaker_opens_at_failure_threshold_and_then_rejects_without_calling() {
+            let server = Server::new();
+            open(&server).await;
+            let calls = std::sync::atomic::AtomicU32::new(0);
+            let outcome = #counted;
+            assert!(circuit_open(&outcome), "{outcome:?}");
+            assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0, "an open breaker must not run the operation");
+        }
+
+        #reset_case
+
+        #[tokio::test(start_paused = true)]
+        async fn the_breaker_half_opens_after_open_ms_and_closes_after_success_threshold() {
+            let server = Server::new();
+            open(&server).await;
+            #wait_open
+            for success in 1..=SUCCESS_THRESHOLD {
+                let outcome = #succeed;
+                assert_eq!(outcome, Ok(Value::Null));
+                let expected = if success < SUCCESS_THRESHOLD { BreakerState::HalfOpen } else { BreakerState::Closed };
+                assert_eq!(server.guards().#module.breaker.get_state(), expected, "after probe success {success}");
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_failed_probe_reopens_the_breaker() {
+            let server = Server::new();
+            open(&server).await;
+            tokio::time::advance(std::time::Duration::from_millis(OPEN_MS)).await;
+            let _ = #fail;
+            assert_eq!(server.guards().#module.breaker.get_state(), BreakerState::Open);
+            if OPEN_MS > 0 {
+                let outcome = #succeed;
+                assert!(circuit_open(&outcome), "{outcome:?}");
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn half_open_admits_at_most_success_threshold_probes() {
+            let server = Server::new();
+            open(&server).await;
+            tokio::time::advance(std::time::Duration::from_millis(OPEN_MS)).await;
+            let breaker = &server.guards().#module.breaker;
+            let mut probes = Vec::new();
+            for _ in 0..SUCCESS_THRESHOLD {
+                match breaker.admit(NAME) {
+                    Ok(probe) => probes.push(probe),
+                    Err(error) => panic!("a probe was refused: {error}"),
+                }
+            }
+            assert!(circuit_open(&breaker.admit(NAME)), "one probe too many");
+            // A cancelled probe gives its place back.
+            drop(probes.pop());
+            assert!(breaker.admit(NAME).is_ok());
+        }
+    }
+}
+
+fn retry_cases(tool: &ToolPlan, retry: &crate::plan::RetryPlan) -> TokenStream {
+    let retryable = Sample::ALL.iter().copied().find(|s| retries(retry, s));
+    let refused = Sample::ALL.iter().copied().find(|s| !retries(retry, s));
+    let mut out = TokenStream::new();
+    let bounds = if retry.jitter {
+        quote! {
+            let low = scheduled.mul_f64(0.75);
+            let high = scheduled.mul_f64(1.25).min(std::time::Duration::from_millis(MAX_DELAY_MS));
+            // tokio's timer rounds a deadline up to the next millisecond.
+            let slack = std::time::Duration::from_millis(1);
+            assert!(gap >= low && gap <= high + slack, "wait {n}: {gap:?} is not within {low:?}..={high:?}");
+        }
+    } else {
+        quote!(assert_eq!(gap, scheduled, "wait {n}");)
+    };
+    if let Some(sample) = retryable {
+        let error = sample.tokens();
+        out.extend(quote! {
+            #[tokio::test(start_paused = true)]
+            async fn retry_makes_max_attempts_at_the_emitted_delays() {
+                let server = Server::new();
+                let times = std::sync::Mutex::new(Vec::new());
+                let outcome = retried(&server, || {
+                    times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tokio::time::Instant::now());
+                    async { Err(#error) }
+                })
+                .await;
+                assert_eq!(outcome, Err(#error));
+                let times = times.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+                assert_eq!(times.len(), MAX_ATTEMPTS as usize);
+                for (n, pair) in times.windows(2).enumerate() {
+                    let gap = pair[1] - pair[0];
+                    let scheduled = std::time::Duration::from_millis(BACKOFF_MS[n]);
+                    #bounds
+                }
+            }
+
+            #[tokio::test(start_paused = true)]
+            async fn retry_stops_at_the_first_success() {
+                let server = Server::new();
+                let attempts = std::sync::atomic::AtomicU32::new(0);
+                let outcome = retried(&server, || {
+                    let n = attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async move { if n == 0 { Err(#error) } else { Ok(Value::Bool(true)) } }
+                })
+                .await;
+                let expected = if MAX_ATTEMPTS > 1 { Ok(Value::Bool(true)) } else { Err(#error) };
+                assert_eq!(outcome, expected);
+                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), MAX_ATTEMPTS.min(2));
+            }
+        });
+    }
+    if let Some(sample) = refused {
+        let error = sample.tokens();
+        out.extend(quote! {
+            #[tokio::test(start_paused = true)]
+            async fn a_failure_that_is_not_retryable_is_not_retried() {
+                let server = Server::new();
+                let attempts = std::sync::atomic::AtomicU32::new(0);
+                let outcome = retried(&server, || {
+                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async { Err(#error) }
+                })
+                .await;
+                assert_eq!(outcome, Err(#error));
+                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+            }
+        });
+    }
+    out.extend(quote! {
+        #[tokio::test(start_paused = true)]
+        async fn rejections_are_not_retried() {
+            let server = Server::new();
+            for rejection in [ToolError::CircuitOpen { retry_in_ms: 5 }, ToolError::BulkheadFull { waited_ms: None }] {
+                let attempts = std::sync::atomic::AtomicU32::new(0);
+                let outcome = retried(&server, || {
+                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let rejection = rejection.clone();
+                    async move { Err(rejection) }
+                })
+                .await;
+                assert_eq!(outcome, Err(rejection));
+                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+            }
+        }
+    });
+    let honours = matches!(tool.kind, crate::plan::KindPlan::Http { .. })
+        && retry.max_attempts > 1
+        && retries(retry, &Sample::Status(503));
+    if honours {
+        out.extend(quote! {
+            #[tokio::test(start_paused = true)]
+            async fn retry_after_is_honoured_and_capped_at_max_delay() {
+                let server = Server::new();
+                for seconds in [1_u64, 3600] {
+                    let times = std::sync::Mutex::new(Vec::new());
+                    let _ = retried(&server, || {
+                        times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tokio::time::Instant::now());
+                        async move { Err(ToolError::Status { status: 503, retry_after: Some(seconds), body: String::new() }) }
+                    })
+                    .await;
+                    let times = times.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let expected = std::time::Duration::from_millis((seconds * 1000).min(MAX_DELAY_MS));
+                    assert_eq!(times[1] - times[0], expected, "Retry-After: {seconds}");
+                }
+            }
+        });
+    }
+    out
+}
+
+fn bulkhead_cases(tool: &ToolPlan, bulkhead: &crate::plan::BulkheadPlan) -> TokenStream {
+    let module = ident(&tool.module);
+    match bulkhead.max_queued {
+        Some(queued) if queued <= MAX_FILLED_QUEUE => {
+            let wait = match bulkhead.wait {
+                Some(_) => quote! {
+                    // Nobody leaves: every waiter gives up after exactly QUEUE_WAIT_MS.
+                    let start = tokio::time::Instant::now();
+                    for waiter in waiters {
+                        assert_eq!(waiter.await.ok(), Some(Err(ToolError::BulkheadFull { waited_ms: Some(QUEUE_WAIT_MS) })));
+                    }
+                    if MAX_QUEUED > 0 {
+                        assert_eq!(start.elapsed(), std::time::Duration::from_millis(QUEUE_WAIT_MS));
+                    }
+                    drop(held);
+                },
+                None => quote! {
+                    drop(held);
+                    for waiter in waiters {
+                        assert_eq!(waiter.await.ok(), Some(Ok(())));
+                    }
+                },
+            };
+            let _ = queued;
+            quote! {
+                #[tokio::test(start_paused = true)]
+                async fn the_bulkhead_admits_max_concurrent_queues_max_queued_and_rejects_the_next() {
+                    let server = Server::new();
+                    let bulkhead = &server.guards().#module.bulkhead;
+                    let mut held = Vec::new();
+                    for _ in 0..MAX_CONCURRENT {
+                        held.push(bulkhead.enter().await);
+                    }
+                    assert!(held.iter().all(Result::is_ok));
+                    assert_eq!(bulkhead.in_flight(), MAX_CONCURRENT);
+                    let waiters: Vec<_> = (0..MAX_QUEUED)
+                        .map(|_| {
+                            let server = server.clone();
+                            tokio::spawn(async move { server.guards().#module.bulkhead.enter().await.map(drop) })
+                        })
+                        .collect();
+                    for _ in 0..(MAX_QUEUED + 10) * 4 {
+                        if bulkhead.queued() == MAX_QUEUED {
+                            break;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                    assert_eq!(bulkhead.queued(), MAX_QUEUED);
+                    let next = bulkhead.enter().await;
+                    assert_eq!(next.err(), Some(ToolError::BulkheadFull { waited_ms: None }), "one caller too many");
+                    #wait
+                }
+            }
+        }
+        _ => {
+            let wait = match bulkhead.wait {
+                Some(_) => quote! {
+                    let start = tokio::time::Instant::now();
+                    assert_eq!(waiter.await.ok(), Some(Err(ToolError::BulkheadFull { waited_ms: Some(QUEUE_WAIT_MS) })));
+                    assert_eq!(start.elapsed(), std::time::Duration::from_millis(QUEUE_WAIT_MS));
+                    drop(held);
+                },
+                None => quote! {
+                    drop(held);
+                    assert_eq!(waiter.await.ok(), Some(Ok(())));
+                },
+            };
+            quote! {
+                #[tokio::test(start_paused = true)]
+                async fn the_bulkhead_admits_max_concurrent_and_queues_the_next() {
+                    let server = Server::new();
+                    let bulkhead = &server.guards().#module.bulkhead;
+                    let mut held = Vec::new();
+                    for _ in 0..MAX_CONCURRENT {
+                        held.push(bulkhead.enter().await);
+                    }
+                    assert!(held.iter().all(Result::is_ok));
+                    assert_eq!(bulkhead.in_flight(), MAX_CONCURRENT);
+                    let waiter = {
+                        let server = server.clone();
+                        tokio::spawn(async move { server.guards().#module.bulkhead.enter().await.map(drop) })
+                    };
+                    for _ in 0..100 {
+                        if bulkhead.queued() == 1 {
+                            break;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                    assert_eq!(bulkhead.queued(), 1);
+                    #wait
+                }
+            }
+        }
+    }
+}
+
+fn fallback_cases() -> TokenStream {
+    quote! {
+        #[tokio::test]
+        async fn the_fallback_chain_runs_in_order_and_marks_the_answer_degraded() {
+            let server = Server::new();
+            let order = std::sync::Mutex::new(Vec::new());
+            let last = FALLBACKS.len() - 1;
+            let primary = ToolError::Connection("injected".to_owned());
+            let outcome = fall_back(&server, primary.clone(), |index, error| {
+                order.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(index);
+                async move {
+                    assert_eq!(error, ToolError::Connection("injected".to_owned()));
+                    if index == last { Ok(Value::from("degraded")) } else { Err(ToolError::Handler(format!("fallback {index} injected"))) }
+                }
+            })
+            .await;
+            let order = order.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let in_order: Vec<usize> = (0..FALLBACKS.len()).collect();
+            assert_eq!(order, in_order);
+            let degraded = runtime::Degraded { fallback: FALLBACKS[last].to_owned(), error: primary.to_string() };
+            let expected = Answer { value: Value::from("degraded"), degraded: Some(degraded) };
+            assert_eq!(outcome, Ok(expected));
+        }
+
+        #[tokio::test]
+        async fn when_every_fallback_fails_the_error_names_each_failure() {
+            let server = Server::new();
+            let outcome = fall_back(&server, ToolError::Timeout(std::time::Duration::from_millis(7)), |index, _| async move {
+                Err(ToolError::Handler(format!("fallback {index} injected")))
+            })
+            .await;
+            let Err(error) = outcome else { panic!("every fallback failed, yet: {outcome:?}") };
+            let message = error.to_string();
+            assert!(message.starts_with("timed out after 7 ms"), "{message}");
+            for (index, label) in FALLBACKS.iter().enumerate() {
+                assert!(message.contains(&format!("{label}: fallback {index} injected")), "{message}");
+            }
+        }
+
+        #[tokio::test]
+        async fn an_answer_that_is_not_a_failure_is_not_replaced() {
+            let server = Server::new();
+            let not_found = ToolError::Status { status: 404, retry_after: None, body: String::new() };
+            let outcome = fall_back(&server, not_found.clone(), |_, _| async { Ok(Value::Null) }).await;
+            assert_eq!(outcome, Err(not_found));
+        }
+    }
+}
