@@ -2,87 +2,15 @@
 //! real MCP client would. Generated crates share one target directory, so their dependencies
 //! build once per checkout.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rmcp::ServiceExt;
-use rmcp::model::{CallToolRequestParams, CallToolResult};
-use rmcp::service::{RoleClient, RunningService, ServiceError};
-use rmcp::transport::TokioChildProcess;
+use common::{assert_stopped, build, call, connect, connect_in, shared_target, text};
+use rmcp::service::ServiceError;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Where every generated crate of the test suite builds.
-fn shared_target() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/generated-crates")
-}
-
-/// Generates and compiles the project of `yaml`; returns the binary.
-fn build(dir: &Path, yaml: &str, binary: &str) -> PathBuf {
-    let manifest = dir.join("forge.yaml");
-    std::fs::write(&manifest, yaml).unwrap_or_else(|e| panic!("{e}"));
-    pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", shared_target())
-        .env("RUSTFLAGS", "-D warnings")
-        .status()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(status.success(), "the generated crate does not build");
-    shared_target().join("debug").join(binary)
-}
-
-async fn connect(binary: &Path) -> RunningService<RoleClient, ()> {
-    connect_in(binary, Path::new(".")).await
-}
-
-async fn connect_in(binary: &Path, cwd: &Path) -> RunningService<RoleClient, ()> {
-    let mut command = tokio::process::Command::new(binary);
-    command.current_dir(cwd);
-    command
-        .env("RUST_LOG", "warn")
-        .env("UPSTREAM_TOKEN", "s3cret");
-    let transport = TokioChildProcess::new(command).unwrap_or_else(|e| panic!("{e}"));
-    ().serve(transport).await.unwrap_or_else(|e| panic!("{e}"))
-}
-
-async fn call(
-    client: &RunningService<RoleClient, ()>,
-    tool: &str,
-    arguments: Value,
-) -> Result<CallToolResult, ServiceError> {
-    let mut params = CallToolRequestParams::new(tool.to_owned());
-    params.arguments = arguments.as_object().cloned();
-    client.call_tool(params).await
-}
-
-fn text(result: &CallToolResult) -> String {
-    serde_json::to_value(&result.content)
-        .map(|c| c[0]["text"].as_str().unwrap_or_default().to_owned())
-        .unwrap_or_default()
-}
-
-/// Waits (boundedly) for the process whose id is in `pid_file` to stop running.
-async fn assert_stopped(pid_file: &Path) {
-    let pid = std::fs::read_to_string(pid_file).unwrap_or_default();
-    let proc_dir = Path::new("/proc").join(pid.trim());
-    let mut alive = true;
-    for _ in 0..100 {
-        let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
-        // Gone, or a zombie waiting for init to reap it: either way no longer running.
-        if state.is_empty() || state.split_whitespace().nth(2) == Some("Z") {
-            alive = false;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(
-        !pid.trim().is_empty() && !alive,
-        "process {pid} outlived its timeout"
-    );
-}
 
 /// A loopback HTTP upstream that answers every request with JSON echoing its request line
 /// and records what it received. It serves a bounded number of requests, then stops.

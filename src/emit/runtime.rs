@@ -400,6 +400,23 @@ fn env_helpers() -> TokenStream {
 
 fn url_helpers() -> TokenStream {
     quote! {
+        /// A failed request as a tool error: a timeout, or a connection error that names each
+        /// cause but not the URL, which may carry a secret from a `${VAR}`.
+        pub fn request_error(error: reqwest::Error) -> ToolError {
+            if error.is_timeout() {
+                return ToolError::Timeout(std::time::Duration::ZERO);
+            }
+            let error = error.without_url();
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(": ");
+                message.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            ToolError::Connection(message)
+        }
+
         /// Percent-encodes everything but unreserved characters, so a value stays inside its
         /// URL component: `/`, `?`, `#`, `@`, `%` and `..` cannot change the URL's structure.
         pub fn encode_component(text: &str) -> String {

@@ -372,9 +372,7 @@ pub(super) fn http_attempt(
         #(#headers)*
         #auth
         #body
-        let response = request.send().await.map_err(|error| {
-            if error.is_timeout() { ToolError::Timeout(std::time::Duration::ZERO) } else { ToolError::Connection(error.to_string()) }
-        })?;
+        let response = request.send().await.map_err(runtime::request_error)?;
         let status = response.status();
         if !status.is_success() {
             let retry_after = response
@@ -391,7 +389,7 @@ pub(super) fn http_attempt(
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("json"));
-        let text = response.text().await.map_err(|error| ToolError::Connection(error.to_string()))?;
+        let text = response.text().await.map_err(runtime::request_error)?;
         if is_json {
             serde_json::from_str(&text).map_err(|error| ToolError::Handler(format!("invalid JSON from upstream: {error}")))
         } else {

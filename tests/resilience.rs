@@ -1,0 +1,427 @@
+//! End to end, the policies as a client and an upstream see them: a generated server (driven by
+//! rmcp's client over stdio) whose http tools call a loopback upstream that fails on command
+//! (status codes, `Retry-After`, hangs, resets), and whose cli tool hangs. The upstream records
+//! when each request arrived and how many ran at once.
+
+mod common;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{assert_stopped, build, call, connect_with, text};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// What the upstream does with one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    /// Answers this status (with `Retry-After` seconds, if set) at once.
+    Status(u16, Option<u64>),
+    /// Answers 200 after this many milliseconds.
+    Slow(u64),
+    /// Never answers (until the client gives up, or 10 s pass).
+    Hang,
+    /// Closes the connection without answering.
+    Reset,
+}
+
+#[derive(Default)]
+struct Script {
+    /// Replies used once each, in order, before the default.
+    once: HashMap<String, VecDeque<Reply>>,
+    /// The reply of a path when nothing is queued.
+    default: HashMap<String, Reply>,
+    /// Every request: its path and when it arrived.
+    seen: Vec<(String, Instant)>,
+}
+
+#[derive(Clone)]
+struct Upstream {
+    base: String,
+    script: Arc<Mutex<Script>>,
+    in_flight: Arc<AtomicUsize>,
+    most_in_flight: Arc<AtomicUsize>,
+}
+
+impl Upstream {
+    /// Serves at most `connections` connections, each on its own task.
+    async fn start(connections: usize) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let upstream = Self {
+            base: format!("http://{address}"),
+            script: Arc::default(),
+            in_flight: Arc::default(),
+            most_in_flight: Arc::default(),
+        };
+        let server = upstream.clone();
+        tokio::spawn(async move {
+            for _ in 0..connections {
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(server.clone().serve(socket));
+            }
+        });
+        upstream
+    }
+
+    fn set(&self, path: &str, reply: Reply) {
+        self.lock().default.insert(path.to_owned(), reply);
+    }
+
+    fn queue(&self, path: &str, replies: &[Reply]) {
+        self.lock()
+            .once
+            .entry(path.to_owned())
+            .or_default()
+            .extend(replies);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Script> {
+        self.script
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// When each request to `path` arrived.
+    fn arrivals(&self, path: &str) -> Vec<Instant> {
+        self.lock()
+            .seen
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, at)| *at)
+            .collect()
+    }
+
+    async fn serve(self, mut socket: tokio::net::TcpStream) {
+        let mut buffer = vec![0u8; 16 * 1024];
+        let mut read = 0;
+        while read < buffer.len() {
+            match socket.read(&mut buffer[read..]).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => read += n,
+            }
+            if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        let request = String::from_utf8_lossy(&buffer[..read]).into_owned();
+        let path = request
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        let reply = {
+            let mut script = self.lock();
+            script.seen.push((path.clone(), Instant::now()));
+            let queued = script.once.get_mut(&path).and_then(VecDeque::pop_front);
+            queued
+                .or_else(|| script.default.get(&path).copied())
+                .unwrap_or(Reply::Status(200, None))
+        };
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        let status = match reply {
+            Reply::Status(status, retry_after) => Some((status, retry_after)),
+            Reply::Slow(ms) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Some((200, None))
+            }
+            Reply::Hang => {
+                // Returns early when the client hangs up.
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buffer)).await;
+                None
+            }
+            Reply::Reset => None,
+        };
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let Some((status, retry_after)) = status else {
+            return;
+        };
+        let body = json!({ "path": path, "status": status }).to_string();
+        let retry_after = retry_after
+            .map(|s| format!("retry-after: {s}\r\n"))
+            .unwrap_or_default();
+        let response = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{retry_after}connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = socket.write_all(response.as_bytes()).await;
+    }
+}
+
+const CONFIG: &str = r#"
+forge:
+  name: resilience-e2e
+  version: 0.1.0
+
+fault_tolerance:
+  error_tracking:
+    enabled: true
+    max_errors: 10
+
+tools:
+  - type: http
+    name: flaky
+    endpoint: "${UPSTREAM}/flaky"
+    auth: {type: bearer, token: "${UPSTREAM_TOKEN}"}
+    timeout_ms: 400
+    retry: {max_attempts: 3, initial_delay: 100ms, max_delay: 1s, multiplier: 2, jitter: false}
+    circuit_breaker: {failure_threshold: 3, timeout: 1s, success_threshold: 1}
+
+  - type: http
+    name: limited
+    endpoint: "${UPSTREAM}/limited"
+    timeout_ms: 5000
+    bulkhead: {max_concurrent: 2, max_queued: 1}
+
+  - type: http
+    name: rescued
+    endpoint: "${UPSTREAM}/down"
+    fallback:
+      - type: http
+        endpoint: "${UPSTREAM}/reset"
+      - type: value
+        value: {source: cache}
+
+  - type: cli
+    name: stuck
+    command: sh
+    args: ["-c", "sleep 30 & echo $! >> {{pid_file}}; wait"]
+    params:
+      pid_file: string
+    timeout_ms: 300
+    retry: {max_attempts: 2, initial_delay: 10ms, retry_on: [timeout]}
+"#;
+
+fn gap(times: &[Instant], n: usize) -> Duration {
+    times[n + 1] - times[n]
+}
+
+fn within(actual: Duration, expected_ms: u64) -> bool {
+    // Delays never come early; on a loaded 2-core machine they may come late.
+    actual >= Duration::from_millis(expected_ms)
+        && actual < Duration::from_millis(expected_ms + 400)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_hold_against_a_failing_upstream() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let binary = build(dir.path(), CONFIG, "resilience-e2e");
+    let upstream = Upstream::start(200).await;
+    let client = connect_with(&binary, dir.path(), &[("UPSTREAM", &upstream.base)]).await;
+
+    // Retry: 3 attempts of a 503, 100 ms then 200 ms apart (no jitter); the third failure in a
+    // row opens the breaker.
+    upstream.set("/flaky", Reply::Status(503, None));
+    let result = call(&client, "flaky", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(result.is_error, Some(true));
+    assert!(text(&result).contains("HTTP 503"), "{}", text(&result));
+    let times = upstream.arrivals("/flaky");
+    assert_eq!(times.len(), 3, "max_attempts");
+    assert!(within(gap(&times, 0), 100), "{:?}", gap(&times, 0));
+    assert!(within(gap(&times, 1), 200), "{:?}", gap(&times, 1));
+
+    // Open: rejected at once, and nothing reaches the upstream.
+    let result = call(&client, "flaky", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(text(&result).contains("circuit open"), "{}", text(&result));
+    assert_eq!(
+        upstream.arrivals("/flaky").len(),
+        3,
+        "a request passed an open breaker"
+    );
+
+    // After its timeout one probe passes; its success closes the breaker.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    upstream.set("/flaky", Reply::Status(200, None));
+    let result = call(&client, "flaky", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(upstream.arrivals("/flaky").len(), 4);
+
+    // Retry-After: 1 on a 429 is honoured (max_delay is 1 s).
+    upstream.queue("/flaky", &[Reply::Status(429, Some(1))]);
+    let result = call(&client, "flaky", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    let times = upstream.arrivals("/flaky");
+    assert_eq!(times.len(), 6);
+    assert!(within(gap(&times, 4), 1000), "{:?}", gap(&times, 4));
+
+    // A hanging upstream: each attempt is cut at 400 ms, and the breaker opens again.
+    upstream.set("/flaky", Reply::Hang);
+    let started = Instant::now();
+    let result = call(&client, "flaky", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        text(&result).contains("timed out after 400 ms"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(upstream.arrivals("/flaky").len(), 9);
+    assert!(started.elapsed() < Duration::from_millis(3 * 400 + 300 + 1500));
+    let result = call(&client, "flaky", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(text(&result).contains("circuit open"), "{}", text(&result));
+    assert_eq!(upstream.arrivals("/flaky").len(), 9);
+
+    // Bulkhead: 2 in flight, 1 queued, the other 3 rejected at once.
+    upstream.set("/limited", Reply::Slow(600));
+    let calls = (0..6).map(|_| {
+        let peer = client.peer().clone();
+        tokio::spawn(async move {
+            let params = rmcp::model::CallToolRequestParams::new("limited");
+            peer.call_tool(params).await
+        })
+    });
+    let mut answered = 0;
+    let mut full = 0;
+    for handle in calls.collect::<Vec<_>>() {
+        let result = handle
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        if result.is_error == Some(true) {
+            assert!(text(&result).contains("bulkhead full"), "{}", text(&result));
+            full += 1;
+        } else {
+            answered += 1;
+        }
+    }
+    assert_eq!((answered, full), (3, 3));
+    // Nothing else runs meanwhile, so the most requests in flight at once are the bulkhead's.
+    assert_eq!(upstream.most_in_flight.load(Ordering::SeqCst), 2);
+
+    // Fallback chain: the primary answers 500, the backup resets, the static value answers,
+    // marked as degraded.
+    upstream.set("/down", Reply::Status(500, None));
+    upstream.set("/reset", Reply::Reset);
+    let result = call(&client, "rescued", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(result.structured_content, Some(json!({"source": "cache"})));
+    let meta = serde_json::to_value(&result.meta).unwrap_or_default();
+    assert_eq!(meta["pforge/degraded"]["fallback"], "value", "{meta}");
+    assert!(
+        meta["pforge/degraded"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("HTTP 500")),
+        "{meta}"
+    );
+    assert_eq!(upstream.arrivals("/reset").len(), 1);
+
+    // A hanging command: both attempts are cut at 300 ms and nothing they started survives.
+    let pid_file = dir.path().join("stuck.pids");
+    let result = call(
+        &client,
+        "stuck",
+        json!({ "pid_file": pid_file.display().to_string() }),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        text(&result).contains("timed out after 300 ms"),
+        "{}",
+        text(&result)
+    );
+    let pids = std::fs::read_to_string(&pid_file).unwrap_or_default();
+    assert_eq!(pids.lines().count(), 2, "one child per attempt: {pids}");
+    for (n, pid) in pids.lines().enumerate() {
+        let one = dir.path().join(format!("pid-{n}"));
+        std::fs::write(&one, pid).unwrap_or_else(|e| panic!("{e}"));
+        assert_stopped(&one).await;
+    }
+
+    // The figures of all that, and no secret in them.
+    let read = client
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "pforge://stats",
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let contents = serde_json::to_value(&read.contents).unwrap_or_default();
+    let document = contents[0]["text"].as_str().unwrap_or_default();
+    assert!(!document.contains("s3cret"), "a secret leaked: {document}");
+    let stats: Value = serde_json::from_str(document).unwrap_or_else(|e| panic!("{e}"));
+    let flaky = &stats["tools"]["flaky"];
+    assert_eq!(flaky["breaker"], "open", "{flaky}");
+    assert_eq!(
+        [
+            &flaky["calls"],
+            &flaky["successes"],
+            &flaky["failures"],
+            &flaky["retries"],
+            &flaky["rejections"],
+            &flaky["timeouts"]
+        ],
+        [
+            &json!(6),
+            &json!(2),
+            &json!(4),
+            &json!(5),
+            &json!(2),
+            &json!(3)
+        ],
+        "{flaky}"
+    );
+    assert_eq!(flaky["errors"]["service_unavailable"], 3, "{flaky}");
+    assert_eq!(flaky["errors"]["rate_limit"], 1, "{flaky}");
+    assert_eq!(flaky["errors"]["circuit_open"], 2, "{flaky}");
+    let limited = &stats["tools"]["limited"];
+    assert_eq!(limited["breaker"], Value::Null);
+    assert_eq!(limited["rejections"], 3, "{limited}");
+    assert_eq!(limited["errors"]["bulkhead_full"], 3, "{limited}");
+    let rescued = &stats["tools"]["rescued"];
+    assert_eq!(
+        (&rescued["successes"], &rescued["fallbacks"]),
+        (&json!(1), &json!(1)),
+        "{rescued}"
+    );
+    assert_eq!(rescued["errors"]["server_error"], 1, "{rescued}");
+    assert_eq!(rescued["errors"]["connection"], 1, "{rescued}");
+    let stuck = &stats["tools"]["stuck"];
+    assert_eq!(
+        (&stuck["retries"], &stuck["timeouts"]),
+        (&json!(1), &json!(2)),
+        "{stuck}"
+    );
+    assert_eq!(stats["errors"]["timeout"], 5, "{stats}");
+    let recent = stats["recent_errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    // 16 errors in all; the ring buffer keeps the last 10.
+    assert_eq!(
+        recent.len(),
+        10,
+        "the ring buffer keeps max_errors: {stats}"
+    );
+    assert_eq!(recent[9]["tool"], "stuck");
+    assert_eq!(recent[9]["class"], "timeout");
+    assert_eq!(recent[2]["class"], "circuit_open");
+    assert_eq!(recent[3]["tool"], "limited");
+    // A connection error names its cause, not the URL (which may carry a secret).
+    let reset = recent
+        .iter()
+        .find(|e| e["class"] == "connection")
+        .unwrap_or_else(|| panic!("{stats}"));
+    let message = reset["message"].as_str().unwrap_or_default();
+    assert!(!message.contains("127.0.0.1"), "{message}");
+    assert!(message.len() > "connection error: ".len() + 20, "{message}");
+
+    let _ = client.cancel().await;
+}
