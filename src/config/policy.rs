@@ -59,8 +59,9 @@ pub struct CircuitBreaker {
     /// How long the circuit stays open before a probe is let through. Default: `60s`.
     #[schemars(extend("default" = "60s"))]
     pub timeout: Option<HumanDuration>,
-    /// Consecutive successful probes that close the circuit again. Default: `2`.
-    #[schemars(range(min = 1), extend("default" = 2))]
+    /// Consecutive successful probes that close the circuit again (also the most probes let
+    /// through at once). Default: `2`.
+    #[schemars(range(min = 1, max = 1000000), extend("default" = 2))]
     pub success_threshold: Option<u32>,
 }
 
