@@ -265,9 +265,12 @@ fn a_tool_without_policy_has_no_resilience_code() {
         );
     }
     assert!(plain.contains("attempt(server, input).await"), "{plain}");
-    // A server without any policy gets no resilience or stats module at all.
-    for path in ["src/generated/resilience.rs", "src/generated/stats.rs"] {
-        assert_eq!(file_of("minimal.yaml", path), None, "{path}");
+    // A server whose only policy is a timeout gets no stats, and only the timeout primitive.
+    assert_eq!(file_of("minimal.yaml", "src/generated/stats.rs"), None);
+    let primitives = file_of("minimal.yaml", "src/generated/resilience.rs").unwrap_or_default();
+    assert!(primitives.contains("pub async fn with_timeout"), "{primitives}");
+    for word in ["CircuitBreaker", "Bulkhead", "jittered", "retry"] {
+        assert!(!primitives.contains(word), "{word}: {primitives}");
     }
 }
 

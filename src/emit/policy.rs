@@ -612,12 +612,7 @@ fn guarded_fn(tool: &ToolPlan) -> TokenStream {
         .is_some()
         .then(|| quote!(let permit = guards.bulkhead.enter().await?;));
     let run = if attempt_timeout(tool).is_some() {
-        quote! {
-            match tokio::time::timeout(TIMEOUT, operation).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(ToolError::Timeout(TIMEOUT)),
-            }
-        }
+        quote!(resilience::with_timeout(TIMEOUT, operation).await)
     } else {
         quote!(operation.await)
     };
@@ -797,7 +792,7 @@ fn fallback_fns(tool: &ToolPlan, monitored: bool) -> TokenStream {
 
 fn within_timeout(tool: &ToolPlan, call: TokenStream) -> TokenStream {
     if attempt_timeout(tool).is_some() {
-        quote!(tokio::time::timeout(TIMEOUT, #call).await.unwrap_or(Err(ToolError::Timeout(TIMEOUT))))
+        quote!(resilience::with_timeout(TIMEOUT, #call).await)
     } else {
         quote!(#call.await)
     }

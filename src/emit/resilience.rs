@@ -14,7 +14,11 @@ pub fn resilience(plan: &Plan) -> Option<TokenStream> {
     let retry = uses(|p| p.retry.is_some());
     let breaker = uses(|p| p.breaker.is_some());
     let bulkhead = uses(|p| p.bulkhead.is_some());
-    if !(retry || breaker || bulkhead) {
+    let timeout = plan
+        .tools
+        .iter()
+        .any(|t| super::policy::attempt_timeout(t).is_some());
+    if !(retry || breaker || bulkhead || timeout) {
         return None;
     }
     let retry = retry.then(retry_helpers);
@@ -28,11 +32,32 @@ pub fn resilience(plan: &Plan) -> Option<TokenStream> {
 
         /// Runs `operation` for at most `limit`; a late operation is dropped (an HTTP request
         /// aborted, a command's process group killed) and the call fails with a timeout.
+        ///
+        /// The timer is armed when the operation first waits: nothing could interrupt the
+        /// work it does before that anyway, and an operation that finishes without waiting
+        /// (a cache hit, a quick handler) pays for no timer at all.
         pub async fn with_timeout<T>(
             limit: std::time::Duration,
             operation: impl std::future::Future<Output = Result<T, ToolError>>,
         ) -> Result<T, ToolError> {
-            tokio::time::timeout(limit, operation).await.unwrap_or(Err(ToolError::Timeout(limit)))
+            use std::future::Future;
+            use std::task::Poll;
+            let mut operation = std::pin::pin!(operation);
+            let timer: Option<tokio::time::Sleep> = None;
+            let mut timer = std::pin::pin!(timer);
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(outcome) = operation.as_mut().poll(cx) {
+                    return Poll::Ready(outcome);
+                }
+                if timer.is_none() {
+                    timer.set(Some(tokio::time::sleep(limit)));
+                }
+                match timer.as_mut().as_pin_mut().map(|timer| timer.poll(cx)) {
+                    Some(Poll::Ready(())) => Poll::Ready(Err(ToolError::Timeout(limit))),
+                    _ => Poll::Pending,
+                }
+            })
+            .await
         }
 
         #retry
@@ -398,18 +423,28 @@ fn bulkhead_type() -> TokenStream {
         pub const FOREVER: u64 = u64::MAX;
 
         /// A bulkhead: at most `MAX` attempts in flight, at most `QUEUE` callers waiting for a
-        /// slot (one more is rejected at once), each waiting at most `WAIT_MS`.
-        #[derive(Debug)]
+        /// slot (one more is rejected at once), each waiting at most `WAIT_MS`, first come first
+        /// served. Taking and giving back a slot is one atomic operation each, with no lock;
+        /// only a caller that has to wait touches the wait queue.
+        #[derive(Debug, Default)]
         pub struct Bulkhead<const MAX: u32, const QUEUE: u32, const WAIT_MS: u64> {
-            slots: tokio::sync::Semaphore,
+            in_flight: std::sync::atomic::AtomicU32,
             queued: std::sync::atomic::AtomicU32,
+            freed: tokio::sync::Notify,
         }
 
-        impl<const MAX: u32, const QUEUE: u32, const WAIT_MS: u64> Default for Bulkhead<MAX, QUEUE, WAIT_MS> {
-            fn default() -> Self {
-                Self {
-                    slots: tokio::sync::Semaphore::new(MAX as usize),
-                    queued: std::sync::atomic::AtomicU32::new(0),
+        /// A slot of a bulkhead, given back when dropped.
+        #[derive(Debug)]
+        #[must_use = "the slot is given back as soon as the permit is dropped"]
+        pub struct Permit<'a, const MAX: u32, const QUEUE: u32, const WAIT_MS: u64>(&'a Bulkhead<MAX, QUEUE, WAIT_MS>);
+
+        impl<const MAX: u32, const QUEUE: u32, const WAIT_MS: u64> Drop for Permit<'_, MAX, QUEUE, WAIT_MS> {
+            fn drop(&mut self) {
+                use std::sync::atomic::Ordering;
+                self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+                if self.0.queued.load(Ordering::Acquire) > 0 {
+                    // A woken waiter that has gone (timed out, cancelled) passes this on to the next.
+                    self.0.freed.notify_one();
                 }
             }
         }
@@ -424,10 +459,21 @@ fn bulkhead_type() -> TokenStream {
         }
 
         impl<const MAX: u32, const QUEUE: u32, const WAIT_MS: u64> Bulkhead<MAX, QUEUE, WAIT_MS> {
-            /// A slot for one attempt, held until the permit is dropped.
-            pub async fn enter(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ToolError> {
+            fn take(&self) -> Option<Permit<'_, MAX, QUEUE, WAIT_MS>> {
                 use std::sync::atomic::Ordering;
-                if let Ok(permit) = self.slots.try_acquire() {
+                self.in_flight
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < MAX).then_some(n + 1))
+                    .ok()
+                    .map(|_| Permit(self))
+            }
+
+            /// A slot for one attempt, held until the permit is dropped.
+            pub async fn enter(&self) -> Result<Permit<'_, MAX, QUEUE, WAIT_MS>, ToolError> {
+                use std::sync::atomic::Ordering;
+                // Callers already waiting go first.
+                if self.queued.load(Ordering::Acquire) == 0
+                    && let Some(permit) = self.take()
+                {
                     return Ok(permit);
                 }
                 let ahead = self.queued.fetch_add(1, Ordering::AcqRel);
@@ -435,21 +481,28 @@ fn bulkhead_type() -> TokenStream {
                 if QUEUE != UNBOUNDED && ahead >= QUEUE {
                     return Err(ToolError::BulkheadFull { waited_ms: None });
                 }
-                let acquired = if WAIT_MS == FOREVER {
-                    self.slots.acquire().await
-                } else {
-                    match tokio::time::timeout(std::time::Duration::from_millis(WAIT_MS), self.slots.acquire()).await {
-                        Ok(acquired) => acquired,
-                        Err(_) => return Err(ToolError::BulkheadFull { waited_ms: Some(WAIT_MS) }),
+                let wait = async {
+                    loop {
+                        // Registered before trying, so a slot freed in between still wakes us.
+                        let mut freed = std::pin::pin!(self.freed.notified());
+                        freed.as_mut().enable();
+                        if let Some(permit) = self.take() {
+                            return permit;
+                        }
+                        freed.await;
                     }
                 };
-                // The semaphore is never closed; an error here would still be a full bulkhead.
-                acquired.map_err(|_| ToolError::BulkheadFull { waited_ms: None })
+                if WAIT_MS == FOREVER {
+                    return Ok(wait.await);
+                }
+                tokio::time::timeout(std::time::Duration::from_millis(WAIT_MS), wait)
+                    .await
+                    .map_err(|_| ToolError::BulkheadFull { waited_ms: Some(WAIT_MS) })
             }
 
             /// Attempts in flight now.
             pub fn in_flight(&self) -> u32 {
-                MAX - u32::try_from(self.slots.available_permits()).unwrap_or(MAX).min(MAX)
+                self.in_flight.load(std::sync::atomic::Ordering::Acquire)
             }
 
             /// Callers waiting for a slot now.

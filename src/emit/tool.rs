@@ -32,7 +32,8 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
     let attempt = attempt(plan, tool);
     let policy = super::policy::policy_items(plan, tool);
     let tests = super::policy_tests::tests(tool);
-    let uses_resilience = tool.policy.breaker.is_some()
+    let uses_resilience = super::policy::attempt_timeout(tool).is_some()
+        || tool.policy.breaker.is_some()
         || tool.policy.bulkhead.is_some()
         || tool.policy.retry.as_ref().is_some_and(|r| {
             r.jitter
