@@ -268,7 +268,10 @@ fn a_tool_without_policy_has_no_resilience_code() {
     // A server whose only policy is a timeout gets no stats, and only the timeout primitive.
     assert_eq!(file_of("minimal.yaml", "src/generated/stats.rs"), None);
     let primitives = file_of("minimal.yaml", "src/generated/resilience.rs").unwrap_or_default();
-    assert!(primitives.contains("pub async fn with_timeout"), "{primitives}");
+    assert!(
+        primitives.contains("pub async fn with_timeout"),
+        "{primitives}"
+    );
     for word in ["CircuitBreaker", "Bulkhead", "jittered", "retry"] {
         assert!(!primitives.contains(word), "{word}: {primitives}");
     }

@@ -120,8 +120,34 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
             }
         }
     });
+    let race_case = (open_ms > 0).then(|| {
+        quote! {
+            #[test]
+            fn concurrent_failures_open_the_breaker_exactly_once() {
+                let server = Server::new();
+                let breaker = &server.guards().#module.breaker;
+                let start = std::sync::Barrier::new(4);
+                std::thread::scope(|scope| {
+                    for _ in 0..4 {
+                        scope.spawn(|| {
+                            start.wait();
+                            for _ in 0..FAILURE_THRESHOLD {
+                                if let Ok(probe) = breaker.admit(NAME) {
+                                    probe.failure();
+                                }
+                            }
+                        });
+                    }
+                });
+                let stats = breaker.get_stats();
+                assert_eq!((stats.state, stats.opened), (BreakerState::Open, 1));
+            }
+        }
+    });
     quote! {
         use crate::generated::resilience::BreakerState;
+
+        #race_case
 
         fn circuit_open<T>(outcome: &Result<T, ToolError>) -> bool {
             matches!(outcome, Err(ToolError::CircuitOpen { .. }))
