@@ -235,36 +235,64 @@ fn resource_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
     }
 }
 
+/// The tools whose fallback chain uses `item`, in plan order.
+fn fallback_users<'a>(plan: &'a Plan, item: &HandlerItem) -> Vec<&'a crate::plan::ToolPlan> {
+    plan.tools
+        .iter()
+        .filter(|tool| {
+            tool.policy.fallback.iter().any(|entry| match entry {
+                crate::config::FallbackEntry::Native(native) => {
+                    HandlerItem::from_path(&native.handler.path) == *item
+                }
+                _ => false,
+            })
+        })
+        .collect()
+}
+
 fn fallback_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
     let tool = &plan.tools[index];
     let tool_module = ident(&tool.module);
     let input = format_ident!("{}Input", tool.type_prefix);
     let name = format_ident!("{}", item.name);
+    let users = fallback_users(plan, item);
+    let names: Vec<String> = users.iter().map(|t| format!("`{}`", t.name)).collect();
     let doc = crate::emit::doc(&format!(
-        "Answers for the `{}` tool when it has finally failed; the answer is marked as degraded. Replace the placeholder with a cached or default answer.",
-        tool.name
+        "Answers for {} has finally failed; the answer is marked as degraded. Replace the placeholder with a cached or default answer.",
+        if users.len() > 1 {
+            format!("the tools {} when one of them", names.join(", "))
+        } else {
+            format!("the `{}` tool when it", tool.name)
+        }
     ));
     let body = quote! {
         Ok(serde_json::json!({ "tool": context.name, "input": input, "unavailable": error.to_string() }))
     };
     if item.is_type {
+        let impls = users.iter().map(|tool| {
+            let tool_module = ident(&tool.module);
+            let input = format_ident!("{}Input", tool.type_prefix);
+            quote! {
+                impl crate::generated::Fallback<crate::generated::tools::#tool_module::#input> for #name {
+                    type Output = serde_json::Value;
+
+                    async fn fallback(
+                        &self,
+                        input: crate::generated::tools::#tool_module::#input,
+                        error: crate::generated::runtime::ToolError,
+                        context: crate::generated::runtime::Context<'_>,
+                    ) -> Result<Self::Output, crate::generated::runtime::HandlerError> {
+                        #body
+                    }
+                }
+            }
+        });
         quote! {
             #[doc = #doc]
             #[derive(Debug, Default)]
             pub struct #name;
 
-            impl crate::generated::Fallback<crate::generated::tools::#tool_module::#input> for #name {
-                type Output = serde_json::Value;
-
-                async fn fallback(
-                    &self,
-                    input: crate::generated::tools::#tool_module::#input,
-                    error: crate::generated::runtime::ToolError,
-                    context: crate::generated::runtime::Context<'_>,
-                ) -> Result<Self::Output, crate::generated::runtime::HandlerError> {
-                    #body
-                }
-            }
+            #(#impls)*
         }
     } else {
         quote! {

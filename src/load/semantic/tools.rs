@@ -404,12 +404,20 @@ fn check_fallback(
                 .emit();
         }
         match entry {
-            FallbackEntry::Native(native) => handlers.claim(
-                &native.handler,
-                &format!("{at}/handler"),
-                Role::Fallback,
-                reporter,
-            ),
+            FallbackEntry::Native(native) => {
+                handlers.claim(
+                    &native.handler,
+                    &format!("{at}/handler"),
+                    Role::Fallback,
+                    reporter,
+                );
+                handlers.claim_fallback_function(
+                    &native.handler,
+                    tool_at,
+                    &format!("{at}/handler"),
+                    reporter,
+                );
+            }
             FallbackEntry::Http(http) => {
                 check_endpoint(&http.endpoint, &format!("{at}/endpoint"), uses, reporter);
                 check_strings(
@@ -510,9 +518,44 @@ impl Role {
 #[derive(Debug, Default)]
 struct HandlerRoles {
     seen: HashMap<String, (Role, String)>,
+    /// Fallback functions, with the tool that first uses each.
+    fallback_functions: HashMap<String, (String, String)>,
 }
 
 impl HandlerRoles {
+    /// A fallback function takes one tool's input type, so two tools cannot share it; a type
+    /// can, by implementing `Fallback` for each tool's input.
+    fn claim_fallback_function(
+        &mut self,
+        handler: &HandlerRef,
+        tool_at: &str,
+        at: &str,
+        reporter: &mut Reporter<'_>,
+    ) {
+        let path = handler.path.trim().to_owned();
+        let is_function = path
+            .rsplit("::")
+            .next()
+            .is_some_and(|name| !name.starts_with(|c: char| c.is_ascii_uppercase()));
+        if !is_function || handler_path_problem(&path).is_some() {
+            return;
+        }
+        match self.fallback_functions.get(&path) {
+            Some((first_tool, first_at)) if first_tool != tool_at => {
+                reporter
+                    .error(at, Target::Value, format!("`{path}` is already the fallback function of another tool"))
+                    .related(first_at, Target::Value, "first used here")
+                    .help("a fallback function takes one tool's input: give this tool its own function, or use a type (`handlers::CachedAnswer`) that implements `Fallback` for each tool")
+                    .emit();
+            }
+            Some(_) => {}
+            None => {
+                self.fallback_functions
+                    .insert(path, (tool_at.to_owned(), at.to_owned()));
+            }
+        }
+    }
+
     fn claim(&mut self, handler: &HandlerRef, at: &str, role: Role, reporter: &mut Reporter<'_>) {
         if let Some((message, help)) = handler_path_problem(&handler.path) {
             reporter.error(at, Target::Value, message).help(help).emit();
