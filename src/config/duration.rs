@@ -35,6 +35,10 @@ pub enum DurationError {
     Overflow,
 }
 
+/// The longest duration a policy may have: 7 days, in milliseconds. No policy needs more,
+/// and the semantic checks report longer ones where they are written.
+pub const MAX_MS: u64 = 7 * 24 * 3_600_000;
+
 impl HumanDuration {
     /// Parses `60s`, `100ms`, `1m 30s`, `2h`.
     ///
@@ -125,7 +129,7 @@ impl JsonSchema for HumanDuration {
         json_schema!({
             "type": "string",
             "pattern": DURATION_PATTERN,
-            "description": "A duration: an integer and a unit (ms, s, m, h), several parts allowed.",
+            "description": "A duration: an integer and a unit (ms, s, m, h), several parts allowed; at most 7 days.",
             "examples": ["100ms", "5s", "60s", "1m 30s"]
         })
     }

@@ -12,7 +12,7 @@ mod policy;
 mod server;
 mod tool;
 
-pub use duration::{DURATION_PATTERN, DurationError, HumanDuration};
+pub use duration::{DURATION_PATTERN, DurationError, HumanDuration, MAX_MS as MAX_DURATION_MS};
 pub use http::{ApiKeyAuth, Auth, BasicAuth, BearerAuth, HttpMethod, METHOD_PATTERN};
 pub use params::{PARAM_NAME_PATTERN, ParamDetail, ParamSpec, ParamType, Params, Validation};
 pub use policy::{

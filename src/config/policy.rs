@@ -22,7 +22,7 @@ pub struct FaultTolerance {
     /// Default bulkhead for every tool.
     pub bulkhead: Option<Bulkhead>,
     /// Default per-attempt timeout, in milliseconds, for every tool.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 604800000))]
     pub timeout_ms: Option<u64>,
 }
 

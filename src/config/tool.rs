@@ -37,7 +37,7 @@ pub struct ToolCommon {
     /// string parameter.
     pub params: Option<Params>,
     /// Timeout of each attempt, in milliseconds.
-    #[schemars(range(min = 1), example = 10000)]
+    #[schemars(range(min = 1, max = 604800000), example = 10000)]
     pub timeout_ms: Option<u64>,
     /// Retry policy, merged over the default one.
     pub retry: Option<Retry>,
@@ -146,7 +146,7 @@ pub struct PipelineStep {
     #[schemars(extend("default" = "fail_fast"))]
     pub error_policy: Option<ErrorPolicy>,
     /// Timeout of this step, in milliseconds, within what is left of the pipeline's budget.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 604800000))]
     pub timeout_ms: Option<u64>,
 }
 

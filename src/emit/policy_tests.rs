@@ -273,6 +273,28 @@ fn retry_cases(tool: &ToolPlan, retry: &crate::plan::RetryPlan) -> TokenStream {
             }
         });
     }
+    if let (Some(sample), Some(&first)) = (retryable, retry.delays_ms.first())
+        && first >= 2
+    {
+        let error = sample.tokens();
+        out.extend(quote! {
+            #[tokio::test(start_paused = true)]
+            async fn a_cancelled_call_stops_retrying_at_once() {
+                let server = Server::new();
+                let attempts = std::sync::atomic::AtomicU32::new(0);
+                // The client gives up halfway through the first wait: the call is dropped.
+                let halfway = std::time::Duration::from_millis(BACKOFF_MS[0] / 2);
+                let outcome = tokio::time::timeout(halfway, retried(&server, || {
+                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async { Err(#error) }
+                }))
+                .await;
+                assert!(outcome.is_err(), "the call was not cut short");
+                tokio::time::advance(std::time::Duration::from_millis(MAX_DELAY_MS.saturating_mul(u64::from(MAX_ATTEMPTS)))).await;
+                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+            }
+        });
+    }
     if let Some(sample) = refused {
         let error = sample.tokens();
         out.extend(quote! {

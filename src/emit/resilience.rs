@@ -8,34 +8,69 @@ use quote::quote;
 
 use crate::plan::Plan;
 
-/// The module, or `None` when no tool has a retry, breaker or bulkhead.
+/// Whether some tool needs the module: it has a timeout, retry, breaker or bulkhead.
+pub fn needed(plan: &Plan) -> bool {
+    plan.tools.iter().any(|t| {
+        super::policy::attempt_timeout(t).is_some()
+            || t.policy.retry.is_some()
+            || t.policy.breaker.is_some()
+            || t.policy.bulkhead.is_some()
+    })
+}
+
+/// Doc attributes, one per line, so they print as `///` lines.
+fn docs(text: &str) -> TokenStream {
+    let lines = text.lines().map(|line| {
+        let line = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
+        quote!(#[doc = #line])
+    });
+    quote!(#(#lines)*)
+}
+
+/// The module, or `None` when no tool needs it.
 pub fn resilience(plan: &Plan) -> Option<TokenStream> {
-    let uses = |f: fn(&crate::plan::PolicyPlan) -> bool| plan.tools.iter().any(|t| f(&t.policy));
-    let retry = uses(|p| p.retry.is_some());
-    let breaker = uses(|p| p.breaker.is_some());
-    let bulkhead = uses(|p| p.bulkhead.is_some());
-    let timeout = plan
-        .tools
-        .iter()
-        .any(|t| super::policy::attempt_timeout(t).is_some());
-    if !(retry || breaker || bulkhead || timeout) {
+    if !needed(plan) {
         return None;
     }
-    let retry = retry.then(retry_helpers);
-    let breaker = breaker.then(breaker_type);
-    let bulkhead = bulkhead.then(bulkhead_type);
+    let uses = |f: fn(&crate::plan::PolicyPlan) -> bool| plan.tools.iter().any(|t| f(&t.policy));
+    let krate = &plan.crate_ident;
+    let retry = uses(|p| p.retry.is_some()).then(|| retry_helpers(krate));
+    let breaker = uses(|p| p.breaker.is_some()).then(|| breaker_type(krate));
+    let bulkhead = uses(|p| p.bulkhead.is_some()).then(|| bulkhead_type(krate));
+    let timeout_doc = docs(&format!(
+        r#"Runs `operation` for at most `limit`; a late operation is dropped (an HTTP request
+aborted, a command's process group killed) and the call fails with a timeout.
+
+The timer is armed when the operation first waits: nothing could interrupt the work it
+does before that anyway, and an operation that finishes without waiting (a cache hit, a
+quick handler) pays for no timer at all.
+
+```
+# tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?.block_on(async {{
+use std::time::Duration;
+use {krate}::generated::{{resilience, runtime::ToolError}};
+
+let slow = async {{
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    Ok::<_, ToolError>("late")
+}};
+let outcome = resilience::with_timeout(Duration::from_millis(10), slow).await;
+assert_eq!(outcome, Err(ToolError::Timeout(Duration::from_millis(10))));
+# Ok::<(), String>(())
+# }})?; Ok::<(), String>(())
+```"#
+    ));
     Some(quote! {
         //! Resilience primitives shared by the tool modules: each tool instantiates them with
         //! its own numbers. Your handlers can use them too.
 
         use super::runtime::ToolError;
 
-        /// Runs `operation` for at most `limit`; a late operation is dropped (an HTTP request
-        /// aborted, a command's process group killed) and the call fails with a timeout.
-        ///
-        /// The timer is armed when the operation first waits: nothing could interrupt the
-        /// work it does before that anyway, and an operation that finishes without waiting
-        /// (a cache hit, a quick handler) pays for no timer at all.
+        #timeout_doc
         pub async fn with_timeout<T>(
             limit: std::time::Duration,
             operation: impl std::future::Future<Output = Result<T, ToolError>>,
@@ -66,7 +101,27 @@ pub fn resilience(plan: &Plan) -> Option<TokenStream> {
     })
 }
 
-fn retry_helpers() -> TokenStream {
+fn retry_helpers(krate: &str) -> TokenStream {
+    let retry_doc = docs(&format!(
+        r#"Retries `operation` by hand: one attempt, then one more after each delay of
+`delays_ms` (jittered ±25 %, capped at `max_delay_ms`) while `retryable` says so.
+
+```
+# tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?.block_on(async {{
+use {krate}::generated::{{resilience, runtime::ToolError}};
+
+let mut attempts = 0;
+let outcome = resilience::retry(&[1, 2], 10, ToolError::is_failure, || {{
+    attempts += 1;
+    let failed = attempts < 3;
+    async move {{ if failed {{ Err(ToolError::Connection("reset".into())) }} else {{ Ok(attempts) }} }}
+}})
+.await;
+assert_eq!(outcome, Ok(3));
+# Ok::<(), String>(())
+# }})?; Ok::<(), String>(())
+```"#
+    ));
     quote! {
         /// A number in `[0, 1)` that differs from call to call. Seeded by the standard library's
         /// per-process random keys, so jitter needs no extra dependency.
@@ -91,8 +146,7 @@ fn retry_helpers() -> TokenStream {
             std::time::Duration::from_millis(seconds.saturating_mul(1000).min(max_ms))
         }
 
-        /// Retries `operation` by hand: one attempt, then one more after each delay of
-        /// `delays_ms` (jittered ±25 %, capped at `max_delay_ms`) while `retryable` says so.
+        #retry_doc
         pub async fn retry<T, F, Fut>(
             delays_ms: &[u64],
             max_delay_ms: u64,
@@ -118,7 +172,34 @@ fn retry_helpers() -> TokenStream {
     }
 }
 
-fn breaker_type() -> TokenStream {
+fn breaker_type(krate: &str) -> TokenStream {
+    let breaker_doc = docs(&format!(
+        r#"A circuit breaker: `FAILURES` consecutive failures open it; after `OPEN_MS` the next
+call moves it to half-open, where at most `PROBES` probe calls run and `PROBES`
+successes in a row close it, while any failure opens it again. Lock-free.
+
+Tool modules use [`CircuitBreaker::admit`] and settle the probe; by hand, `call` runs a
+future through it:
+
+```
+# tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?.block_on(async {{
+use {krate}::generated::resilience::{{BreakerState, CircuitBreaker}};
+use {krate}::generated::runtime::ToolError;
+
+// Opens after 2 failures in a row, for 30 s; 1 successful probe closes it.
+let breaker = CircuitBreaker::<2, 30_000, 1>::default();
+for _ in 0..2 {{
+    let outcome = breaker.call("pricing", async {{ Err::<u32, _>("upstream down") }}).await;
+    assert_eq!(outcome, Ok(Err("upstream down")));
+}}
+assert_eq!(breaker.get_state(), BreakerState::Open);
+let rejected = breaker.call("pricing", async {{ Ok::<u32, &str>(1) }}).await;
+assert!(matches!(rejected, Err(ToolError::CircuitOpen {{ .. }})));
+assert_eq!(breaker.get_stats().opened, 1);
+# Ok::<(), String>(())
+# }})?; Ok::<(), String>(())
+```"#
+    ));
     quote! {
         /// Where a circuit breaker is.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,9 +270,7 @@ fn breaker_type() -> TokenStream {
             word >> PAYLOAD_SHIFT
         }
 
-        /// A circuit breaker: `FAILURES` consecutive failures open it; after `OPEN_MS` the next
-        /// call moves it to half-open, where at most `PROBES` probe calls run and `PROBES`
-        /// successes in a row close it, while any failure opens it again. Lock-free.
+        #breaker_doc
         #[derive(Debug)]
         pub struct CircuitBreaker<const FAILURES: u32, const OPEN_MS: u64, const PROBES: u32> {
             word: std::sync::atomic::AtomicU64,
@@ -415,17 +494,36 @@ fn breaker_type() -> TokenStream {
     }
 }
 
-fn bulkhead_type() -> TokenStream {
+fn bulkhead_type(krate: &str) -> TokenStream {
+    let bulkhead_doc = docs(&format!(
+        r#"A bulkhead: at most `MAX` attempts in flight, at most `QUEUE` callers waiting for a
+slot (one more is rejected at once), each waiting at most `WAIT_MS`, first come first
+served. Taking and giving back a slot is one atomic operation each, with no lock; only a
+caller that has to wait touches the wait queue.
+
+```
+# tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?.block_on(async {{
+use {krate}::generated::resilience::Bulkhead;
+use {krate}::generated::runtime::ToolError;
+
+// 1 slot, nobody may wait.
+let bulkhead = Bulkhead::<1, 0, 100>::default();
+let slot = bulkhead.enter().await;
+assert!(slot.is_ok());
+assert_eq!(bulkhead.enter().await.err(), Some(ToolError::BulkheadFull {{ waited_ms: None }}));
+drop(slot);
+assert!(bulkhead.enter().await.is_ok());
+# Ok::<(), String>(())
+# }})?; Ok::<(), String>(())
+```"#
+    ));
     quote! {
         /// `QUEUE` value of a bulkhead whose callers may all wait.
         pub const UNBOUNDED: u32 = u32::MAX;
         /// `WAIT_MS` value of a bulkhead whose callers wait until a slot frees.
         pub const FOREVER: u64 = u64::MAX;
 
-        /// A bulkhead: at most `MAX` attempts in flight, at most `QUEUE` callers waiting for a
-        /// slot (one more is rejected at once), each waiting at most `WAIT_MS`, first come first
-        /// served. Taking and giving back a slot is one atomic operation each, with no lock;
-        /// only a caller that has to wait touches the wait queue.
+        #bulkhead_doc
         #[derive(Debug, Default)]
         pub struct Bulkhead<const MAX: u32, const QUEUE: u32, const WAIT_MS: u64> {
             in_flight: std::sync::atomic::AtomicU32,

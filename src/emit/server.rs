@@ -71,7 +71,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
     let stats_field = monitoring.then(|| quote!(stats: stats::Stats,));
     let stats_init = monitoring.then(|| quote!(stats: stats::Stats::default(),));
     let stats_accessor = monitoring.then(|| stats_methods(plan));
-    let resilience_mod = super::resilience::resilience(plan).map(|_| {
+    let resilience_mod = super::resilience::needed(plan).then(|| {
         quote!(
             pub mod resilience;
         )

@@ -72,6 +72,44 @@ pub fn check<'s>(sections: &'s Sections, reporter: &mut Reporter<'_>) -> Default
     defaults
 }
 
+/// Every policy duration is at most 7 days, checked where it is written (defaults and tools).
+pub fn check_duration_limits(document: &Value, reporter: &mut Reporter<'_>) {
+    let mut blocks = vec!["/fault_tolerance".to_owned()];
+    for list in ["middleware", "tools"] {
+        let count = document
+            .get(list)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        blocks.extend((0..count).map(|i| format!("/{list}/{i}")));
+    }
+    for block in blocks {
+        for key in [
+            "retry/initial_delay",
+            "retry/max_delay",
+            "circuit_breaker/timeout",
+            "bulkhead/timeout",
+        ] {
+            let at = format!("{block}/{key}");
+            let Some(text) = document.pointer(&at).and_then(Value::as_str) else {
+                continue;
+            };
+            match HumanDuration::parse(text) {
+                Ok(duration) if duration.as_millis() > crate::config::MAX_DURATION_MS => {
+                    reporter
+                        .error(
+                            &at,
+                            Target::Value,
+                            format!("`{text}` is longer than 7 days"),
+                        )
+                        .help("policy durations are at most 7 days (`168h`)")
+                        .emit();
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 /// `fault_tolerance` and a `recovery` middleware may both set a key only to the same value.
 fn check_agreement(document: &Value, middleware_at: &str, reporter: &mut Reporter<'_>) {
     for block in ["circuit_breaker", "retry", "error_tracking"] {

@@ -17,6 +17,7 @@ use super::sections::Sections;
 pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
     server::check_forge(sections, reporter);
     let defaults = defaults::check(sections, reporter);
+    defaults::check_duration_limits(sections.document(), reporter);
     let catalogue = tools::check(sections, &defaults, reporter);
     pipeline::check(sections, &catalogue, reporter);
     server::check_resources(sections, reporter);
