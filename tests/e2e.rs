@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use common::{assert_stopped, build, call, connect, connect_in, shared_target, text};
+use common::{assert_stopped, build, call, connect, connect_in, read_head, shared_target, text};
 use rmcp::service::ServiceError;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,18 +26,7 @@ async fn upstream(requests: usize) -> (String, Arc<Mutex<Vec<String>>>) {
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
-            let mut buffer = vec![0u8; 16 * 1024];
-            let mut read = 0;
-            while read < buffer.len() {
-                match socket.read(&mut buffer[read..]).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => read += n,
-                }
-                if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
-                    break;
-                }
-            }
-            let request = String::from_utf8_lossy(&buffer[..read]).into_owned();
+            let request = read_head(&mut socket).await.unwrap_or_default();
             let line = request.lines().next().unwrap_or_default().to_owned();
             if let Ok(mut log) = log.lock() {
                 log.push(request.clone());

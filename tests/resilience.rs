@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{assert_stopped, build, call, connect_with, text};
+use common::{assert_stopped, build, call, connect_with, read_head, text};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -99,18 +99,9 @@ impl Upstream {
     }
 
     async fn serve(self, mut socket: tokio::net::TcpStream) {
-        let mut buffer = vec![0u8; 16 * 1024];
-        let mut read = 0;
-        while read < buffer.len() {
-            match socket.read(&mut buffer[read..]).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => read += n,
-            }
-            if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-        }
-        let request = String::from_utf8_lossy(&buffer[..read]).into_owned();
+        let Some(request) = read_head(&mut socket).await else {
+            return;
+        };
         let path = request
             .split_whitespace()
             .nth(1)
@@ -134,8 +125,8 @@ impl Upstream {
             }
             Reply::Hang => {
                 // Returns early when the client hangs up.
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buffer)).await;
+                let _ = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut [0u8; 64]))
+                    .await;
                 None
             }
             Reply::Reset => None,

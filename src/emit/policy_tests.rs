@@ -356,96 +356,68 @@ fn retry_cases(tool: &ToolPlan, retry: &crate::plan::RetryPlan) -> TokenStream {
 
 fn bulkhead_cases(tool: &ToolPlan, bulkhead: &crate::plan::BulkheadPlan) -> TokenStream {
     let module = ident(&tool.module);
-    match bulkhead.max_queued {
-        Some(queued) if queued <= MAX_FILLED_QUEUE => {
-            let wait = match bulkhead.wait {
-                Some(_) => quote! {
-                    // Nobody leaves: every waiter gives up after exactly QUEUE_WAIT_MS.
-                    let start = tokio::time::Instant::now();
-                    for waiter in waiters {
-                        assert_eq!(waiter.await.ok(), Some(Err(ToolError::BulkheadFull { waited_ms: Some(QUEUE_WAIT_MS) })));
-                    }
-                    if MAX_QUEUED > 0 {
-                        assert_eq!(start.elapsed(), std::time::Duration::from_millis(QUEUE_WAIT_MS));
-                    }
-                    drop(held);
-                },
-                None => quote! {
-                    drop(held);
-                    for waiter in waiters {
-                        assert_eq!(waiter.await.ok(), Some(Ok(())));
-                    }
-                },
-            };
-            let _ = queued;
+    // A bounded queue is filled and the next caller rejected; an unbounded one gets a waiter.
+    let (name, queued, reject) = match bulkhead.max_queued {
+        Some(queued) if queued <= MAX_FILLED_QUEUE => (
+            quote!(the_bulkhead_admits_max_concurrent_queues_max_queued_and_rejects_the_next),
+            quote!(MAX_QUEUED),
             quote! {
-                #[tokio::test(start_paused = true)]
-                async fn the_bulkhead_admits_max_concurrent_queues_max_queued_and_rejects_the_next() {
-                    let server = Server::new();
-                    let bulkhead = &server.guards().#module.bulkhead;
-                    let mut held = Vec::new();
-                    for _ in 0..MAX_CONCURRENT {
-                        held.push(bulkhead.enter().await);
-                    }
-                    assert!(held.iter().all(Result::is_ok));
-                    assert_eq!(bulkhead.in_flight(), MAX_CONCURRENT);
-                    let waiters: Vec<_> = (0..MAX_QUEUED)
-                        .map(|_| {
-                            let server = server.clone();
-                            tokio::spawn(async move { server.guards().#module.bulkhead.enter().await.map(drop) })
-                        })
-                        .collect();
-                    for _ in 0..(MAX_QUEUED + 10) * 4 {
-                        if bulkhead.queued() == MAX_QUEUED {
-                            break;
-                        }
-                        tokio::task::yield_now().await;
-                    }
-                    assert_eq!(bulkhead.queued(), MAX_QUEUED);
-                    let next = bulkhead.enter().await;
-                    assert_eq!(next.err(), Some(ToolError::BulkheadFull { waited_ms: None }), "one caller too many");
-                    #wait
-                }
+                let next = bulkhead.enter().await;
+                assert_eq!(next.err(), Some(ToolError::BulkheadFull { waited_ms: None }), "one caller too many");
+            },
+        ),
+        _ => (
+            quote!(the_bulkhead_admits_max_concurrent_and_queues_the_next),
+            quote!(1),
+            quote!(),
+        ),
+    };
+    let wait = match bulkhead.wait {
+        Some(_) => quote! {
+            // Nobody leaves: every waiter gives up after exactly QUEUE_WAIT_MS.
+            let start = tokio::time::Instant::now();
+            for waiter in waiters {
+                assert_eq!(waiter.await.ok(), Some(Err(ToolError::BulkheadFull { waited_ms: Some(QUEUE_WAIT_MS) })));
             }
-        }
-        _ => {
-            let wait = match bulkhead.wait {
-                Some(_) => quote! {
-                    let start = tokio::time::Instant::now();
-                    assert_eq!(waiter.await.ok(), Some(Err(ToolError::BulkheadFull { waited_ms: Some(QUEUE_WAIT_MS) })));
-                    assert_eq!(start.elapsed(), std::time::Duration::from_millis(QUEUE_WAIT_MS));
-                    drop(held);
-                },
-                None => quote! {
-                    drop(held);
-                    assert_eq!(waiter.await.ok(), Some(Ok(())));
-                },
-            };
-            quote! {
-                #[tokio::test(start_paused = true)]
-                async fn the_bulkhead_admits_max_concurrent_and_queues_the_next() {
-                    let server = Server::new();
-                    let bulkhead = &server.guards().#module.bulkhead;
-                    let mut held = Vec::new();
-                    for _ in 0..MAX_CONCURRENT {
-                        held.push(bulkhead.enter().await);
-                    }
-                    assert!(held.iter().all(Result::is_ok));
-                    assert_eq!(bulkhead.in_flight(), MAX_CONCURRENT);
-                    let waiter = {
-                        let server = server.clone();
-                        tokio::spawn(async move { server.guards().#module.bulkhead.enter().await.map(drop) })
-                    };
-                    for _ in 0..100 {
-                        if bulkhead.queued() == 1 {
-                            break;
-                        }
-                        tokio::task::yield_now().await;
-                    }
-                    assert_eq!(bulkhead.queued(), 1);
-                    #wait
-                }
+            if queued > 0 {
+                assert_eq!(start.elapsed(), std::time::Duration::from_millis(QUEUE_WAIT_MS));
             }
+            drop(held);
+        },
+        None => quote! {
+            drop(held);
+            for waiter in waiters {
+                assert_eq!(waiter.await.ok(), Some(Ok(())));
+            }
+        },
+    };
+    quote! {
+        #[tokio::test(start_paused = true)]
+        async fn #name() {
+            let server = Server::new();
+            let bulkhead = &server.guards().#module.bulkhead;
+            let mut held = Vec::new();
+            for _ in 0..MAX_CONCURRENT {
+                held.push(bulkhead.enter().await);
+            }
+            assert!(held.iter().all(Result::is_ok));
+            assert_eq!(bulkhead.in_flight(), MAX_CONCURRENT);
+            let queued: u32 = #queued;
+            let waiters: Vec<_> = (0..queued)
+                .map(|_| {
+                    let server = server.clone();
+                    tokio::spawn(async move { server.guards().#module.bulkhead.enter().await.map(drop) })
+                })
+                .collect();
+            for _ in 0..(queued + 10) * 4 {
+                if bulkhead.queued() == queued {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            assert_eq!(bulkhead.queued(), queued);
+            #reject
+            #wait
         }
     }
 }

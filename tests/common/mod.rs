@@ -91,3 +91,21 @@ pub async fn assert_stopped(pid_file: &Path) {
         "process {pid} outlived its timeout"
     );
 }
+
+/// Reads an HTTP request up to the end of its head; `None` when the peer closed or failed
+/// first. A loopback upstream needs no more: test requests have no body it reads.
+pub async fn read_head(socket: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = vec![0u8; 16 * 1024];
+    let mut read = 0;
+    while read < buffer.len() {
+        match socket.read(&mut buffer[read..]).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => read += n,
+        }
+        if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    Some(String::from_utf8_lossy(&buffer[..read]).into_owned())
+}
