@@ -302,7 +302,12 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
                 KindPlan::Http { .. } => "http",
                 KindPlan::Pipeline { .. } => "pipeline",
             };
-            context! { name => &t.name, kind => kind, description => t.description.clone().unwrap_or_default().replace('|', "\\|") }
+            context! {
+                name => &t.name,
+                kind => kind,
+                description => t.description.clone().unwrap_or_default().replace('|', "\\|"),
+                policy => policy::summary(t).map(|p| p.replace('|', "\\|")),
+            }
         })
         .collect();
     let profile = if plan.release { "release" } else { "debug" };
@@ -321,6 +326,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         http_server => plan.needs.http_server,
         process => plan.needs.process,
         dev_tokio_features => dev_tokio_features,
+        monitoring => plan.needs.monitoring,
     };
     let mut files = Vec::new();
     for (name, ownership) in [
