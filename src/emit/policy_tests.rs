@@ -391,7 +391,44 @@ fn bulkhead_cases(tool: &ToolPlan, bulkhead: &crate::plan::BulkheadPlan) -> Toke
             }
         },
     };
+    let stress = quote! {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn under_contention_the_bulkhead_never_exceeds_max_concurrent_nor_loses_a_wakeup() {
+            let server = Server::new();
+            let active = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+            let most = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+            let tasks: Vec<_> = (0..32)
+                .map(|_| {
+                    let (server, active, most) = (server.clone(), active.clone(), most.clone());
+                    tokio::spawn(async move {
+                        for _ in 0..50 {
+                            let Ok(permit) = server.guards().#module.bulkhead.enter().await else {
+                                continue;
+                            };
+                            let now = active.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                            most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                            tokio::task::yield_now().await;
+                            active.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                            drop(permit);
+                        }
+                    })
+                })
+                .collect();
+            // A lost wakeup would leave a waiter asleep forever: fail instead of hanging.
+            let all = async {
+                for task in tasks {
+                    assert!(task.await.is_ok());
+                }
+            };
+            assert!(tokio::time::timeout(std::time::Duration::from_secs(60), all).await.is_ok(), "a waiter was never woken");
+            assert!(most.load(std::sync::atomic::Ordering::SeqCst) <= MAX_CONCURRENT);
+            let bulkhead = &server.guards().#module.bulkhead;
+            assert_eq!((bulkhead.in_flight(), bulkhead.queued()), (0, 0));
+        }
+    };
     quote! {
+        #stress
+
         #[tokio::test(start_paused = true)]
         async fn #name() {
             let server = Server::new();
