@@ -1,13 +1,20 @@
-//! Plan + emit, and write, of generated configs of 100, 1,000 and 2,000 tools.
+//! Plan + emit, and write, of generated configs of 100, 1,000 and 2,000 tools; plan + emit of
+//! 1,000 tools with every policy on.
 //! Target: plan + emit + write under 300 ms for 1,000 tools on a 2-core machine, linear.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-/// A config of `tools` tools of every kind.
-fn config(tools: usize) -> String {
-    let mut text = String::from("forge:\n  name: bench-server\n  version: 1.0.0\ntools:\n");
+/// A config of `tools` tools of every kind. `protected` turns every policy on: defaults give
+/// each tool a timeout, a retry and a breaker; http tools add a bulkhead and a fallback chain.
+fn config(tools: usize, protected: bool) -> String {
+    let mut text = String::from("forge:\n  name: bench-server\n  version: 1.0.0\n");
+    if protected {
+        text.push_str("fault_tolerance:\n  timeout_ms: 5000\n  retry: {max_attempts: 3}\n  circuit_breaker: {failure_threshold: 5}\n  error_tracking: {enabled: true}\n");
+    }
+    text.push_str("tools:\n");
     for i in 0..tools {
         text.push_str(&match i % 4 {
+            0 if protected => format!("  - type: http\n    name: fetch_{i}\n    endpoint: \"https://api.example.com/items/{{{{item_id}}}}\"\n    headers: {{Accept: application/json}}\n    bulkhead: {{max_concurrent: 8, max_queued: 16, timeout: 1s}}\n    fallback:\n      - {{type: http, endpoint: \"https://backup.example.com/items/{{{{item_id}}}}\"}}\n      - {{type: value, value: {{stale: true}}}}\n"),
             0 => format!("  - type: http\n    name: fetch_{i}\n    endpoint: \"https://api.example.com/items/{{{{item_id}}}}\"\n    headers: {{Accept: application/json}}\n"),
             1 => format!("  - type: native\n    name: compute_{i}\n    handler: handlers::compute_{i}::handle\n    params:\n      n: {{type: integer, required: true, minimum: 0, maximum: 100}}\n      label: {{type: string, default: x}}\n"),
             2 => format!("  - type: cli\n    name: run_{i}\n    command: echo\n    args: [\"{{{{message}}}}\"]\n"),
@@ -23,8 +30,19 @@ fn config(tools: usize) -> String {
 
 fn generate(c: &mut Criterion) {
     let mut group = c.benchmark_group("generate");
+    // Every policy on every tool: the generated code per tool is several times larger.
+    let loaded = pforge::load::load_str("bench.yaml", &config(1_000, true));
+    let Some(protected) = loaded.config else {
+        panic!("{:?}", loaded.diagnostics.first())
+    };
+    group.throughput(Throughput::Elements(1_000));
+    group.bench_with_input(
+        BenchmarkId::new("plan+emit-protected", 1_000),
+        &protected,
+        |b, config| b.iter(|| pforge::emit::generate(&pforge::plan::plan(config))),
+    );
     for tools in [100, 1_000, 2_000] {
-        let loaded = pforge::load::load_str("bench.yaml", &config(tools));
+        let loaded = pforge::load::load_str("bench.yaml", &config(tools, false));
         let Some(config) = loaded.config else {
             panic!("{:?}", loaded.diagnostics.first())
         };

@@ -176,12 +176,46 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
 /// The tool modules, rendered on every core: each file is built and printed independently,
 /// and chunks keep their order, so the output does not depend on the thread count.
 fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
+    // The policy tests of a tool depend only on its policy's shape, which most tools share
+    // (the defaults): each shape is rendered once.
+    let tests: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<str>>> =
+        std::sync::Mutex::default();
     let render_one = |tool: &crate::plan::ToolPlan| -> Result<GeneratedFile, EmitError> {
         let path = format!(
             "src/generated/tools/{}.rs",
             crate::plan::ident::unraw(&tool.module)
         );
-        let contents = render_rust(&path, tool::tool_module(plan, tool), Ownership::Generated)?;
+        let mut contents = render_rust(&path, tool::tool_module(plan, tool), Ownership::Generated)?;
+        let shape = policy_tests::shape(tool);
+        let cached = tests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&shape)
+            .cloned();
+        let rendered = match cached {
+            Some(rendered) => rendered,
+            None => {
+                let tokens = policy_tests::tests(tool);
+                let rendered: std::sync::Arc<str> = if tokens.is_empty() {
+                    "".into()
+                } else {
+                    let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    })?;
+                    format::print(&file).into()
+                };
+                tests
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(shape, rendered.clone());
+                rendered
+            }
+        };
+        if !rendered.is_empty() {
+            contents.push('\n');
+            contents.push_str(&rendered);
+        }
         Ok(GeneratedFile {
             path: PathBuf::from(path),
             contents,

@@ -489,12 +489,18 @@ fn guards_struct(tool: &ToolPlan) -> TokenStream {
     if breaker.is_none() && bulkhead.is_none() {
         return quote!();
     }
+    let module = ident(&tool.module);
     quote! {
         /// The state this tool's policy keeps; the server holds one per tool.
         #[derive(Debug, Default)]
         pub struct Guards {
             #breaker
             #bulkhead
+        }
+
+        /// This tool's guards in `server`.
+        pub fn guards(server: &Server) -> &Guards {
+            &server.guards().#module
         }
     }
 }
@@ -597,10 +603,9 @@ fn retry_on_text(retry: &RetryPlan) -> String {
 }
 
 fn guarded_fn(tool: &ToolPlan) -> TokenStream {
-    let module = ident(&tool.module);
     let needs_server = guard_needs_server(tool);
     let server_param = needs_server.then(|| quote!(server: &Server,));
-    let guards = needs_server.then(|| quote!(let guards = &server.guards().#module;));
+    let guards = needs_server.then(|| quote!(let guards = guards(server);));
     let admit = tool
         .policy
         .breaker

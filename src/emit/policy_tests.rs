@@ -5,14 +5,31 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::ident;
 use super::policy::{Sample, attempt_timeout, retries};
 use crate::plan::ToolPlan;
 
 /// Largest queue the generated tests fill one waiter at a time.
 const MAX_FILLED_QUEUE: u32 = 10_000;
 
+/// What the tests of a tool depend on: tools with the same shape get the same tests, so
+/// they are rendered once per shape.
+pub fn shape(tool: &ToolPlan) -> String {
+    format!(
+        "{:?}",
+        (
+            attempt_timeout(tool).is_some(),
+            &tool.policy.breaker,
+            &tool.policy.retry,
+            &tool.policy.bulkhead,
+            tool.policy.fallback.is_empty(),
+            matches!(tool.kind, crate::plan::KindPlan::Http { .. }),
+        )
+    )
+}
+
 /// The `#[cfg(test)] mod tests` of a tool module, or nothing for a tool without a policy.
+/// It names nothing of the tool but what every tool module defines (`guards`, `NAME`, the
+/// policy constants), so it depends only on [`shape`].
 pub fn tests(tool: &ToolPlan) -> TokenStream {
     let mut cases = Vec::new();
     if attempt_timeout(tool).is_some() {
@@ -25,7 +42,7 @@ pub fn tests(tool: &ToolPlan) -> TokenStream {
         cases.push(retry_cases(tool, retry));
     }
     if let Some(bulkhead) = &tool.policy.bulkhead {
-        cases.push(bulkhead_cases(tool, bulkhead));
+        cases.push(bulkhead_cases(bulkhead));
     }
     if !tool.policy.fallback.is_empty() {
         cases.push(fallback_cases());
@@ -69,7 +86,6 @@ fn timeout_case(tool: &ToolPlan) -> TokenStream {
 }
 
 fn breaker_cases(tool: &ToolPlan) -> TokenStream {
-    let module = ident(&tool.module);
     let fail = guard_call(
         tool,
         quote!(async { Err(ToolError::Connection("injected".to_owned())) }),
@@ -116,7 +132,8 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
                 let outcome = #succeed;
                 assert_eq!(outcome, Ok(Value::Null));
                 let _ = #fail;
-                assert_eq!(server.guards().#module.breaker.get_state(), BreakerState::Closed);
+                let state = guards(&server).breaker.get_state();
+                assert_eq!(state, BreakerState::Closed);
             }
         }
     });
@@ -125,7 +142,7 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
             #[test]
             fn concurrent_failures_open_the_breaker_exactly_once() {
                 let server = Server::new();
-                let breaker = &server.guards().#module.breaker;
+                let breaker = &guards(&server).breaker;
                 let start = std::sync::Barrier::new(4);
                 std::thread::scope(|scope| {
                     for _ in 0..4 {
@@ -155,11 +172,13 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
 
         async fn open(server: &Server) {
             for failure in 1..=FAILURE_THRESHOLD {
-                assert_eq!(server.guards().#module.breaker.get_state(), BreakerState::Closed, "closed before failure {failure}");
+                let state = guards(server).breaker.get_state();
+                assert_eq!(state, BreakerState::Closed, "closed before failure {failure}");
                 let outcome = #fail_in_open;
                 assert_eq!(outcome, Err(ToolError::Connection("injected".to_owned())));
             }
-            assert_eq!(server.guards().#module.breaker.get_state(), BreakerState::Open);
+            let state = guards(server).breaker.get_state();
+            assert_eq!(state, BreakerState::Open);
         }
 
         #[tokio::test(start_paused = true)]
@@ -183,7 +202,8 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
                 let outcome = #succeed;
                 assert_eq!(outcome, Ok(Value::Null));
                 let expected = if success < SUCCESS_THRESHOLD { BreakerState::HalfOpen } else { BreakerState::Closed };
-                assert_eq!(server.guards().#module.breaker.get_state(), expected, "after probe success {success}");
+                let state = guards(&server).breaker.get_state();
+                assert_eq!(state, expected, "after probe success {success}");
             }
         }
 
@@ -193,7 +213,8 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
             open(&server).await;
             tokio::time::advance(std::time::Duration::from_millis(OPEN_MS)).await;
             let _ = #fail;
-            assert_eq!(server.guards().#module.breaker.get_state(), BreakerState::Open);
+            let state = guards(&server).breaker.get_state();
+            assert_eq!(state, BreakerState::Open);
             if OPEN_MS > 0 {
                 let outcome = #succeed;
                 assert!(circuit_open(&outcome), "{outcome:?}");
@@ -205,7 +226,7 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
             let server = Server::new();
             open(&server).await;
             tokio::time::advance(std::time::Duration::from_millis(OPEN_MS)).await;
-            let breaker = &server.guards().#module.breaker;
+            let breaker = &guards(&server).breaker;
             let mut probes = Vec::new();
             for _ in 0..SUCCESS_THRESHOLD {
                 match breaker.admit(NAME) {
@@ -354,8 +375,7 @@ fn retry_cases(tool: &ToolPlan, retry: &crate::plan::RetryPlan) -> TokenStream {
     out
 }
 
-fn bulkhead_cases(tool: &ToolPlan, bulkhead: &crate::plan::BulkheadPlan) -> TokenStream {
-    let module = ident(&tool.module);
+fn bulkhead_cases(bulkhead: &crate::plan::BulkheadPlan) -> TokenStream {
     // A bounded queue is filled and the next caller rejected; an unbounded one gets a waiter.
     let (name, queued, reject) = match bulkhead.max_queued {
         Some(queued) if queued <= MAX_FILLED_QUEUE => (
@@ -402,7 +422,7 @@ fn bulkhead_cases(tool: &ToolPlan, bulkhead: &crate::plan::BulkheadPlan) -> Toke
                     let (server, active, most) = (server.clone(), active.clone(), most.clone());
                     tokio::spawn(async move {
                         for _ in 0..50 {
-                            let Ok(permit) = server.guards().#module.bulkhead.enter().await else {
+                            let Ok(permit) = guards(&server).bulkhead.enter().await else {
                                 continue;
                             };
                             let now = active.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
@@ -422,7 +442,7 @@ fn bulkhead_cases(tool: &ToolPlan, bulkhead: &crate::plan::BulkheadPlan) -> Toke
             };
             assert!(tokio::time::timeout(std::time::Duration::from_secs(60), all).await.is_ok(), "a waiter was never woken");
             assert!(most.load(std::sync::atomic::Ordering::SeqCst) <= MAX_CONCURRENT);
-            let bulkhead = &server.guards().#module.bulkhead;
+            let bulkhead = &guards(&server).bulkhead;
             assert_eq!((bulkhead.in_flight(), bulkhead.queued()), (0, 0));
         }
     };
@@ -432,7 +452,7 @@ fn bulkhead_cases(tool: &ToolPlan, bulkhead: &crate::plan::BulkheadPlan) -> Toke
         #[tokio::test(start_paused = true)]
         async fn #name() {
             let server = Server::new();
-            let bulkhead = &server.guards().#module.bulkhead;
+            let bulkhead = &guards(&server).bulkhead;
             let mut held = Vec::new();
             for _ in 0..MAX_CONCURRENT {
                 held.push(bulkhead.enter().await);
@@ -443,7 +463,7 @@ fn bulkhead_cases(tool: &ToolPlan, bulkhead: &crate::plan::BulkheadPlan) -> Toke
             let waiters: Vec<_> = (0..queued)
                 .map(|_| {
                     let server = server.clone();
-                    tokio::spawn(async move { server.guards().#module.bulkhead.enter().await.map(drop) })
+                    tokio::spawn(async move { guards(&server).bulkhead.enter().await.map(drop) })
                 })
                 .collect();
             for _ in 0..(queued + 10) * 4 {

@@ -31,7 +31,6 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
     };
     let attempt = attempt(plan, tool);
     let policy = super::policy::policy_items(plan, tool);
-    let tests = super::policy_tests::tests(tool);
     let uses_resilience = super::policy::attempt_timeout(tool).is_some()
         || tool.policy.breaker.is_some()
         || tool.policy.bulkhead.is_some()
@@ -119,8 +118,6 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
         #policy
 
         #attempt
-
-        #tests
     }
 }
 
