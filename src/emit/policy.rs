@@ -298,6 +298,26 @@ impl Sample {
     }
 }
 
+/// Whether a retry honours `Retry-After`: an http tool that retries 429 or 503.
+pub fn honours_retry_after(tool: &ToolPlan, retry: &RetryPlan) -> bool {
+    matches!(tool.kind, KindPlan::Http { .. })
+        && [Sample::Status(429), Sample::Status(503)]
+            .iter()
+            .any(|s| retries(retry, s))
+}
+
+/// Whether the tool module calls into `generated::resilience`.
+pub fn uses_resilience(tool: &ToolPlan) -> bool {
+    attempt_timeout(tool).is_some()
+        || tool.policy.breaker.is_some()
+        || tool.policy.bulkhead.is_some()
+        || tool
+            .policy
+            .retry
+            .as_ref()
+            .is_some_and(|r| r.jitter || honours_retry_after(tool, r))
+}
+
 /// The field of `Handlers` holding a type fallback.
 pub fn fallback_field(tool: &ToolPlan, index: usize) -> proc_macro2::Ident {
     format_ident!(
@@ -514,11 +534,7 @@ fn retried_fn(tool: &ToolPlan, retry: &RetryPlan, monitored: bool) -> TokenStrea
     } else {
         quote!(std::time::Duration::from_millis(delay))
     };
-    let http = matches!(tool.kind, KindPlan::Http { .. });
-    let honours_retry_after = http
-        && [Sample::Status(429), Sample::Status(503)]
-            .iter()
-            .any(|s| retries(retry, s));
+    let honours_retry_after = honours_retry_after(tool, retry);
     let wait = if honours_retry_after {
         quote! {
             match &error {

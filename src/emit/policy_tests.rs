@@ -350,7 +350,8 @@ fn retry_cases(tool: &ToolPlan, retry: &crate::plan::RetryPlan) -> TokenStream {
             }
         }
     });
-    let honours = matches!(tool.kind, crate::plan::KindPlan::Http { .. })
+    // The test injects a 503, so it needs a policy that retries 503s at least once.
+    let honours = super::policy::honours_retry_after(tool, retry)
         && retry.max_attempts > 1
         && retries(retry, &Sample::Status(503));
     if honours {

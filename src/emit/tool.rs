@@ -31,19 +31,7 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
     };
     let attempt = attempt(plan, tool);
     let policy = super::policy::policy_items(plan, tool);
-    let uses_resilience = super::policy::attempt_timeout(tool).is_some()
-        || tool.policy.breaker.is_some()
-        || tool.policy.bulkhead.is_some()
-        || tool.policy.retry.as_ref().is_some_and(|r| {
-            r.jitter
-                || (matches!(tool.kind, KindPlan::Http { .. })
-                    && [
-                        super::policy::Sample::Status(429),
-                        super::policy::Sample::Status(503),
-                    ]
-                    .iter()
-                    .any(|s| super::policy::retries(r, s)))
-        });
+    let uses_resilience = super::policy::uses_resilience(tool);
     let resilience = uses_resilience.then(|| {
         quote!(
             use crate::generated::resilience;
@@ -237,25 +225,18 @@ fn cli_command(cli: &crate::config::CliTool) -> TokenStream {
     let uses_values = !cli.args.is_empty()
         || cli.cwd.is_some()
         || cli.env.as_ref().is_some_and(|e| !e.is_empty());
-    let values = if uses_values {
-        quote! {
-            let values = match serde_json::to_value(input) {
-                Ok(Value::Object(values)) => values,
-                _ => JsonObject::new(),
-            };
-        }
-    } else {
-        quote!(let _ = input;)
-    };
-    let args = (!cli.args.is_empty()).then(|| quote!(command.args([#(#args),*]);));
     if !uses_values {
         return quote! {
             let _ = input;
             tokio::process::Command::new(#program)
         };
     }
+    let args = (!cli.args.is_empty()).then(|| quote!(command.args([#(#args),*]);));
     quote! {
-        #values
+        let values = match serde_json::to_value(input) {
+            Ok(Value::Object(values)) => values,
+            _ => JsonObject::new(),
+        };
         let mut command = tokio::process::Command::new(#program);
         #args
         #cwd
