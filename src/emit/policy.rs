@@ -776,10 +776,10 @@ fn fallback_fns(tool: &ToolPlan, monitored: bool) -> TokenStream {
             F: FnMut(usize, ToolError) -> Fut,
             Fut: std::future::Future<Output = Result<Value, ToolError>>,
         {
+            #record_primary
             if !(error.is_failure() || error.is_rejection()) {
                 return Err(error);
             }
-            #record_primary
             let mut failures = Vec::new();
             for (index, label) in FALLBACKS.iter().enumerate() {
                 match fallback(index, error.clone()).await {

@@ -45,7 +45,7 @@ pub fn tests(tool: &ToolPlan) -> TokenStream {
         cases.push(bulkhead_cases(bulkhead));
     }
     if !tool.policy.fallback.is_empty() {
-        cases.push(fallback_cases());
+        cases.push(fallback_cases(tool));
     }
     if cases.is_empty() {
         return quote!();
@@ -480,7 +480,15 @@ fn bulkhead_cases(bulkhead: &crate::plan::BulkheadPlan) -> TokenStream {
     }
 }
 
-fn fallback_cases() -> TokenStream {
+fn fallback_cases(tool: &ToolPlan) -> TokenStream {
+    // Without a retry loop, the fallback layer is where the primary failure is recorded.
+    let tracked = tool.policy.retry.is_none().then(|| {
+        quote! {
+            let errors = &server.stats().tool(INDEX).errors;
+            let validation = errors[crate::generated::stats::ErrorClass::Validation as usize].load(std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(validation, 1, "the 404 is tracked");
+        }
+    });
     quote! {
         #[tokio::test]
         async fn the_fallback_chain_runs_in_order_and_marks_the_answer_degraded() {
@@ -525,6 +533,7 @@ fn fallback_cases() -> TokenStream {
             let not_found = ToolError::Status { status: 404, retry_after: None, body: String::new() };
             let outcome = fall_back(&server, not_found.clone(), |_, _| async { Ok(Value::Null) }).await;
             assert_eq!(outcome, Err(not_found));
+            #tracked
         }
     }
 }
