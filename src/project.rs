@@ -198,8 +198,16 @@ pub fn missing_handlers(
     Ok(stubs
         .into_iter()
         .filter(|stub| {
-            std::fs::read_to_string(root.join(&stub.path))
-                .is_ok_and(|text| !defines(&text, &stub.name))
+            std::fs::read_to_string(root.join(&stub.path)).is_ok_and(|text| {
+                match &stub.implements_for {
+                    None => !defines(&text, &stub.name),
+                    // Only when the type is there: otherwise its whole stub is shown.
+                    Some(input) => {
+                        let owner = stub.name.rsplit(' ').next().unwrap_or_default();
+                        defines(&text, owner) && !text.contains(input.as_str())
+                    }
+                }
+            })
         })
         .collect())
 }

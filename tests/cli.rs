@@ -376,3 +376,46 @@ fn build_shows_the_stub_a_kept_handler_file_lacks() {
     assert!(stderr.contains("pub async fn bye("), "{stderr}");
     assert!(!stderr.contains("did not add `hello`"), "{stderr}");
 }
+
+#[test]
+fn build_shows_the_impl_a_kept_fallback_type_lacks() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let tool = |name: &str| {
+        format!(
+            "  - type: http\n    name: {name}\n    endpoint: \"https://api.example.com/{name}\"\n    fallback: {{type: native, handler: handlers::Stale}}\n"
+        )
+    };
+    let yaml = format!(
+        "forge: {{name: fallbacks, version: 0.1.0}}\ntools:\n{}",
+        tool("users")
+    );
+    std::fs::write(dir.path().join("forge.yaml"), &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let first = pforge()
+        .current_dir(dir.path())
+        .args(["build", "--no-compile"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(!text(&first.stderr).contains("did not add"));
+
+    // A second tool falls back on the same type: its file is kept, so the impl is shown.
+    let grown = format!("{yaml}{}", tool("orders"));
+    std::fs::write(dir.path().join("forge.yaml"), grown).unwrap_or_else(|e| panic!("{e}"));
+    let second = pforge()
+        .current_dir(dir.path())
+        .args(["build", "--no-compile"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = text(&second.stderr);
+    assert!(
+        stderr.contains(
+            "note: src/handlers/stale.rs is yours, so pforge did not add `impl Fallback<OrdersInput> for Stale` to it"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("impl crate::generated::Fallback<"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("UsersInput> for Stale`"), "{stderr}");
+}

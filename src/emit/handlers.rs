@@ -235,8 +235,29 @@ fn resource_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
     }
 }
 
+/// `impl Fallback<Input> for Item` of one tool, with a placeholder body.
+pub fn fallback_impl(item: &HandlerItem, tool: &crate::plan::ToolPlan) -> TokenStream {
+    let name = format_ident!("{}", item.name);
+    let tool_module = ident(&tool.module);
+    let input = format_ident!("{}Input", tool.type_prefix);
+    quote! {
+        impl crate::generated::Fallback<crate::generated::tools::#tool_module::#input> for #name {
+            type Output = serde_json::Value;
+
+            async fn fallback(
+                &self,
+                input: crate::generated::tools::#tool_module::#input,
+                error: crate::generated::runtime::ToolError,
+                context: crate::generated::runtime::Context<'_>,
+            ) -> Result<Self::Output, crate::generated::runtime::HandlerError> {
+                Ok(serde_json::json!({ "tool": context.name, "input": input, "unavailable": error.to_string() }))
+            }
+        }
+    }
+}
+
 /// The tools whose fallback chain uses `item`, in plan order.
-fn fallback_users<'a>(plan: &'a Plan, item: &HandlerItem) -> Vec<&'a crate::plan::ToolPlan> {
+pub fn fallback_users<'a>(plan: &'a Plan, item: &HandlerItem) -> Vec<&'a crate::plan::ToolPlan> {
     plan.tools
         .iter()
         .filter(|tool| {
@@ -269,24 +290,7 @@ fn fallback_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
         Ok(serde_json::json!({ "tool": context.name, "input": input, "unavailable": error.to_string() }))
     };
     if item.is_type {
-        let impls = users.iter().map(|tool| {
-            let tool_module = ident(&tool.module);
-            let input = format_ident!("{}Input", tool.type_prefix);
-            quote! {
-                impl crate::generated::Fallback<crate::generated::tools::#tool_module::#input> for #name {
-                    type Output = serde_json::Value;
-
-                    async fn fallback(
-                        &self,
-                        input: crate::generated::tools::#tool_module::#input,
-                        error: crate::generated::runtime::ToolError,
-                        context: crate::generated::runtime::Context<'_>,
-                    ) -> Result<Self::Output, crate::generated::runtime::HandlerError> {
-                        #body
-                    }
-                }
-            }
-        });
+        let impls = users.iter().map(|tool| fallback_impl(item, tool));
         quote! {
             #[doc = #doc]
             #[derive(Debug, Default)]

@@ -89,6 +89,9 @@ pub struct HandlerStub {
     pub name: String,
     /// The item's code, as pforge writes it into a new file.
     pub code: String,
+    /// For one `impl Fallback<Input>` of a fallback type: the input type whose absence from an
+    /// existing file means the impl is missing (the type itself being there).
+    pub implements_for: Option<String>,
 }
 
 /// Every handler item the plan needs, each rendered on its own, so that a user whose file
@@ -107,7 +110,26 @@ pub fn handler_stubs(plan: &Plan) -> Result<Vec<HandlerStub>, EmitError> {
                 path: PathBuf::from(&path),
                 name: entry.0.name.clone(),
                 code: format::print(&file),
+                implements_for: None,
             });
+            // A fallback type serves each tool through its own impl; one may be missing from
+            // a file that already has the type.
+            let (item, role) = entry;
+            if matches!(role, handlers::Role::Fallback { .. }) && item.is_type {
+                for tool in handlers::fallback_users(plan, item) {
+                    let file: syn::File = syn::parse2(handlers::fallback_impl(item, tool))
+                        .map_err(|e| EmitError::Rust {
+                            path: path.clone(),
+                            message: e.to_string(),
+                        })?;
+                    stubs.push(HandlerStub {
+                        path: PathBuf::from(&path),
+                        name: format!("impl Fallback<{}Input> for {}", tool.type_prefix, item.name),
+                        code: format::print(&file),
+                        implements_for: Some(format!("{}Input", tool.type_prefix)),
+                    });
+                }
+            }
         }
     }
     Ok(stubs)
