@@ -15,16 +15,30 @@ const BAD: &str = concat!(
     "/tests/fixtures/bad/unknown-keys.yaml"
 );
 
+/// Runs pforge with `args` and waits for it.
+fn run(args: &[&str]) -> std::process::Output {
+    pforge()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs pforge with `args` in `dir` and waits for it.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    pforge()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]
 fn a_valid_file_exits_zero_and_keeps_stdout_clean() {
-    let output = pforge()
-        .args(["check", EXAMPLE])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&["check", EXAMPLE]);
     assert_eq!(output.status.code(), Some(0));
     assert!(output.stdout.is_empty());
     assert!(text(&output.stderr).contains("ok (1 tools, 0 resources, 0 prompts)"));
@@ -32,10 +46,7 @@ fn a_valid_file_exits_zero_and_keeps_stdout_clean() {
 
 #[test]
 fn an_invalid_file_exits_one_with_reports_on_stderr() {
-    let output = pforge()
-        .args(["check", BAD])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&["check", BAD]);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     let stderr = text(&output.stderr);
@@ -47,10 +58,7 @@ fn an_invalid_file_exits_one_with_reports_on_stderr() {
 
 #[test]
 fn json_format_prints_one_object_per_diagnostic_on_stdout() {
-    let output = pforge()
-        .args(["check", BAD, "--message-format", "json"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&["check", BAD, "--message-format", "json"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
     let lines: Vec<Value> = text(&output.stdout)
@@ -126,27 +134,17 @@ fn warnings_alone_exit_zero() {
         stderr.contains("ok (0 tools, 0 resources, 0 prompts, 1 warning)"),
         "{stderr}"
     );
-    let json = pforge()
-        .current_dir(dir.path())
-        .args(["check", "--message-format=json"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let json = run_in(dir.path(), &["check", "--message-format=json"]);
     assert_eq!(json.status.code(), Some(0));
     assert!(text(&json.stdout).contains("\"severity\":\"warning\""));
 }
 
 #[test]
 fn missing_file_and_bad_usage_exit_two() {
-    let output = pforge()
-        .args(["check", "/nonexistent/forge.yaml"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&["check", "/nonexistent/forge.yaml"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("cannot read /nonexistent/forge.yaml"));
-    let output = pforge()
-        .args(["check", "--message-format", "xml"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&["check", "--message-format", "xml"]);
     assert_eq!(output.status.code(), Some(2));
     let output = pforge()
         .arg("frobnicate")
@@ -178,10 +176,7 @@ fn help_and_version_teach_the_tool() {
     for word in ["check", "schema", "forge.yaml", "circuit breaker"] {
         assert!(help.contains(word), "{help}");
     }
-    let output = pforge()
-        .args(["check", "--help"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&["check", "--help"]);
     let help = text(&output.stdout);
     assert!(
         help.contains("--message-format") && help.contains("Exit status"),
@@ -199,10 +194,7 @@ fn help_and_version_teach_the_tool() {
 
 #[test]
 fn completions_are_generated() {
-    let output = pforge()
-        .args(["completions", "bash"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&["completions", "bash"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(text(&output.stdout).contains("pforge"));
 }
@@ -210,11 +202,7 @@ fn completions_are_generated() {
 #[test]
 fn new_creates_a_project_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let output = pforge()
-        .current_dir(dir.path())
-        .args(["new", "my-server", "--no-build"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_in(dir.path(), &["new", "my-server", "--no-build"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let project = dir.path().join("my-server");
     let yaml = std::fs::read_to_string(project.join("forge.yaml")).unwrap_or_default();
@@ -240,11 +228,7 @@ fn new_creates_a_project_and_refuses_to_overwrite() {
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
-    let again = pforge()
-        .current_dir(&project)
-        .args(["build", "--check"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let again = run_in(&project, &["build", "--check"]);
     assert_eq!(
         again.status.code(),
         Some(0),
@@ -253,11 +237,7 @@ fn new_creates_a_project_and_refuses_to_overwrite() {
         text(&again.stderr)
     );
 
-    let refused = pforge()
-        .current_dir(dir.path())
-        .args(["new", "my-server", "--no-build"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = run_in(dir.path(), &["new", "my-server", "--no-build"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(text(&refused.stderr).contains("already exists and is not empty"));
 }
@@ -265,11 +245,7 @@ fn new_creates_a_project_and_refuses_to_overwrite() {
 #[test]
 fn new_rejects_a_bad_name_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let output = pforge()
-        .current_dir(dir.path())
-        .args(["new", "9lives", "--no-build"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_in(dir.path(), &["new", "9lives", "--no-build"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         text(&output.stderr).contains("`9lives` is not a valid crate name"),
@@ -288,11 +264,7 @@ fn new_rejects_a_bad_name_and_leaves_nothing() {
 fn build_check_lists_what_would_change_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     std::fs::copy(EXAMPLE, dir.path().join("forge.yaml")).unwrap_or_else(|e| panic!("{e}"));
-    let output = pforge()
-        .current_dir(dir.path())
-        .args(["build", "--check"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_in(dir.path(), &["build", "--check"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         text(&output.stdout).contains("would create src/generated/tools/fetch_user_data.rs"),
@@ -305,22 +277,14 @@ fn build_check_lists_what_would_change_and_writes_nothing() {
             .unwrap_or(0),
         1
     );
-    let output = pforge()
-        .current_dir(dir.path())
-        .args(["build", "--no-compile"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_in(dir.path(), &["build", "--no-compile"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(
         !text(&output.stderr).contains("note:"),
         "every policy is generated, so nothing is announced as missing: {}",
         text(&output.stderr)
     );
-    let output = pforge()
-        .current_dir(dir.path())
-        .args(["build", "--check"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_in(dir.path(), &["build", "--check"]);
     assert_eq!(output.status.code(), Some(0));
 }
 
@@ -328,11 +292,7 @@ fn build_check_lists_what_would_change_and_writes_nothing() {
 fn build_of_an_invalid_config_exits_one() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     std::fs::copy(BAD, dir.path().join("forge.yaml")).unwrap_or_else(|e| panic!("{e}"));
-    let output = pforge()
-        .current_dir(dir.path())
-        .args(["build", "--no-compile"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_in(dir.path(), &["build", "--no-compile"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("nothing was written"));
     assert_eq!(
@@ -348,11 +308,7 @@ fn build_shows_the_stub_a_kept_handler_file_lacks() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let yaml = "forge: {name: stubs, version: 0.1.0}\ntools:\n  - {type: native, name: hello, handler: handlers::greet::hello}\n";
     std::fs::write(dir.path().join("forge.yaml"), yaml).unwrap_or_else(|e| panic!("{e}"));
-    let first = pforge()
-        .current_dir(dir.path())
-        .args(["build", "--no-compile"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let first = run_in(dir.path(), &["build", "--no-compile"]);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
     assert!(
         !text(&first.stderr).contains("did not add"),
@@ -363,11 +319,7 @@ fn build_shows_the_stub_a_kept_handler_file_lacks() {
     // A second tool in the same module: the file exists, so pforge shows the stub instead.
     let grown = format!("{yaml}  - {{type: native, name: bye, handler: handlers::greet::bye}}\n");
     std::fs::write(dir.path().join("forge.yaml"), grown).unwrap_or_else(|e| panic!("{e}"));
-    let second = pforge()
-        .current_dir(dir.path())
-        .args(["build", "--no-compile"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let second = run_in(dir.path(), &["build", "--no-compile"]);
     let stderr = text(&second.stderr);
     assert!(
         stderr.contains("note: src/handlers/greet.rs is yours, so pforge did not add `bye` to it"),
@@ -390,22 +342,14 @@ fn build_shows_the_impl_a_kept_fallback_type_lacks() {
         tool("users")
     );
     std::fs::write(dir.path().join("forge.yaml"), &yaml).unwrap_or_else(|e| panic!("{e}"));
-    let first = pforge()
-        .current_dir(dir.path())
-        .args(["build", "--no-compile"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let first = run_in(dir.path(), &["build", "--no-compile"]);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
     assert!(!text(&first.stderr).contains("did not add"));
 
     // A second tool falls back on the same type: its file is kept, so the impl is shown.
     let grown = format!("{yaml}{}", tool("orders"));
     std::fs::write(dir.path().join("forge.yaml"), grown).unwrap_or_else(|e| panic!("{e}"));
-    let second = pforge()
-        .current_dir(dir.path())
-        .args(["build", "--no-compile"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let second = run_in(dir.path(), &["build", "--no-compile"]);
     let stderr = text(&second.stderr);
     assert!(
         stderr.contains(
