@@ -7,7 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use common::{assert_stopped, build, call, connect, connect_in, read_head, shared_target, text};
+use common::{
+    answer, assert_stopped, build, call, connect, connect_in, read_head, shared_target, text,
+};
 use rmcp::service::ServiceError;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -172,18 +174,14 @@ prompts:
     assert_eq!(tools[4].input_schema["required"], json!(["user_id"]));
 
     // native: the stub echoes its input, defaults filled in.
-    let result = call(&client, "greet", json!({"name": "Ann"}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "greet", json!({"name": "Ann"})).await;
     assert_eq!(result.is_error, Some(false));
     assert_eq!(
         result.structured_content,
         Some(json!({"tool": "greet", "input": {"name": "Ann", "times": 1}}))
     );
     // A tool named like a keyword, with a type handler.
-    let result = call(&client, "type", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "type", json!({})).await;
     assert_eq!(result.is_error, Some(false), "{}", text(&result));
 
     // Bad arguments: an error result that names the parameter.
@@ -203,21 +201,15 @@ prompts:
             "`colour` is not a parameter",
         ),
     ] {
-        let result = call(&client, "greet", arguments)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let result = answer(&client, "greet", arguments).await;
         assert_eq!(result.is_error, Some(true));
         assert!(text(&result).contains(needle), "{}", text(&result));
     }
 
     // cli: one argument per entry, no shell.
-    let result = call(&client, "echo", json!({"word": "a b; rm -rf /"}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "echo", json!({"word": "a b; rm -rf /"})).await;
     assert_eq!(text(&result), "hello a b; rm -rf /\n");
-    let result = call(&client, "fail", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "fail", json!({})).await;
     assert_eq!(result.is_error, Some(true));
     assert!(
         text(&result).contains("exited with status 3: broken"),
@@ -226,9 +218,7 @@ prompts:
     );
 
     // http: the placeholder stays inside its path segment; the header comes from the environment.
-    let result = call(&client, "fetch_user", json!({"user_id": "../admin?x=1#y"}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "fetch_user", json!({"user_id": "../admin?x=1#y"})).await;
     assert_eq!(
         result.structured_content,
         Some(json!({"request": "GET /users/..%2Fadmin%3Fx%3D1%23y HTTP/1.1"}))
@@ -242,9 +232,7 @@ prompts:
     );
 
     // pipeline: the output of the first step gates the second.
-    let result = call(&client, "greet_then_fetch", json!({"who": "bob"}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "greet_then_fetch", json!({"who": "bob"})).await;
     assert_eq!(
         result.structured_content,
         Some(json!({"request": "GET /users/bob HTTP/1.1"})),
@@ -255,14 +243,10 @@ prompts:
     // A timeout drops the command, which kills its whole process group: the `sleep` the
     // shell started in the background does not outlive the call. Both the tool's own
     // `timeout_ms` and a pipeline's budget do it.
-    let result = call(&client, "hang_with_timeout", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "hang_with_timeout", json!({})).await;
     assert_eq!(text(&result), "timed out after 300 ms");
     assert_stopped(&dir.path().join("timed.pid")).await;
-    let result = call(&client, "hang_briefly", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "hang_briefly", json!({})).await;
     assert!(
         text(&result).contains("timed out after"),
         "{}",
@@ -272,9 +256,7 @@ prompts:
 
     // State: the user's handler counts in the shared in-memory store.
     for expected in ["1", "2"] {
-        let result = call(&client, "counter", json!({"key": "k"}))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let result = answer(&client, "counter", json!({"key": "k"})).await;
         assert_eq!(text(&result), expected);
     }
 

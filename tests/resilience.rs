@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{assert_stopped, build, call, connect_with, read_head, text};
+use common::{answer, assert_stopped, build, connect_with, read_head, text};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -233,9 +233,7 @@ async fn policies_hold_against_a_failing_upstream() {
     // Retry: 3 attempts of a 503, 100 ms then 200 ms apart (no jitter); the third failure in a
     // row opens the breaker.
     upstream.set("/flaky", Reply::Status(503, None));
-    let result = call(&client, "flaky", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "flaky", json!({})).await;
     assert_eq!(result.is_error, Some(true));
     assert!(text(&result).contains("HTTP 503"), "{}", text(&result));
     let times = upstream.arrivals("/flaky");
@@ -244,9 +242,7 @@ async fn policies_hold_against_a_failing_upstream() {
     assert!(not_before(gap(&times, 1), 200), "{:?}", gap(&times, 1));
 
     // Open: rejected at once, and nothing reaches the upstream.
-    let result = call(&client, "flaky", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "flaky", json!({})).await;
     assert!(text(&result).contains("circuit open"), "{}", text(&result));
     assert_eq!(
         upstream.arrivals("/flaky").len(),
@@ -257,17 +253,13 @@ async fn policies_hold_against_a_failing_upstream() {
     // After its timeout one probe passes; its success closes the breaker.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     upstream.set("/flaky", Reply::Status(200, None));
-    let result = call(&client, "flaky", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "flaky", json!({})).await;
     assert_eq!(result.is_error, Some(false), "{}", text(&result));
     assert_eq!(upstream.arrivals("/flaky").len(), 4);
 
     // Retry-After: 1 on a 429 is honoured (max_delay is 1 s).
     upstream.queue("/flaky", &[Reply::Status(429, Some(1))]);
-    let result = call(&client, "flaky", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "flaky", json!({})).await;
     assert_eq!(result.is_error, Some(false), "{}", text(&result));
     let times = upstream.arrivals("/flaky");
     assert_eq!(times.len(), 6);
@@ -275,9 +267,7 @@ async fn policies_hold_against_a_failing_upstream() {
 
     // A hanging upstream: each attempt is cut at 400 ms, and the breaker opens again.
     upstream.set("/flaky", Reply::Hang);
-    let result = call(&client, "flaky", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "flaky", json!({})).await;
     assert!(
         text(&result).contains("timed out after 400 ms"),
         "{}",
@@ -287,9 +277,7 @@ async fn policies_hold_against_a_failing_upstream() {
     // Each timed-out attempt hung up on the upstream rather than waiting it out (the last
     // hang-up may reach the upstream a moment after the answer: wait for it, boundedly).
     eventually(|| upstream.lock().abandoned == 3).await;
-    let result = call(&client, "flaky", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "flaky", json!({})).await;
     assert!(text(&result).contains("circuit open"), "{}", text(&result));
     assert_eq!(upstream.arrivals("/flaky").len(), 9);
 
@@ -330,9 +318,7 @@ async fn policies_hold_against_a_failing_upstream() {
     // marked as degraded.
     upstream.set("/down", Reply::Status(500, None));
     upstream.set("/reset", Reply::Reset);
-    let result = call(&client, "rescued", json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "rescued", json!({})).await;
     assert_eq!(result.structured_content, Some(json!({"source": "cache"})));
     let meta = serde_json::to_value(&result.meta).unwrap_or_default();
     assert_eq!(meta["pforge/degraded"]["fallback"], "value", "{meta}");
@@ -346,13 +332,12 @@ async fn policies_hold_against_a_failing_upstream() {
 
     // A hanging command: both attempts are cut at 300 ms and nothing they started survives.
     let pid_file = dir.path().join("stuck.pids");
-    let result = call(
+    let result = answer(
         &client,
         "stuck",
         json!({ "pid_file": pid_file.display().to_string() }),
     )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .await;
     assert!(
         text(&result).contains("timed out after 300 ms"),
         "{}",

@@ -66,6 +66,17 @@ pub async fn call(
     client.call_tool(params).await
 }
 
+/// Calls a tool and returns its result; a protocol error fails the test.
+pub async fn answer(
+    client: &RunningService<RoleClient, ()>,
+    tool: &str,
+    arguments: Value,
+) -> CallToolResult {
+    call(client, tool, arguments)
+        .await
+        .unwrap_or_else(|e| panic!("{tool}: {e}"))
+}
+
 pub fn text(result: &CallToolResult) -> String {
     serde_json::to_value(&result.content)
         .map(|c| c[0]["text"].as_str().unwrap_or_default().to_owned())
