@@ -50,7 +50,11 @@ does before that anyway, and an operation that finishes without waiting (a cache
 quick handler) pays for no timer at all.
 
 ```
-# tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?.block_on(async {{
+# tokio::runtime::Builder::new_current_thread()
+#     .enable_time()
+#     .build()
+#     .map_err(|e| e.to_string())?
+#     .block_on(async {{
 use std::time::Duration;
 use {krate}::generated::{{resilience, runtime::ToolError}};
 
@@ -107,14 +111,20 @@ fn retry_helpers(krate: &str) -> TokenStream {
 `delays_ms` (jittered ±25 %, capped at `max_delay_ms`) while `retryable` says so.
 
 ```
-# tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?.block_on(async {{
+# tokio::runtime::Builder::new_current_thread()
+#     .enable_time()
+#     .build()
+#     .map_err(|e| e.to_string())?
+#     .block_on(async {{
 use {krate}::generated::{{resilience, runtime::ToolError}};
 
 let mut attempts = 0;
 let outcome = resilience::retry(&[1, 2], 10, ToolError::is_failure, || {{
     attempts += 1;
     let failed = attempts < 3;
-    async move {{ if failed {{ Err(ToolError::Connection("reset".into())) }} else {{ Ok(attempts) }} }}
+    async move {{
+        if failed {{ Err(ToolError::Connection("reset".into())) }} else {{ Ok(attempts) }}
+    }}
 }})
 .await;
 assert_eq!(outcome, Ok(3));
@@ -182,7 +192,10 @@ Tool modules use [`CircuitBreaker::admit`] and settle the probe; by hand, `call`
 future through it:
 
 ```
-# tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?.block_on(async {{
+# tokio::runtime::Builder::new_current_thread()
+#     .build()
+#     .map_err(|e| e.to_string())?
+#     .block_on(async {{
 use {krate}::generated::resilience::{{BreakerState, CircuitBreaker}};
 use {krate}::generated::runtime::ToolError;
 
@@ -502,7 +515,11 @@ served. Taking and giving back a slot is one atomic operation each, with no lock
 caller that has to wait touches the wait queue.
 
 ```
-# tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?.block_on(async {{
+# tokio::runtime::Builder::new_current_thread()
+#     .enable_time()
+#     .build()
+#     .map_err(|e| e.to_string())?
+#     .block_on(async {{
 use {krate}::generated::resilience::Bulkhead;
 use {krate}::generated::runtime::ToolError;
 

@@ -30,7 +30,11 @@ pub fn runtime(plan: &Plan) -> TokenStream {
         Some(state) => state_store(state.ttl_seconds, state.max_size),
         None => quote!(),
     };
-    let templates = if plan.resources.iter().any(|r| r.uri_template.is_some()) {
+    let templates = if plan
+        .resources
+        .iter()
+        .any(|r| r.resource.uri_template.is_some())
+    {
         template_helpers()
     } else {
         quote!()
