@@ -213,7 +213,7 @@ fn build(manifest: &Path, release: bool, no_compile: bool, check: bool) -> ExitC
     } else {
         project::generate(manifest)
     };
-    let (loaded, outcomes) = match result {
+    let (loaded, outcomes, formatting) = match result {
         Ok(done) => done,
         Err(ProjectError::Invalid(loaded)) => {
             report(&loaded);
@@ -230,6 +230,12 @@ fn build(manifest: &Path, release: bool, no_compile: bool, check: bool) -> ExitC
         }
     };
     report(&loaded);
+    if let pforge::write::rustfmt::Formatting::Skipped(reason) = &formatting {
+        eprintln!(
+            "note: the generated Rust is not rustfmt-formatted ({reason}); it compiles all the same. \
+             Install rustfmt (`rustup component add rustfmt`) or point $RUSTFMT at it."
+        );
+    }
     let plan = loaded.config.as_ref().map(pforge::plan::plan);
     let root = project::root_of(manifest);
     // A handler file the user already has is never edited: show what it lacks instead.

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::emit::{self, EmitError};
 use crate::load::{Loaded, load_bytes};
+use crate::write::rustfmt::{self, Formatting};
 use crate::write::{self, GeneratedFile, Outcome, WriteError};
 
 /// Why generating a project failed.
@@ -28,8 +29,16 @@ pub enum ProjectError {
     Write(#[from] WriteError),
 }
 
-/// Loads forge.yaml and renders every file of its project, writing nothing.
-pub fn render(manifest: &Path) -> Result<(Loaded, Vec<GeneratedFile>), ProjectError> {
+/// Loads forge.yaml and renders every file of its project, formatted with rustfmt when it can
+/// run (see [`Formatting`]), writing nothing.
+pub fn render(manifest: &Path) -> Result<(Loaded, Vec<GeneratedFile>, Formatting), ProjectError> {
+    render_in(manifest, rustfmt::Cache::ReadOnly)
+}
+
+fn render_in(
+    manifest: &Path,
+    cache: rustfmt::Cache,
+) -> Result<(Loaded, Vec<GeneratedFile>, Formatting), ProjectError> {
     let bytes = std::fs::read(manifest).map_err(|source| ProjectError::Read {
         path: manifest.to_owned(),
         source,
@@ -39,8 +48,9 @@ pub fn render(manifest: &Path) -> Result<(Loaded, Vec<GeneratedFile>), ProjectEr
         return Err(ProjectError::Invalid(Box::new(loaded)));
     };
     let plan = crate::plan::plan(config);
-    let files = emit::generate(&plan)?;
-    Ok((loaded, files))
+    let mut files = emit::generate(&plan)?;
+    let formatting = rustfmt::format(&root_of(manifest), &mut files, cache);
+    Ok((loaded, files, formatting))
 }
 
 /// The directory a manifest's crate lives in.
@@ -52,15 +62,19 @@ pub fn root_of(manifest: &Path) -> PathBuf {
 }
 
 /// Generates the project of `manifest` into its directory.
-pub fn generate(manifest: &Path) -> Result<(Loaded, Vec<(PathBuf, Outcome)>), ProjectError> {
-    let (loaded, files) = render(manifest)?;
+pub fn generate(manifest: &Path) -> Result<Generated, ProjectError> {
+    let (loaded, files, formatting) = render_in(manifest, rustfmt::Cache::Update)?;
     let outcomes = write::write_files(&root_of(manifest), &files)?;
-    Ok((loaded, outcomes))
+    Ok((loaded, outcomes, formatting))
 }
 
+/// What generating (or checking) did: the loaded config, what happened to each file, and
+/// whether rustfmt formatted the Rust files.
+pub type Generated = (Loaded, Vec<(PathBuf, Outcome)>, Formatting);
+
 /// The files generating would change, without writing anything.
-pub fn check(manifest: &Path) -> Result<(Loaded, Vec<(PathBuf, Outcome)>), ProjectError> {
-    let (loaded, files) = render(manifest)?;
+pub fn check(manifest: &Path) -> Result<Generated, ProjectError> {
+    let (loaded, files, formatting) = render(manifest)?;
     let changes = write::pending_changes(&root_of(manifest), &files)?;
     Ok((
         loaded,
@@ -68,6 +82,7 @@ pub fn check(manifest: &Path) -> Result<(Loaded, Vec<(PathBuf, Outcome)>), Proje
             .into_iter()
             .map(|(path, outcome, _)| (path, outcome))
             .collect(),
+        formatting,
     ))
 }
 

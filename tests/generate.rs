@@ -20,7 +20,7 @@ fn examples() -> Vec<PathBuf> {
 }
 
 fn tree(manifest: &Path) -> String {
-    let (_, files) = pforge::project::render(manifest).unwrap_or_else(|e| panic!("{e}"));
+    let (_, files, _) = pforge::project::render(manifest).unwrap_or_else(|e| panic!("{e}"));
     let mut out = String::new();
     for file in files
         .iter()
@@ -83,14 +83,14 @@ const MINIMAL: &str = include_str!("../examples/minimal.yaml");
 #[test]
 fn building_twice_changes_nothing() {
     let (dir, manifest) = project(MINIMAL);
-    let (_, first) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let (_, first, _) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         first.iter().all(|(_, o)| *o == Outcome::Created),
         "{first:?}"
     );
     let before = mtimes(dir.path());
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let (_, second) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let (_, second, _) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         second
             .iter()
@@ -98,7 +98,7 @@ fn building_twice_changes_nothing() {
         "{second:?}"
     );
     assert_eq!(before, mtimes(dir.path()));
-    let (_, pending) = pforge::project::check(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let (_, pending, _) = pforge::project::check(&manifest).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         pending
             .iter()
@@ -124,7 +124,7 @@ fn user_edits_survive_a_rebuild_and_new_stubs_are_added() {
         "{MINIMAL}\n  - type: native\n    name: farewell\n    handler: handlers::farewell::handle\n  - type: http\n    name: fetch\n    endpoint: \"https://example.com/{{{{id}}}}\"\n"
     );
     std::fs::write(&manifest, grown).unwrap_or_else(|e| panic!("{e}"));
-    let (_, outcomes) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let (_, outcomes, _) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
 
     assert_eq!(
         std::fs::read_to_string(&handler).unwrap_or_default(),
@@ -172,7 +172,7 @@ fn an_invalid_config_writes_nothing() {
 
 #[test]
 fn every_generated_file_says_who_owns_it() {
-    let (_, files) = pforge::project::render(&examples()[0]).unwrap_or_else(|e| panic!("{e}"));
+    let (_, files, _) = pforge::project::render(&examples()[0]).unwrap_or_else(|e| panic!("{e}"));
     for file in files {
         let first = file.contents.lines().next().unwrap_or_default();
         match file.ownership {
@@ -205,7 +205,7 @@ fn every_generated_file_says_who_owns_it() {
 
 /// The Cargo.toml generated for an example.
 fn manifest_of(example: &str) -> String {
-    let (_, files) = pforge::project::render(
+    let (_, files, _) = pforge::project::render(
         &Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("examples")
             .join(example),
@@ -237,7 +237,7 @@ fn file_of(example: &str, path: &str) -> Option<String> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")
         .join(example);
-    let (_, files) = pforge::project::render(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let (_, files, _) = pforge::project::render(&manifest).unwrap_or_else(|e| panic!("{e}"));
     files
         .into_iter()
         .find(|f| f.path == Path::new(path))
@@ -317,7 +317,8 @@ fn only_the_policies_a_tool_has_are_emitted() {
         retried.contains("pub const BACKOFF_MS: [u64; 3] = [50, 120, 120];"),
         "{retried}"
     );
-    assert!(retried.contains("*status == 418 || *status == 429 || (500..=502).contains(status)\n                || (504..=599).contains(status)"), "{retried}");
+    let compact: String = retried.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(compact.contains("*status == 418 || *status == 429 || (500..=502).contains(status) || (504..=599).contains(status)"), "{retried}");
     assert!(!retried.contains("jittered"), "jitter: false");
     assert!(
         !retried.contains("fn guarded"),
@@ -326,7 +327,9 @@ fn only_the_policies_a_tool_has_are_emitted() {
     let guarded = file_of("policies.yaml", "src/generated/tools/guarded.rs")
         .unwrap_or_else(|| panic!("no module"));
     assert!(
-        guarded.contains("pub type Breaker = resilience::CircuitBreaker<\n    FAILURE_THRESHOLD,")
+        guarded.contains(
+            "pub type Breaker = resilience::CircuitBreaker<FAILURE_THRESHOLD, OPEN_MS, SUCCESS_THRESHOLD>;"
+        )
     );
     assert!(guarded.contains("pub const MAX_QUEUED: u32 = 3;"));
     assert!(guarded.contains("pub const QUEUE_WAIT_MS: u64 = 200;"));

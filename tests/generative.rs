@@ -1,8 +1,8 @@
 //! Proof across the input space: a proptest strategy draws whole configs (every tool kind,
 //! every policy, parameters of every type with enums, defaults and patterns, resources,
 //! prompts, state, pipelines) with hostile names and text. Each one either gets located
-//! errors from the loader, or generates a crate; all those crates are compiled together as one
-//! workspace with clippy and `-D warnings`.
+//! errors from the loader, or generates a crate; all those crates are checked together as one
+//! workspace: `cargo fmt --check`, then clippy with `-D warnings`.
 //!
 //! `PFORGE_GENERATIVE_CASES` sets how many configs are drawn (default 24, what CI runs);
 //! `PFORGE_GENERATIVE_SEED` picks another deterministic sequence.
@@ -442,19 +442,33 @@ fn every_drawn_config_is_refused_with_located_errors_or_compiles() {
     );
     std::fs::write(root.path().join("Cargo.toml"), manifest).unwrap_or_else(|e| panic!("{e}"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = std::process::Command::new(cargo)
-        .args(["clippy", "--quiet", "--workspace", "--all-targets"])
-        .args(["--", "-D", "warnings"])
-        .current_dir(root.path())
-        .env("CARGO_TARGET_DIR", common::shared_target())
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    if !output.status.success() {
-        let kept = root.keep();
-        panic!(
-            "a drawn config generates a crate that does not pass clippy (configs kept in {}):\n{}",
-            kept.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
+    for args in [
+        &["fmt", "--all", "--check"][..],
+        &[
+            "clippy",
+            "--quiet",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ][..],
+    ] {
+        let output = std::process::Command::new(&cargo)
+            .args(args)
+            .current_dir(root.path())
+            .env("CARGO_TARGET_DIR", common::shared_target())
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        if !output.status.success() {
+            let kept = root.keep();
+            panic!(
+                "a drawn config generates a crate that fails `cargo {}` (configs kept in {}):\n{}{}",
+                args.join(" "),
+                kept.display(),
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
     }
 }

@@ -1,14 +1,15 @@
 //! Configs built to break the generator (names that meet generated modules, locals and
 //! keywords; hostile text in every string) pass `check`, so each must generate a crate that
-//! compiles warning-free and clippy-clean. They are compiled together, as one cargo
-//! workspace, so that the dependencies are checked once.
+//! is a finished product: clippy-clean with `-D warnings`, rustfmt-clean, documented without a
+//! rustdoc warning, doc lines within 100 characters. The examples are held to the same. All
+//! are compiled together, as one cargo workspace, so that the dependencies are built once.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
-fn fixtures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hazards");
+fn yaml_files(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -18,6 +19,28 @@ fn fixtures() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// Runs cargo in `dir` with the shared target directory; the failure message on error.
+fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", common::shared_target())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cargo {}:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
 }
 
 /// Generates each config into a member of a fresh workspace; returns the workspace.
@@ -67,9 +90,11 @@ fn long_doc_lines(root: &Path) -> Vec<String> {
 }
 
 #[test]
-fn every_hazard_the_checker_accepts_compiles_clippy_clean() {
-    let configs = fixtures();
-    assert!(configs.len() >= 2, "the hazard corpus is missing");
+fn every_hazard_and_example_generates_a_finished_crate() {
+    let hazards = yaml_files("tests/fixtures/hazards");
+    assert!(hazards.len() >= 2, "the hazard corpus is missing");
+    let mut configs = hazards;
+    configs.extend(yaml_files("examples"));
     for config in &configs {
         let text = std::fs::read(config).unwrap_or_else(|e| panic!("{e}"));
         let loaded = pforge::load::load_bytes(&config.display().to_string(), &text);
@@ -87,17 +112,27 @@ fn every_hazard_the_checker_accepts_compiles_clippy_clean() {
         "doc lines over 100 characters:\n{}",
         long.join("\n")
     );
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = std::process::Command::new(cargo)
-        .args(["clippy", "--quiet", "--workspace", "--all-targets"])
-        .args(["--", "-D", "warnings"])
-        .current_dir(root.path())
-        .env("CARGO_TARGET_DIR", common::shared_target())
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        output.status.success(),
-        "a hazard config generates a crate that does not pass clippy:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let checks = [
+        cargo(root.path(), &["fmt", "--all", "--check"], &[]),
+        cargo(
+            root.path(),
+            &[
+                "clippy",
+                "--quiet",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        ),
+        cargo(
+            root.path(),
+            &["doc", "--quiet", "--workspace", "--no-deps"],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+        ),
+    ];
+    let failures: Vec<String> = checks.into_iter().filter_map(Result::err).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

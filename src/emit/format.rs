@@ -3,7 +3,27 @@
 
 /// Pretty-prints a parsed file with a blank line between items.
 pub fn print(file: &syn::File) -> String {
-    space_items(&prettyplease::unparse(file))
+    space_items(&tidy_json_keys(&prettyplease::unparse(file)))
+}
+
+/// prettyplease prints macro bodies token by token, so `json!({"tool": x})` comes out as
+/// `json!({ "tool" : x })`, which rustfmt leaves alone. The only macro bodies pforge emits
+/// with `:` are `json!` objects with string keys; their keys get the usual spacing back.
+fn tidy_json_keys(text: &str) -> String {
+    if !text.contains("json!(") {
+        return text.to_owned();
+    }
+    text.lines()
+        .map(|line| {
+            if line.contains("json!(") {
+                line.replace("\" : ", "\": ")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if text.ends_with('\n') { "\n" } else { "" }
 }
 
 /// Inserts a blank line before an item (with its docs and attributes) that directly follows
@@ -68,6 +88,19 @@ fn starts_item(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_object_keys_are_spaced_as_rustfmt_would() {
+        let printed = "    Ok(serde_json::json!({ \"tool\" : context.name, \"input\" : input }))\n";
+        assert_eq!(
+            tidy_json_keys(printed),
+            "    Ok(serde_json::json!({ \"tool\": context.name, \"input\": input }))\n"
+        );
+        assert_eq!(
+            tidy_json_keys("let a = \"x\" : y;\n"),
+            "let a = \"x\" : y;\n"
+        );
+    }
 
     #[test]
     fn separates_items_but_not_attributes_from_their_item() {

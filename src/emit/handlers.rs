@@ -104,13 +104,13 @@ pub fn module_tree(plan: &Plan) -> TokenStream {
 
 /// The first contents of one handler file.
 pub fn stub_file(plan: &Plan, module: &str, items: &[(HandlerPath, Role)]) -> TokenStream {
-    let doc = crate::emit::doc(&format!(
+    let doc = crate::emit::inner_doc(&format!(
         "Handlers in `handlers::{}`. This file is yours: pforge wrote it once and never overwrites it.",
         crate::naming::unraw(module)
     ));
     let stubs = stub_items(plan, items);
     quote! {
-        #![doc = #doc]
+        #doc
         #stubs
     }
 }
@@ -139,7 +139,7 @@ fn tool_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
     };
     if item.is_type {
         quote! {
-            #[doc = #doc]
+            #doc
             #[derive(Debug, Default)]
             pub struct #name;
 
@@ -157,7 +157,7 @@ fn tool_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
         }
     } else {
         quote! {
-            #[doc = #doc]
+            #doc
             pub async fn #name(
                 input: crate::generated::tools::#tool_module::#input,
                 context: crate::generated::runtime::Context<'_>,
@@ -180,7 +180,7 @@ fn resource_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
     };
     if item.is_type {
         quote! {
-            #[doc = #doc]
+            #doc
             #[derive(Debug, Default)]
             pub struct #name;
 
@@ -196,7 +196,7 @@ fn resource_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
         }
     } else {
         quote! {
-            #[doc = #doc]
+            #doc
             pub async fn #name(
                 uri: &str,
                 _context: crate::generated::runtime::Context<'_>,
@@ -264,7 +264,7 @@ fn fallback_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
     if item.is_type {
         let impls = users.iter().map(|tool| fallback_impl(item, tool));
         quote! {
-            #[doc = #doc]
+            #doc
             #[derive(Debug, Default)]
             pub struct #name;
 
@@ -272,7 +272,7 @@ fn fallback_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
         }
     } else {
         quote! {
-            #[doc = #doc]
+            #doc
             pub async fn #name(
                 input: crate::generated::tools::#tool_module::#input,
                 error: crate::generated::runtime::ToolError,

@@ -59,9 +59,23 @@ pub enum EmitError {
 /// stays within 100 characters.
 const DOC_WIDTH: usize = 88;
 
-/// A doc attribute value: rustdoc style wants a space after `///`; lines longer than
+/// Outer doc attributes for `text`, one per line so that they print as `///` lines.
+pub fn doc(text: &str) -> TokenStream {
+    let lines = doc_lines(text);
+    let lines = lines.lines().map(|line| quote!(#[doc = #line]));
+    quote!(#(#lines)*)
+}
+
+/// Inner doc attributes (`//!` lines) for `text`.
+pub fn inner_doc(text: &str) -> TokenStream {
+    let lines = doc_lines(text);
+    let lines = lines.lines().map(|line| quote!(#![doc = #line]));
+    quote!(#(#lines)*)
+}
+
+/// The lines of a doc text: rustdoc style wants a space after `///`; lines longer than
 /// [`DOC_WIDTH`] are wrapped at spaces (code blocks are left alone).
-pub fn doc(text: &str) -> String {
+fn doc_lines(text: &str) -> String {
     let mut lines = Vec::new();
     let mut in_code = false;
     for line in text.lines() {
@@ -359,7 +373,7 @@ fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
 }
 
 fn lib_rs(plan: &Plan) -> TokenStream {
-    let doc = crate::emit::doc(
+    let doc = crate::emit::inner_doc(
         &(match &plan.description {
             Some(d) => format!("{}: {}", plan.crate_name, user_text(d)),
             None => format!("The `{}` MCP server.", plan.crate_name),
@@ -367,7 +381,7 @@ fn lib_rs(plan: &Plan) -> TokenStream {
     );
     let handlers = handlers::module_tree(plan);
     quote! {
-        #![doc = #doc]
+        #doc
         #![forbid(unsafe_code)]
 
         pub mod generated;

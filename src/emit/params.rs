@@ -48,7 +48,7 @@ pub fn input_struct(tool: &ToolPlan) -> TokenStream {
             quote!(#[serde(rename = #wire)])
         });
         quote! {
-            #[doc = #doc]
+            #doc
             #rename
             pub #field: #ty,
         }
@@ -67,7 +67,7 @@ pub fn input_struct(tool: &ToolPlan) -> TokenStream {
         quote!(mut arguments)
     };
     quote! {
-        #[doc = #doc]
+        #doc
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
         pub struct #name {
             #(#fields)*

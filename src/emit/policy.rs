@@ -398,7 +398,7 @@ fn constants(tool: &ToolPlan) -> TokenStream {
         ));
         let ms = ms_literal(ms);
         out.extend(quote! {
-            #[doc = #doc]
+            #doc
             pub const TIMEOUT: std::time::Duration = std::time::Duration::from_millis(#ms);
         });
     }
@@ -419,7 +419,7 @@ fn constants(tool: &ToolPlan) -> TokenStream {
         out.extend(quote! {
             /// Attempts in all, the first included (`retry.max_attempts`).
             pub const MAX_ATTEMPTS: u32 = #attempts;
-            #[doc = #doc]
+            #doc
             pub const BACKOFF_MS: [u64; #count] = [#(#delays),*];
             /// No wait is longer (`retry.max_delay`), jitter and `Retry-After` included.
             pub const MAX_DELAY_MS: u64 = #max;
@@ -472,9 +472,9 @@ fn constants(tool: &ToolPlan) -> TokenStream {
         out.extend(quote! {
             /// Attempts in flight at once (`bulkhead.max_concurrent`).
             pub const MAX_CONCURRENT: u32 = #max;
-            #[doc = #queue_doc]
+            #queue_doc
             pub const MAX_QUEUED: u32 = #queue;
-            #[doc = #wait_doc]
+            #wait_doc
             pub const QUEUE_WAIT_MS: u64 = #wait;
             /// This tool's bulkhead.
             pub type Bulkhead = resilience::Bulkhead<MAX_CONCURRENT, MAX_QUEUED, QUEUE_WAIT_MS>;
@@ -562,7 +562,7 @@ fn retried_fn(tool: &ToolPlan, retry: &RetryPlan, monitored: bool) -> TokenStrea
         retry_on_text(retry)
     ));
     quote! {
-        #[doc = #doc]
+        #doc
         async fn retried<F, Fut>(#server_param: &Server, mut operation: F) -> Result<Value, ToolError>
         where
             F: FnMut() -> Fut,
@@ -586,7 +586,7 @@ fn retried_fn(tool: &ToolPlan, retry: &RetryPlan, monitored: bool) -> TokenStrea
             }
         }
 
-        #[doc = #retry_doc]
+        #retry_doc
         pub fn retryable(error: &ToolError) -> bool {
             #pattern
         }
@@ -673,7 +673,7 @@ fn guarded_fn(tool: &ToolPlan) -> TokenStream {
         }
     };
     quote! {
-        #[doc = #doc]
+        #doc
         async fn guarded(#server_param operation: impl std::future::Future<Output = Result<Value, ToolError>>) -> Result<Value, ToolError> {
             #body
         }
@@ -873,7 +873,7 @@ fn http_fallback_fn(
         method.as_str()
     ));
     quote! {
-        #[doc = #doc]
+        #doc
         async fn #send(server: &Server, input: &#input) -> Result<Value, ToolError> {
             let endpoint = #endpoint;
             #body

@@ -274,10 +274,11 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
                 context: RequestContext<RoleServer>,
             ) -> Result<CallToolResponse, ErrorData> {
                 let arguments = request.arguments.unwrap_or_default();
-                let outcome = tokio::select! {
-                    outcome = self.run(&request.name, arguments) => outcome,
-                    () = context.ct.cancelled() => Some(Err(runtime::ToolError::Cancelled)),
-                };
+                let outcome = context
+                    .ct
+                    .run_until_cancelled(self.run(&request.name, arguments))
+                    .await
+                    .unwrap_or(Some(Err(runtime::ToolError::Cancelled)));
                 match outcome {
                     Some(outcome) => Ok(runtime::to_result(outcome).into()),
                     None => Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None)),
@@ -343,7 +344,7 @@ pub fn tools_mod(plan: &Plan) -> TokenStream {
         let module = ident(&t.module);
         let doc = crate::emit::doc(&(format!("The `{}` tool.", t.name)));
         let allow = super::allow_inception(&t.module, "tools");
-        quote!(#[doc = #doc] #allow pub mod #module;)
+        quote!(#doc #allow pub mod #module;)
     });
     let guarded: Vec<_> = plan
         .tools
@@ -352,7 +353,7 @@ pub fn tools_mod(plan: &Plan) -> TokenStream {
         .map(|t| {
             let module = ident(&t.module);
             let doc = crate::emit::doc(&format!("The guards of `{}`.", t.name));
-            quote!(#[doc = #doc] pub #module: #module::Guards,)
+            quote!(#doc pub #module: #module::Guards,)
         })
         .collect();
     let guards = (!guarded.is_empty()).then(|| {

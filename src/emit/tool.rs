@@ -21,8 +21,7 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
     if let Some(policy) = super::policy::summary(tool) {
         summary.push_str(&format!("\n\nPolicy: {policy}"));
     }
-    let summary = crate::emit::doc(&summary);
-    let summary = summary.lines().map(|line| quote!(#![doc = #line]));
+    let summary = crate::emit::inner_doc(&summary);
     let input = format_ident!("{}Input", tool.type_prefix);
     let input_struct = params::input_struct(tool);
     let schema = crate::emit::raw_string(&crate::plan::input_schema(&tool.params).to_string());
@@ -74,7 +73,7 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
         }
     };
     quote! {
-        #(#summary)*
+        #summary
 
         use rmcp::model::{JsonObject, Tool};
         use serde_json::Value;

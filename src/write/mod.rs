@@ -3,6 +3,7 @@
 //! file that exists is never overwritten.
 
 mod manifest;
+pub mod rustfmt;
 
 pub use manifest::merge_manifest;
 

@@ -1,0 +1,248 @@
+//! Formatting rendered Rust with the toolchain's `rustfmt`, so that a generated crate passes
+//! `cargo fmt --check` as it is written. `prettyplease` (in emit) already prints valid, readable
+//! code; rustfmt makes it exactly what `cargo fmt` would write.
+//!
+//! Unchanged files are not formatted again: a cache beside the project's build output maps the
+//! hash of each file as emit printed it to the hash of its formatted text, and when the file on
+//! disk still has that hash, it is taken as it is.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::GeneratedFile;
+
+/// Where the cache lives, under the project root (`target/` is git-ignored).
+const CACHE: &str = "target/pforge/rustfmt-cache";
+
+/// How formatting went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Formatting {
+    /// Every Rust file is as rustfmt writes it.
+    Done,
+    /// rustfmt could not run; files stay as pforge printed them. The text says why.
+    Skipped(String),
+}
+
+/// Whether formatting may write its cache (`build --check` and rendering write nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cache {
+    /// Read the cache, never write it.
+    ReadOnly,
+    /// Read the cache and write this run's entries.
+    Update,
+}
+
+/// Formats every `.rs` file of `files` in place with the `rustfmt` of `$RUSTFMT` or `PATH`,
+/// using the cache of the project at `root`.
+pub fn format(root: &Path, files: &mut [GeneratedFile], cache_mode: Cache) -> Formatting {
+    let program = std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into());
+    let version = match Command::new(&program).arg("--version").output() {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        Ok(out) => return Formatting::Skipped(String::from_utf8_lossy(&out.stderr).into_owned()),
+        Err(error) => return Formatting::Skipped(format!("cannot run rustfmt: {error}")),
+    };
+    let cache_path = root.join(CACHE);
+    let cache = read_cache(&cache_path, &version);
+    // The entries of this run only, so that the cache never grows past the project's files.
+    let mut current: HashMap<u64, u64> = HashMap::new();
+    let mut pending: Vec<usize> = Vec::new();
+    for (index, file) in files.iter_mut().enumerate() {
+        let path = root.join(&file.path);
+        // A user file that exists is never written, so it needs no formatting.
+        if file.path.extension().is_none_or(|e| e != "rs")
+            || (file.ownership == super::Ownership::User && path.exists())
+        {
+            continue;
+        }
+        let printed = hash(&file.contents);
+        let on_disk = std::fs::read_to_string(&path).ok();
+        match (cache.get(&printed), on_disk) {
+            (Some(&formatted), Some(text)) if hash(&text) == formatted => {
+                current.insert(printed, formatted);
+                file.contents = text;
+            }
+            _ => pending.push(index),
+        }
+    }
+    if pending.is_empty() {
+        if cache_mode == Cache::Update {
+            write_cache(&cache_path, &version, &current);
+        }
+        return Formatting::Done;
+    }
+    let printed: Vec<u64> = pending.iter().map(|&i| hash(&files[i].contents)).collect();
+    let texts: Vec<&str> = pending
+        .iter()
+        .map(|&i| files[i].contents.as_str())
+        .collect();
+    let formatted = match run(&program, &texts) {
+        Ok(formatted) => formatted,
+        Err(reason) => return Formatting::Skipped(reason),
+    };
+    for ((index, text), printed) in pending.into_iter().zip(formatted).zip(printed) {
+        // A user file is formatted once, when it is created; it needs no cache entry.
+        if files[index].ownership != super::Ownership::User {
+            current.insert(printed, hash(&text));
+        }
+        files[index].contents = text;
+    }
+    if cache_mode == Cache::Update {
+        write_cache(&cache_path, &version, &current);
+    }
+    Formatting::Done
+}
+
+/// Formats `texts`: most in a scratch directory, one rustfmt process per core; a file that
+/// declares out-of-line modules through standard input, where rustfmt does not look for the
+/// modules' files (in the scratch directory they would be missing).
+fn run(program: &std::ffi::OsStr, texts: &[&str]) -> Result<Vec<String>, String> {
+    let (parents, leaves): (Vec<usize>, Vec<usize>) =
+        (0..texts.len()).partition(|&i| declares_modules(texts[i]));
+    let mut out: Vec<String> = vec![String::new(); texts.len()];
+    for index in parents {
+        out[index] = run_stdin(program, texts[index])?;
+    }
+    let leaf_texts: Vec<&str> = leaves.iter().map(|&i| texts[i]).collect();
+    for (index, text) in leaves.into_iter().zip(run_files(program, &leaf_texts)?) {
+        out[index] = text;
+    }
+    Ok(out)
+}
+
+/// Whether some line is `mod name;` (rustfmt would look for that module's file).
+fn declares_modules(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim();
+        let line = line.strip_prefix("pub ").unwrap_or(line);
+        line.starts_with("mod ") && line.ends_with(';')
+    })
+}
+
+fn run_stdin(program: &std::ffi::OsStr, text: &str) -> Result<String, String> {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run rustfmt: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("rustfmt has no standard input")?;
+    let input = text.to_owned();
+    // Written from another thread so that a large file cannot deadlock against stdout.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("cannot run rustfmt: {e}"))?;
+    let written = writer
+        .join()
+        .map_err(|_| "a rustfmt thread panicked".to_owned())?;
+    written.map_err(|e| format!("cannot write to rustfmt: {e}"))?;
+    if out.status.success() {
+        String::from_utf8(out.stdout).map_err(|e| format!("rustfmt wrote invalid UTF-8: {e}"))
+    } else {
+        Err(format!(
+            "rustfmt failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Formats files that declare no out-of-line module, in place in a scratch directory.
+fn run_files(program: &std::ffi::OsStr, texts: &[&str]) -> Result<Vec<String>, String> {
+    if texts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let scratch = tempfile::tempdir().map_err(|e| format!("no scratch directory: {e}"))?;
+    // An empty config of its own, so that no rustfmt.toml above the scratch dir applies: the
+    // crate is checked with rustfmt's defaults.
+    std::fs::write(scratch.path().join("rustfmt.toml"), "")
+        .map_err(|e| format!("cannot write to the scratch directory: {e}"))?;
+    let paths: Vec<PathBuf> = (0..texts.len())
+        .map(|i| scratch.path().join(format!("f{i}.rs")))
+        .collect();
+    for (path, text) in paths.iter().zip(texts) {
+        std::fs::write(path, text)
+            .map_err(|e| format!("cannot write to the scratch directory: {e}"))?;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let chunk = paths.len().div_ceil(cores).max(1);
+    let outcomes: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|chunk| scope.spawn(move || run_one(program, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a rustfmt thread panicked".into()))
+            })
+            .collect()
+    });
+    outcomes.into_iter().collect::<Result<(), String>>()?;
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read rustfmt's output: {e}"))
+        })
+        .collect()
+}
+
+fn run_one(program: &std::ffi::OsStr, paths: &[PathBuf]) -> Result<(), String> {
+    let out = Command::new(program)
+        .args(["--edition", "2024", "--quiet"])
+        .args(paths)
+        .output()
+        .map_err(|e| format!("cannot run rustfmt: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "rustfmt failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn hash(text: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The cache, empty when it is missing, unreadable or from another rustfmt.
+fn read_cache(path: &Path, version: &str) -> HashMap<u64, u64> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut lines = text.lines();
+    if lines.next() != Some(version) {
+        return HashMap::new();
+    }
+    lines
+        .filter_map(|line| {
+            let (printed, formatted) = line.split_once(' ')?;
+            Some((printed.parse().ok()?, formatted.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Best effort: a cache that cannot be written only costs time on the next run.
+fn write_cache(path: &Path, version: &str, cache: &HashMap<u64, u64>) {
+    let mut entries: Vec<(&u64, &u64)> = cache.iter().collect();
+    entries.sort();
+    let mut text = format!("{version}\n");
+    for (printed, formatted) in entries {
+        text.push_str(&format!("{printed} {formatted}\n"));
+    }
+    // Rewriting an unchanged cache would touch the project on a build that changes nothing.
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return;
+    }
+    if let Some(dir) = path.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+    {
+        let _ = std::fs::write(path, text);
+    }
+}
