@@ -8,6 +8,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod emit;
 pub mod load;
+pub mod naming;
 pub mod plan;
 pub mod project;
 pub mod schema;

@@ -53,8 +53,8 @@ pub struct CircuitBreaker {
     /// `false` turns the breaker off (for one tool, when set on the tool). Default: `true`.
     #[schemars(extend("default" = true))]
     pub enabled: Option<bool>,
-    /// Consecutive failures that open the circuit. Default: `5`.
-    #[schemars(range(min = 1), extend("default" = 5))]
+    /// Consecutive failures that open the circuit (at most 1,000,000). Default: `5`.
+    #[schemars(range(min = 1, max = 1000000), extend("default" = 5))]
     pub failure_threshold: Option<u32>,
     /// How long the circuit stays open before a probe is let through. Default: `60s`.
     #[schemars(extend("default" = "60s"))]
@@ -69,8 +69,9 @@ pub struct CircuitBreaker {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Retry {
-    /// Attempts in all, the first included. Default: `3`.
-    #[schemars(range(min = 1), extend("default" = 3))]
+    /// Attempts in all, the first included (at most 100: the backoff schedule is generated
+    /// code). Default: `3`.
+    #[schemars(range(min = 1, max = 100), extend("default" = 3))]
     pub max_attempts: Option<u32>,
     /// Delay before the second attempt. Default: `100ms`.
     #[schemars(extend("default" = "100ms"))]
@@ -126,8 +127,8 @@ pub struct ErrorTracking {
     /// Default: `true` once the block is written.
     #[schemars(extend("default" = true))]
     pub enabled: Option<bool>,
-    /// Size of the ring buffer of recent errors. Default: `100`.
-    #[schemars(range(min = 1), extend("default" = 100))]
+    /// Size of the ring buffer of recent errors (at most 100,000). Default: `100`.
+    #[schemars(range(min = 1, max = 100000), extend("default" = 100))]
     pub max_errors: Option<u32>,
     /// How errors are grouped. Default: `type`.
     #[schemars(extend("default" = "type"))]
@@ -147,10 +148,12 @@ pub enum ClassifyBy {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bulkhead {
-    /// Attempts allowed in flight at once.
-    #[schemars(range(min = 1))]
+    /// Attempts allowed in flight at once (at most 1,000,000).
+    #[schemars(range(min = 1, max = 1000000))]
     pub max_concurrent: u32,
-    /// Callers allowed to wait for a slot; one more is rejected at once. Default: no limit.
+    /// Callers allowed to wait for a slot (at most 1,000,000); one more is rejected at once.
+    /// Default: no limit.
+    #[schemars(range(max = 1000000))]
     pub max_queued: Option<u32>,
     /// How long a caller waits for a slot. Default: until a slot frees or the call is
     /// cancelled.

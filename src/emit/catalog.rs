@@ -2,31 +2,20 @@
 //! `prompts/get` answer.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::handlers::HandlerItem;
+use super::handlers::path_tokens;
+use super::ident;
 use crate::config::{PromptArguments, Resource};
 use crate::plan::Plan;
 
-/// Field of `Handlers` holding a resource's type handler.
-pub fn resource_field(index: usize) -> proc_macro2::Ident {
-    format_ident!("resource_{index}")
-}
-
 /// Type handlers of resources: (field, type path).
-pub fn resource_type_handlers(plan: &Plan) -> Vec<(proc_macro2::Ident, syn::Path)> {
+pub fn resource_type_handlers(plan: &Plan) -> Vec<(proc_macro2::Ident, TokenStream)> {
     plan.resources
         .iter()
-        .enumerate()
-        .filter_map(|(index, r)| {
-            let path = r.handler.as_ref()?.path.trim().to_owned();
-            if !HandlerItem::from_path(&path).is_type {
-                return None;
-            }
-            Some((
-                resource_field(index),
-                syn::parse_str(&format!("crate::{path}")).ok()?,
-            ))
+        .filter_map(|r| {
+            let handler = r.handler.as_ref().filter(|h| h.is_type)?;
+            Some((ident(&r.field), path_tokens(handler)))
         })
         .collect()
 }
@@ -56,13 +45,13 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
         let mime = r.mime_type.as_ref().map(|m| quote!(.with_mime_type(#m)));
         quote!(#description #mime)
     };
-    let fixed = plan.resources.iter().filter_map(|r| {
+    let fixed = plan.resources.iter().map(|r| &r.resource).filter_map(|r| {
         let uri = r.uri.as_ref()?;
         let name = &r.name;
         let meta = with_meta(r);
         Some(quote!(rmcp::model::Resource::new(#uri, #name) #meta))
     });
-    let templates = plan.resources.iter().filter_map(|r| {
+    let templates = plan.resources.iter().map(|r| &r.resource).filter_map(|r| {
         let template = r.uri_template.as_ref()?;
         let name = &r.name;
         let meta = with_meta(r);
@@ -75,19 +64,20 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
     });
     let fixed = stats_resource.into_iter().chain(fixed);
     let stats_arm = plan.needs.monitoring.then(|| {
-        quote!(STATS_URI => Ok(serde_json::to_string_pretty(&self.stats_json()).unwrap_or_default()),)
+        quote!(STATS_URI => (Ok(serde_json::to_string_pretty(&self.stats_json()).unwrap_or_default()), "application/json"),)
     });
-    let arms = plan.resources.iter().enumerate().map(|(index, r)| {
+    let arms = plan.resources.iter().map(|planned| {
+        let r = &planned.resource;
         let name = &r.name;
         let read = if let Some(content) = &r.content {
             quote!(Ok(#content.to_owned()))
         } else if let Some(file) = file_of(r) {
             quote!(tokio::fs::read_to_string(#file).await.map_err(|error| runtime::HandlerError::new(format!("cannot read {}: {error}", #file))))
-        } else if let Some(handler) = &r.handler {
-            let path: syn::Path = syn::parse_str(&format!("crate::{}", handler.path.trim())).unwrap_or_else(|_| syn::parse_quote!(crate::handlers));
+        } else if let Some(handler) = &planned.handler {
+            let path = path_tokens(handler);
             let context = quote!(runtime::Context { name: #name, server: self });
-            if HandlerItem::from_path(&handler.path).is_type {
-                let field = resource_field(index);
+            if handler.is_type {
+                let field = ident(&planned.field);
                 quote!(ResourceHandler::read(&self.handlers().#field, uri, #context).await)
             } else {
                 quote!(#path(uri, #context).await)
@@ -95,9 +85,10 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
         } else {
             quote!(Err(runtime::HandlerError::new("no contents")))
         };
+        let mime = r.mime_type.as_deref().unwrap_or("text/plain");
         match (&r.uri, &r.uri_template) {
-            (Some(fixed), _) => quote!(#fixed => #read,),
-            (None, Some(template)) => quote!(_ if runtime::template_matches(#template, uri) => #read,),
+            (Some(fixed), _) => quote!(#fixed => (#read, #mime),),
+            (None, Some(template)) => quote!(_ if runtime::template_matches(#template, uri) => (#read, #mime),),
             (None, None) => quote!(),
         }
     });
@@ -124,13 +115,13 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
             _context: RequestContext<RoleServer>,
         ) -> Result<rmcp::model::ReadResourceResponse, ErrorData> {
             let uri = request.uri.as_str();
-            let contents: Result<String, runtime::HandlerError> = match uri {
+            let (contents, mime): (Result<String, runtime::HandlerError>, &str) = match uri {
                 #stats_arm
                 #(#arms)*
                 _ => return Err(ErrorData::resource_not_found(format!("no resource `{uri}`"), None)),
             };
             match contents {
-                Ok(text) => Ok(rmcp::model::ReadResourceResult::new(vec![rmcp::model::ResourceContents::text(text, uri)]).into()),
+                Ok(text) => Ok(rmcp::model::ReadResourceResult::new(vec![rmcp::model::ResourceContents::text(text, uri).with_mime_type(mime)]).into()),
                 Err(error) => Err(ErrorData::internal_error(error.to_string(), None)),
             }
         }

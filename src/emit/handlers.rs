@@ -7,42 +7,14 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::ident;
-use crate::plan::{KindPlan, Plan, ident::snake_ident};
+use crate::naming::HandlerPath;
+use crate::plan::{FallbackPlan, KindPlan, Plan};
 
-/// One handler item, from its path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandlerItem {
-    /// Module under `handlers` whose file holds the item.
-    pub module: String,
-    /// The item's name.
-    pub name: String,
-    /// Whether it is re-exported at `handlers::` (a two-segment path).
-    pub at_root: bool,
-    /// A type implementing `Handler` (upper-case name) or an async function.
-    pub is_type: bool,
-}
-
-impl HandlerItem {
-    /// `handlers::greet::say_hello` or `handlers::UserDataFallback`.
-    pub fn from_path(path: &str) -> Self {
-        let segments: Vec<&str> = path.split("::").map(str::trim).collect();
-        let name = segments.last().copied().unwrap_or("handler").to_owned();
-        let is_type = name.starts_with(|c: char| c.is_ascii_uppercase());
-        match segments.as_slice() {
-            [_, module, _] => Self {
-                module: (*module).to_owned(),
-                name,
-                at_root: false,
-                is_type,
-            },
-            _ => Self {
-                module: crate::plan::ident::unraw(&snake_ident(&name)).to_owned(),
-                name,
-                at_root: true,
-                is_type,
-            },
-        }
-    }
+/// The path generated code calls a handler by.
+pub fn path_tokens(handler: &HandlerPath) -> TokenStream {
+    let module = ident(&handler.module);
+    let item = ident(&handler.item);
+    quote!(crate::handlers::#module::#item)
 }
 
 /// What a handler serves.
@@ -61,42 +33,40 @@ pub enum Role {
     },
 }
 
-/// Handler items, by module file, each with what it serves (a path used twice appears once).
-pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerItem, Role)>> {
-    let mut files: BTreeMap<String, Vec<(HandlerItem, Role)>> = BTreeMap::new();
+/// Handler items, by module (its identifier), each with what it serves; an item used twice
+/// appears once.
+pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerPath, Role)>> {
+    let mut files: BTreeMap<String, Vec<(HandlerPath, Role)>> = BTreeMap::new();
     let tools = plan
         .tools
         .iter()
         .enumerate()
         .filter_map(|(index, tool)| match &tool.kind {
-            KindPlan::Native { handler } => Some((handler.as_str(), Role::Tool(index))),
+            KindPlan::Native { handler } => Some((handler, Role::Tool(index))),
             _ => None,
         });
-    let resources = plan.resources.iter().enumerate().filter_map(|(index, r)| {
-        r.handler
-            .as_ref()
-            .map(|h| (h.path.trim(), Role::Resource(index)))
-    });
+    let resources = plan
+        .resources
+        .iter()
+        .enumerate()
+        .filter_map(|(index, r)| r.handler.as_ref().map(|h| (h, Role::Resource(index))));
     let fallbacks = plan.tools.iter().enumerate().flat_map(|(tool, t)| {
         t.policy
             .fallback
             .iter()
             .enumerate()
             .filter_map(move |(entry, f)| match f {
-                crate::config::FallbackEntry::Native(native) => {
-                    Some((native.handler.path.trim(), Role::Fallback { tool, entry }))
-                }
+                FallbackPlan::Native(handler) => Some((handler, Role::Fallback { tool, entry })),
                 _ => None,
             })
     });
     for (path, role) in tools.chain(resources).chain(fallbacks) {
-        let item = HandlerItem::from_path(path);
-        let entries = files.entry(item.module.clone()).or_default();
+        let entries = files.entry(path.module.clone()).or_default();
         if !entries
             .iter()
-            .any(|(existing, _)| existing.name == item.name)
+            .any(|(existing, _)| existing.item == path.item)
         {
-            entries.push((item, role));
+            entries.push((path.clone(), role));
         }
     }
     files
@@ -109,8 +79,9 @@ pub fn module_tree(plan: &Plan) -> TokenStream {
         return quote!();
     }
     let mods = files.keys().map(|module| {
+        let allow = super::allow_inception(module, "handlers");
         let module = ident(module);
-        quote!(pub mod #module;)
+        quote!(#allow pub mod #module;)
     });
     let reexports = files
         .values()
@@ -118,7 +89,7 @@ pub fn module_tree(plan: &Plan) -> TokenStream {
         .filter(|(item, _)| item.at_root)
         .map(|(item, _)| {
             let module = ident(&item.module);
-            let name = format_ident!("{}", item.name);
+            let name = ident(&item.item);
             quote!(pub use #module::#name;)
         });
     quote! {
@@ -132,9 +103,10 @@ pub fn module_tree(plan: &Plan) -> TokenStream {
 }
 
 /// The first contents of one handler file.
-pub fn stub_file(plan: &Plan, module: &str, items: &[(HandlerItem, Role)]) -> TokenStream {
+pub fn stub_file(plan: &Plan, module: &str, items: &[(HandlerPath, Role)]) -> TokenStream {
     let doc = crate::emit::doc(&format!(
-        "Handlers in `handlers::{module}`. This file is yours: pforge wrote it once and never overwrites it."
+        "Handlers in `handlers::{}`. This file is yours: pforge wrote it once and never overwrites it.",
+        crate::naming::unraw(module)
     ));
     let stubs = stub_items(plan, items);
     quote! {
@@ -144,7 +116,7 @@ pub fn stub_file(plan: &Plan, module: &str, items: &[(HandlerItem, Role)]) -> To
 }
 
 /// The items of a handler file, without the file's header.
-pub fn stub_items(plan: &Plan, items: &[(HandlerItem, Role)]) -> TokenStream {
+pub fn stub_items(plan: &Plan, items: &[(HandlerPath, Role)]) -> TokenStream {
     let stubs = items.iter().map(|(item, role)| match role {
         Role::Tool(index) => tool_stub(plan, item, *index),
         Role::Resource(index) => resource_stub(plan, item, *index),
@@ -153,11 +125,11 @@ pub fn stub_items(plan: &Plan, items: &[(HandlerItem, Role)]) -> TokenStream {
     quote!(#(#stubs)*)
 }
 
-fn tool_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
+fn tool_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
     let tool = &plan.tools[index];
     let tool_module = ident(&tool.module);
     let input = format_ident!("{}Input", tool.type_prefix);
-    let name = format_ident!("{}", item.name);
+    let name = ident(&item.item);
     let doc = crate::emit::doc(&format!(
         "Handles the `{}` tool. Replace the echo with your logic.",
         tool.name
@@ -196,9 +168,9 @@ fn tool_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
     }
 }
 
-fn resource_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
-    let resource = &plan.resources[index];
-    let name = format_ident!("{}", item.name);
+fn resource_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
+    let resource = &plan.resources[index].resource;
+    let name = ident(&item.item);
     let doc = crate::emit::doc(&format!(
         "Produces the contents of the `{}` resource. Replace the placeholder text with yours.",
         resource.name
@@ -236,8 +208,8 @@ fn resource_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
 }
 
 /// `impl Fallback<Input> for Item` of one tool, with a placeholder body.
-pub fn fallback_impl(item: &HandlerItem, tool: &crate::plan::ToolPlan) -> TokenStream {
-    let name = format_ident!("{}", item.name);
+pub fn fallback_impl(item: &HandlerPath, tool: &crate::plan::ToolPlan) -> TokenStream {
+    let name = ident(&item.item);
     let tool_module = ident(&tool.module);
     let input = format_ident!("{}Input", tool.type_prefix);
     quote! {
@@ -257,13 +229,13 @@ pub fn fallback_impl(item: &HandlerItem, tool: &crate::plan::ToolPlan) -> TokenS
 }
 
 /// The tools whose fallback chain uses `item`, in plan order.
-pub fn fallback_users<'a>(plan: &'a Plan, item: &HandlerItem) -> Vec<&'a crate::plan::ToolPlan> {
+pub fn fallback_users<'a>(plan: &'a Plan, item: &HandlerPath) -> Vec<&'a crate::plan::ToolPlan> {
     plan.tools
         .iter()
         .filter(|tool| {
             tool.policy.fallback.iter().any(|entry| match entry {
-                crate::config::FallbackEntry::Native(native) => {
-                    HandlerItem::from_path(&native.handler.path) == *item
+                FallbackPlan::Native(handler) => {
+                    (&handler.module, &handler.item) == (&item.module, &item.item)
                 }
                 _ => false,
             })
@@ -271,11 +243,11 @@ pub fn fallback_users<'a>(plan: &'a Plan, item: &HandlerItem) -> Vec<&'a crate::
         .collect()
 }
 
-fn fallback_stub(plan: &Plan, item: &HandlerItem, index: usize) -> TokenStream {
+fn fallback_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
     let tool = &plan.tools[index];
     let tool_module = ident(&tool.module);
     let input = format_ident!("{}Input", tool.type_prefix);
-    let name = format_ident!("{}", item.name);
+    let name = ident(&item.item);
     let users = fallback_users(plan, item);
     let names: Vec<String> = users.iter().map(|t| format!("`{}`", t.name)).collect();
     let doc = crate::emit::doc(&format!(

@@ -57,9 +57,27 @@ pub enum EmitError {
     },
 }
 
-/// A doc attribute value: rustdoc style wants a space after `///`.
+/// Longest doc text on one line: with `/// ` and eight columns of indentation, a doc line
+/// stays within 100 characters.
+const DOC_WIDTH: usize = 88;
+
+/// A doc attribute value: rustdoc style wants a space after `///`; lines longer than
+/// [`DOC_WIDTH`] are wrapped at spaces (code blocks are left alone).
 pub fn doc(text: &str) -> String {
-    text.lines()
+    let mut lines = Vec::new();
+    let mut in_code = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        if in_code || line.chars().count() <= DOC_WIDTH {
+            lines.push(line.to_owned());
+        } else {
+            wrap(line, &mut lines);
+        }
+    }
+    lines
+        .iter()
         .map(|line| {
             if line.is_empty() {
                 String::new()
@@ -69,6 +87,73 @@ pub fn doc(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Splits `line` at spaces into lines of at most [`DOC_WIDTH`] characters (a longer word
+/// keeps a line of its own).
+fn wrap(line: &str, out: &mut Vec<String>) {
+    let mut current = String::new();
+    for word in line.split(' ').filter(|w| !w.is_empty()) {
+        let width = current.chars().count() + 1 + word.chars().count();
+        if !current.is_empty() && width > DOC_WIDTH {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    out.push(current);
+}
+
+/// Text from forge.yaml made safe inside a doc comment: control characters become spaces,
+/// lines lose their indentation (an indented line would be a doctest), Markdown's active
+/// characters are escaped and URLs become autolinks, so that rustdoc shows the text as
+/// written and has nothing to warn about.
+pub fn user_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for (index, line) in text.lines().enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        let clean: String = line
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        for (i, word) in clean.trim().split(' ').enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            if is_url(word) {
+                out.push('<');
+                out.push_str(word);
+                out.push('>');
+                continue;
+            }
+            for c in word.chars() {
+                if "\\`*_[]<>#|~!&{}".contains(c) {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+fn is_url(word: &str) -> bool {
+    (word.starts_with("https://") || word.starts_with("http://"))
+        && !word.contains(['<', '>', '`', '\\'])
+}
+
+/// `#[allow(clippy::module_inception)]` for a module named like its parent (a tool named
+/// `tools`, a handler module named `handlers`): the name is the user's, and it is fine.
+pub fn allow_inception(module: &str, parent: &str) -> TokenStream {
+    if crate::naming::unraw(module) == crate::naming::unraw(parent) {
+        quote!(#[allow(clippy::module_inception)])
+    } else {
+        quote!()
+    }
 }
 
 /// A raw string literal token for `text` (`r#"..."#`), with enough hashes to stay closed.
@@ -101,7 +186,7 @@ pub struct HandlerStub {
 pub fn handler_stubs(plan: &Plan) -> Result<Vec<HandlerStub>, EmitError> {
     let mut stubs = Vec::new();
     for (module, items) in handlers::items(plan) {
-        let path = format!("src/handlers/{module}.rs");
+        let path = format!("src/handlers/{}.rs", crate::naming::unraw(&module));
         for entry in &items {
             let tokens = handlers::stub_items(plan, std::slice::from_ref(entry));
             let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
@@ -110,7 +195,7 @@ pub fn handler_stubs(plan: &Plan) -> Result<Vec<HandlerStub>, EmitError> {
             })?;
             stubs.push(HandlerStub {
                 path: PathBuf::from(&path),
-                name: entry.0.name.clone(),
+                name: entry.0.name().to_owned(),
                 code: format::print(&file),
                 implements_for: None,
             });
@@ -126,7 +211,11 @@ pub fn handler_stubs(plan: &Plan) -> Result<Vec<HandlerStub>, EmitError> {
                         })?;
                     stubs.push(HandlerStub {
                         path: PathBuf::from(&path),
-                        name: format!("impl Fallback<{}Input> for {}", tool.type_prefix, item.name),
+                        name: format!(
+                            "impl Fallback<{}Input> for {}",
+                            tool.type_prefix,
+                            item.name()
+                        ),
                         code: format::print(&file),
                         implements_for: Some(format!("{}Input", tool.type_prefix)),
                     });
@@ -181,7 +270,7 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     }
     files.extend(tool_modules(plan)?);
     for (module, items) in handlers::items(plan) {
-        let path = format!("src/handlers/{module}.rs");
+        let path = format!("src/handlers/{}.rs", crate::naming::unraw(&module));
         let contents = render_rust(
             &path,
             handlers::stub_file(plan, &module, &items),
@@ -207,7 +296,7 @@ fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     let render_one = |tool: &crate::plan::ToolPlan| -> Result<GeneratedFile, EmitError> {
         let path = format!(
             "src/generated/tools/{}.rs",
-            crate::plan::ident::unraw(&tool.module)
+            crate::naming::unraw(&tool.module)
         );
         let mut contents = render_rust(&path, tool::tool_module(plan, tool), Ownership::Generated)?;
         let shape = policy_tests::shape(tool);
@@ -274,7 +363,7 @@ fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
 fn lib_rs(plan: &Plan) -> TokenStream {
     let doc = crate::emit::doc(
         &(match &plan.description {
-            Some(d) => format!("{}: {d}", plan.crate_name),
+            Some(d) => format!("{}: {}", plan.crate_name, user_text(d)),
             None => format!("The `{}` MCP server.", plan.crate_name),
         }),
     );
@@ -334,6 +423,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     if plan
         .resources
         .iter()
+        .map(|r| &r.resource)
         .any(|r| r.path.is_some() || (r.content.is_none() && r.handler.is_none()))
     {
         tokio_features.push("fs");

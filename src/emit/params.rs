@@ -39,10 +39,11 @@ pub fn input_struct(tool: &ToolPlan) -> TokenStream {
         };
         let doc = crate::emit::doc(
             &(p.description
-                .clone()
+                .as_deref()
+                .map(crate::emit::user_text)
                 .unwrap_or_else(|| format!("The `{}` argument.", p.name))),
         );
-        let rename = (crate::plan::ident::unraw(&p.field) != p.name).then(|| {
+        let rename = (crate::naming::unraw(&p.field) != p.name).then(|| {
             let wire = &p.name;
             quote!(#[serde(rename = #wire)])
         });
@@ -52,8 +53,14 @@ pub fn input_struct(tool: &ToolPlan) -> TokenStream {
             pub #field: #ty,
         }
     });
-    let reads = tool.params.iter().map(read_param);
-    let names = tool.params.iter().map(|p| ident(&p.field));
+    // Fields are read straight into the struct and checked through `input`, so that no
+    // parameter name can meet a local variable of this function.
+    let reads = tool.params.iter().map(|p| {
+        let field = ident(&p.field);
+        let value = read_param(p);
+        quote!(#field: #value,)
+    });
+    let checks = tool.params.iter().map(check_param);
     let arguments = if tool.params.is_empty() {
         quote!(arguments)
     } else {
@@ -69,20 +76,21 @@ pub fn input_struct(tool: &ToolPlan) -> TokenStream {
         impl #name {
             /// Reads and checks the arguments of a `tools/call`, naming the parameter at fault.
             pub fn from_arguments(#arguments: JsonObject) -> Result<Self, ToolError> {
-                #(#reads)*
+                let input = Self { #(#reads)* };
+                #(#checks)*
                 runtime::no_extra(&arguments)?;
-                Ok(Self { #(#names),* })
+                Ok(input)
             }
         }
     }
 }
 
+/// The expression that reads one parameter (its default filled in, presence required).
 fn read_param(param: &ParamPlan) -> TokenStream {
-    let field = ident(&param.field);
     let wire = &param.name;
     let ty = value_type(param);
     let read = quote!(runtime::take::<#ty>(&mut arguments, #wire)?);
-    let value = if param.required {
+    if param.required {
         quote!(runtime::require(#read, #wire)?)
     } else if let Some(default) = &param.default {
         let json = default.to_string();
@@ -94,18 +102,19 @@ fn read_param(param: &ParamPlan) -> TokenStream {
         }
     } else {
         read
-    };
+    }
+}
+
+/// The constraint checks of one parameter, on `input`'s field.
+fn check_param(param: &ParamPlan) -> TokenStream {
+    let field = ident(&param.field);
     let checks = checks(param);
-    let checked = if checks.is_empty() {
+    if checks.is_empty() {
         quote!()
     } else if always_present(param) {
-        quote! { { let value = &#field; #(#checks)* } }
+        quote! { { let value = &input.#field; #(#checks)* } }
     } else {
-        quote! { if let Some(value) = &#field { #(#checks)* } }
-    };
-    quote! {
-        let #field = #value;
-        #checked
+        quote! { if let Some(value) = &input.#field { #(#checks)* } }
     }
 }
 
@@ -141,7 +150,8 @@ fn checks(param: &ParamPlan) -> Vec<TokenStream> {
         _ => None,
     };
     if let Some((len, min_key, max_key, unit)) = length {
-        if let Some(min) = count(min_key) {
+        // A minimum of 0 holds for every length; `len >= 0` would not compile warning-free.
+        if let Some(min) = count(min_key).filter(|min| *min > 0) {
             let min = min as usize;
             let rule = format!("must have at least {min} {unit}");
             out.push(quote!(runtime::check(#len >= #min, #wire, #rule)?;));

@@ -6,9 +6,10 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::handlers::HandlerItem;
+use super::handlers::path_tokens;
 use super::ident;
-use crate::config::{ErrorClass, FallbackEntry, HttpMethod, HttpTool};
+use crate::config::{ErrorClass, HttpMethod, HttpTool};
+use crate::plan::FallbackPlan as FallbackEntry;
 use crate::plan::{KindPlan, Plan, RetryOnPlan, RetryPlan, ToolPlan};
 
 /// Milliseconds as an unsuffixed literal.
@@ -52,7 +53,7 @@ fn human_ms(ms: u64) -> String {
 /// The label of a fallback in logs, errors and `_meta`.
 pub fn fallback_label(entry: &FallbackEntry) -> String {
     match entry {
-        FallbackEntry::Native(native) => format!("native {}", native.handler.path.trim()),
+        FallbackEntry::Native(handler) => format!("native {}", handler.written()),
         FallbackEntry::Http(http) => format!(
             "http {} {}",
             http.method.unwrap_or(HttpMethod::Get).as_str(),
@@ -64,7 +65,7 @@ pub fn fallback_label(entry: &FallbackEntry) -> String {
 
 fn fallback_short(entry: &FallbackEntry) -> String {
     match entry {
-        FallbackEntry::Native(native) => HandlerItem::from_path(&native.handler.path).name,
+        FallbackEntry::Native(handler) => handler.name().to_owned(),
         FallbackEntry::Http(http) => {
             let start = crate::load::template::authority_end(&http.endpoint).unwrap_or(0);
             let base = &http.endpoint[..start];
@@ -320,11 +321,7 @@ pub fn uses_resilience(tool: &ToolPlan) -> bool {
 
 /// The field of `Handlers` holding a type fallback.
 pub fn fallback_field(tool: &ToolPlan, index: usize) -> proc_macro2::Ident {
-    format_ident!(
-        "fallback_{}_{}",
-        crate::plan::ident::unraw(&tool.module),
-        index
-    )
+    super::ident(&crate::naming::fallback_field(&tool.module, index))
 }
 
 /// The policy items of a tool module: constants, guards, `invoke` and its layers.
@@ -437,7 +434,8 @@ fn constants(tool: &ToolPlan) -> TokenStream {
             pub const FAILURE_THRESHOLD: u32 = #failures;
             /// How long the circuit stays open before a probe, in milliseconds (`circuit_breaker.timeout`).
             pub const OPEN_MS: u64 = #open;
-            /// Probes let through when half-open, and successes that close it (`circuit_breaker.success_threshold`).
+            /// Probes let through when half-open, and successes that close it
+            /// (`circuit_breaker.success_threshold`).
             pub const SUCCESS_THRESHOLD: u32 = #probes;
             /// This tool's circuit breaker.
             pub type Breaker = resilience::CircuitBreaker<FAILURE_THRESHOLD, OPEN_MS, SUCCESS_THRESHOLD>;
@@ -749,7 +747,7 @@ fn fallback_fns(tool: &ToolPlan, monitored: bool) -> TokenStream {
         .filter_map(|(index, entry)| match entry {
             FallbackEntry::Value(value) => {
                 let name = format_ident!("FALLBACK_VALUE_{}", index);
-                let json = super::raw_string(&value.value.to_string());
+                let json = super::raw_string(&value.to_string());
                 Some(quote! {
                     /// The static answer of a `value` fallback, as JSON.
                     const #name: &str = #json;
@@ -829,15 +827,12 @@ fn fallback_entry(tool: &ToolPlan, index: usize, entry: &FallbackEntry) -> Token
             let send = format_ident!("send_fallback_{}", index);
             within_timeout(tool, quote!(#send(server, input)))
         }
-        FallbackEntry::Native(native) => {
-            let item = HandlerItem::from_path(&native.handler.path);
-            let call = if item.is_type {
+        FallbackEntry::Native(handler) => {
+            let call = if handler.is_type {
                 let field = fallback_field(tool, index);
                 quote!(crate::generated::Fallback::fallback(&server.handlers().#field, input.clone(), error, context))
             } else {
-                let path: syn::Path =
-                    syn::parse_str(&format!("crate::{}", native.handler.path.trim()))
-                        .unwrap_or_else(|_| syn::parse_quote!(crate::handlers));
+                let path = path_tokens(handler);
                 quote!(#path(input.clone(), error, context))
             };
             let run = within_timeout(

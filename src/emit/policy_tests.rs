@@ -23,6 +23,8 @@ pub fn shape(tool: &ToolPlan) -> String {
             &tool.policy.bulkhead,
             tool.policy.fallback.is_empty(),
             matches!(tool.kind, crate::plan::KindPlan::Http { .. }),
+            // A tool module named `tests` holds `mod tests`, which clippy flags.
+            crate::naming::unraw(&tool.module) == "tests",
         )
     )
 }
@@ -50,8 +52,10 @@ pub fn tests(tool: &ToolPlan) -> TokenStream {
     if cases.is_empty() {
         return quote!();
     }
+    let allow = super::allow_inception(&tool.module, "tests");
     quote! {
         #[cfg(test)]
+        #allow
         mod tests {
             //! This tool's policy, with the numbers of forge.yaml.
 

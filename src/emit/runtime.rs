@@ -33,7 +33,11 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
     if plan.needs.process {
         files.push(fixed::PROCESS);
     }
-    if plan.resources.iter().any(|r| r.uri_template.is_some()) {
+    if plan
+        .resources
+        .iter()
+        .any(|r| r.resource.uri_template.is_some())
+    {
         files.push(fixed::URI_TEMPLATE);
     }
     if plan.state.is_some() {

@@ -1,9 +1,9 @@
 //! `src/generated/mod.rs`: the server, the handler trait, static dispatch of `tools/call`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::handlers::HandlerItem;
+use super::handlers::path_tokens;
 use super::ident;
 use crate::plan::{KindPlan, Plan, TransportPlan};
 
@@ -13,15 +13,14 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
     let name = &plan.crate_name;
     let version = &plan.version;
 
-    let type_handlers: Vec<(proc_macro2::Ident, syn::Path)> = plan
+    let type_handlers: Vec<(proc_macro2::Ident, TokenStream)> = plan
         .tools
         .iter()
         .filter_map(|t| match &t.kind {
-            KindPlan::Native { handler } if HandlerItem::from_path(handler).is_type => {
-                let field = format_ident!("tool_{}", crate::plan::ident::unraw(&t.module));
-                let path = syn::parse_str(&format!("crate::{handler}")).ok()?;
-                Some((field, path))
-            }
+            KindPlan::Native { handler } if handler.is_type => Some((
+                ident(&crate::naming::tool_handler_field(&t.module)),
+                path_tokens(handler),
+            )),
             _ => None,
         })
         .collect();
@@ -343,7 +342,8 @@ pub fn tools_mod(plan: &Plan) -> TokenStream {
     let mods = plan.tools.iter().map(|t| {
         let module = ident(&t.module);
         let doc = crate::emit::doc(&(format!("The `{}` tool.", t.name)));
-        quote!(#[doc = #doc] pub mod #module;)
+        let allow = super::allow_inception(&t.module, "tools");
+        quote!(#[doc = #doc] #allow pub mod #module;)
     });
     let guarded: Vec<_> = plan
         .tools
@@ -399,15 +399,17 @@ pub fn main_rs(plan: &Plan) -> TokenStream {
 }
 
 /// `Handlers` fields of the fallbacks implemented as types.
-pub fn fallback_type_handlers(plan: &Plan) -> Vec<(proc_macro2::Ident, syn::Path)> {
+pub fn fallback_type_handlers(plan: &Plan) -> Vec<(proc_macro2::Ident, TokenStream)> {
     let mut out = Vec::new();
     for tool in &plan.tools {
         for (index, entry) in tool.policy.fallback.iter().enumerate() {
-            if let crate::config::FallbackEntry::Native(native) = entry
-                && HandlerItem::from_path(&native.handler.path).is_type
-                && let Ok(path) = syn::parse_str(&format!("crate::{}", native.handler.path.trim()))
+            if let crate::plan::FallbackPlan::Native(handler) = entry
+                && handler.is_type
             {
-                out.push((super::policy::fallback_field(tool, index), path));
+                out.push((
+                    super::policy::fallback_field(tool, index),
+                    path_tokens(handler),
+                ));
             }
         }
     }

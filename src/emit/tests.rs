@@ -130,60 +130,34 @@ pub fn tests(plan: &Plan) -> TokenStream {
     }
 }
 
+/// A tool's tests, in a module of their own (named like the tool's module) so that no test
+/// name is built from two names that could meet; each parameter's tests likewise.
 fn tool_tests(tool: &ToolPlan) -> TokenStream {
     let name = &tool.name;
-    let module = crate::plan::ident::unraw(&tool.module)
-        .trim_start_matches('_')
-        .to_owned();
     let Some(valid) = samples(tool) else {
         return quote!();
     };
     let mut out = Vec::new();
 
+    let mut unknown = "unexpected_argument".to_owned();
+    while valid.contains_key(&unknown) {
+        unknown.push('_');
+    }
     let mut with_extra = valid.clone();
-    with_extra.insert("unexpected_argument".into(), json!(1));
+    with_extra.insert(unknown.clone(), json!(1));
     let extra = Value::Object(with_extra).to_string();
-    let test = format_ident!("{module}_rejects_unknown_arguments");
     out.push(quote! {
         #[tokio::test]
-        async fn #test() {
+        async fn rejects_unknown_arguments() {
             let outcome = run(#name, serde_json::from_str(#extra).unwrap_or_default()).await;
-            assert!(rejected(&outcome, "unexpected_argument"), "{outcome:?}");
+            assert!(rejected(&outcome, #unknown), "{outcome:?}");
         }
     });
-
-    for param in &tool.params {
-        let wire = &param.name;
-        let field = crate::plan::ident::unraw(&param.field)
-            .trim_start_matches('_')
-            .to_owned();
-        if param.required {
-            let mut without = valid.clone();
-            without.remove(wire);
-            let without = Value::Object(without).to_string();
-            let test = format_ident!("{module}_requires_{field}");
-            let needle = format!("`{wire}` is required");
-            out.push(quote! {
-                #[tokio::test]
-                async fn #test() {
-                    let outcome = run(#name, serde_json::from_str(#without).unwrap_or_default()).await;
-                    assert!(rejected(&outcome, #needle), "{outcome:?}");
-                }
-            });
-        }
-        let mut bad = valid.clone();
-        bad.insert(wire.clone(), wrong(param));
-        let bad = Value::Object(bad).to_string();
-        let test = format_ident!("{module}_checks_the_type_of_{field}");
-        let needle = format!("`{wire}`");
-        out.push(quote! {
-            #[tokio::test]
-            async fn #test() {
-                let outcome = run(#name, serde_json::from_str(#bad).unwrap_or_default()).await;
-                assert!(rejected(&outcome, #needle), "{outcome:?}");
-            }
-        });
-    }
+    out.extend(
+        tool.params
+            .iter()
+            .map(|param| param_tests(tool, param, &valid)),
+    );
 
     let input = format_ident!("{}Input", tool.type_prefix);
     let tool_module = ident(&tool.module);
@@ -192,13 +166,12 @@ fn tool_tests(tool: &ToolPlan) -> TokenStream {
         KindPlan::Cli(cli) if !cli.args.iter().any(|a| a.contains("${")) => {
             let expected: Vec<String> = cli.args.iter().map(|arg| fill(arg, &valid)).collect();
             let program = cli.command.trim();
-            let test = format_ident!("{module}_builds_its_command_without_a_shell");
             out.push(quote! {
                 #[test]
-                fn #test() {
-                    let input = super::tools::#tool_module::#input::from_arguments(arguments(serde_json::from_str(#valid_json).unwrap_or_default()));
+                fn builds_its_command_without_a_shell() {
+                    let input = crate::generated::tools::#tool_module::#input::from_arguments(arguments(serde_json::from_str(#valid_json).unwrap_or_default()));
                     let Ok(input) = input else { panic!("sample arguments rejected: {input:?}") };
-                    let command = super::tools::#tool_module::command(&input);
+                    let command = crate::generated::tools::#tool_module::command(&input);
                     assert_eq!(command.as_std().get_program(), #program);
                     let args: Vec<String> = command.as_std().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
                     let expected: Vec<&str> = vec![#(#expected),*];
@@ -210,15 +183,14 @@ fn tool_tests(tool: &ToolPlan) -> TokenStream {
             if !crate::emit::tool::endpoint_path(&http.endpoint).contains("${") =>
         {
             let method = method.as_str();
-            let test = format_ident!("{module}_calls_its_endpoint");
             out.push(quote! {
                 #[tokio::test]
-                async fn #test() {
+                async fn calls_its_endpoint() {
                     let (base, requests) = upstream().await;
-                    let input = super::tools::#tool_module::#input::from_arguments(arguments(serde_json::from_str(#valid_json).unwrap_or_default()));
+                    let input = crate::generated::tools::#tool_module::#input::from_arguments(arguments(serde_json::from_str(#valid_json).unwrap_or_default()));
                     let Ok(input) = input else { panic!("sample arguments rejected: {input:?}") };
-                    let endpoint = format!("{base}{}", super::tools::#tool_module::ENDPOINT_PATH);
-                    let outcome = super::tools::#tool_module::send(&Server::new(), &input, &endpoint).await;
+                    let endpoint = format!("{base}{}", crate::generated::tools::#tool_module::ENDPOINT_PATH);
+                    let outcome = crate::generated::tools::#tool_module::send(&Server::new(), &input, &endpoint).await;
                     assert_eq!(outcome.ok().and_then(|v| v.get("ok").cloned()), Some(Value::Bool(true)));
                     let seen = requests.await.unwrap_or_default();
                     assert!(seen.starts_with(concat!(#method, " /")), "{seen}");
@@ -227,7 +199,62 @@ fn tool_tests(tool: &ToolPlan) -> TokenStream {
         }
         _ => {}
     }
-    quote!(#(#out)*)
+    let doc = format!(" The `{name}` tool.");
+    let allow = super::allow_inception(&tool.module, "tests");
+    quote! {
+        #[doc = #doc]
+        #allow
+        mod #tool_module {
+            use super::*;
+
+            #(#out)*
+        }
+    }
+}
+
+/// The tests of one parameter: required when it is, type checked always.
+fn param_tests(
+    tool: &ToolPlan,
+    param: &ParamPlan,
+    valid: &serde_json::Map<String, Value>,
+) -> TokenStream {
+    let name = &tool.name;
+    let wire = &param.name;
+    let required = param.required.then(|| {
+        let mut without = valid.clone();
+        without.remove(wire);
+        let without = Value::Object(without).to_string();
+        let needle = format!("`{wire}` is required");
+        quote! {
+            #[tokio::test]
+            async fn is_required() {
+                let outcome = run(#name, serde_json::from_str(#without).unwrap_or_default()).await;
+                assert!(rejected(&outcome, #needle), "{outcome:?}");
+            }
+        }
+    });
+    let mut bad = valid.clone();
+    bad.insert(wire.clone(), wrong(param));
+    let bad = Value::Object(bad).to_string();
+    let needle = format!("`{wire}`");
+    let module = ident(&param.field);
+    let doc = format!(" The `{wire}` parameter.");
+    let allow = super::allow_inception(&param.field, &tool.module);
+    quote! {
+        #[doc = #doc]
+        #allow
+        mod #module {
+            use super::super::*;
+
+            #required
+
+            #[tokio::test]
+            async fn checks_its_type() {
+                let outcome = run(#name, serde_json::from_str(#bad).unwrap_or_default()).await;
+                assert!(rejected(&outcome, #needle), "{outcome:?}");
+            }
+        }
+    }
 }
 
 /// The value the generated code puts into an argument template for the sample values.

@@ -5,16 +5,17 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::handlers::HandlerItem;
+use super::handlers::path_tokens;
 use super::{ident, params};
 use crate::config::{Auth, ErrorPolicy, HttpMethod};
+use crate::naming::HandlerPath;
 use crate::plan::{KindPlan, Plan, ToolPlan};
 
 /// The module of one tool.
 pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
     let name = &tool.name;
     let mut summary = match &tool.description {
-        Some(description) => format!("Tool `{name}`: {description}"),
+        Some(description) => format!("Tool `{name}`: {}", super::user_text(description)),
         None => format!("Tool `{name}`."),
     };
     if let Some(policy) = super::policy::summary(tool) {
@@ -192,15 +193,10 @@ pub fn endpoint_path(endpoint: &str) -> String {
     endpoint[start..].to_owned()
 }
 
-fn native(tool: &ToolPlan, handler: &str) -> TokenStream {
-    let item = HandlerItem::from_path(handler);
-    let path: syn::Path = syn::parse_str(&format!("crate::{handler}"))
-        .unwrap_or_else(|_| syn::parse_quote!(crate::handlers));
-    let call = if item.is_type {
-        let field = format_ident!(
-            "{}",
-            crate::plan::ident::unraw(&format!("tool_{}", crate::plan::ident::unraw(&tool.module)))
-        );
+fn native(tool: &ToolPlan, handler: &HandlerPath) -> TokenStream {
+    let path = path_tokens(handler);
+    let call = if handler.is_type {
+        let field = ident(&crate::naming::tool_handler_field(&tool.module));
         quote!(crate::generated::Handler::handle(&server.handlers().#field, input.clone(), context).await?)
     } else {
         quote!(#path(input.clone(), context).await?)

@@ -12,7 +12,6 @@ mod yaml;
 
 pub use report::{Reporter, Target};
 pub use schema_check::validator;
-pub use semantic::is_rust_keyword;
 pub use yaml::{Key, Node, NodeKind};
 
 use crate::config::Config;

@@ -303,7 +303,14 @@ impl Cx<'_> {
 
     fn bad_choice(&self, pointer: &str, instance: &Value, options: &[&str]) -> Diagnostic {
         let shown = describe_value(instance);
-        let field = pointer.rsplit('/').next().unwrap_or_default();
+        // An item of a list (`retry_on/1`) is named after the list's key, not its index.
+        let last = pointer.rsplit('/').next().unwrap_or_default();
+        let in_list = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+        let field = if in_list {
+            pointer.rsplit('/').nth(1).unwrap_or_default()
+        } else {
+            last
+        };
         let help = instance
             .as_str()
             .and_then(|value| legacy_value_hint(field, value))
@@ -320,6 +327,8 @@ impl Cx<'_> {
             .is_some_and(|parent| matches!(parent, "params" | "arguments"));
         let message = if user_named {
             format!("{shown} is not an allowed value")
+        } else if in_list {
+            format!("{shown} is not a valid `{field}` entry")
         } else {
             format!("{shown} is not a valid `{field}`")
         };

@@ -2,14 +2,13 @@
 //! merged and its numbers are final, identifiers are escaped and the runtime dependencies are
 //! derived, so that emitting code is a straight translation.
 
-pub mod ident;
 mod params;
 mod policy;
 
 pub use params::{ParamPlan, input_schema, value_schema};
 pub use policy::{
-    BreakerPlan, BulkheadPlan, Defaults, PolicyPlan, RetryOnPlan, RetryPlan, backoff_schedule,
-    defaults,
+    BreakerPlan, BulkheadPlan, Defaults, FallbackPlan, PolicyPlan, RetryOnPlan, RetryPlan,
+    backoff_schedule, defaults,
 };
 
 use std::net::SocketAddr;
@@ -18,6 +17,7 @@ use crate::config::{
     CliTool, Config, FallbackEntry, HttpMethod, HttpTool, Optimization, PipelineStep, Prompt,
     Resource, State, ToolKind, Transport,
 };
+use crate::naming::{self, HandlerPath};
 
 /// Address the http transport listens on when `bind` is not written.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -40,7 +40,7 @@ pub struct Plan {
     /// Tools, in `tools/list` order.
     pub tools: Vec<ToolPlan>,
     /// Resources.
-    pub resources: Vec<Resource>,
+    pub resources: Vec<ResourcePlan>,
     /// Prompts.
     pub prompts: Vec<Prompt>,
     /// Shared state, if any.
@@ -103,10 +103,10 @@ pub struct ToolPlan {
 /// What a tool runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum KindPlan {
-    /// A user handler at this path.
+    /// A user handler.
     Native {
-        /// `handlers::...` path.
-        handler: String,
+        /// Where it lives.
+        handler: HandlerPath,
     },
     /// A command.
     Cli(CliTool),
@@ -122,6 +122,17 @@ pub enum KindPlan {
         /// The steps.
         steps: Vec<PipelineStep>,
     },
+}
+
+/// One resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourcePlan {
+    /// The resource as written.
+    pub resource: Resource,
+    /// Its handler, parsed.
+    pub handler: Option<HandlerPath>,
+    /// The `Handlers` field of a type handler.
+    pub field: String,
 }
 
 /// Builds the plan of a config the loader accepted.
@@ -166,7 +177,7 @@ pub fn plan(config: &Config) -> Plan {
                 || t.policy
                     .fallback
                     .iter()
-                    .any(|f| matches!(f, FallbackEntry::Http(_)))
+                    .any(|f| matches!(f, FallbackPlan::Http(_)))
         }),
         process: tools.iter().any(|t| matches!(t.kind, KindPlan::Cli(_))),
         http_server: matches!(transport, TransportPlan::Http(_)),
@@ -184,13 +195,25 @@ pub fn plan(config: &Config) -> Plan {
     };
     Plan {
         crate_name: config.forge.name.clone(),
-        crate_ident: config.forge.name.replace('-', "_"),
+        crate_ident: naming::crate_ident(&config.forge.name),
         version: config.forge.version.clone(),
         description: config.forge.description.clone(),
         transport,
         release: config.forge.optimization == Some(Optimization::Release),
         tools,
-        resources: config.resources.clone(),
+        resources: config
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(index, resource)| ResourcePlan {
+                resource: resource.clone(),
+                handler: resource
+                    .handler
+                    .as_ref()
+                    .and_then(|h| parsed_handler(&h.path)),
+                field: naming::resource_field(index),
+            })
+            .collect(),
         prompts: config.prompts.clone(),
         state: config.state.clone(),
         error_tracking,
@@ -209,7 +232,8 @@ fn plan_tool(tool: &crate::config::Tool, defaults: &Defaults) -> ToolPlan {
     let (kind, texts) = match &tool.kind {
         ToolKind::Native(native) => (
             KindPlan::Native {
-                handler: native.handler.path.trim().to_owned(),
+                handler: parsed_handler(&native.handler.path)
+                    .unwrap_or_else(|| fallback_handler_path(&common.name)),
             },
             Vec::new(),
         ),
@@ -246,14 +270,20 @@ fn plan_tool(tool: &crate::config::Tool, defaults: &Defaults) -> ToolPlan {
             Vec::new(),
         ),
     };
-    let fallback: Vec<FallbackEntry> = common
-        .fallback
-        .as_ref()
-        .map(|f| f.entries().to_vec())
-        .unwrap_or_default();
+    let entries: &[FallbackEntry] = common.fallback.as_ref().map_or(&[], |f| f.entries());
+    let fallback: Vec<FallbackPlan> = entries
+        .iter()
+        .filter_map(|entry| match entry {
+            FallbackEntry::Native(native) => {
+                parsed_handler(&native.handler.path).map(FallbackPlan::Native)
+            }
+            FallbackEntry::Http(http) => Some(FallbackPlan::Http(http.clone())),
+            FallbackEntry::Value(value) => Some(FallbackPlan::Value(value.value.clone())),
+        })
+        .collect();
     let mut placeholder_texts = texts;
     for entry in &fallback {
-        if let FallbackEntry::Http(http) = entry {
+        if let FallbackPlan::Http(http) = entry {
             placeholder_texts.push(&http.endpoint);
             placeholder_texts.extend(
                 http.headers
@@ -307,10 +337,10 @@ fn plan_tool(tool: &crate::config::Tool, defaults: &Defaults) -> ToolPlan {
         .timeout_ms
         .or(if inherit { defaults.timeout_ms } else { None });
 
-    let module = ident::snake_ident(&common.name);
+    let module = naming::tool_module(&common.name);
     ToolPlan {
         name: common.name.clone(),
-        type_prefix: ident::pascal_ident(&common.name),
+        type_prefix: naming::tool_type_prefix(&common.name),
         module,
         description: common.description.clone(),
         params,
@@ -322,6 +352,24 @@ fn plan_tool(tool: &crate::config::Tool, defaults: &Defaults) -> ToolPlan {
             bulkhead,
             fallback,
         },
+    }
+}
+
+/// A handler path the loader accepted. The loader reports every path `naming` refuses, so
+/// `None` only happens for a config that did not go through it.
+fn parsed_handler(path: &str) -> Option<HandlerPath> {
+    naming::handler_path(path).ok()
+}
+
+/// The handler a native tool gets when its path did not parse (only for an unchecked config):
+/// a function named after the tool, so that the plan stays complete.
+fn fallback_handler_path(tool_name: &str) -> HandlerPath {
+    let module = naming::tool_module(tool_name);
+    HandlerPath {
+        item: module.clone(),
+        module,
+        at_root: true,
+        is_type: false,
     }
 }
 

@@ -2,9 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::ident::snake_ident;
 use crate::config::{ParamSpec, ParamType, Params};
 use crate::load::template;
+use crate::naming::param_field;
 
 /// One parameter, every spelling resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +34,7 @@ pub fn resolve(declared: Option<&Params>, placeholders: &[String]) -> Vec<ParamP
             .iter()
             .map(|(name, spec)| ParamPlan {
                 name: name.clone(),
-                field: snake_ident(name),
+                field: param_field(name),
                 kind: spec.kind(),
                 required: spec.is_required(),
                 default: match spec {
@@ -52,7 +52,7 @@ pub fn resolve(declared: Option<&Params>, placeholders: &[String]) -> Vec<ParamP
             .iter()
             .map(|name| ParamPlan {
                 name: name.clone(),
-                field: snake_ident(name),
+                field: param_field(name),
                 kind: ParamType::String,
                 required: true,
                 default: None,

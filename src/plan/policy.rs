@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::config::{
-    Bulkhead, CircuitBreaker, ErrorClass, FallbackEntry, FaultTolerance, HttpMethod, Middleware,
+    Bulkhead, CircuitBreaker, ErrorClass, FaultTolerance, HttpFallback, HttpMethod, Middleware,
     Retry, RetryOn,
 };
 
@@ -42,7 +42,18 @@ pub struct PolicyPlan {
     /// Concurrency limit.
     pub bulkhead: Option<BulkheadPlan>,
     /// Fallbacks, in the order tried.
-    pub fallback: Vec<FallbackEntry>,
+    pub fallback: Vec<FallbackPlan>,
+}
+
+/// One fallback of a chain.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FallbackPlan {
+    /// A user function or type.
+    Native(crate::naming::HandlerPath),
+    /// An HTTP request templated like an http tool.
+    Http(HttpFallback),
+    /// A static answer.
+    Value(serde_json::Value),
 }
 
 impl PolicyPlan {

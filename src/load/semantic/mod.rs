@@ -8,8 +8,6 @@ mod pipeline;
 mod server;
 mod tools;
 
-pub use names::is_rust_keyword;
-
 use super::report::Reporter;
 use super::sections::Sections;
 

@@ -1,82 +1,95 @@
-//! Rust names: keywords, handler paths, module names.
+//! Collisions of generated names: two things forge.yaml keeps apart that would become the same
+//! Rust name in one scope of the generated crate. Every name comes from [`crate::naming`], the
+//! functions the generator itself uses.
 
-/// Strict and reserved keywords of Rust 2024, plus `union`-like weak ones that cannot be
-/// crate names.
-const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
-    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
-    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
-];
+use std::collections::HashMap;
 
-/// Whether `word` is a Rust keyword.
-pub fn is_rust_keyword(word: &str) -> bool {
-    KEYWORDS.contains(&word)
+use crate::load::report::{Reporter, Target};
+
+/// Where a name was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// JSON pointer of the value or key.
+    pub pointer: String,
+    /// Underline the key (a `params` entry) or the value (a `name`, a placeholder's text).
+    pub target: WrittenAs,
+    /// The name as written.
+    pub text: String,
 }
 
-/// The module/file name a tool name becomes: lower case, `-` and `.` turned into `_`.
-pub fn module_name(tool_name: &str) -> String {
-    tool_name.to_ascii_lowercase().replace(['-', '.'], "_")
+/// Which part of a YAML entry a name is.
+#[derive(Debug, Clone)]
+pub enum WrittenAs {
+    /// A mapping key.
+    Key,
+    /// A whole scalar value.
+    Value,
+    /// A piece of a scalar (a `{{placeholder}}`).
+    Text(String),
 }
 
-/// Why a handler path cannot be used, if it cannot.
-pub fn handler_path_problem(path: &str) -> Option<(String, String)> {
-    let trimmed = path.trim();
-    let parsed = syn::parse_str::<syn::Path>(trimmed);
-    let Ok(parsed) = parsed else {
-        let bad = trimmed.split("::").find(|s| is_rust_keyword(s.trim()));
-        return Some(match bad {
-            Some(keyword) => (
-                format!("`{trimmed}` is not a valid Rust path: `{keyword}` is a keyword"),
-                "rename that module, type or function".to_owned(),
-            ),
-            None => (
-                format!("`{trimmed}` is not a valid Rust path"),
-                "write a path such as `handlers::MyHandler` or `handlers::module::function`"
-                    .to_owned(),
-            ),
-        });
-    };
-    if parsed.leading_colon.is_some() || parsed.segments.iter().any(|s| !s.arguments.is_none()) {
-        return Some((
-            format!("`{trimmed}` must be a plain path without `::` in front or generic arguments"),
-            "write a path such as `handlers::MyHandler`".to_owned(),
-        ));
+impl WrittenAs {
+    fn target(&self) -> Target<'_> {
+        match self {
+            Self::Key => Target::Key,
+            Self::Value => Target::Value,
+            Self::Text(text) => Target::Text(text),
+        }
     }
-    let segments: Vec<String> = parsed
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    if segments.first().map(String::as_str) != Some("handlers") || segments.len() < 2 {
-        let last = segments.last().cloned().unwrap_or_default();
-        return Some((
-            format!("handler `{trimmed}` must live under `handlers::`"),
-            format!("pforge writes handler stubs into src/handlers/; write `handlers::{last}`"),
-        ));
-    }
-    None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// One scope of the generated crate (the tool modules, one tool's input fields), with the
+/// names claimed in it so far.
+pub struct Scope {
+    /// What the names are, for messages: "module", "field".
+    kind: &'static str,
+    /// Where the scope is, for messages: "in src/generated/tools/".
+    place: String,
+    claimed: HashMap<String, Written>,
+}
 
-    #[test]
-    fn handler_paths() {
-        assert_eq!(handler_path_problem("handlers::UserDataFallback"), None);
-        assert_eq!(handler_path_problem("handlers::greet::say_hello"), None);
-        assert!(handler_path_problem("handlers::type::X").is_some());
-        assert!(handler_path_problem("crate::X").is_some());
-        assert!(handler_path_problem("handlers").is_some());
-        assert!(handler_path_problem("handlers::Vec<u8>").is_some());
-        assert!(handler_path_problem("::handlers::X").is_some());
-        assert!(handler_path_problem("handlers::../x").is_some());
+impl Scope {
+    /// An empty scope.
+    pub fn new(kind: &'static str, place: impl Into<String>) -> Self {
+        Self {
+            kind,
+            place: place.into(),
+            claimed: HashMap::new(),
+        }
     }
 
-    #[test]
-    fn module_names_fold_case_and_punctuation() {
-        assert_eq!(module_name("Fetch-Data.v2"), "fetch_data_v2");
+    /// Claims `rust_name` for `written`; a name claimed before is reported at both places.
+    /// Returns whether the name was free.
+    pub fn claim(
+        &mut self,
+        rust_name: String,
+        written: Written,
+        reporter: &mut Reporter<'_>,
+    ) -> bool {
+        if let Some(first) = self.claimed.get(&rust_name) {
+            let shown = crate::naming::unraw(&rust_name);
+            reporter
+                .error(
+                    &written.pointer,
+                    written.target.target(),
+                    format!(
+                        "`{}` and `{}` both become the {} `{shown}` {}",
+                        first.text, written.text, self.kind, self.place
+                    ),
+                )
+                .related(
+                    &first.pointer,
+                    first.target.target(),
+                    format!("`{}` is here", first.text),
+                )
+                .help(
+                    "names that differ only in case, separators (`-`, `_`, `.`) or non-ASCII \
+                     letters become the same Rust name; rename one",
+                )
+                .emit();
+            return false;
+        }
+        self.claimed.insert(rust_name, written);
+        true
     }
 }

@@ -2,40 +2,19 @@
 
 use std::collections::HashMap;
 
-use super::names::is_rust_keyword;
 use crate::config::{PromptArguments, Transport};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
 use crate::load::template::{self, is_identifier};
-
-/// Names Cargo refuses for a package, besides keywords.
-const RESERVED_CRATE_NAMES: &[&str] = &[
-    "std",
-    "core",
-    "alloc",
-    "proc_macro",
-    "proc-macro",
-    "test",
-    "build",
-    "deps",
-    "examples",
-];
+use crate::naming;
 
 /// Checks crate name and transport.
 pub fn check_forge(sections: &Sections, reporter: &mut Reporter<'_>) {
     let Some(forge) = &sections.forge else { return };
-    let snake = forge.name.replace('-', "_");
-    if is_rust_keyword(&snake) || RESERVED_CRATE_NAMES.contains(&forge.name.as_str()) {
+    if let Some(problem) = naming::crate_name_problem(&forge.name) {
         reporter
-            .error(
-                "/forge/name",
-                Target::Value,
-                format!(
-                    "`{}` cannot be a crate name: Rust or Cargo reserves it",
-                    forge.name
-                ),
-            )
+            .error("/forge/name", Target::Value, problem)
             .help(format!("pick another name, e.g. `{}-server`", forge.name))
             .emit();
     }

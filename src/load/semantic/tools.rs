@@ -6,13 +6,14 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::defaults::{self, Defaults};
-use super::names::{handler_path_problem, module_name};
+use super::names::{Scope, Written, WrittenAs};
 use super::params;
 use crate::config::{FallbackEntry, HandlerRef, Tool, ToolKind};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
 use crate::load::template::{self, TemplateError};
+use crate::naming::{self, HandlerPath};
 
 /// What other checks need to know about a tool.
 #[derive(Debug, Clone)]
@@ -147,7 +148,7 @@ pub fn check(
 /// other errors still take part.
 fn check_names(sections: &Sections, reporter: &mut Reporter<'_>) {
     let mut names: HashMap<String, usize> = HashMap::new();
-    let mut modules: HashMap<String, (usize, String)> = HashMap::new();
+    let mut modules = Scope::new("module", "in src/generated/tools/");
     let tools = sections.document().get("tools").and_then(Value::as_array);
     for (index, tool) in tools.into_iter().flatten().enumerate() {
         let Some(name) = tool.get("name").and_then(Value::as_str) else {
@@ -171,16 +172,12 @@ fn check_names(sections: &Sections, reporter: &mut Reporter<'_>) {
             continue;
         }
         names.insert(name.to_owned(), index);
-        let module = module_name(name);
-        if let Some((first, first_name)) = modules.get(&module) {
-            reporter
-                .error(&at, Target::Value, format!("tools `{first_name}` and `{name}` would both generate the module `{module}`"))
-                .related(&format!("/tools/{first}/name"), Target::Value, "the other tool")
-                .help("names that differ only in case, `-`, `_` or `.` collide on disk and in Rust; rename one")
-                .emit();
-        } else {
-            modules.insert(module, (index, name.to_owned()));
-        }
+        let written = Written {
+            pointer: at,
+            target: WrittenAs::Value,
+            text: name.to_owned(),
+        };
+        modules.claim(naming::tool_module(name), written, reporter);
     }
 }
 
@@ -210,12 +207,20 @@ fn resolve_params(
             .collect(),
         _ => Vec::new(),
     };
+    let place = format!("of `{}Input`", naming::tool_type_prefix(&tool.common.name));
+    let mut fields = Scope::new("field", place);
     let Some(declared) = &tool.common.params else {
         let mut params: Vec<(String, bool)> = Vec::new();
         for u in uses {
             if !pipeline_outputs.contains(&u.name.as_str())
                 && !params.iter().any(|(n, _)| *n == u.name)
             {
+                let written = Written {
+                    pointer: u.pointer.clone(),
+                    target: WrittenAs::Text(u.text.clone()),
+                    text: u.name.clone(),
+                };
+                fields.claim(naming::param_field(&u.name), written, reporter);
                 params.push((u.name.clone(), true));
             }
         }
@@ -226,6 +231,14 @@ fn resolve_params(
         };
     };
     let names: Vec<&str> = declared.0.keys().map(String::as_str).collect();
+    for name in &names {
+        let written = Written {
+            pointer: format!("/tools/{index}/params/{}", escape(name)),
+            target: WrittenAs::Key,
+            text: (*name).to_owned(),
+        };
+        fields.claim(naming::param_field(name), written, reporter);
+    }
     for u in uses {
         if names.contains(&u.name.as_str()) || pipeline_outputs.contains(&u.name.as_str()) {
             continue;
@@ -515,11 +528,15 @@ impl Role {
     }
 }
 
+/// The item a handler path names: `handlers::Foo` and `handlers::foo::Foo` are one item.
+type ItemKey = (String, String);
+
 #[derive(Debug, Default)]
 struct HandlerRoles {
-    seen: HashMap<String, (Role, String)>,
+    /// Each item with its first role, where that was written and the path as written there.
+    seen: HashMap<ItemKey, (Role, String, String)>,
     /// Fallback functions, with the tool that first uses each.
-    fallback_functions: HashMap<String, (String, String)>,
+    fallback_functions: HashMap<ItemKey, (String, String)>,
 }
 
 impl HandlerRoles {
@@ -532,15 +549,14 @@ impl HandlerRoles {
         at: &str,
         reporter: &mut Reporter<'_>,
     ) {
-        let path = handler.path.trim().to_owned();
-        let is_function = path
-            .rsplit("::")
-            .next()
-            .is_some_and(|name| !name.starts_with(|c: char| c.is_ascii_uppercase()));
-        if !is_function || handler_path_problem(&path).is_some() {
+        let Ok(parsed) = naming::handler_path(&handler.path) else {
+            return;
+        };
+        if parsed.is_type {
             return;
         }
-        match self.fallback_functions.get(&path) {
+        let path = handler.path.trim();
+        match self.fallback_functions.get(&key(&parsed)) {
             Some((first_tool, first_at)) if first_tool != tool_at => {
                 reporter
                     .error(at, Target::Value, format!("`{path}` is already the fallback function of another tool"))
@@ -551,23 +567,40 @@ impl HandlerRoles {
             Some(_) => {}
             None => {
                 self.fallback_functions
-                    .insert(path, (tool_at.to_owned(), at.to_owned()));
+                    .insert(key(&parsed), (tool_at.to_owned(), at.to_owned()));
             }
         }
     }
 
     fn claim(&mut self, handler: &HandlerRef, at: &str, role: Role, reporter: &mut Reporter<'_>) {
-        if let Some((message, help)) = handler_path_problem(&handler.path) {
-            reporter.error(at, Target::Value, message).help(help).emit();
-            return;
-        }
-        let path = handler.path.trim().to_owned();
-        match self.seen.get(&path) {
-            Some((first_role, first_at)) if *first_role != role || role == Role::Tool => {
-                let message = if *first_role == role {
-                    format!("`{path}` already handles another tool")
+        let parsed = match naming::handler_path(&handler.path) {
+            Ok(parsed) => parsed,
+            Err(problem) => {
+                reporter
+                    .error(at, Target::Value, problem.message)
+                    .help(problem.help)
+                    .emit();
+                return;
+            }
+        };
+        let path = handler.path.trim();
+        match self.seen.get(&key(&parsed)) {
+            Some((first_role, first_at, first_path))
+                if *first_role != role || role == Role::Tool =>
+            {
+                let same = if first_path == path {
+                    format!("`{path}`")
                 } else {
-                    format!("`{path}` is already used as {}", first_role.describe())
+                    format!(
+                        "`{path}` (the same item as `{first_path}`: `{}` in src/handlers/{}.rs)",
+                        parsed.name(),
+                        parsed.file()
+                    )
+                };
+                let message = if *first_role == role {
+                    format!("{same} already handles another tool")
+                } else {
+                    format!("{same} is already used as {}", first_role.describe())
                 };
                 reporter
                     .error(at, Target::Value, message)
@@ -580,7 +613,8 @@ impl HandlerRoles {
             }
             Some(_) => {}
             None => {
-                self.seen.insert(path, (role, at.to_owned()));
+                self.seen
+                    .insert(key(&parsed), (role, at.to_owned(), path.to_owned()));
             }
         }
     }
@@ -597,4 +631,8 @@ impl HandlerRoles {
             }
         }
     }
+}
+
+fn key(path: &HandlerPath) -> ItemKey {
+    (path.module.clone(), path.item.clone())
 }

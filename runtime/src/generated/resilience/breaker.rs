@@ -79,7 +79,10 @@ fn payload_of(word: u64) -> u64 {
 /// future through it:
 ///
 /// ```
-/// # tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?.block_on(async {
+/// # tokio::runtime::Builder::new_current_thread()
+/// #     .build()
+/// #     .map_err(|e| e.to_string())?
+/// #     .block_on(async {
 /// use pforge_runtime::generated::resilience::{BreakerState, CircuitBreaker};
 /// use pforge_runtime::generated::runtime::ToolError;
 ///

@@ -14,7 +14,11 @@ pub const FOREVER: u64 = u64::MAX;
 /// caller that has to wait touches the wait queue.
 ///
 /// ```
-/// # tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?.block_on(async {
+/// # tokio::runtime::Builder::new_current_thread()
+/// #     .enable_time()
+/// #     .build()
+/// #     .map_err(|e| e.to_string())?
+/// #     .block_on(async {
 /// use pforge_runtime::generated::resilience::Bulkhead;
 /// use pforge_runtime::generated::runtime::ToolError;
 ///

@@ -29,14 +29,20 @@ pub fn retry_after(seconds: u64, max_ms: u64) -> std::time::Duration {
 /// `delays_ms` (jittered ±25 %, capped at `max_delay_ms`) while `retryable` says so.
 ///
 /// ```
-/// # tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?.block_on(async {
+/// # tokio::runtime::Builder::new_current_thread()
+/// #     .enable_time()
+/// #     .build()
+/// #     .map_err(|e| e.to_string())?
+/// #     .block_on(async {
 /// use pforge_runtime::generated::{resilience, runtime::ToolError};
 ///
 /// let mut attempts = 0;
 /// let outcome = resilience::retry(&[1, 2], 10, ToolError::is_failure, || {
 ///     attempts += 1;
 ///     let failed = attempts < 3;
-///     async move { if failed { Err(ToolError::Connection("reset".into())) } else { Ok(attempts) } }
+///     async move {
+///         if failed { Err(ToolError::Connection("reset".into())) } else { Ok(attempts) }
+///     }
 /// })
 /// .await;
 /// assert_eq!(outcome, Ok(3));

@@ -10,7 +10,11 @@ use crate::generated::runtime::ToolError;
 /// quick handler) pays for no timer at all.
 ///
 /// ```
-/// # tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?.block_on(async {
+/// # tokio::runtime::Builder::new_current_thread()
+/// #     .enable_time()
+/// #     .build()
+/// #     .map_err(|e| e.to_string())?
+/// #     .block_on(async {
 /// use std::time::Duration;
 /// use pforge_runtime::generated::{resilience, runtime::ToolError};
 ///

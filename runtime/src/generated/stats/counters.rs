@@ -99,7 +99,8 @@ impl Stats {
             ErrorClass::CircuitOpen | ErrorClass::BulkheadFull => bump(&stats.rejections),
             _ => {}
         }
-        if MAX_ERRORS > 0 {
+        // `MAX_ERRORS > 0` would be a comparison clippy calls absurd when it is 0.
+        if ERROR_TRACKING {
             let at_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
