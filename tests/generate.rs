@@ -244,6 +244,23 @@ fn file_of(example: &str, path: &str) -> Option<String> {
         .map(|f| f.contents)
 }
 
+/// The module root `src/generated/resilience.rs` and the files under
+/// `src/generated/resilience/`, one after the other.
+fn resilience_files(example: &str) -> String {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(example);
+    let (_, files, _) = pforge::project::render(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    files
+        .into_iter()
+        .filter(|f| {
+            f.path == Path::new("src/generated/resilience.rs")
+                || f.path.starts_with("src/generated/resilience/")
+        })
+        .map(|f| f.contents)
+        .collect()
+}
+
 #[test]
 fn a_tool_without_policy_has_no_resilience_code() {
     let plain = file_of("policies.yaml", "src/generated/tools/plain.rs")
@@ -267,11 +284,12 @@ fn a_tool_without_policy_has_no_resilience_code() {
     assert!(plain.contains("attempt(server, input).await"), "{plain}");
     // A server whose only policy is a timeout gets no stats, and only the timeout primitive.
     assert_eq!(file_of("minimal.yaml", "src/generated/stats.rs"), None);
-    let primitives = file_of("minimal.yaml", "src/generated/resilience.rs").unwrap_or_default();
+    let primitives = resilience_files("minimal.yaml");
     assert!(
         primitives.contains("pub async fn with_timeout"),
         "{primitives}"
     );
+    assert!(primitives.contains("\nmod timeout;\n"), "{primitives}");
     for word in ["CircuitBreaker", "Bulkhead", "jittered", "retry"] {
         assert!(!primitives.contains(word), "{word}: {primitives}");
     }
@@ -334,4 +352,43 @@ fn only_the_policies_a_tool_has_are_emitted() {
     assert!(guarded.contains("pub const MAX_QUEUED: u32 = 3;"));
     assert!(guarded.contains("pub const QUEUE_WAIT_MS: u64 = 200;"));
     assert!(!guarded.contains("fn retried"), "no retry");
+}
+
+/// The files copied from the runtime crate are rustfmt-clean as emit copies them (before the
+/// rustfmt pass of `render`), header and renamed doctests included.
+#[test]
+fn copied_runtime_files_are_formatted() {
+    for example in examples() {
+        let text = std::fs::read(&example).unwrap_or_else(|e| panic!("{e}"));
+        let loaded = pforge::load::load_bytes("forge.yaml", &text);
+        let config = loaded
+            .config
+            .unwrap_or_else(|| panic!("{}", example.display()));
+        let files =
+            pforge::emit::generate(&pforge::plan::plan(&config)).unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut copies = Vec::new();
+        for file in files.iter().filter(|f| {
+            ["runtime", "resilience", "stats"]
+                .iter()
+                .any(|m| f.path.starts_with(Path::new("src/generated").join(m)))
+        }) {
+            let path = dir.path().join(file.path.file_name().unwrap_or_default());
+            std::fs::write(&path, &file.contents).unwrap_or_else(|e| panic!("{e}"));
+            copies.push(path);
+        }
+        assert!(copies.len() >= 5, "{}: {copies:?}", example.display());
+        let output = std::process::Command::new("rustfmt")
+            .args(["--edition", "2024", "--check"])
+            .args(&copies)
+            .output()
+            .unwrap_or_else(|e| panic!("rustfmt: {e}"));
+        assert!(
+            output.status.success(),
+            "{}:\n{}{}",
+            example.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }

@@ -1,8 +1,10 @@
-//! Emitting a plan: every file of the generated project, rendered in memory. Rust files are
-//! built with `quote!`, parsed with `syn` and printed with `prettyplease`; the others come from
+//! Emitting a plan: every file of the generated project, rendered in memory. Rust files that
+//! differ per plan are built with `quote!`, parsed with `syn` and printed with `prettyplease`;
+//! the fixed runtime files are copied from the runtime crate (`fixed.rs`); the others come from
 //! the minijinja templates in `templates/`.
 
 mod catalog;
+mod fixed;
 mod format;
 mod handlers;
 mod ident_tokens;
@@ -240,45 +242,45 @@ pub fn handler_stubs(plan: &Plan) -> Result<Vec<HandlerStub>, EmitError> {
 
 /// Every file of the project for `plan`, in a stable order.
 pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
-    let mut files = Vec::new();
-    let mut rust =
-        |path: &str, tokens: TokenStream, ownership: Ownership| -> Result<(), EmitError> {
-            files.push(GeneratedFile {
-                path: PathBuf::from(path),
-                contents: render_rust(path, tokens, ownership)?,
-                ownership,
-            });
-            Ok(())
-        };
-    rust("src/lib.rs", lib_rs(plan), Ownership::Generated)?;
-    rust("src/main.rs", server::main_rs(plan), Ownership::Generated)?;
-    rust(
-        "src/generated/mod.rs",
-        server::generated_mod(plan),
-        Ownership::Generated,
-    )?;
-    rust(
+    let rust = |path: &str, tokens: TokenStream| -> Result<GeneratedFile, EmitError> {
+        Ok(GeneratedFile {
+            path: PathBuf::from(path),
+            contents: render_rust(path, tokens, Ownership::Generated)?,
+            ownership: Ownership::Generated,
+        })
+    };
+    let mut files = vec![
+        rust("src/lib.rs", lib_rs(plan))?,
+        rust("src/main.rs", server::main_rs(plan))?,
+        rust("src/generated/mod.rs", server::generated_mod(plan))?,
+    ];
+    // Each module root, then the files it declares, in the order rustfmt gives `mod` items.
+    let by_name = |mut files: Vec<fixed::Fixed>| {
+        files.sort_by_key(|f| f.module);
+        files
+    };
+    let runtime = by_name(runtime::files(plan));
+    files.push(rust(
         "src/generated/runtime.rs",
-        runtime::runtime(plan),
-        Ownership::Generated,
-    )?;
-    if let Some(tokens) = resilience::resilience(plan) {
-        rust("src/generated/resilience.rs", tokens, Ownership::Generated)?;
+        runtime::root(plan, &runtime),
+    )?);
+    files.extend(runtime.iter().map(|f| f.copy(&plan.crate_ident)));
+    let resilience = by_name(resilience::files(plan));
+    if !resilience.is_empty() {
+        files.push(rust(
+            "src/generated/resilience.rs",
+            resilience::root(&resilience),
+        )?);
+        files.extend(resilience.iter().map(|f| f.copy(&plan.crate_ident)));
     }
-    if let Some(tokens) = stats::stats(plan) {
-        rust("src/generated/stats.rs", tokens, Ownership::Generated)?;
+    let stats = by_name(stats::files(plan));
+    if !stats.is_empty() {
+        files.push(rust("src/generated/stats.rs", stats::root(plan, &stats))?);
+        files.extend(stats.iter().map(|f| f.copy(&plan.crate_ident)));
     }
-    rust(
-        "src/generated/tools/mod.rs",
-        server::tools_mod(plan),
-        Ownership::Generated,
-    )?;
+    files.push(rust("src/generated/tools/mod.rs", server::tools_mod(plan))?);
     if !plan.tools.is_empty() {
-        rust(
-            "src/generated/tests.rs",
-            tests::tests(plan),
-            Ownership::Generated,
-        )?;
+        files.push(rust("src/generated/tests.rs", tests::tests(plan))?);
     }
     files.extend(tool_modules(plan)?);
     for (module, items) in handlers::items(plan) {

@@ -1,31 +1,36 @@
 //! `src/generated/stats.rs`: error tracking and the figures of the `pforge://stats` resource,
-//! emitted when the server has error tracking or some tool has a resilience policy. Counters
-//! are atomics; only recording an error in the ring buffer takes a lock.
+//! emitted when the server has error tracking or some tool has a resilience policy. The code
+//! is copied from the runtime crate (`src/generated/stats/*.rs`); this module root holds the
+//! plan's numbers it is sized by.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::fixed::{self, Fixed};
 use crate::plan::Plan;
 
-/// The module, or `None` when the plan has nothing to monitor.
-pub fn stats(plan: &Plan) -> Option<TokenStream> {
-    if !plan.needs.monitoring {
-        return None;
+/// The files of `stats/`: all of them, or none when the plan has nothing to monitor.
+pub fn files(plan: &Plan) -> Vec<Fixed> {
+    if plan.needs.monitoring {
+        vec![fixed::ERROR_CLASS, fixed::COUNTERS]
+    } else {
+        Vec::new()
     }
+}
+
+/// The module root: the plan's numbers and the declarations of `files`.
+pub fn root(plan: &Plan, files: &[Fixed]) -> TokenStream {
+    let declarations = fixed::declarations(files);
     let max_errors = proc_macro2::Literal::usize_unsuffixed(
         plan.error_tracking
             .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)),
     );
     let tracking = plan.error_tracking.is_some();
     let count = proc_macro2::Literal::usize_unsuffixed(plan.tools.len());
-    Some(quote! {
+    quote! {
         //! Error tracking and the figures `pforge://stats` shows.
 
-        use std::sync::atomic::{AtomicU64, Ordering};
-
-        use serde_json::{Value, json};
-
-        use super::runtime::ToolError;
+        #declarations
 
         /// Recent errors kept (`error_tracking.max_errors`; 0 when error tracking is off).
         pub const MAX_ERRORS: usize = #max_errors;
@@ -35,232 +40,5 @@ pub fn stats(plan: &Plan) -> Option<TokenStream> {
 
         /// Tools served, in `tools/list` order.
         pub const TOOLS: usize = #count;
-
-        /// What kind of failure an error is.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum ErrorClass {
-            /// An attempt took longer than its timeout.
-            Timeout,
-            /// Connecting failed or the connection broke.
-            Connection,
-            /// HTTP 429.
-            RateLimit,
-            /// HTTP 503.
-            ServiceUnavailable,
-            /// Any other HTTP 5xx.
-            ServerError,
-            /// Rejected by an open circuit breaker.
-            CircuitOpen,
-            /// Rejected by a full bulkhead.
-            BulkheadFull,
-            /// Invalid arguments, or an HTTP 4xx other than 429.
-            Validation,
-            /// A native handler failed or a command exited non-zero.
-            HandlerError,
-            /// Anything else.
-            Unknown,
-        }
-
-        impl ErrorClass {
-            /// Every class, in the order the stats list them.
-            pub const ALL: [Self; 10] = [
-                Self::Timeout,
-                Self::Connection,
-                Self::RateLimit,
-                Self::ServiceUnavailable,
-                Self::ServerError,
-                Self::CircuitOpen,
-                Self::BulkheadFull,
-                Self::Validation,
-                Self::HandlerError,
-                Self::Unknown,
-            ];
-
-            /// The class's name in the stats.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    Self::Timeout => "timeout",
-                    Self::Connection => "connection",
-                    Self::RateLimit => "rate_limit",
-                    Self::ServiceUnavailable => "service_unavailable",
-                    Self::ServerError => "server_error",
-                    Self::CircuitOpen => "circuit_open",
-                    Self::BulkheadFull => "bulkhead_full",
-                    Self::Validation => "validation",
-                    Self::HandlerError => "handler_error",
-                    Self::Unknown => "unknown",
-                }
-            }
-
-            /// The class of an error; a failed fallback chain counts as its primary failure.
-            pub fn of(error: &ToolError) -> Self {
-                match error {
-                    ToolError::Timeout(_) => Self::Timeout,
-                    ToolError::Connection(_) => Self::Connection,
-                    ToolError::Status { status: 429, .. } => Self::RateLimit,
-                    ToolError::Status { status: 503, .. } => Self::ServiceUnavailable,
-                    ToolError::Status { status: 500..=599, .. } => Self::ServerError,
-                    ToolError::Status { status: 400..=499, .. } | ToolError::InvalidArguments(_) => Self::Validation,
-                    ToolError::CircuitOpen { .. } => Self::CircuitOpen,
-                    ToolError::BulkheadFull { .. } => Self::BulkheadFull,
-                    ToolError::Handler(_) | ToolError::Exit { .. } => Self::HandlerError,
-                    ToolError::Fallback { primary, .. } => Self::of(primary),
-                    ToolError::Status { .. } | ToolError::Cancelled => Self::Unknown,
-                }
-            }
-        }
-
-        /// The counters of one tool.
-        #[derive(Debug, Default)]
-        pub struct ToolStats {
-            /// `tools/call`s, pipeline steps included.
-            pub calls: AtomicU64,
-            /// Calls that answered, by a fallback included.
-            pub successes: AtomicU64,
-            /// Calls that ended in an error.
-            pub failures: AtomicU64,
-            /// Attempts an open breaker or a full bulkhead turned away.
-            pub rejections: AtomicU64,
-            /// Attempts after the first.
-            pub retries: AtomicU64,
-            /// Answers a fallback gave.
-            pub fallbacks: AtomicU64,
-            /// Attempts that timed out.
-            pub timeouts: AtomicU64,
-            /// Errors by class, in [`ErrorClass::ALL`] order.
-            pub errors: [AtomicU64; 10],
-        }
-
-        #[derive(Debug)]
-        struct Recorded {
-            tool: &'static str,
-            class: ErrorClass,
-            message: String,
-            at_ms: u64,
-        }
-
-        /// Every tool's counters and the recent errors of the server.
-        #[derive(Debug)]
-        pub struct Stats {
-            tools: [ToolStats; TOOLS],
-            recent: std::sync::Mutex<std::collections::VecDeque<Recorded>>,
-        }
-
-        impl Default for Stats {
-            fn default() -> Self {
-                Self {
-                    tools: std::array::from_fn(|_| ToolStats::default()),
-                    recent: std::sync::Mutex::new(std::collections::VecDeque::new()),
-                }
-            }
-        }
-
-        fn bump(counter: &AtomicU64) {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-
-        impl Stats {
-            /// The counters of the tool at `index`.
-            pub fn tool(&self, index: usize) -> &ToolStats {
-                &self.tools[index]
-            }
-
-            /// A call of the tool at `index` starts.
-            pub fn called(&self, index: usize) {
-                bump(&self.tools[index].calls);
-            }
-
-            /// A call ended. `attempts_tracked` says whether the tool already recorded its
-            /// failed attempts, in which case only an argument error is recorded here.
-            pub fn finished<T>(&self, index: usize, tool: &'static str, outcome: &Result<T, ToolError>, attempts_tracked: bool) {
-                match outcome {
-                    Ok(_) => bump(&self.tools[index].successes),
-                    Err(error) => {
-                        bump(&self.tools[index].failures);
-                        if !attempts_tracked || matches!(error, ToolError::InvalidArguments(_)) {
-                            self.failed(index, tool, error);
-                        }
-                    }
-                }
-            }
-
-            /// An attempt or a fallback of the tool at `index` failed with `error`.
-            pub fn failed(&self, index: usize, tool: &'static str, error: &ToolError) {
-                let stats = &self.tools[index];
-                let class = ErrorClass::of(error);
-                bump(&stats.errors[class as usize]);
-                match class {
-                    ErrorClass::Timeout => bump(&stats.timeouts),
-                    ErrorClass::CircuitOpen | ErrorClass::BulkheadFull => bump(&stats.rejections),
-                    _ => {}
-                }
-                // `MAX_ERRORS > 0` would be a comparison clippy calls absurd when it is 0.
-                if ERROR_TRACKING {
-                    let at_ms = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-                    let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    if recent.len() == MAX_ERRORS {
-                        recent.pop_front();
-                    }
-                    recent.push_back(Recorded { tool, class, message: error.to_string(), at_ms });
-                }
-            }
-
-            /// The tool at `index` is about to try again.
-            pub fn retried(&self, index: usize) {
-                bump(&self.tools[index].retries);
-            }
-
-            /// A fallback of the tool at `index` answered.
-            pub fn degraded(&self, index: usize) {
-                bump(&self.tools[index].fallbacks);
-            }
-
-            /// The figures of one tool, with its breaker's state if it has one.
-            pub fn tool_json(&self, index: usize, breaker: Option<&'static str>) -> Value {
-                let stats = &self.tools[index];
-                let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-                let errors: serde_json::Map<String, Value> = ErrorClass::ALL
-                    .iter()
-                    .map(|class| (class.as_str().to_owned(), json!(get(&stats.errors[*class as usize]))))
-                    .collect();
-                json!({
-                    "breaker": breaker,
-                    "calls": get(&stats.calls),
-                    "successes": get(&stats.successes),
-                    "failures": get(&stats.failures),
-                    "rejections": get(&stats.rejections),
-                    "retries": get(&stats.retries),
-                    "fallbacks": get(&stats.fallbacks),
-                    "timeouts": get(&stats.timeouts),
-                    "errors": errors,
-                })
-            }
-
-            /// The whole `pforge://stats` document, from each tool's figures by name.
-            pub fn to_json(&self, tools: serde_json::Map<String, Value>) -> Value {
-                let totals: serde_json::Map<String, Value> = ErrorClass::ALL
-                    .iter()
-                    .map(|class| {
-                        let total: u64 = self.tools.iter().map(|t| t.errors[*class as usize].load(Ordering::Relaxed)).sum();
-                        (class.as_str().to_owned(), json!(total))
-                    })
-                    .collect();
-                let recent: Vec<Value> = self
-                    .recent
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .iter()
-                    .map(|r| json!({ "tool": r.tool, "class": r.class.as_str(), "message": r.message, "at_ms": r.at_ms }))
-                    .collect();
-                json!({
-                    "tools": tools,
-                    "errors": totals,
-                    "error_tracking": { "enabled": ERROR_TRACKING, "max_errors": MAX_ERRORS },
-                    "recent_errors": recent,
-                })
-            }
-        }
-    })
+    }
 }

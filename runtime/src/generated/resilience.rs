@@ -1,0 +1,12 @@
+//! Stand-in for a generated crate's `src/generated/resilience.rs`, where pforge declares only
+//! the primitives some tool uses; here every one is declared.
+
+mod breaker;
+mod bulkhead;
+mod retry;
+mod timeout;
+
+pub use self::breaker::*;
+pub use self::bulkhead::*;
+pub use self::retry::*;
+pub use self::timeout::*;

@@ -1,0 +1,17 @@
+//! Stand-in for a generated crate's `src/generated/stats.rs`, where pforge writes these numbers
+//! from the plan; here they are the unit tests' values.
+
+mod class;
+mod counters;
+
+pub use self::class::*;
+pub use self::counters::*;
+
+/// Recent errors kept (`error_tracking.max_errors`; 0 when error tracking is off).
+pub const MAX_ERRORS: usize = 2;
+
+/// Whether error tracking is on.
+pub const ERROR_TRACKING: bool = true;
+
+/// Tools served, in `tools/list` order.
+pub const TOOLS: usize = 2;

@@ -1,0 +1,188 @@
+//! Every tool's counters and the ring buffer of recent errors, sized by the plan's `TOOLS`
+//! and `MAX_ERRORS` in the module root. Counters are atomics; only recording an error in the
+//! ring buffer takes a lock.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{Value, json};
+
+use super::{ERROR_TRACKING, ErrorClass, MAX_ERRORS, TOOLS};
+use crate::generated::runtime::ToolError;
+
+/// The counters of one tool.
+#[derive(Debug, Default)]
+pub struct ToolStats {
+    /// `tools/call`s, pipeline steps included.
+    pub calls: AtomicU64,
+    /// Calls that answered, by a fallback included.
+    pub successes: AtomicU64,
+    /// Calls that ended in an error.
+    pub failures: AtomicU64,
+    /// Attempts an open breaker or a full bulkhead turned away.
+    pub rejections: AtomicU64,
+    /// Attempts after the first.
+    pub retries: AtomicU64,
+    /// Answers a fallback gave.
+    pub fallbacks: AtomicU64,
+    /// Attempts that timed out.
+    pub timeouts: AtomicU64,
+    /// Errors by class, in [`ErrorClass::ALL`] order.
+    pub errors: [AtomicU64; 10],
+}
+
+#[derive(Debug)]
+struct Recorded {
+    tool: &'static str,
+    class: ErrorClass,
+    message: String,
+    at_ms: u64,
+}
+
+/// Every tool's counters and the recent errors of the server.
+#[derive(Debug)]
+pub struct Stats {
+    tools: [ToolStats; TOOLS],
+    recent: std::sync::Mutex<std::collections::VecDeque<Recorded>>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            tools: std::array::from_fn(|_| ToolStats::default()),
+            recent: std::sync::Mutex::new(std::collections::VecDeque::new()),
+        }
+    }
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Stats {
+    /// The counters of the tool at `index`.
+    pub fn tool(&self, index: usize) -> &ToolStats {
+        &self.tools[index]
+    }
+
+    /// A call of the tool at `index` starts.
+    pub fn called(&self, index: usize) {
+        bump(&self.tools[index].calls);
+    }
+
+    /// A call ended. `attempts_tracked` says whether the tool already recorded its
+    /// failed attempts, in which case only an argument error is recorded here.
+    pub fn finished<T>(
+        &self,
+        index: usize,
+        tool: &'static str,
+        outcome: &Result<T, ToolError>,
+        attempts_tracked: bool,
+    ) {
+        match outcome {
+            Ok(_) => bump(&self.tools[index].successes),
+            Err(error) => {
+                bump(&self.tools[index].failures);
+                if !attempts_tracked || matches!(error, ToolError::InvalidArguments(_)) {
+                    self.failed(index, tool, error);
+                }
+            }
+        }
+    }
+
+    /// An attempt or a fallback of the tool at `index` failed with `error`.
+    pub fn failed(&self, index: usize, tool: &'static str, error: &ToolError) {
+        let stats = &self.tools[index];
+        let class = ErrorClass::of(error);
+        bump(&stats.errors[class as usize]);
+        match class {
+            ErrorClass::Timeout => bump(&stats.timeouts),
+            ErrorClass::CircuitOpen | ErrorClass::BulkheadFull => bump(&stats.rejections),
+            _ => {}
+        }
+        // `MAX_ERRORS > 0` would be a comparison clippy calls absurd when it is 0.
+        if ERROR_TRACKING {
+            let at_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            let mut recent = self
+                .recent
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if recent.len() == MAX_ERRORS {
+                recent.pop_front();
+            }
+            recent.push_back(Recorded {
+                tool,
+                class,
+                message: error.to_string(),
+                at_ms,
+            });
+        }
+    }
+
+    /// The tool at `index` is about to try again.
+    pub fn retried(&self, index: usize) {
+        bump(&self.tools[index].retries);
+    }
+
+    /// A fallback of the tool at `index` answered.
+    pub fn degraded(&self, index: usize) {
+        bump(&self.tools[index].fallbacks);
+    }
+
+    /// The figures of one tool, with its breaker's state if it has one.
+    pub fn tool_json(&self, index: usize, breaker: Option<&'static str>) -> Value {
+        let stats = &self.tools[index];
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let errors: serde_json::Map<String, Value> = ErrorClass::ALL
+            .iter()
+            .map(|class| {
+                (
+                    class.as_str().to_owned(),
+                    json!(get(&stats.errors[*class as usize])),
+                )
+            })
+            .collect();
+        json!({
+            "breaker": breaker,
+            "calls": get(&stats.calls),
+            "successes": get(&stats.successes),
+            "failures": get(&stats.failures),
+            "rejections": get(&stats.rejections),
+            "retries": get(&stats.retries),
+            "fallbacks": get(&stats.fallbacks),
+            "timeouts": get(&stats.timeouts),
+            "errors": errors,
+        })
+    }
+
+    /// The whole `pforge://stats` document, from each tool's figures by name.
+    pub fn to_json(&self, tools: serde_json::Map<String, Value>) -> Value {
+        let totals: serde_json::Map<String, Value> = ErrorClass::ALL
+            .iter()
+            .map(|class| {
+                let total: u64 = self
+                    .tools
+                    .iter()
+                    .map(|t| t.errors[*class as usize].load(Ordering::Relaxed))
+                    .sum();
+                (class.as_str().to_owned(), json!(total))
+            })
+            .collect();
+        let recent: Vec<Value> = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|r| {
+                json!({ "tool": r.tool, "class": r.class.as_str(), "message": r.message, "at_ms": r.at_ms })
+            })
+            .collect();
+        json!({
+            "tools": tools,
+            "errors": totals,
+            "error_tracking": { "enabled": ERROR_TRACKING, "max_errors": MAX_ERRORS },
+            "recent_errors": recent,
+        })
+    }
+}

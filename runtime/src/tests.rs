@@ -1,0 +1,13 @@
+//! Unit tests of the fixed runtime, against the stand-in module roots' test values (a state
+//! store of 2 entries living 500 ms, 2 tools, 2 recent errors kept).
+
+mod breaker;
+mod bulkhead;
+mod calls;
+mod http;
+mod process;
+mod retry;
+mod state;
+mod stats;
+mod text;
+mod timeout;

@@ -1,0 +1,135 @@
+//! Error classes, counters and the ring buffer of recent errors, with the stand-in numbers:
+//! 2 tools, 2 recent errors kept.
+
+use serde_json::{Map, Value, json};
+
+use crate::generated::runtime::ToolError;
+use crate::generated::stats::{ErrorClass, MAX_ERRORS, Stats};
+
+fn status(status: u16) -> ToolError {
+    ToolError::Status {
+        status,
+        retry_after: None,
+        body: String::new(),
+    }
+}
+
+#[test]
+fn errors_are_classified() {
+    let cases = [
+        (ToolError::Timeout(std::time::Duration::ZERO), "timeout"),
+        (ToolError::Connection(String::new()), "connection"),
+        (status(429), "rate_limit"),
+        (status(503), "service_unavailable"),
+        (status(500), "server_error"),
+        (status(599), "server_error"),
+        (status(404), "validation"),
+        (ToolError::InvalidArguments(String::new()), "validation"),
+        (ToolError::CircuitOpen { retry_in_ms: 1 }, "circuit_open"),
+        (ToolError::BulkheadFull { waited_ms: None }, "bulkhead_full"),
+        (ToolError::Handler(String::new()), "handler_error"),
+        (
+            ToolError::Exit {
+                code: Some(2),
+                stderr: String::new(),
+            },
+            "handler_error",
+        ),
+        (
+            ToolError::Fallback {
+                primary: Box::new(status(429)),
+                failures: Vec::new(),
+            },
+            "rate_limit",
+        ),
+        (status(302), "unknown"),
+        (ToolError::Cancelled, "unknown"),
+    ];
+    for (error, name) in cases {
+        assert_eq!(ErrorClass::of(&error).as_str(), name, "{error:?}");
+    }
+}
+
+#[test]
+fn each_class_counts_at_its_own_place() {
+    for (place, class) in ErrorClass::ALL.iter().enumerate() {
+        assert_eq!(*class as usize, place, "{class:?}");
+    }
+}
+
+fn figures(stats: &Stats, index: usize) -> Value {
+    stats.tool_json(index, None)
+}
+
+#[test]
+fn calls_are_counted_per_tool() {
+    let stats = Stats::default();
+    stats.called(0);
+    stats.called(0);
+    stats.called(1);
+    stats.finished(0, "a", &Ok::<(), ToolError>(()), false);
+    stats.retried(0);
+    stats.degraded(0);
+    stats.failed(0, "a", &ToolError::Timeout(std::time::Duration::ZERO));
+    stats.failed(0, "a", &ToolError::CircuitOpen { retry_in_ms: 1 });
+    let first = figures(&stats, 0);
+    assert_eq!(first["calls"], 2);
+    assert_eq!(first["successes"], 1);
+    assert_eq!(first["retries"], 1);
+    assert_eq!(first["fallbacks"], 1);
+    assert_eq!(first["timeouts"], 1);
+    assert_eq!(first["rejections"], 1);
+    assert_eq!(first["errors"]["timeout"], 1);
+    assert_eq!(first["errors"]["circuit_open"], 1);
+    assert_eq!(first["breaker"], Value::Null);
+    assert_eq!(figures(&stats, 1)["calls"], 1);
+    assert_eq!(stats.tool_json(1, Some("open"))["breaker"], "open");
+}
+
+#[test]
+fn a_tool_that_tracks_its_attempts_is_not_counted_twice() {
+    let stats = Stats::default();
+    stats.finished(0, "a", &Err::<(), _>(status(503)), true);
+    let first = figures(&stats, 0);
+    assert_eq!(first["failures"], 1);
+    assert_eq!(first["errors"]["service_unavailable"], 0);
+    stats.finished(
+        0,
+        "a",
+        &Err::<(), _>(ToolError::InvalidArguments("x".into())),
+        true,
+    );
+    assert_eq!(
+        figures(&stats, 0)["errors"]["validation"],
+        1,
+        "argument errors are"
+    );
+    stats.finished(1, "b", &Err::<(), _>(status(503)), false);
+    assert_eq!(figures(&stats, 1)["errors"]["service_unavailable"], 1);
+}
+
+#[test]
+fn only_the_most_recent_errors_are_kept() {
+    let stats = Stats::default();
+    stats.failed(0, "a", &status(500));
+    stats.failed(1, "b", &status(503));
+    stats.failed(0, "a", &ToolError::Handler("third".into()));
+    let mut tools = Map::new();
+    tools.insert("a".into(), figures(&stats, 0));
+    let document = stats.to_json(tools);
+    let recent = document["recent_errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{document}"));
+    assert_eq!(recent.len(), MAX_ERRORS);
+    assert_eq!(recent[0]["tool"], "b");
+    assert_eq!(recent[0]["class"], "service_unavailable");
+    assert_eq!(recent[1]["message"], "third");
+    assert!(recent[1]["at_ms"].as_u64().is_some_and(|ms| ms > 0));
+    assert_eq!(document["errors"]["server_error"], 1);
+    assert_eq!(document["errors"]["handler_error"], 1);
+    assert_eq!(
+        document["error_tracking"],
+        json!({ "enabled": true, "max_errors": MAX_ERRORS })
+    );
+    assert_eq!(document["tools"]["a"]["errors"]["server_error"], 1);
+}

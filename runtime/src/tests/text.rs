@@ -1,0 +1,139 @@
+//! Placeholders, `${VAR}` expansion, URI templates and pipeline step budgets.
+
+use std::time::Duration;
+
+use rmcp::model::JsonObject;
+use serde_json::{Value, json};
+
+use crate::generated::runtime::{
+    ToolError, expand_env, fill, fill_json, template_matches, text_of, truthy, verbatim, within,
+};
+
+fn values(value: Value) -> JsonObject {
+    value.as_object().cloned().unwrap_or_default()
+}
+
+#[test]
+fn placeholders_are_filled_through_the_encoder() {
+    let values = values(json!({ "name": "a b", "n": 3, "flag": true }));
+    let upper = |text: &str| text.to_uppercase();
+    assert_eq!(
+        fill("hi {{ name }}, {{n}} {{flag}}", &values, upper),
+        "hi A B, 3 TRUE"
+    );
+    assert_eq!(fill("{{missing}}!", &values, verbatim), "!");
+    assert_eq!(
+        fill("open {{name", &values, verbatim),
+        "open {{name",
+        "an unclosed placeholder stays as written"
+    );
+    assert_eq!(text_of(&json!("plain")), "plain");
+    assert_eq!(text_of(&json!([1, 2])), "[1,2]");
+}
+
+#[test]
+fn a_whole_placeholder_keeps_the_type_of_its_value() {
+    let variables = values(json!({ "user": { "id": 7 }, "n": 2 }));
+    let filled = fill_json(
+        r#"{"user": "{{ user }}", "label": "n={{n}}", "list": ["{{n}}", 1], "missing": "{{nope}}"}"#,
+        &variables,
+    );
+    assert_eq!(
+        Value::Object(filled),
+        json!({ "user": { "id": 7 }, "label": "n=2", "list": [2, 1], "missing": "" })
+    );
+    assert!(fill_json("not json", &variables).is_empty());
+    assert!(fill_json("[1]", &variables).is_empty(), "only objects");
+}
+
+#[test]
+fn truthiness_follows_the_value() {
+    for falsy in [
+        None,
+        Some(json!(null)),
+        Some(json!(false)),
+        Some(json!("")),
+        Some(json!([])),
+        Some(json!({})),
+        Some(json!(0)),
+        Some(json!(0.0)),
+    ] {
+        assert!(!truthy(falsy.as_ref()), "{falsy:?}");
+    }
+    for truthy_value in [
+        json!(true),
+        json!("x"),
+        json!([0]),
+        json!({ "a": 0 }),
+        json!(-1),
+    ] {
+        assert!(truthy(Some(&truthy_value)), "{truthy_value}");
+    }
+}
+
+async fn slow(millis: u64) -> Result<Value, ToolError> {
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    Ok(json!(millis))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_step_gets_the_smaller_of_its_timeout_and_the_budget_left() {
+    let now = tokio::time::Instant::now();
+    let deadline = Some(now + Duration::from_millis(100));
+    assert_eq!(
+        within(deadline, Some(Duration::from_millis(40)), slow(50)).await,
+        Err(ToolError::Timeout(Duration::from_millis(40)))
+    );
+    assert_eq!(
+        within(deadline, Some(Duration::from_secs(5)), slow(70)).await,
+        Err(ToolError::Timeout(Duration::from_millis(60))),
+        "40 ms of the budget are spent"
+    );
+    assert_eq!(within(None, None, slow(10_000)).await, Ok(json!(10_000)));
+    assert_eq!(
+        within(None, Some(Duration::from_millis(20)), slow(10)).await,
+        Ok(json!(10))
+    );
+}
+
+#[test]
+fn environment_variables_are_read_when_the_server_runs() {
+    let (name, value) = std::env::vars()
+        .find(|(name, value)| !value.is_empty() && !name.contains(['}', ':']))
+        .unwrap_or_else(|| panic!("the test process has no environment"));
+    let unset = "PFORGE_RUNTIME_TEST_NEVER_SET";
+    assert!(std::env::var(unset).is_err(), "{unset} is set");
+    assert_eq!(expand_env(&format!("<${{{name}}}>")), format!("<{value}>"));
+    assert_eq!(
+        expand_env(&format!("${{{name}:-fallback}}")),
+        value,
+        "a set variable wins over the default"
+    );
+    assert_eq!(expand_env(&format!("a${{{unset}:-b}}c")), "abc");
+    assert_eq!(expand_env(&format!("a${{{unset}}}c")), "ac");
+    assert_eq!(expand_env("cost: $5, ${OPEN"), "cost: $5, ${OPEN");
+}
+
+#[test]
+fn uri_templates_match_one_segment_per_variable() {
+    let template = "users://{id}/profile";
+    assert!(template_matches(template, "users://42/profile"));
+    assert!(!template_matches(template, "users:///profile"), "empty");
+    assert!(
+        !template_matches(template, "users://4/2/profile"),
+        "a slash"
+    );
+    assert!(
+        !template_matches(template, "users://42/profile/x"),
+        "a tail"
+    );
+    assert!(
+        !template_matches(template, "groups://42/profile"),
+        "the head"
+    );
+    assert!(template_matches("files://{name}", "files://a.txt"));
+    assert!(template_matches("pair://{a}-{b}", "pair://1-2"));
+    assert!(!template_matches("pair://{a}-{b}", "pair://1-"));
+    assert!(!template_matches("broken://{id", "broken://1"));
+    assert!(template_matches("fixed://x", "fixed://x"));
+}

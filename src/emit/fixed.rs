@@ -1,0 +1,206 @@
+//! The fixed files of a generated crate: the files of `runtime/src/generated/runtime/`,
+//! `resilience/` and `stats/` in this repository, where the `pforge-runtime` crate compiles,
+//! lints and tests them. Each is copied to the same path under the generated crate's
+//! `src/generated/` when the plan needs it, with two changes only: the `@generated` header
+//! line goes first, and doctests, which name the runtime crate (`pforge_runtime::generated::`),
+//! name the generated crate instead. The module roots that declare the copied files are
+//! written with `quote!` by the emitters that pick them.
+
+use std::path::PathBuf;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::ident;
+use crate::write::{GeneratedFile, Ownership};
+
+/// One file of the runtime crate, for generated crates that need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fixed {
+    /// The module it belongs to: `runtime`, `resilience` or `stats`.
+    pub parent: &'static str,
+    /// Its own module name.
+    pub module: &'static str,
+    /// Its text, as the runtime crate has it.
+    pub source: &'static str,
+}
+
+macro_rules! fixed {
+    ($parent:literal, $module:literal) => {
+        Fixed {
+            parent: $parent,
+            module: $module,
+            source: include_str!(concat!(
+                "../../runtime/src/generated/",
+                $parent,
+                "/",
+                $module,
+                ".rs"
+            )),
+        }
+    };
+}
+
+/// `ToolError`.
+pub const ERROR: Fixed = fixed!("runtime", "error");
+/// `HandlerError` and the handler `Context`.
+pub const HANDLER: Fixed = fixed!("runtime", "handler");
+/// `take`, `require`, `no_extra`, `check`.
+pub const ARGUMENTS: Fixed = fixed!("runtime", "arguments");
+/// `Answer`, `Degraded`, `to_result`.
+pub const ANSWER: Fixed = fixed!("runtime", "answer");
+/// `{{placeholder}}` filling and pipeline step budgets.
+pub const TEXT: Fixed = fixed!("runtime", "text");
+/// `${VAR}` expansion.
+pub const ENV: Fixed = fixed!("runtime", "env");
+/// Request errors and URL components of http tools.
+pub const HTTP: Fixed = fixed!("runtime", "http");
+/// The process group guard of cli tools.
+pub const PROCESS: Fixed = fixed!("runtime", "process");
+/// Resource URI templates.
+pub const URI_TEMPLATE: Fixed = fixed!("runtime", "uri_template");
+/// The `state: memory` store.
+pub const STATE: Fixed = fixed!("runtime", "state");
+/// `with_timeout`.
+pub const TIMEOUT: Fixed = fixed!("resilience", "timeout");
+/// `retry`, `jittered`, `retry_after`.
+pub const RETRY: Fixed = fixed!("resilience", "retry");
+/// `CircuitBreaker`.
+pub const BREAKER: Fixed = fixed!("resilience", "breaker");
+/// `Bulkhead`.
+pub const BULKHEAD: Fixed = fixed!("resilience", "bulkhead");
+/// `ErrorClass`.
+pub const ERROR_CLASS: Fixed = fixed!("stats", "class");
+/// `Stats`, `ToolStats`.
+pub const COUNTERS: Fixed = fixed!("stats", "counters");
+
+/// How doctests in the runtime crate name it; the only text changed in a copy.
+pub const DOCTEST_PREFIX: &str = "pforge_runtime::generated::";
+
+impl Fixed {
+    /// The file as a generated crate gets it: `crate_ident` is the crate's name as a Rust
+    /// identifier, for its doctests.
+    pub fn copy(&self, crate_ident: &str) -> GeneratedFile {
+        let source = self
+            .source
+            .replace(DOCTEST_PREFIX, &format!("{crate_ident}::generated::"));
+        GeneratedFile {
+            path: PathBuf::from(format!("src/generated/{}/{}.rs", self.parent, self.module)),
+            contents: format!("{}\n\n{source}", super::generated_header()),
+            ownership: Ownership::Generated,
+        }
+    }
+}
+
+/// The lines of a module root that declare `files` and re-export their items, so that
+/// paths stay `runtime::ToolError` whichever file holds the item. `self::` keeps a
+/// dependency of the same name as a file (a user may add a `state` crate) from making the
+/// re-export ambiguous.
+pub fn declarations(files: &[Fixed]) -> TokenStream {
+    let modules: Vec<_> = files.iter().map(|f| ident(f.module)).collect();
+    quote! {
+        #(mod #modules;)*
+        #(pub use self::#modules::*;)*
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every fixed file.
+    const ALL: [Fixed; 16] = [
+        ERROR,
+        HANDLER,
+        ARGUMENTS,
+        ANSWER,
+        TEXT,
+        ENV,
+        HTTP,
+        PROCESS,
+        URI_TEMPLATE,
+        STATE,
+        TIMEOUT,
+        RETRY,
+        BREAKER,
+        BULKHEAD,
+        ERROR_CLASS,
+        COUNTERS,
+    ];
+
+    fn runtime_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("runtime/src/generated")
+    }
+
+    #[test]
+    fn every_file_of_the_runtime_crate_is_known() {
+        let mut on_disk = Vec::new();
+        for parent in ["runtime", "resilience", "stats"] {
+            let entries = std::fs::read_dir(runtime_dir().join(parent))
+                .unwrap_or_else(|e| panic!("{parent}: {e}"));
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                on_disk.push(format!("{parent}/{name}"));
+            }
+        }
+        on_disk.sort();
+        let mut known: Vec<String> = ALL
+            .iter()
+            .map(|f| format!("{}/{}.rs", f.parent, f.module))
+            .collect();
+        known.sort();
+        assert_eq!(known, on_disk);
+    }
+
+    #[test]
+    fn the_stand_in_roots_compile_every_file() {
+        for file in ALL {
+            let root = std::fs::read_to_string(runtime_dir().join(format!("{}.rs", file.parent)))
+                .unwrap_or_else(|e| panic!("{}: {e}", file.parent));
+            let declared = format!("\nmod {};\n", file.module);
+            let exported = format!("\npub use self::{}::*;\n", file.module);
+            assert!(
+                root.contains(&declared) && root.contains(&exported),
+                "runtime/src/generated/{}.rs does not declare and re-export `{}`",
+                file.parent,
+                file.module
+            );
+        }
+    }
+
+    #[test]
+    fn only_doc_comments_name_the_runtime_crate() {
+        for file in ALL {
+            for line in file.source.lines() {
+                let trimmed = line.trim_start();
+                assert!(
+                    !line.contains("pforge_runtime")
+                        || (trimmed.starts_with("///") || trimmed.starts_with("//!"))
+                            && line.contains(DOCTEST_PREFIX),
+                    "{}/{}: {line}",
+                    file.parent,
+                    file.module
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_copy_is_the_source_under_the_header_with_the_crate_renamed() {
+        let copy = BREAKER.copy("my_server");
+        assert_eq!(
+            copy.path,
+            PathBuf::from("src/generated/resilience/breaker.rs")
+        );
+        let (header, rest) = copy
+            .contents
+            .split_once("\n\n")
+            .unwrap_or_else(|| panic!("no header"));
+        assert_eq!(header, super::super::generated_header());
+        assert!(rest.contains("use my_server::generated::resilience::"));
+        assert_eq!(
+            rest.replace("my_server::generated::", DOCTEST_PREFIX),
+            BREAKER.source
+        );
+    }
+}
