@@ -283,6 +283,7 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         files.push(rust("src/generated/tests.rs", tests::tests(plan))?);
     }
     files.extend(tool_modules(plan)?);
+    files.extend(policy_test_files(plan)?);
     for (module, items) in handlers::items(plan) {
         let path = format!("src/handlers/{}.rs", crate::naming::unraw(&module));
         let contents = render_rust(
@@ -303,46 +304,15 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
 /// The tool modules, rendered on every core: each file is built and printed independently,
 /// and chunks keep their order, so the output does not depend on the thread count.
 fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
-    // The policy tests of a tool depend only on its policy's shape, which most tools share
-    // (the defaults): each shape is rendered once.
-    let tests: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<str>>> =
-        std::sync::Mutex::default();
     let render_one = |tool: &crate::plan::ToolPlan| -> Result<GeneratedFile, EmitError> {
         let path = format!(
             "src/generated/tools/{}.rs",
             crate::naming::unraw(&tool.module)
         );
-        let mut contents = render_rust(&path, tool::tool_module(plan, tool), Ownership::Generated)?;
-        let shape = policy_tests::shape(tool);
-        let cached = tests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&shape)
-            .cloned();
-        let rendered = match cached {
-            Some(rendered) => rendered,
-            None => {
-                let tokens = policy_tests::tests(tool);
-                let rendered: std::sync::Arc<str> = if tokens.is_empty() {
-                    "".into()
-                } else {
-                    let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
-                        path: path.clone(),
-                        message: e.to_string(),
-                    })?;
-                    format::print(&file).into()
-                };
-                tests
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(shape, rendered.clone());
-                rendered
-            }
-        };
-        if !rendered.is_empty() {
-            contents.push('\n');
-            contents.push_str(&rendered);
-        }
+        let shape_file = policy_tests::shape_file(&policy_tests::shape(tool));
+        let tokens = tool::tool_module(plan, tool);
+        let tests = policy_tests::tests_module(tool, &shape_file);
+        let contents = render_rust(&path, quote!(#tokens #tests), Ownership::Generated)?;
         Ok(GeneratedFile {
             path: PathBuf::from(path),
             contents,
@@ -372,6 +342,38 @@ fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         }
         Ok(files)
     })
+}
+
+/// One file of policy test cases per policy shape, included by every tool of that shape.
+fn policy_test_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
+    let mut shapes = std::collections::BTreeMap::new();
+    for tool in plan.tools.iter().filter(|t| policy_tests::has_tests(t)) {
+        shapes
+            .entry(policy_tests::shape_file(&policy_tests::shape(tool)))
+            .or_insert(tool);
+    }
+    shapes
+        .into_iter()
+        .map(|(file, tool)| {
+            let path = format!("src/generated/tools/{file}");
+            let tokens = policy_tests::tests(tool);
+            let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            // Included into a module, so it has no inner docs: a plain comment says what it is.
+            let contents = format!(
+                "{}\n// The policy tests of every tool of one policy shape, included by each tool's\n// `mod tests`: the numbers are that tool's constants.\n\n{}",
+                generated_header(),
+                format::print(&file)
+            );
+            Ok(GeneratedFile {
+                path: PathBuf::from(path),
+                contents,
+                ownership: Ownership::Generated,
+            })
+        })
+        .collect()
 }
 
 fn lib_rs(plan: &Plan) -> TokenStream {
@@ -446,11 +448,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     if plan.needs.http_client {
         dev_tokio_features.extend(["net", "io-util", "sync"]);
     }
-    if plan
-        .tools
-        .iter()
-        .any(|t| !policy_tests::tests(t).is_empty())
-    {
+    if plan.tools.iter().any(policy_tests::has_tests) {
         // The policy tests run on tokio's paused clock.
         dev_tokio_features.push("test-util");
     }

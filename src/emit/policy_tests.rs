@@ -23,15 +23,52 @@ pub fn shape(tool: &ToolPlan) -> String {
             &tool.policy.bulkhead,
             tool.policy.fallback.is_empty(),
             matches!(tool.kind, crate::plan::KindPlan::Http { .. }),
-            // A tool module named `tests` holds `mod tests`, which clippy flags.
-            crate::naming::unraw(&tool.module) == "tests",
         )
     )
 }
 
-/// The `#[cfg(test)] mod tests` of a tool module, or nothing for a tool without a policy.
-/// It names nothing of the tool but what every tool module defines (`guards`, `NAME`, the
-/// policy constants), so it depends only on [`shape`].
+/// The file every tool of `shape` includes: `policy_tests/shape_<hash>.rs` under
+/// `src/generated/tools/`. FNV-1a, so that the name is the same with every Rust release.
+pub fn shape_file(shape: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in shape.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("policy_tests/shape_{hash:016x}.rs")
+}
+
+/// Whether the tool has a policy to test.
+pub fn has_tests(tool: &ToolPlan) -> bool {
+    attempt_timeout(tool).is_some()
+        || tool.policy.breaker.is_some()
+        || tool.policy.retry.is_some()
+        || tool.policy.bulkhead.is_some()
+        || !tool.policy.fallback.is_empty()
+}
+
+/// The `mod tests` of a tool module: it includes the file of the tool's policy shape, which
+/// every tool of that shape shares, so that a thousand tools carry one copy of their tests.
+pub fn tests_module(tool: &ToolPlan, file: &str) -> TokenStream {
+    if !has_tests(tool) {
+        return quote!();
+    }
+    let allow = super::allow_inception(&tool.module, "tests");
+    quote! {
+        /// This tool's policy tests, with the numbers of forge.yaml: the cases of its policy
+        /// shape, shared by every tool of that shape.
+        #[cfg(test)]
+        #allow
+        mod tests {
+            use super::*;
+
+            include!(#file);
+        }
+    }
+}
+
+/// The test cases of a tool's policy (the body of its shape's file), or nothing for a tool
+/// without a policy. They name nothing of the tool but what every tool module defines
+/// (`guards`, `NAME`, the policy constants), so they depend only on [`shape`].
 pub fn tests(tool: &ToolPlan) -> TokenStream {
     let mut cases = Vec::new();
     if attempt_timeout(tool).is_some() {
@@ -49,21 +86,7 @@ pub fn tests(tool: &ToolPlan) -> TokenStream {
     if !tool.policy.fallback.is_empty() {
         cases.push(fallback_cases(tool));
     }
-    if cases.is_empty() {
-        return quote!();
-    }
-    let allow = super::allow_inception(&tool.module, "tests");
-    quote! {
-        #[cfg(test)]
-        #allow
-        mod tests {
-            //! This tool's policy, with the numbers of forge.yaml.
-
-            use super::*;
-
-            #(#cases)*
-        }
-    }
+    quote!(#(#cases)*)
 }
 
 fn guard_call(tool: &ToolPlan, operation: TokenStream) -> TokenStream {

@@ -68,26 +68,46 @@ fn samples(tool: &ToolPlan) -> Option<serde_json::Map<String, Value>> {
         .collect()
 }
 
-/// The generated test module, or nothing when the plan has no tools.
+/// The generated test module, or nothing when the plan has no tools. The cases are tables
+/// (one line per tool or per case) run by one loop each, so the module grows by a line or two
+/// per tool.
 pub fn tests(plan: &Plan) -> TokenStream {
     if plan.tools.is_empty() {
         return quote!();
     }
-    let names = plan.tools.iter().map(|t| t.name.as_str());
-    let schemas = plan.tools.iter().enumerate().map(|(i, t)| {
-        let schema = super::raw_string(&crate::plan::input_schema(&t.params).to_string());
-        let name = &t.name;
-        quote! {
-            let expected: Value = serde_json::from_str(#schema).unwrap_or_default();
-            assert_eq!(Value::Object((*tools[#i].input_schema).clone()), expected, "input schema of `{}`", #name);
-        }
-    });
-    let per_tool = plan.tools.iter().map(tool_tests);
-    let upstream = plan
+    let expected: String = plan
         .tools
         .iter()
-        .any(|t| matches!(t.kind, KindPlan::Http { .. }))
-        .then(upstream);
+        .map(|t| format!("\n{} {}", t.name, crate::plan::input_schema(&t.params)))
+        .collect();
+    let expected = super::raw_string(&format!("{expected}\n"));
+    let refused: String = plan.tools.iter().flat_map(refusals).collect();
+    let refusal_test = (!refused.is_empty()).then(|| {
+        let refused = super::raw_string(&refused);
+        quote! {
+            /// Arguments each tool must refuse, one case per line: the tool, the arguments (valid
+            /// but for one thing) and what the error must name, separated by tabs.
+            const REFUSED: &str = #refused;
+
+            #[tokio::test]
+            async fn every_tool_refuses_unknown_missing_and_mistyped_arguments() {
+                for case in REFUSED.lines().filter(|l| !l.is_empty()) {
+                    let mut fields = case.split('\t');
+                    let (tool, arguments, needle) = (fields.next().unwrap_or_default(), fields.next().unwrap_or_default(), fields.next().unwrap_or_default());
+                    let outcome = run(tool, serde_json::from_str(arguments).unwrap_or_default()).await;
+                    assert!(rejected(&outcome, needle), "`{tool}` with {arguments}: {outcome:?}");
+                }
+            }
+        }
+    });
+    let cli_tests: Vec<TokenStream> = plan.tools.iter().filter_map(command_test).collect();
+    let cli_macro = (!cli_tests.is_empty()).then(command_macro);
+    let http_tests: Vec<TokenStream> = plan.tools.iter().filter_map(endpoint_test).collect();
+    let http_macro = (!http_tests.is_empty()).then(|| {
+        let upstream = upstream();
+        let endpoint_macro = endpoint_macro();
+        quote!(#upstream #endpoint_macro)
+    });
     quote! {
         //! Tests of the generated server, on the same code paths the server uses.
 
@@ -112,12 +132,20 @@ pub fn tests(plan: &Plan) -> TokenStream {
             matches!(outcome, Err(ToolError::InvalidArguments(message)) if message.contains(needle))
         }
 
+        /// Every tool as forge.yaml defines it, in `tools/list` order: its name and input
+        /// schema, one per line.
+        const EXPECTED_TOOLS: &str = #expected;
+
         #[test]
         fn tools_list_matches_forge_yaml() {
             let tools = Server::tools();
-            let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-            assert_eq!(names, [#(#names),*]);
-            #(#schemas)*
+            let expected: Vec<(&str, &str)> = EXPECTED_TOOLS.lines().filter_map(|l| l.split_once(' ')).collect();
+            assert_eq!(tools.len(), expected.len());
+            for (tool, (name, schema)) in tools.iter().zip(expected) {
+                assert_eq!(tool.name, name);
+                let schema: Value = serde_json::from_str(schema).unwrap_or_default();
+                assert_eq!(Value::Object((*tool.input_schema).clone()), schema, "input schema of `{name}`");
+            }
         }
 
         #[tokio::test]
@@ -125,136 +153,141 @@ pub fn tests(plan: &Plan) -> TokenStream {
             assert!(Server::new().run("no-such-tool", rmcp::model::JsonObject::new()).await.is_none());
         }
 
-        #upstream
-        #(#per_tool)*
+        #refusal_test
+        #cli_macro
+        #(#cli_tests)*
+        #http_macro
+        #(#http_tests)*
     }
 }
 
-/// A tool's tests, in a module of their own (named like the tool's module) so that no test
-/// name is built from two names that could meet; each parameter's tests likewise.
-fn tool_tests(tool: &ToolPlan) -> TokenStream {
-    let name = &tool.name;
+/// The lines of `REFUSED` for one tool: an unknown argument, each required parameter left
+/// out, each parameter of the wrong type.
+fn refusals(tool: &ToolPlan) -> Vec<String> {
     let Some(valid) = samples(tool) else {
-        return quote!();
+        return Vec::new();
     };
-    let mut out = Vec::new();
-
+    let name = &tool.name;
+    let mut rows = Vec::new();
+    // JSON text holds no raw tab or newline, and names hold neither: the separators are safe.
+    let mut row = |arguments: serde_json::Map<String, Value>, needle: String| {
+        rows.push(format!("{name}\t{}\t{needle}\n", Value::Object(arguments)));
+    };
     let mut unknown = "unexpected_argument".to_owned();
     while valid.contains_key(&unknown) {
         unknown.push('_');
     }
     let mut with_extra = valid.clone();
     with_extra.insert(unknown.clone(), json!(1));
-    let extra = Value::Object(with_extra).to_string();
-    out.push(quote! {
-        #[tokio::test]
-        async fn rejects_unknown_arguments() {
-            let outcome = run(#name, serde_json::from_str(#extra).unwrap_or_default()).await;
-            assert!(rejected(&outcome, #unknown), "{outcome:?}");
+    row(with_extra, unknown);
+    for param in &tool.params {
+        let wire = &param.name;
+        if param.required {
+            let mut without = valid.clone();
+            without.remove(wire);
+            row(without, format!("`{wire}` is required"));
         }
-    });
-    out.extend(
-        tool.params
-            .iter()
-            .map(|param| param_tests(tool, param, &valid)),
-    );
-
-    let input = format_ident!("{}Input", tool.type_prefix);
-    let tool_module = ident(&tool.module);
-    let valid_json = Value::Object(valid.clone()).to_string();
-    match &tool.kind {
-        KindPlan::Cli(cli) if !cli.args.iter().any(|a| a.contains("${")) => {
-            let expected: Vec<String> = cli.args.iter().map(|arg| fill(arg, &valid)).collect();
-            let program = cli.command.trim();
-            out.push(quote! {
-                #[test]
-                fn builds_its_command_without_a_shell() {
-                    let input = crate::generated::tools::#tool_module::#input::from_arguments(arguments(serde_json::from_str(#valid_json).unwrap_or_default()));
-                    let Ok(input) = input else { panic!("sample arguments rejected: {input:?}") };
-                    let command = crate::generated::tools::#tool_module::command(&input);
-                    assert_eq!(command.as_std().get_program(), #program);
-                    let args: Vec<String> = command.as_std().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-                    let expected: Vec<&str> = vec![#(#expected),*];
-                    assert_eq!(args, expected);
-                }
-            });
-        }
-        KindPlan::Http { http, method }
-            if !crate::emit::tool::endpoint_path(&http.endpoint).contains("${") =>
-        {
-            let method = method.as_str();
-            out.push(quote! {
-                #[tokio::test]
-                async fn calls_its_endpoint() {
-                    let (base, requests) = upstream().await;
-                    let input = crate::generated::tools::#tool_module::#input::from_arguments(arguments(serde_json::from_str(#valid_json).unwrap_or_default()));
-                    let Ok(input) = input else { panic!("sample arguments rejected: {input:?}") };
-                    let endpoint = format!("{base}{}", crate::generated::tools::#tool_module::ENDPOINT_PATH);
-                    let outcome = crate::generated::tools::#tool_module::send(&Server::new(), &input, &endpoint).await;
-                    assert_eq!(outcome.ok().and_then(|v| v.get("ok").cloned()), Some(Value::Bool(true)));
-                    let seen = requests.await.unwrap_or_default();
-                    assert!(seen.starts_with(concat!(#method, " /")), "{seen}");
-                }
-            });
-        }
-        _ => {}
+        let mut bad = valid.clone();
+        bad.insert(wire.clone(), wrong(param));
+        row(bad, format!("`{wire}`"));
     }
-    let doc = format!(" The `{name}` tool.");
-    let allow = super::allow_inception(&tool.module, "tests");
-    quote! {
-        #[doc = #doc]
-        #allow
-        mod #tool_module {
-            use super::*;
+    rows
+}
 
-            #(#out)*
+/// `command_test!(module, Input, arguments, program, [args])`: a test, in a module named like
+/// the tool's, that the cli tool builds exactly this command line, without a shell.
+fn command_macro() -> TokenStream {
+    quote! {
+        macro_rules! command_test {
+            ($(#[$attr:meta])* $tool:ident, $input:ident, $arguments:expr, $program:expr, [$($arg:expr),*]) => {
+                $(#[$attr])*
+                mod $tool {
+                    use super::*;
+
+                    #[test]
+                    fn builds_its_command_without_a_shell() {
+                        let input = crate::generated::tools::$tool::$input::from_arguments(arguments(serde_json::from_str($arguments).unwrap_or_default()));
+                        let Ok(input) = input else { panic!("sample arguments rejected: {input:?}") };
+                        let command = crate::generated::tools::$tool::command(&input);
+                        assert_eq!(command.as_std().get_program(), $program);
+                        let args: Vec<String> = command.as_std().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+                        let expected: Vec<&str> = vec![$($arg),*];
+                        assert_eq!(args, expected);
+                    }
+                }
+            };
         }
     }
 }
 
-/// The tests of one parameter: required when it is, type checked always.
-fn param_tests(
-    tool: &ToolPlan,
-    param: &ParamPlan,
-    valid: &serde_json::Map<String, Value>,
-) -> TokenStream {
-    let name = &tool.name;
-    let wire = &param.name;
-    let required = param.required.then(|| {
-        let mut without = valid.clone();
-        without.remove(wire);
-        let without = Value::Object(without).to_string();
-        let needle = format!("`{wire}` is required");
-        quote! {
-            #[tokio::test]
-            async fn is_required() {
-                let outcome = run(#name, serde_json::from_str(#without).unwrap_or_default()).await;
-                assert!(rejected(&outcome, #needle), "{outcome:?}");
-            }
-        }
-    });
-    let mut bad = valid.clone();
-    bad.insert(wire.clone(), wrong(param));
-    let bad = Value::Object(bad).to_string();
-    let needle = format!("`{wire}`");
-    let module = ident(&param.field);
-    let doc = format!(" The `{wire}` parameter.");
-    let allow = super::allow_inception(&param.field, &tool.module);
+/// `endpoint_test!(module, Input, arguments, method)`: a test, in a module named like the
+/// tool's, that the http tool sends its request to a loopback upstream and reads the answer.
+fn endpoint_macro() -> TokenStream {
     quote! {
-        #[doc = #doc]
-        #allow
-        mod #module {
-            use super::super::*;
+        macro_rules! endpoint_test {
+            ($(#[$attr:meta])* $tool:ident, $input:ident, $arguments:expr, $method:expr) => {
+                $(#[$attr])*
+                mod $tool {
+                    use super::*;
 
-            #required
-
-            #[tokio::test]
-            async fn checks_its_type() {
-                let outcome = run(#name, serde_json::from_str(#bad).unwrap_or_default()).await;
-                assert!(rejected(&outcome, #needle), "{outcome:?}");
-            }
+                    #[tokio::test]
+                    async fn calls_its_endpoint() {
+                        let (base, requests) = upstream().await;
+                        let input = crate::generated::tools::$tool::$input::from_arguments(arguments(serde_json::from_str($arguments).unwrap_or_default()));
+                        let Ok(input) = input else { panic!("sample arguments rejected: {input:?}") };
+                        let endpoint = format!("{base}{}", crate::generated::tools::$tool::ENDPOINT_PATH);
+                        let outcome = crate::generated::tools::$tool::send(&Server::new(), &input, &endpoint).await;
+                        assert_eq!(outcome.ok().and_then(|v| v.get("ok").cloned()), Some(Value::Bool(true)));
+                        let seen = requests.await.unwrap_or_default();
+                        assert!(seen.starts_with(&format!("{} /", $method)), "{seen}");
+                    }
+                }
+            };
         }
     }
+}
+
+/// The `command_test!` line of a cli tool whose arguments use no environment variable.
+fn command_test(tool: &ToolPlan) -> Option<TokenStream> {
+    let KindPlan::Cli(cli) = &tool.kind else {
+        return None;
+    };
+    if cli.args.iter().any(|a| a.contains("${")) {
+        return None;
+    }
+    let valid = samples(tool)?;
+    let expected = cli.args.iter().map(|arg| fill(arg, &valid));
+    let program = cli.command.trim();
+    let (module, input, arguments) = sample_call(tool, &valid);
+    let allow = super::allow_inception(&tool.module, "tests");
+    Some(quote!(command_test!(#allow #module, #input, #arguments, #program, [#(#expected),*]);))
+}
+
+/// The `endpoint_test!` line of an http tool whose endpoint path uses no environment variable.
+fn endpoint_test(tool: &ToolPlan) -> Option<TokenStream> {
+    let KindPlan::Http { http, method } = &tool.kind else {
+        return None;
+    };
+    if crate::emit::tool::endpoint_path(&http.endpoint).contains("${") {
+        return None;
+    }
+    let valid = samples(tool)?;
+    let (module, input, arguments) = sample_call(tool, &valid);
+    let method = method.as_str();
+    let allow = super::allow_inception(&tool.module, "tests");
+    Some(quote!(endpoint_test!(#allow #module, #input, #arguments, #method);))
+}
+
+/// The tool's module, its input type and the sample arguments as a string literal.
+fn sample_call(
+    tool: &ToolPlan,
+    valid: &serde_json::Map<String, Value>,
+) -> (proc_macro2::Ident, proc_macro2::Ident, proc_macro2::Literal) {
+    (
+        ident(&tool.module),
+        format_ident!("{}Input", tool.type_prefix),
+        super::raw_string(&Value::Object(valid.clone()).to_string()),
+    )
 }
 
 /// The value the generated code puts into an argument template for the sample values.

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# End to end `pforge build --no-compile` of a 1,000-tool config with the chapter's defaults
+# (retry and breaker on every tool, a bulkhead and a value fallback on a third of them; all four
+# tool kinds), fresh and with nothing changed, beside `pforge check` of the same file (the
+# floor: loading alone) in the same hyperfine run; then the size of what it generates.
+# Needs hyperfine (Debian package). Run from the repository root:
+#   bash benches/build.sh
+set -euo pipefail
+command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 2; }
+root=$(pwd)
+cargo build --quiet --release --locked
+bin="$root/target/release/pforge"
+work=$(mktemp -d -p "$root/target" build-bench.XXXX)
+trap 'rm -rf "$work"' EXIT
+
+{
+  printf 'forge: {name: bench-server, version: 1.0.0}\n'
+  printf 'fault_tolerance:\n  retry: {max_attempts: 3, initial_delay: 100ms, max_delay: 5s}\n'
+  printf '  circuit_breaker: {failure_threshold: 5, timeout: 60s, success_threshold: 2}\n'
+  printf '  error_tracking: {enabled: true, max_errors: 100}\n'
+  printf 'tools:\n'
+  for i in $(seq 0 999); do
+    case $((i % 4)) in
+      0) printf '  - type: http\n    name: fetch_%d\n    endpoint: "https://api.example.com/items/{{id}}"\n' "$i" ;;
+      1) printf '  - type: native\n    name: compute_%d\n    handler: handlers::compute::compute_%d\n' "$i" "$i"
+         printf '    params: {n: {type: integer, minimum: 0}, label: {type: string, default: x}}\n' ;;
+      2) printf '  - type: cli\n    name: run_%d\n    command: echo\n    args: ["{{message}}"]\n    timeout_ms: 2000\n' "$i" ;;
+      3) printf '  - type: http\n    name: post_%d\n    endpoint: https://api.example.com/posts\n    method: POST\n    params: {title: string}\n' "$i" ;;
+    esac
+    if ((i % 3 == 0)); then
+      printf '    bulkhead: {max_concurrent: 8, max_queued: 16, timeout: 1s}\n'
+      printf '    fallback: {type: value, value: {stale: true}}\n'
+    fi
+  done
+} > "$work/forge.yaml"
+"$bin" check "$work/forge.yaml" >/dev/null
+
+cd "$work"
+hyperfine --warmup 2 --runs 10 --export-markdown "$work/times.md" \
+  -n "check (floor)" "$bin check forge.yaml" \
+  -n "build --no-compile, fresh" --prepare "rm -rf src target Cargo.toml README.md .gitignore forge.schema.json" "$bin build --no-compile" \
+  -n "build --no-compile, nothing changed" "$bin build --no-compile"
+cat "$work/times.md"
+rs_lines=$(find src -name '*.rs' -exec cat {} + | wc -l)
+largest=$(find src/generated/tools -name '*.rs' -exec wc -l {} + | grep -v total | sort -n | tail -1)
+echo "generated Rust: ${rs_lines} lines in $(find src -name '*.rs' | wc -l) files (target: at most 150,000)"
+echo "largest tool module: ${largest}"
+/usr/bin/time -f "peak RSS of a fresh build: %M KiB" "$bin" build --manifest "$work/forge.yaml" --no-compile >/dev/null
