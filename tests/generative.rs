@@ -429,19 +429,14 @@ fn every_drawn_config_is_refused_with_located_errors_or_compiles() {
         std::fs::write(dir.join("forge.yaml"), &text).unwrap_or_else(|e| panic!("{e}"));
         pforge::project::generate(&dir.join("forge.yaml"))
             .unwrap_or_else(|e| panic!("check accepted it but generation failed: {e}\n{text}"));
-        members.push(format!("\"{name}\""));
+        members.push(name);
     }
     eprintln!(
         "{cases} configs drawn: {refused} refused with located errors, {} compiled",
         members.len()
     );
     assert!(!members.is_empty(), "no drawn config passed check");
-    let manifest = format!(
-        "[workspace]\nresolver = \"3\"\nmembers = [{}]\n",
-        members.join(", ")
-    );
-    std::fs::write(root.path().join("Cargo.toml"), manifest).unwrap_or_else(|e| panic!("{e}"));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    common::write_workspace(root.path(), &members);
     for args in [
         &["fmt", "--all", "--check"][..],
         &[
@@ -454,20 +449,11 @@ fn every_drawn_config_is_refused_with_located_errors_or_compiles() {
             "warnings",
         ][..],
     ] {
-        let output = std::process::Command::new(&cargo)
-            .args(args)
-            .current_dir(root.path())
-            .env("CARGO_TARGET_DIR", common::shared_target())
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
-        if !output.status.success() {
+        if let Err(failure) = common::cargo_in(root.path(), args, &[]) {
             let kept = root.keep();
             panic!(
-                "a drawn config generates a crate that fails `cargo {}` (configs kept in {}):\n{}{}",
-                args.join(" "),
-                kept.display(),
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
+                "a drawn config generates a crate that fails (configs kept in {}): {failure}",
+                kept.display()
             );
         }
     }

@@ -21,28 +21,6 @@ fn yaml_files(dir: &str) -> Vec<PathBuf> {
     files
 }
 
-/// Runs cargo in `dir` with the shared target directory; the failure message on error.
-fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = std::process::Command::new(cargo)
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", common::shared_target())
-        .envs(env.iter().copied())
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cargo {}:\n{}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
-}
-
 /// Generates each config into a member of a fresh workspace; returns the workspace.
 fn workspace(configs: &[PathBuf]) -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -54,13 +32,9 @@ fn workspace(configs: &[PathBuf]) -> tempfile::TempDir {
         std::fs::copy(config, dir.join("forge.yaml")).unwrap_or_else(|e| panic!("{e}"));
         pforge::project::generate(&dir.join("forge.yaml"))
             .unwrap_or_else(|e| panic!("{}: {e}", config.display()));
-        members.push(format!("\"{member}\""));
+        members.push(member);
     }
-    let manifest = format!(
-        "[workspace]\nresolver = \"3\"\nmembers = [{}]\n",
-        members.join(", ")
-    );
-    std::fs::write(root.path().join("Cargo.toml"), manifest).unwrap_or_else(|e| panic!("{e}"));
+    common::write_workspace(root.path(), &members);
     root
 }
 
@@ -113,8 +87,8 @@ fn every_hazard_and_example_generates_a_finished_crate() {
         long.join("\n")
     );
     let checks = [
-        cargo(root.path(), &["fmt", "--all", "--check"], &[]),
-        cargo(
+        common::cargo_in(root.path(), &["fmt", "--all", "--check"], &[]),
+        common::cargo_in(
             root.path(),
             &[
                 "clippy",
@@ -127,7 +101,7 @@ fn every_hazard_and_example_generates_a_finished_crate() {
             ],
             &[],
         ),
-        cargo(
+        common::cargo_in(
             root.path(),
             &["doc", "--quiet", "--workspace", "--no-deps"],
             &[("RUSTDOCFLAGS", "-D warnings")],

@@ -120,3 +120,35 @@ pub async fn read_head(socket: &mut tokio::net::TcpStream) -> Option<String> {
     }
     Some(String::from_utf8_lossy(&buffer[..read]).into_owned())
 }
+
+/// Writes a cargo workspace manifest over `members` (directories of `root`).
+pub fn write_workspace(root: &Path, members: &[String]) {
+    let members: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
+    let manifest = format!(
+        "[workspace]\nresolver = \"3\"\nmembers = [{}]\n",
+        members.join(", ")
+    );
+    std::fs::write(root.join("Cargo.toml"), manifest).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Runs cargo in `dir` with the shared target directory; what it printed when it fails.
+pub fn cargo_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", shared_target())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cargo {}:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
