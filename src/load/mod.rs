@@ -123,14 +123,14 @@ pub fn load_str(name: &str, text: &str) -> Loaded {
     reporter.extend(schema_check::check(&document, &tree));
     let sections = sections::Sections::deserialize(&document, &mut reporter);
     semantic::check(&sections, &mut reporter);
+    let config = if reporter.has_errors() {
+        None
+    } else {
+        sections.into_config(&mut reporter)
+    };
 
     let mut diagnostics = reporter.finish();
     sort_and_dedup(&mut diagnostics);
-    let config = if diagnostics.iter().any(Diagnostic::is_error) {
-        None
-    } else {
-        sections.into_config()
-    };
     Loaded {
         source,
         config,

@@ -63,6 +63,11 @@ impl<'a> Reporter<'a> {
         self.diagnostics.extend(diagnostics);
     }
 
+    /// Whether any error was reported.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
     /// Whether an error was reported at `pointer` or below it.
     pub fn has_error_under(&self, pointer: &str) -> bool {
         self.diagnostics.iter().any(|d| {

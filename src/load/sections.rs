@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::report::{Reporter, Target};
-use crate::config::{Config, FaultTolerance, Forge, Middleware, Prompt, Resource, Tool};
+use crate::config::{Config, FaultTolerance, Forge, Middleware, Prompt, Resource, State, Tool};
 
 /// The sections of a document that could be read, with their indices.
 #[derive(Debug, Default)]
@@ -29,6 +29,9 @@ pub struct Sections {
 impl Sections {
     /// Reads every section free of schema errors.
     pub fn deserialize(document: &Value, reporter: &mut Reporter<'_>) -> Self {
+        // No semantic check needs `state`; it is read for the values the schema accepts and
+        // serde cannot hold (`ttl_seconds: 1e3`), which would otherwise go unreported.
+        let _: Option<State> = take(document, "/state", reporter);
         Self {
             document: document.clone(),
             forge: take(document, "/forge", reporter),
@@ -45,9 +48,13 @@ impl Sections {
         &self.document
     }
 
-    /// The typed config of a document without errors.
-    pub fn into_config(self) -> Option<Config> {
-        serde_json::from_value(self.document).ok()
+    /// The typed config of a document without errors. Every section was read above, so this
+    /// fails only if a section was missed there; then the failure is still reported where
+    /// serde stopped, never a refusal without a diagnostic.
+    pub fn into_config(self, reporter: &mut Reporter<'_>) -> Option<Config> {
+        serde_path_to_error::deserialize(&self.document)
+            .map_err(|error| report(error, "", reporter))
+            .ok()
     }
 }
 
@@ -68,15 +75,23 @@ fn take<T: DeserializeOwned>(
         Err(error) => {
             // The schema accepts a few values serde cannot hold (say, an integer above
             // u32::MAX); report them where they are.
-            let inner = pointer_of(error.path());
-            let at = format!("{pointer}{inner}");
-            let message = error.into_inner().to_string();
-            reporter
-                .error(&at, Target::Value, format!("invalid value: {message}"))
-                .emit();
+            report(error, pointer, reporter);
             None
         }
     }
+}
+
+/// Reports a serde error of the section at `pointer` at the value where serde stopped.
+fn report(
+    error: serde_path_to_error::Error<serde_json::Error>,
+    pointer: &str,
+    reporter: &mut Reporter<'_>,
+) {
+    let at = format!("{pointer}{}", pointer_of(error.path()));
+    let message = error.into_inner().to_string();
+    reporter
+        .error(&at, Target::Value, format!("invalid value: {message}"))
+        .emit();
 }
 
 fn take_each<T: DeserializeOwned>(
