@@ -392,3 +392,31 @@ fn copied_runtime_files_are_formatted() {
         );
     }
 }
+
+/// A project's own rustfmt.toml is honoured, so `cargo fmt --check` passes there too.
+#[test]
+fn the_projects_rustfmt_settings_are_honoured() {
+    let (dir, manifest) = project(MINIMAL);
+    std::fs::write(dir.path().join("rustfmt.toml"), "max_width = 70\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .args(["fmt", "--check"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let widest = std::fs::read_to_string(dir.path().join("src/generated/mod.rs"))
+        .unwrap_or_default()
+        .lines()
+        // rustfmt leaves comments and string literals as they are.
+        .filter(|l| !l.contains('"') && !l.trim_start().starts_with("//"))
+        .map(|l| l.chars().count())
+        .max();
+    assert!(widest.is_some_and(|w| w <= 70), "{widest:?}");
+}

@@ -43,6 +43,9 @@ pub fn format(root: &Path, files: &mut [GeneratedFile], cache_mode: Cache) -> Fo
         Ok(out) => return Formatting::Skipped(String::from_utf8_lossy(&out.stderr).into_owned()),
         Err(error) => return Formatting::Skipped(format!("cannot run rustfmt: {error}")),
     };
+    let config = project_config(root);
+    // The cache is only good for the same rustfmt with the same settings.
+    let version = format!("{version} config {:016x}", hash(&config));
     let cache_path = root.join(CACHE);
     let cache = read_cache(&cache_path, &version);
     // The entries of this run only, so that the cache never grows past the project's files.
@@ -77,7 +80,7 @@ pub fn format(root: &Path, files: &mut [GeneratedFile], cache_mode: Cache) -> Fo
         .iter()
         .map(|&i| files[i].contents.as_str())
         .collect();
-    let formatted = match run(&program, &texts) {
+    let formatted = match run(&program, &config, &texts) {
         Ok(formatted) => formatted,
         Err(reason) => return Formatting::Skipped(reason),
     };
@@ -97,15 +100,23 @@ pub fn format(root: &Path, files: &mut [GeneratedFile], cache_mode: Cache) -> Fo
 /// Formats `texts`: most in a scratch directory, one rustfmt process per core; a file that
 /// declares out-of-line modules through standard input, where rustfmt does not look for the
 /// modules' files (in the scratch directory they would be missing).
-fn run(program: &std::ffi::OsStr, texts: &[&str]) -> Result<Vec<String>, String> {
+fn run(program: &std::ffi::OsStr, config: &str, texts: &[&str]) -> Result<Vec<String>, String> {
+    let scratch = tempfile::tempdir().map_err(|e| format!("no scratch directory: {e}"))?;
+    // The project's settings and nothing else: rustfmt looks for its config in the directory
+    // of a file, or the working directory for standard input, and then in their parents.
+    std::fs::write(scratch.path().join("rustfmt.toml"), config)
+        .map_err(|e| format!("cannot write to the scratch directory: {e}"))?;
     let (parents, leaves): (Vec<usize>, Vec<usize>) =
         (0..texts.len()).partition(|&i| declares_modules(texts[i]));
     let mut out: Vec<String> = vec![String::new(); texts.len()];
     for index in parents {
-        out[index] = run_stdin(program, texts[index])?;
+        out[index] = run_stdin(program, scratch.path(), texts[index])?;
     }
     let leaf_texts: Vec<&str> = leaves.iter().map(|&i| texts[i]).collect();
-    for (index, text) in leaves.into_iter().zip(run_files(program, &leaf_texts)?) {
+    for (index, text) in leaves
+        .into_iter()
+        .zip(run_files(program, scratch.path(), &leaf_texts)?)
+    {
         out[index] = text;
     }
     Ok(out)
@@ -120,9 +131,19 @@ fn declares_modules(text: &str) -> bool {
     })
 }
 
-fn run_stdin(program: &std::ffi::OsStr, text: &str) -> Result<String, String> {
+/// The project's rustfmt settings (`rustfmt.toml` or `.rustfmt.toml` beside forge.yaml), so
+/// that the crate is formatted as `cargo fmt` there formats it; empty for rustfmt's defaults.
+fn project_config(root: &Path) -> String {
+    ["rustfmt.toml", ".rustfmt.toml"]
+        .iter()
+        .find_map(|name| std::fs::read_to_string(root.join(name)).ok())
+        .unwrap_or_default()
+}
+
+fn run_stdin(program: &std::ffi::OsStr, scratch: &Path, text: &str) -> Result<String, String> {
     use std::io::Write;
     let mut child = Command::new(program)
+        .current_dir(scratch)
         .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -151,17 +172,16 @@ fn run_stdin(program: &std::ffi::OsStr, text: &str) -> Result<String, String> {
 }
 
 /// Formats files that declare no out-of-line module, in place in a scratch directory.
-fn run_files(program: &std::ffi::OsStr, texts: &[&str]) -> Result<Vec<String>, String> {
+fn run_files(
+    program: &std::ffi::OsStr,
+    scratch: &Path,
+    texts: &[&str],
+) -> Result<Vec<String>, String> {
     if texts.is_empty() {
         return Ok(Vec::new());
     }
-    let scratch = tempfile::tempdir().map_err(|e| format!("no scratch directory: {e}"))?;
-    // An empty config of its own, so that no rustfmt.toml above the scratch dir applies: the
-    // crate is checked with rustfmt's defaults.
-    std::fs::write(scratch.path().join("rustfmt.toml"), "")
-        .map_err(|e| format!("cannot write to the scratch directory: {e}"))?;
     let paths: Vec<PathBuf> = (0..texts.len())
-        .map(|i| scratch.path().join(format!("f{i}.rs")))
+        .map(|i| scratch.join(format!("f{i}.rs")))
         .collect();
     for (path, text) in paths.iter().zip(texts) {
         std::fs::write(path, text)
