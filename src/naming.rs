@@ -116,9 +116,13 @@ pub fn crate_name_problem(crate_name: &str) -> Option<String> {
     None
 }
 
-/// The module (and file stem) of a tool.
+/// The module (and file stem) of a tool. `mod.rs` is the tools directory's own file, so a
+/// tool named `mod` gets the module `mod_`.
 pub fn tool_module(tool_name: &str) -> String {
-    escape(snake(tool_name))
+    match escape(snake(tool_name)) {
+        module if module == "r#mod" => "mod_".to_owned(),
+        module => module,
+    }
 }
 
 /// The prefix of a tool's type names (`fetch_user` -> `FetchUser`, as in `FetchUserInput`).
@@ -144,15 +148,16 @@ pub fn param_field(param_name: &str) -> String {
     escape(snake(param_name))
 }
 
-/// The `Handlers` field holding a tool's type handler.
-pub fn tool_handler_field(tool_module: &str) -> String {
-    format!("tool_{}", unraw(tool_module))
+/// The `Handlers` field holding the type handler of tool `tool_index`. Fields are built from
+/// positions, not names: a name such as `self_` or `_2fa` would give `tool__2fa`, which is not
+/// snake_case, and positions can never meet.
+pub fn tool_handler_field(tool_index: usize) -> String {
+    format!("tool_{tool_index}")
 }
 
-/// The `Handlers` field holding fallback `entry` of a tool when it is a type. A module never
-/// ends in `_<digits>` ambiguously here: the entry is the digits after the last `_`.
-pub fn fallback_field(tool_module: &str, entry: usize) -> String {
-    format!("fallback_{}_{entry}", unraw(tool_module))
+/// The `Handlers` field holding fallback `entry` of tool `tool_index` when it is a type.
+pub fn fallback_field(tool_index: usize, entry: usize) -> String {
+    format!("fallback_{tool_index}_{entry}")
 }
 
 /// The `Handlers` field holding resource `index`'s type handler.
@@ -250,6 +255,12 @@ pub fn handler_path(path: &str) -> Result<HandlerPath, NameProblem> {
     let is_type = item.starts_with(|c: char| c.is_ascii_uppercase());
     if let Some(module) = module {
         check_segment(module, trimmed)?;
+        if module == "mod" {
+            return Err(NameProblem::new(
+                format!("`mod` in `{trimmed}` cannot name a handler module"),
+                "src/handlers/mod.rs would be the handlers directory's own file; pick another name",
+            ));
+        }
         if !is_snake_case(module) {
             return Err(NameProblem::new(
                 format!("module `{module}` of `{trimmed}` is not in snake_case"),
@@ -332,6 +343,8 @@ mod tests {
         assert_eq!(tool_module("Self"), "self_");
         assert_eq!(tool_module("2fa"), "_2fa");
         assert_eq!(tool_module("日本"), "__");
+        assert_eq!(tool_module("mod"), "mod_");
+        assert_eq!(tool_module("mod_"), tool_module("mod"));
     }
 
     #[test]
@@ -384,6 +397,7 @@ mod tests {
             "handlers::Foo_bar",
             "handlers::x::",
             "handlers::café",
+            "handlers::mod::run",
         ] {
             let problem = handler_path(bad);
             assert!(problem.is_err(), "{bad} was accepted");

@@ -321,7 +321,7 @@ pub fn uses_resilience(tool: &ToolPlan) -> bool {
 
 /// The field of `Handlers` holding a type fallback.
 pub fn fallback_field(tool: &ToolPlan, index: usize) -> proc_macro2::Ident {
-    super::ident(&crate::naming::fallback_field(&tool.module, index))
+    super::ident(&crate::naming::fallback_field(tool.index, index))
 }
 
 /// The policy items of a tool module: constants, guards, `invoke` and its layers.

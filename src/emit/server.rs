@@ -18,7 +18,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
         .iter()
         .filter_map(|t| match &t.kind {
             KindPlan::Native { handler } if handler.is_type => Some((
-                ident(&crate::naming::tool_handler_field(&t.module)),
+                ident(&crate::naming::tool_handler_field(t.index)),
                 path_tokens(handler),
             )),
             _ => None,

@@ -85,6 +85,20 @@ pub fn tests(plan: &Plan) -> TokenStream {
     let refusal_test = (!refused.is_empty()).then(|| {
         let refused = super::raw_string(&refused);
         quote! {
+            use super::runtime::ToolError;
+
+            /// Runs a tool the way `tools/call` does.
+            async fn run(tool: &str, value: Value) -> Result<Value, ToolError> {
+                match Server::new().run(tool, arguments(value)).await {
+                    Some(outcome) => outcome.map(|answer| answer.value),
+                    None => panic!("no tool `{tool}`"),
+                }
+            }
+
+            fn rejected(outcome: &Result<Value, ToolError>, needle: &str) -> bool {
+                matches!(outcome, Err(ToolError::InvalidArguments(message)) if message.contains(needle))
+            }
+
             /// Arguments each tool must refuse, one case per line: the tool, the arguments (valid
             /// but for one thing) and what the error must name, separated by tabs.
             const REFUSED: &str = #refused;
@@ -108,29 +122,23 @@ pub fn tests(plan: &Plan) -> TokenStream {
         let endpoint_macro = endpoint_macro();
         quote!(#upstream #endpoint_macro)
     });
+    // Only the tests that call tools with sample arguments need to build them.
+    let arguments = (refusal_test.is_some() || !cli_tests.is_empty() || !http_tests.is_empty())
+        .then(|| {
+            quote! {
+                fn arguments(value: Value) -> rmcp::model::JsonObject {
+                    value.as_object().cloned().unwrap_or_default()
+                }
+            }
+        });
     quote! {
         //! Tests of the generated server, on the same code paths the server uses.
 
         use serde_json::Value;
 
         use super::Server;
-        use super::runtime::ToolError;
 
-        fn arguments(value: Value) -> rmcp::model::JsonObject {
-            value.as_object().cloned().unwrap_or_default()
-        }
-
-        /// Runs a tool the way `tools/call` does.
-        async fn run(tool: &str, value: Value) -> Result<Value, ToolError> {
-            match Server::new().run(tool, arguments(value)).await {
-                Some(outcome) => outcome.map(|answer| answer.value),
-                None => panic!("no tool `{tool}`"),
-            }
-        }
-
-        fn rejected(outcome: &Result<Value, ToolError>, needle: &str) -> bool {
-            matches!(outcome, Err(ToolError::InvalidArguments(message)) if message.contains(needle))
-        }
+        #arguments
 
         /// Every tool as forge.yaml defines it, in `tools/list` order: its name and input
         /// schema, one per line.

@@ -39,12 +39,7 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
     });
     let monitored = plan.needs.monitoring;
     let index = monitored.then(|| {
-        let position = plan
-            .tools
-            .iter()
-            .position(|t| t.name == tool.name)
-            .unwrap_or_default();
-        let position = proc_macro2::Literal::usize_unsuffixed(position);
+        let position = proc_macro2::Literal::usize_unsuffixed(tool.index);
         quote! {
             /// This tool's place in the server's stats.
             const INDEX: usize = #position;
@@ -195,7 +190,7 @@ pub fn endpoint_path(endpoint: &str) -> String {
 fn native(tool: &ToolPlan, handler: &HandlerPath) -> TokenStream {
     let path = path_tokens(handler);
     let call = if handler.is_type {
-        let field = ident(&crate::naming::tool_handler_field(&tool.module));
+        let field = ident(&crate::naming::tool_handler_field(tool.index));
         quote!(crate::generated::Handler::handle(&server.handlers().#field, input.clone(), context).await?)
     } else {
         quote!(#path(input.clone(), context).await?)

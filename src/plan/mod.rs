@@ -84,6 +84,8 @@ pub struct Needs {
 /// One tool.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolPlan {
+    /// Place in `tools/list` (and in the server's stats).
+    pub index: usize,
     /// MCP name.
     pub name: String,
     /// Module name (escaped identifier).
@@ -144,7 +146,8 @@ pub fn plan(config: &Config) -> Plan {
     let tools: Vec<ToolPlan> = config
         .tools
         .iter()
-        .map(|tool| plan_tool(tool, &defaults))
+        .enumerate()
+        .map(|(index, tool)| plan_tool(tool, index, &defaults))
         .collect();
     let transport = match config.forge.transport {
         Some(Transport::Http) => TransportPlan::Http(
@@ -221,7 +224,7 @@ pub fn plan(config: &Config) -> Plan {
     }
 }
 
-fn plan_tool(tool: &crate::config::Tool, defaults: &Defaults) -> ToolPlan {
+fn plan_tool(tool: &crate::config::Tool, index: usize, defaults: &Defaults) -> ToolPlan {
     let common = &tool.common;
     let is_pipeline = matches!(tool.kind, ToolKind::Pipeline(_));
     // Defaults protect the tools that touch the outside world; a pipeline's steps already carry
@@ -339,6 +342,7 @@ fn plan_tool(tool: &crate::config::Tool, defaults: &Defaults) -> ToolPlan {
 
     let module = naming::tool_module(&common.name);
     ToolPlan {
+        index,
         name: common.name.clone(),
         type_prefix: naming::tool_type_prefix(&common.name),
         module,
