@@ -6,30 +6,20 @@ use quote::quote;
 
 use super::handlers::path_tokens;
 use super::ident;
-use crate::config::{PromptArguments, Resource};
-use crate::plan::Plan;
+use crate::plan::{Plan, PromptText, ResourcePlan, ResourceSource};
 
 /// Type handlers of resources: (field, type path).
 pub fn resource_type_handlers(plan: &Plan) -> Vec<(proc_macro2::Ident, TokenStream)> {
     plan.resources
         .iter()
         .filter_map(|r| {
-            let handler = r.handler.as_ref().filter(|h| h.is_type)?;
+            let ResourceSource::Handler(handler) = &r.source else {
+                return None;
+            };
+            let handler = Some(handler).filter(|h| h.is_type)?;
             Some((ident(&r.field), path_tokens(handler)))
         })
         .collect()
-}
-
-/// The file a `file://` URI or `path` names.
-fn file_of(resource: &Resource) -> Option<String> {
-    if let Some(path) = &resource.path {
-        return Some(path.clone());
-    }
-    let uri = resource.uri.as_deref()?;
-    if resource.content.is_none() && resource.handler.is_none() {
-        return uri.strip_prefix("file://").map(str::to_owned);
-    }
-    None
 }
 
 /// The `ServerHandler` methods for resources, if the plan has any.
@@ -37,7 +27,7 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
     if plan.resources.is_empty() && !plan.needs.monitoring {
         return quote!();
     }
-    let with_meta = |r: &Resource| {
+    let with_meta = |r: &ResourcePlan| {
         let description = r
             .description
             .as_ref()
@@ -45,13 +35,13 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
         let mime = r.mime_type.as_ref().map(|m| quote!(.with_mime_type(#m)));
         quote!(#description #mime)
     };
-    let fixed = plan.resources.iter().map(|r| &r.resource).filter_map(|r| {
+    let fixed = plan.resources.iter().filter_map(|r| {
         let uri = r.uri.as_ref()?;
         let name = &r.name;
         let meta = with_meta(r);
         Some(quote!(rmcp::model::Resource::new(#uri, #name) #meta))
     });
-    let templates = plan.resources.iter().map(|r| &r.resource).filter_map(|r| {
+    let templates = plan.resources.iter().filter_map(|r| {
         let template = r.uri_template.as_ref()?;
         let name = &r.name;
         let meta = with_meta(r);
@@ -66,26 +56,26 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
     let stats_arm = plan.needs.monitoring.then(|| {
         quote!(STATS_URI => (Ok(serde_json::to_string_pretty(&self.stats_json()).unwrap_or_default()), "application/json"),)
     });
-    let arms = plan.resources.iter().map(|planned| {
-        let r = &planned.resource;
+    let arms = plan.resources.iter().map(|r| {
         let name = &r.name;
-        let read = if let Some(content) = &r.content {
-            quote!(Ok(#content.to_owned()))
-        } else if let Some(file) = file_of(r) {
-            quote!(tokio::fs::read_to_string(#file).await.map_err(|error| runtime::HandlerError::new(format!("cannot read {}: {error}", #file))))
-        } else if let Some(handler) = &planned.handler {
-            let path = path_tokens(handler);
-            let context = quote!(runtime::Context { name: #name, server: self });
-            if handler.is_type {
-                let field = ident(&planned.field);
-                quote!(ResourceHandler::read(&self.handlers().#field, uri, #context).await)
-            } else {
-                quote!(#path(uri, #context).await)
+        let read = match &r.source {
+            ResourceSource::Content(content) => quote!(Ok(#content.to_owned())),
+            ResourceSource::File(file) => {
+                quote!(tokio::fs::read_to_string(#file).await.map_err(|error| runtime::HandlerError::new(format!("cannot read {}: {error}", #file))))
             }
-        } else {
-            quote!(Err(runtime::HandlerError::new("no contents")))
+            ResourceSource::Handler(handler) => {
+                let path = path_tokens(handler);
+                let context = quote!(runtime::Context { name: #name, server: self });
+                if handler.is_type {
+                    let field = ident(&r.field);
+                    quote!(ResourceHandler::read(&self.handlers().#field, uri, #context).await)
+                } else {
+                    quote!(#path(uri, #context).await)
+                }
+            }
+            ResourceSource::Empty => quote!(Err(runtime::HandlerError::new("no contents"))),
         };
-        let mime = r.mime_type.as_deref().unwrap_or("text/plain");
+        let mime = &r.read_as;
         match (&r.uri, &r.uri_template) {
             (Some(fixed), _) => quote!(#fixed => (#read, #mime),),
             (None, Some(template)) => quote!(_ if runtime::template_matches(#template, uri) => (#read, #mime),),
@@ -128,74 +118,38 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
     }
 }
 
-/// Arguments of a prompt: (name, description, required).
-fn prompt_arguments(prompt: &crate::config::Prompt) -> Vec<(String, Option<String>, bool)> {
-    match &prompt.arguments {
-        Some(PromptArguments::List(list)) => list
-            .iter()
-            .map(|a| {
-                (
-                    a.name.clone(),
-                    a.description.clone(),
-                    a.required.unwrap_or(false),
-                )
-            })
-            .collect(),
-        Some(PromptArguments::Map(map)) => map
-            .iter()
-            .map(|(name, a)| {
-                (
-                    name.clone(),
-                    a.description.clone(),
-                    a.required.unwrap_or(false),
-                )
-            })
-            .collect(),
-        None => crate::load::template::placeholders(prompt.template.as_deref().unwrap_or_default())
-            .unwrap_or_default()
-            .into_iter()
-            .fold(
-                Vec::new(),
-                |mut names: Vec<(String, Option<String>, bool)>, p| {
-                    if !names.iter().any(|(n, _, _)| *n == p.name) {
-                        names.push((p.name, None, true));
-                    }
-                    names
-                },
-            ),
-    }
-}
-
 /// The `ServerHandler` methods for prompts, if the plan has any.
 pub fn prompt_methods(plan: &Plan) -> TokenStream {
     if plan.prompts.is_empty() {
         return quote!();
     }
-    let listed = plan.prompts.iter().map(|p| {
-        let name = &p.name;
-        let description = match &p.description {
-            Some(d) => quote!(Some(#d)),
-            None => quote!(None::<String>),
-        };
-        let arguments = prompt_arguments(p).into_iter().map(|(arg, description, required)| {
-            let description = description.map(|d| quote!(.with_description(#d)));
+    let listed =
+        plan.prompts.iter().map(|p| {
+            let name = &p.name;
+            let description = match &p.description {
+                Some(d) => quote!(Some(#d)),
+                None => quote!(None::<String>),
+            };
+            let arguments = p.arguments.iter().map(|a| {
+            let (arg, required) = (&a.name, a.required);
+            let description = a.description.as_ref().map(|d| quote!(.with_description(#d)));
             quote!(rmcp::model::PromptArgument::new(#arg) #description .with_required(#required))
         });
-        quote!(rmcp::model::Prompt::new(#name, #description, Some(vec![#(#arguments),*])))
-    });
+            quote!(rmcp::model::Prompt::new(#name, #description, Some(vec![#(#arguments),*])))
+        });
     let arms = plan.prompts.iter().map(|p| {
         let name = &p.name;
-        let required = prompt_arguments(p).into_iter().filter(|(_, _, r)| *r).map(|(arg, _, _)| {
+        let required = p.arguments.iter().filter(|a| a.required).map(|a| {
+            let arg = &a.name;
             quote! {
                 if !arguments.contains_key(#arg) {
                     return Err(ErrorData::invalid_params(format!("prompt `{}` needs the argument `{}`", #name, #arg), None));
                 }
             }
         });
-        let text = match (&p.template, &p.description) {
-            (Some(template), _) => quote!(runtime::fill(#template, &arguments, runtime::verbatim)),
-            (None, Some(description)) => quote!(#description.to_owned()),
-            (None, None) => quote!(#name.to_owned()),
+        let text = match &p.text {
+            PromptText::Template(template) => quote!(runtime::fill(#template, &arguments, runtime::verbatim)),
+            PromptText::Fixed(text) => quote!(#text.to_owned()),
         };
         let describe = p.description.as_ref().map(|d| quote!(.with_description(#d)));
         quote! {

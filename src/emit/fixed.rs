@@ -51,9 +51,9 @@ pub const ARGUMENTS: Fixed = fixed!("runtime", "arguments");
 pub const ANSWER: Fixed = fixed!("runtime", "answer");
 /// `{{placeholder}}` filling and pipeline step budgets.
 pub const TEXT: Fixed = fixed!("runtime", "text");
-/// `${VAR}` expansion.
-pub const ENV: Fixed = fixed!("runtime", "env");
-/// Request errors and URL components of http tools.
+/// Templates split into parts, `${VAR}` values, a call's values.
+pub const TEMPLATE: Fixed = fixed!("runtime", "template");
+/// The requests of http tools and fallbacks.
 pub const HTTP: Fixed = fixed!("runtime", "http");
 /// The process group guard of cli tools.
 pub const PROCESS: Fixed = fixed!("runtime", "process");
@@ -69,6 +69,10 @@ pub const RETRY: Fixed = fixed!("resilience", "retry");
 pub const BREAKER: Fixed = fixed!("resilience", "breaker");
 /// `Bulkhead`.
 pub const BULKHEAD: Fixed = fixed!("resilience", "bulkhead");
+/// `Fallbacks`.
+pub const FALLBACK: Fixed = fixed!("resilience", "fallback");
+/// `Guards`.
+pub const GUARDS: Fixed = fixed!("resilience", "guards");
 /// `ErrorClass`.
 pub const ERROR_CLASS: Fixed = fixed!("stats", "class");
 /// `Stats`, `ToolStats`.
@@ -109,13 +113,13 @@ mod tests {
     use super::*;
 
     /// Every fixed file.
-    const ALL: [Fixed; 16] = [
+    const ALL: [Fixed; 18] = [
         ERROR,
         HANDLER,
         ARGUMENTS,
         ANSWER,
         TEXT,
-        ENV,
+        TEMPLATE,
         HTTP,
         PROCESS,
         URI_TEMPLATE,
@@ -124,6 +128,8 @@ mod tests {
         RETRY,
         BREAKER,
         BULKHEAD,
+        FALLBACK,
+        GUARDS,
         ERROR_CLASS,
         COUNTERS,
     ];
@@ -196,7 +202,7 @@ mod tests {
             .contents
             .split_once("\n\n")
             .unwrap_or_else(|| panic!("no header"));
-        assert_eq!(header, super::super::generated_header());
+        assert_eq!(header, crate::emit::generated_header());
         assert!(rest.contains("use my_server::generated::resilience::"));
         assert_eq!(
             rest.replace("my_server::generated::", DOCTEST_PREFIX),

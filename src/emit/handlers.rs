@@ -49,7 +49,10 @@ pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerPath, Role)>> {
         .resources
         .iter()
         .enumerate()
-        .filter_map(|(index, r)| r.handler.as_ref().map(|h| (h, Role::Resource(index))));
+        .filter_map(|(index, r)| match &r.source {
+            crate::plan::ResourceSource::Handler(h) => Some((h, Role::Resource(index))),
+            _ => None,
+        });
     let fallbacks = plan.tools.iter().enumerate().flat_map(|(tool, t)| {
         t.policy
             .fallback
@@ -169,7 +172,7 @@ fn tool_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
 }
 
 fn resource_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
-    let resource = &plan.resources[index].resource;
+    let resource = &plan.resources[index];
     let name = ident(&item.item);
     let doc = crate::emit::doc(&format!(
         "Produces the contents of the `{}` resource. Replace the placeholder text with yours.",

@@ -7,6 +7,7 @@ mod catalog;
 mod fixed;
 mod format;
 mod handlers;
+mod http;
 mod ident_tokens;
 mod params;
 mod policy;
@@ -436,12 +437,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     if plan.needs.http_server {
         tokio_features.extend(["net", "signal"]);
     }
-    if plan
-        .resources
-        .iter()
-        .map(|r| &r.resource)
-        .any(|r| r.path.is_some() || (r.content.is_none() && r.handler.is_none()))
-    {
+    if plan.needs.files {
         tokio_features.push("fs");
     }
     let mut dev_tokio_features = Vec::new();

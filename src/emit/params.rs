@@ -5,7 +5,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::ident;
-use crate::config::ParamType;
+use crate::plan::ParamType;
 use crate::plan::{ParamPlan, ToolPlan};
 
 /// The Rust type of a parameter's value.

@@ -8,9 +8,8 @@ use quote::{format_ident, quote};
 
 use super::handlers::path_tokens;
 use super::ident;
-use crate::config::{ErrorClass, HttpMethod, HttpTool};
 use crate::plan::FallbackPlan as FallbackEntry;
-use crate::plan::{KindPlan, Plan, RetryOnPlan, RetryPlan, ToolPlan};
+use crate::plan::{ErrorClass, KindPlan, RetryOnPlan, RetryPlan, ToolPlan};
 
 /// Milliseconds as an unsuffixed literal.
 pub fn ms_literal(ms: u64) -> Literal {
@@ -54,11 +53,7 @@ fn human_ms(ms: u64) -> String {
 pub fn fallback_label(entry: &FallbackEntry) -> String {
     match entry {
         FallbackEntry::Native(handler) => format!("native {}", handler.written()),
-        FallbackEntry::Http(http) => format!(
-            "http {} {}",
-            http.method.unwrap_or(HttpMethod::Get).as_str(),
-            http.endpoint
-        ),
+        FallbackEntry::Http(call) => format!("http {} {}", call.method.as_str(), call.endpoint),
         FallbackEntry::Value(_) => "value".to_owned(),
     }
 }
@@ -66,15 +61,7 @@ pub fn fallback_label(entry: &FallbackEntry) -> String {
 fn fallback_short(entry: &FallbackEntry) -> String {
     match entry {
         FallbackEntry::Native(handler) => handler.name().to_owned(),
-        FallbackEntry::Http(http) => {
-            let start = crate::load::template::authority_end(&http.endpoint).unwrap_or(0);
-            let base = &http.endpoint[..start];
-            let host = base
-                .strip_prefix("https://")
-                .or_else(|| base.strip_prefix("http://"))
-                .unwrap_or(base);
-            format!("http {host}")
-        }
+        FallbackEntry::Http(call) => format!("http {}", call.host()),
         FallbackEntry::Value(_) => "value".to_owned(),
     }
 }
@@ -301,7 +288,7 @@ impl Sample {
 
 /// Whether a retry honours `Retry-After`: an http tool that retries 429 or 503.
 pub fn honours_retry_after(tool: &ToolPlan, retry: &RetryPlan) -> bool {
-    matches!(tool.kind, KindPlan::Http { .. })
+    matches!(tool.kind, KindPlan::Http(_))
         && [Sample::Status(429), Sample::Status(503)]
             .iter()
             .any(|s| retries(retry, s))
@@ -312,11 +299,8 @@ pub fn uses_resilience(tool: &ToolPlan) -> bool {
     attempt_timeout(tool).is_some()
         || tool.policy.breaker.is_some()
         || tool.policy.bulkhead.is_some()
-        || tool
-            .policy
-            .retry
-            .as_ref()
-            .is_some_and(|r| r.jitter || honours_retry_after(tool, r))
+        || tool.policy.retry.is_some()
+        || !tool.policy.fallback.is_empty()
 }
 
 /// The field of `Handlers` holding a type fallback.
@@ -324,32 +308,29 @@ pub fn fallback_field(tool: &ToolPlan, index: usize) -> proc_macro2::Ident {
     super::ident(&crate::naming::fallback_field(tool.index, index))
 }
 
-/// The policy items of a tool module: constants, guards, `invoke` and its layers.
-pub fn policy_items(plan: &Plan, tool: &ToolPlan) -> TokenStream {
+/// The policy items of a tool module: constants, guards, `invoke` and its layers. The retry
+/// and fallback layers are the runtime's, configured by the `RETRY` and `FALLBACKS`
+/// constants; `guarded` is the tool's own, since its breaker and bulkhead types carry the
+/// tool's numbers.
+pub fn policy_items(tool: &ToolPlan) -> TokenStream {
     let input = format_ident!("{}Input", tool.type_prefix);
     let policy = &tool.policy;
-    let monitored = plan.needs.monitoring;
     let consts = constants(tool);
     let guards = guards_struct(tool);
 
-    // The expression of one attempt through the inner layers.
     let guard_server = guard_needs_server(tool).then(|| quote!(server,));
     let one = if has_guard(tool) {
-        quote!(guarded(#guard_server attempt(server, input)).await)
+        quote!(guarded(#guard_server attempt(server, input)))
     } else {
-        quote!(attempt(server, input).await)
+        quote!(attempt(server, input))
     };
-    let primary = if policy.retry.is_some() {
-        let call = if has_guard(tool) {
-            quote!(guarded(#guard_server attempt(server, input)))
-        } else {
-            quote!(attempt(server, input))
-        };
-        quote!(retried(server, || #call).await)
-    } else {
-        one
-    };
+    let stats = quote!(server.stats().of(INDEX, NAME));
     let invoke = if policy.fallback.is_empty() {
+        let primary = if policy.retry.is_some() {
+            quote!(RETRY.run(#stats, || #one).await)
+        } else {
+            quote!(#one.await)
+        };
         quote! {
             /// One protected call of the tool.
             pub async fn invoke(server: &Server, input: &#input) -> Result<Value, ToolError> {
@@ -357,6 +338,11 @@ pub fn policy_items(plan: &Plan, tool: &ToolPlan) -> TokenStream {
             }
         }
     } else {
+        let primary = if policy.retry.is_some() {
+            quote!(RETRY.run(stats, || #one).await)
+        } else {
+            quote!(#one.await)
+        };
         let entry = if policy.fallback.len() == 1 {
             quote!(|_, error| fallback(server, input, error))
         } else {
@@ -366,19 +352,17 @@ pub fn policy_items(plan: &Plan, tool: &ToolPlan) -> TokenStream {
             /// One protected call of the tool: a fallback answers when the primary path
             /// finally fails.
             pub async fn invoke(server: &Server, input: &#input) -> Result<Answer, ToolError> {
+                let stats = #stats;
                 match #primary {
                     Ok(value) => Ok(Answer::from(value)),
-                    Err(error) => fall_back(server, error, #entry).await,
+                    Err(error) => FALLBACKS.run(stats, error, #entry).await,
                 }
             }
         }
     };
-    let retried = policy
-        .retry
-        .as_ref()
-        .map(|retry| retried_fn(tool, retry, monitored));
+    let retried = policy.retry.as_ref().map(|retry| retry_items(tool, retry));
     let guarded = has_guard(tool).then(|| guarded_fn(tool));
-    let fallback = (!policy.fallback.is_empty()).then(|| fallback_fns(tool, monitored));
+    let fallback = (!policy.fallback.is_empty()).then(|| fallback_fns(tool));
     quote! {
         #consts
         #guards
@@ -402,119 +386,84 @@ fn constants(tool: &ToolPlan) -> TokenStream {
             pub const TIMEOUT: std::time::Duration = std::time::Duration::from_millis(#ms);
         });
     }
-    if let Some(retry) = &policy.retry {
-        let attempts = Literal::u32_unsuffixed(retry.max_attempts);
-        let count = Literal::usize_unsuffixed(retry.delays_ms.len());
-        let delays = retry.delays_ms.iter().map(|d| ms_literal(*d));
-        let max = ms_literal(retry.max_delay_ms);
-        let spread = if retry.jitter {
-            ", each spread by ±25 % at run time"
-        } else {
-            ""
-        };
-        let doc = super::doc(&format!(
-            "The wait before attempts 2 to {}, in milliseconds: `initial_delay × multiplier^(n-1)`, capped at `max_delay`{spread}.",
-            retry.max_attempts
-        ));
-        out.extend(quote! {
-            /// Attempts in all, the first included (`retry.max_attempts`).
-            pub const MAX_ATTEMPTS: u32 = #attempts;
-            #doc
-            pub const BACKOFF_MS: [u64; #count] = [#(#delays),*];
-            /// No wait is longer (`retry.max_delay`), jitter and `Retry-After` included.
-            pub const MAX_DELAY_MS: u64 = #max;
-        });
-    }
     if let Some(breaker) = &policy.breaker {
+        let open = millis(breaker.open_for);
+        let doc = super::doc(&format!(
+            "This tool's circuit breaker: it opens after {} consecutive failures \
+             (`circuit_breaker.failure_threshold`), stays open {open} ms (`timeout`), then lets \
+             {} probes through and closes when they succeed (`success_threshold`).",
+            breaker.failure_threshold, breaker.success_threshold
+        ));
         let failures = Literal::u32_unsuffixed(breaker.failure_threshold);
-        let open = ms_literal(millis(breaker.open_for));
+        let open = ms_literal(open);
         let probes = Literal::u32_unsuffixed(breaker.success_threshold);
         out.extend(quote! {
-            /// Consecutive failures that open the circuit (`circuit_breaker.failure_threshold`).
-            pub const FAILURE_THRESHOLD: u32 = #failures;
-            /// How long the circuit stays open before a probe, in milliseconds (`circuit_breaker.timeout`).
-            pub const OPEN_MS: u64 = #open;
-            /// Probes let through when half-open, and successes that close it
-            /// (`circuit_breaker.success_threshold`).
-            pub const SUCCESS_THRESHOLD: u32 = #probes;
-            /// This tool's circuit breaker.
-            pub type Breaker = resilience::CircuitBreaker<FAILURE_THRESHOLD, OPEN_MS, SUCCESS_THRESHOLD>;
+            #doc
+            pub type Breaker = resilience::CircuitBreaker<#failures, #open, #probes>;
         });
     }
     if let Some(bulkhead) = &policy.bulkhead {
         let max = Literal::u32_unsuffixed(bulkhead.max_concurrent);
         let queue = bulkhead
             .max_queued
-            .map_or(quote!(resilience::UNBOUNDED), |q| {
+            .map_or(quote!({ resilience::UNBOUNDED }), |q| {
                 let q = Literal::u32_unsuffixed(q);
                 quote!(#q)
             });
-        let wait = bulkhead.wait.map_or(quote!(resilience::FOREVER), |w| {
+        let wait = bulkhead.wait.map_or(quote!({ resilience::FOREVER }), |w| {
             let w = ms_literal(millis(w));
             quote!(#w)
         });
-        let queue_doc = match bulkhead.max_queued {
-            Some(q) => format!(
-                "At most {q} callers wait for a slot; one more is rejected at once (`bulkhead.max_queued`)."
-            ),
-            None => {
-                "Callers may all wait for a slot (`bulkhead.max_queued` is not set).".to_owned()
-            }
+        let queued = match bulkhead.max_queued {
+            Some(q) => format!("at most {q} callers wait for a slot (`max_queued`)"),
+            None => "callers may all wait for a slot".to_owned(),
         };
-        let wait_doc = match bulkhead.wait {
-            Some(w) => format!(
-                "A caller waits at most {} ms for a slot (`bulkhead.timeout`).",
-                millis(w)
-            ),
-            None => "A caller waits until a slot frees (`bulkhead.timeout` is not set).".to_owned(),
+        let waits = match bulkhead.wait {
+            Some(w) => format!("each at most {} ms (`timeout`)", millis(w)),
+            None => "until one frees".to_owned(),
         };
-        let (queue_doc, wait_doc) = (super::doc(&queue_doc), super::doc(&wait_doc));
+        let doc = super::doc(&format!(
+            "This tool's bulkhead: {} attempts in flight at once (`bulkhead.max_concurrent`); \
+             {queued}, {waits}.",
+            bulkhead.max_concurrent
+        ));
         out.extend(quote! {
-            /// Attempts in flight at once (`bulkhead.max_concurrent`).
-            pub const MAX_CONCURRENT: u32 = #max;
-            #queue_doc
-            pub const MAX_QUEUED: u32 = #queue;
-            #wait_doc
-            pub const QUEUE_WAIT_MS: u64 = #wait;
-            /// This tool's bulkhead.
-            pub type Bulkhead = resilience::Bulkhead<MAX_CONCURRENT, MAX_QUEUED, QUEUE_WAIT_MS>;
+            #doc
+            pub type Bulkhead = resilience::Bulkhead<#max, #queue, #wait>;
         });
     }
     if !policy.fallback.is_empty() {
-        let count = Literal::usize_unsuffixed(policy.fallback.len());
         let labels = policy.fallback.iter().map(fallback_label);
+        let count_primary = policy.retry.is_none();
         out.extend(quote! {
-            /// The fallbacks, in the order they are tried.
-            pub const FALLBACKS: [&str; #count] = [#(#labels),*];
+            /// The fallbacks, in the order they are tried once the primary path has failed.
+            pub const FALLBACKS: resilience::Fallbacks = resilience::Fallbacks {
+                labels: &[#(#labels),*],
+                count_primary: #count_primary,
+            };
         });
     }
     out
 }
 
 fn guards_struct(tool: &ToolPlan) -> TokenStream {
-    let breaker = tool.policy.breaker.is_some().then(|| {
-        quote! {
-            /// Opens when the tool keeps failing.
-            pub breaker: Breaker,
-        }
-    });
-    let bulkhead = tool.policy.bulkhead.is_some().then(|| {
-        quote! {
-            /// Limits the attempts in flight.
-            pub bulkhead: Bulkhead,
-        }
-    });
-    if breaker.is_none() && bulkhead.is_none() {
+    let (breaker, bulkhead) = (
+        tool.policy.breaker.is_some(),
+        tool.policy.bulkhead.is_some(),
+    );
+    if !breaker && !bulkhead {
         return quote!();
     }
+    let breaker = if breaker { quote!(Breaker) } else { quote!(()) };
+    let bulkhead = if bulkhead {
+        quote!(Bulkhead)
+    } else {
+        quote!(())
+    };
     let module = ident(&tool.module);
     quote! {
         /// The state this tool's policy keeps; the server holds one per tool.
-        #[derive(Debug, Default)]
-        pub struct Guards {
-            #breaker
-            #bulkhead
-        }
+        pub type Guards = resilience::Guards<#breaker, #bulkhead>;
 
         /// This tool's guards in `server`.
         pub fn guards(server: &Server) -> &Guards {
@@ -523,73 +472,64 @@ fn guards_struct(tool: &ToolPlan) -> TokenStream {
     }
 }
 
-fn retried_fn(tool: &ToolPlan, retry: &RetryPlan, monitored: bool) -> TokenStream {
-    let pattern = retry_pattern(retry);
-    let record = monitored.then(|| quote!(server.stats().failed(INDEX, NAME, &error);));
-    let count = monitored.then(|| quote!(server.stats().retried(INDEX);));
-    let scheduled = if retry.jitter {
-        quote!(resilience::jittered(delay, MAX_DELAY_MS))
-    } else {
-        quote!(std::time::Duration::from_millis(delay))
-    };
+fn retry_items(tool: &ToolPlan, retry: &RetryPlan) -> TokenStream {
+    let jitter = retry.jitter;
     let honours_retry_after = honours_retry_after(tool, retry);
-    let wait = if honours_retry_after {
-        quote! {
-            match &error {
-                ToolError::Status { status: 429 | 503, retry_after: Some(seconds), .. } => resilience::retry_after(*seconds, MAX_DELAY_MS),
-                _ => #scheduled,
-            }
-        }
-    } else {
-        scheduled
-    };
-    let server_param = if monitored {
-        quote!(server)
-    } else {
-        quote!(_server)
-    };
+    let delays = retry.delays_ms.iter().map(|d| ms_literal(*d));
+    let max = ms_literal(retry.max_delay_ms);
+    let waits: Vec<String> = retry.delays_ms.iter().map(u64::to_string).collect();
     let doc = super::doc(&format!(
-        "Retry: up to [`MAX_ATTEMPTS`] attempts, [`BACKOFF_MS`] apart{}{}, while the failure is [`retryable`]. A rejection by the breaker or the bulkhead is not retried.",
-        if retry.jitter { " (±25 %)" } else { "" },
+        "The retry layer: {} attempts in all (`retry.max_attempts`), waiting {} ms before each \
+         retry{} (`initial_delay × multiplier^(n-1)`){}, never longer than {} ms (`max_delay`), \
+         while the failure is {}.",
+        retry.max_attempts,
+        if waits.is_empty() {
+            "0".to_owned()
+        } else {
+            waits.join(", ")
+        },
+        if retry.jitter { " ±25 %" } else { "" },
         if honours_retry_after {
-            " or as long as a 429/503's `Retry-After` asks (capped at [`MAX_DELAY_MS`])"
+            " or as long as a 429/503's `Retry-After` asks"
         } else {
             ""
-        }
-    ));
-    let retry_doc = super::doc(&format!(
-        "Whether a failed attempt is tried again: {}.",
+        },
+        retry.max_delay_ms,
         retry_on_text(retry)
     ));
+    let (retryable, own) = match &retry.retry_on {
+        RetryOnPlan::Default { retry_500: true } => {
+            (quote!(retryable: resilience::transient_or_500,), None)
+        }
+        RetryOnPlan::Default { retry_500: false } => {
+            (quote!(retryable: resilience::transient,), None)
+        }
+        RetryOnPlan::Listed { .. } => {
+            let pattern = retry_pattern(retry);
+            let doc = super::doc(&format!(
+                "Whether a failed attempt is tried again: {}.",
+                retry_on_text(retry)
+            ));
+            let own = quote! {
+                #doc
+                pub fn retryable(error: &ToolError) -> bool {
+                    #pattern
+                }
+            };
+            (quote!(retryable,), Some(own))
+        }
+    };
     quote! {
         #doc
-        async fn retried<F, Fut>(#server_param: &Server, mut operation: F) -> Result<Value, ToolError>
-        where
-            F: FnMut() -> Fut,
-            Fut: std::future::Future<Output = Result<Value, ToolError>>,
-        {
-            let mut delays = BACKOFF_MS.iter();
-            loop {
-                let error = match operation().await {
-                    Ok(value) => return Ok(value),
-                    Err(error) => error,
-                };
-                #record
-                let Some(&delay) = delays.next() else { return Err(error) };
-                if !retryable(&error) {
-                    return Err(error);
-                }
-                let wait = #wait;
-                tracing::debug!(tool = NAME, wait_ms = wait.as_millis(), "retrying after: {error}");
-                tokio::time::sleep(wait).await;
-                #count
-            }
-        }
+        const RETRY: resilience::Retry = resilience::Retry {
+            backoff_ms: &[#(#delays),*],
+            max_delay_ms: #max,
+            jitter: #jitter,
+            retry_after: #honours_retry_after,
+            #retryable
+        };
 
-        #retry_doc
-        pub fn retryable(error: &ToolError) -> bool {
-            #pattern
-        }
+        #own
     }
 }
 
@@ -680,17 +620,8 @@ fn guarded_fn(tool: &ToolPlan) -> TokenStream {
     }
 }
 
-fn fallback_fns(tool: &ToolPlan, monitored: bool) -> TokenStream {
+fn fallback_fns(tool: &ToolPlan) -> TokenStream {
     let input = format_ident!("{}Input", tool.type_prefix);
-    let record_primary = (monitored && tool.policy.retry.is_none())
-        .then(|| quote!(server.stats().failed(INDEX, NAME, &error);));
-    let record_failure = monitored.then(|| quote!(server.stats().failed(INDEX, NAME, &failure);));
-    let degraded = monitored.then(|| quote!(server.stats().degraded(INDEX);));
-    let server_param = if monitored {
-        quote!(server)
-    } else {
-        quote!(_server)
-    };
     let single = tool.policy.fallback.len() == 1;
     let entries: Vec<TokenStream> = tool
         .policy
@@ -714,16 +645,10 @@ fn fallback_fns(tool: &ToolPlan, monitored: bool) -> TokenStream {
     } else {
         quote!(_error)
     };
-    let input_param = if uses_input {
-        quote!(input)
+    let (input_param, server_param) = if uses_input {
+        (quote!(input), quote!(server))
     } else {
-        quote!(_input)
-    };
-    let server_used = uses_input;
-    let fallback_server = if server_used {
-        quote!(server)
-    } else {
-        quote!(_server)
+        (quote!(_input), quote!(_server))
     };
     let (index_param, body) = if single {
         (quote!(), entries.into_iter().next().unwrap_or_default())
@@ -739,73 +664,43 @@ fn fallback_fns(tool: &ToolPlan, monitored: bool) -> TokenStream {
         });
         (quote!(index: usize,), quote!(match index { #(#arms)* }))
     };
-    let values = tool
-        .policy
-        .fallback
-        .iter()
-        .enumerate()
-        .filter_map(|(index, entry)| match entry {
-            FallbackEntry::Value(value) => {
-                let name = format_ident!("FALLBACK_VALUE_{}", index);
-                let json = super::raw_string(&value.to_string());
-                Some(quote! {
-                    /// The static answer of a `value` fallback, as JSON.
-                    const #name: &str = #json;
-                })
-            }
-            _ => None,
-        });
-    let http = tool
-        .policy
-        .fallback
-        .iter()
-        .enumerate()
-        .filter_map(|(index, entry)| match entry {
-            FallbackEntry::Http(http) => Some(http_fallback_fn(tool, index, http)),
-            _ => None,
-        });
-    quote! {
-        /// Tries [`FALLBACKS`] in order once the primary path has failed (retries exhausted,
-        /// breaker open, bulkhead full, timeout). An answer such as HTTP 404 or invalid
-        /// arguments is not a failure and passes through. A fallback's answer is marked as
-        /// degraded; when every fallback fails, the error names each failure.
-        async fn fall_back<F, Fut>(#server_param: &Server, error: ToolError, mut fallback: F) -> Result<Answer, ToolError>
-        where
-            F: FnMut(usize, ToolError) -> Fut,
-            Fut: std::future::Future<Output = Result<Value, ToolError>>,
-        {
-            #record_primary
-            if !(error.is_failure() || error.is_rejection()) {
-                return Err(error);
-            }
-            let mut failures = Vec::new();
-            for (index, label) in FALLBACKS.iter().enumerate() {
-                match fallback(index, error.clone()).await {
-                    Ok(value) => {
-                        tracing::warn!(tool = NAME, fallback = label, "answered by a fallback (degraded); the tool failed: {error}");
-                        #degraded
-                        return Ok(Answer {
-                            value,
-                            degraded: Some(runtime::Degraded { fallback: (*label).to_owned(), error: error.to_string() }),
-                        });
-                    }
-                    Err(failure) => {
-                        tracing::warn!(tool = NAME, fallback = label, "fallback failed: {failure}");
-                        #record_failure
-                        failures.push(((*label).to_owned(), failure));
-                    }
+    let constants =
+        tool.policy
+            .fallback
+            .iter()
+            .enumerate()
+            .filter_map(|(index, entry)| match entry {
+                FallbackEntry::Value(value) => {
+                    let name = format_ident!("FALLBACK_VALUE_{}", index);
+                    let json = super::raw_string(&value.to_string());
+                    Some(quote! {
+                        /// The static answer of a `value` fallback, as JSON.
+                        const #name: &str = #json;
+                    })
                 }
-            }
-            Err(ToolError::Fallback { primary: Box::new(error), failures })
-        }
-
+                FallbackEntry::Http(call) => {
+                    let name = format_ident!("FALLBACK_REQUEST_{}", index);
+                    let doc = super::doc(&format!(
+                        "Fallback {}: `{} {}`.",
+                        index + 1,
+                        call.method.as_str(),
+                        call.endpoint
+                    ));
+                    let request = super::http::request(call);
+                    Some(quote! {
+                        #doc
+                        pub const #name: runtime::Request = #request;
+                    })
+                }
+                FallbackEntry::Native(_) => None,
+            });
+    quote! {
         /// Runs one fallback for `input`, after the primary path failed with `error`.
-        async fn fallback(#fallback_server: &Server, #input_param: &#input, #index_param #error_param: ToolError) -> Result<Value, ToolError> {
+        async fn fallback(#server_param: &Server, #input_param: &#input, #index_param #error_param: ToolError) -> Result<Value, ToolError> {
             #body
         }
 
-        #(#values)*
-        #(#http)*
+        #(#constants)*
     }
 }
 
@@ -824,8 +719,11 @@ fn fallback_entry(tool: &ToolPlan, index: usize, entry: &FallbackEntry) -> Token
             quote!(serde_json::from_str(#name).map_err(|error| ToolError::Handler(format!("invalid fallback value: {error}"))))
         }
         FallbackEntry::Http(_) => {
-            let send = format_ident!("send_fallback_{}", index);
-            within_timeout(tool, quote!(#send(server, input)))
+            let request = format_ident!("FALLBACK_REQUEST_{}", index);
+            within_timeout(
+                tool,
+                quote!(runtime::send(server.http(), &#request, &runtime::values(input), None)),
+            )
         }
         FallbackEntry::Native(handler) => {
             let call = if handler.is_type {
@@ -846,37 +744,6 @@ fn fallback_entry(tool: &ToolPlan, index: usize, entry: &FallbackEntry) -> Token
                 let context = runtime::Context { name: NAME, server };
                 #run
             })
-        }
-    }
-}
-
-fn http_fallback_fn(
-    tool: &ToolPlan,
-    index: usize,
-    http: &crate::config::HttpFallback,
-) -> TokenStream {
-    let input = format_ident!("{}Input", tool.type_prefix);
-    let send = format_ident!("send_fallback_{}", index);
-    let method = http.method.unwrap_or(HttpMethod::Get);
-    let as_tool = HttpTool {
-        endpoint: http.endpoint.clone(),
-        method: Some(method),
-        headers: http.headers.clone(),
-        query: None,
-        auth: None,
-    };
-    let body = super::tool::http_attempt(tool, &as_tool, method);
-    let endpoint = &http.endpoint;
-    let doc = super::doc(&format!(
-        "Fallback {}: `{} {endpoint}`.",
-        index + 1,
-        method.as_str()
-    ));
-    quote! {
-        #doc
-        async fn #send(server: &Server, input: &#input) -> Result<Value, ToolError> {
-            let endpoint = #endpoint;
-            #body
         }
     }
 }

@@ -22,7 +22,7 @@ pub fn shape(tool: &ToolPlan) -> String {
             &tool.policy.retry,
             &tool.policy.bulkhead,
             tool.policy.fallback.is_empty(),
-            matches!(tool.kind, crate::plan::KindPlan::Http { .. }),
+            matches!(tool.kind, crate::plan::KindPlan::Http(_)),
         )
     )
 }
@@ -75,12 +75,37 @@ pub fn tests(tool: &ToolPlan) -> TokenStream {
         cases.push(timeout_case(tool));
     }
     if tool.policy.breaker.is_some() {
+        cases.push(quote! {
+            const FAILURE_THRESHOLD: u32 = Breaker::FAILURE_THRESHOLD;
+            const OPEN_MS: u64 = Breaker::OPEN_MS;
+            const SUCCESS_THRESHOLD: u32 = Breaker::SUCCESS_THRESHOLD;
+        });
         cases.push(breaker_cases(tool));
     }
     if let Some(retry) = &tool.policy.retry {
         cases.push(retry_cases(tool, retry));
     }
     if let Some(bulkhead) = &tool.policy.bulkhead {
+        // Only the numbers the cases below use (a queue too long to fill, or a wait that is
+        // forever, is not tested by its number).
+        let queued = bulkhead
+            .max_queued
+            .is_some_and(|q| q <= MAX_FILLED_QUEUE)
+            .then(|| {
+                quote!(
+                    const MAX_QUEUED: u32 = Bulkhead::MAX_QUEUED;
+                )
+            });
+        let wait = bulkhead.wait.is_some().then(|| {
+            quote!(
+                const QUEUE_WAIT_MS: u64 = Bulkhead::QUEUE_WAIT_MS;
+            )
+        });
+        cases.push(quote! {
+            const MAX_CONCURRENT: u32 = Bulkhead::MAX_CONCURRENT;
+            #queued
+            #wait
+        });
         cases.push(bulkhead_cases(bulkhead));
     }
     if !tool.policy.fallback.is_empty() {
@@ -272,7 +297,20 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
 fn retry_cases(tool: &ToolPlan, retry: &crate::plan::RetryPlan) -> TokenStream {
     let retryable = Sample::ALL.iter().copied().find(|s| retries(retry, s));
     let refused = Sample::ALL.iter().copied().find(|s| !retries(retry, s));
-    let mut out = TokenStream::new();
+    let mut out = quote! {
+        const MAX_ATTEMPTS: u32 = RETRY.backoff_ms.len() as u32 + 1;
+        const BACKOFF_MS: &[u64] = RETRY.backoff_ms;
+        const MAX_DELAY_MS: u64 = RETRY.max_delay_ms;
+
+        /// The tool's retry layer, as `invoke` runs it.
+        async fn retried<F, Fut>(server: &Server, operation: F) -> Result<Value, ToolError>
+        where
+            F: FnMut() -> Fut,
+            Fut: std::future::Future<Output = Result<Value, ToolError>>,
+        {
+            RETRY.run(server.stats().of(INDEX, NAME), operation).await
+        }
+    };
     let bounds = if retry.jitter {
         quote! {
             let low = scheduled.mul_f64(0.75);
@@ -517,11 +555,20 @@ fn fallback_cases(tool: &ToolPlan) -> TokenStream {
         }
     });
     quote! {
+        /// The tool's fallback layer, as `invoke` runs it.
+        async fn fall_back<F, Fut>(server: &Server, error: ToolError, fallback: F) -> Result<Answer, ToolError>
+        where
+            F: FnMut(usize, ToolError) -> Fut,
+            Fut: std::future::Future<Output = Result<Value, ToolError>>,
+        {
+            FALLBACKS.run(server.stats().of(INDEX, NAME), error, fallback).await
+        }
+
         #[tokio::test]
         async fn the_fallback_chain_runs_in_order_and_marks_the_answer_degraded() {
             let server = Server::new();
             let order = std::sync::Mutex::new(Vec::new());
-            let last = FALLBACKS.len() - 1;
+            let last = FALLBACKS.labels.len() - 1;
             let primary = ToolError::Connection("injected".to_owned());
             let outcome = fall_back(&server, primary.clone(), |index, error| {
                 order.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(index);
@@ -532,9 +579,9 @@ fn fallback_cases(tool: &ToolPlan) -> TokenStream {
             })
             .await;
             let order = order.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let in_order: Vec<usize> = (0..FALLBACKS.len()).collect();
+            let in_order: Vec<usize> = (0..FALLBACKS.labels.len()).collect();
             assert_eq!(order, in_order);
-            let degraded = runtime::Degraded { fallback: FALLBACKS[last].to_owned(), error: primary.to_string() };
+            let degraded = runtime::Degraded { fallback: FALLBACKS.labels[last].to_owned(), error: primary.to_string() };
             let expected = Answer { value: Value::from("degraded"), degraded: Some(degraded) };
             assert_eq!(outcome, Ok(expected));
         }
@@ -549,7 +596,7 @@ fn fallback_cases(tool: &ToolPlan) -> TokenStream {
             let Err(error) = outcome else { panic!("every fallback failed, yet: {outcome:?}") };
             let message = error.to_string();
             assert!(message.starts_with("timed out after 7 ms"), "{message}");
-            for (index, label) in FALLBACKS.iter().enumerate() {
+            for (index, label) in FALLBACKS.labels.iter().enumerate() {
                 assert!(message.contains(&format!("{label}: fallback {index} injected")), "{message}");
             }
         }

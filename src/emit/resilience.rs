@@ -10,14 +10,10 @@ use quote::quote;
 use super::fixed::{self, Fixed};
 use crate::plan::Plan;
 
-/// Whether some tool needs the module: it has a timeout, retry, breaker or bulkhead.
+/// Whether some tool needs the module: it has a timeout, retry, breaker, bulkhead or
+/// fallback.
 pub fn needed(plan: &Plan) -> bool {
-    plan.tools.iter().any(|t| {
-        super::policy::attempt_timeout(t).is_some()
-            || t.policy.retry.is_some()
-            || t.policy.breaker.is_some()
-            || t.policy.bulkhead.is_some()
-    })
+    plan.tools.iter().any(super::policy::uses_resilience)
 }
 
 /// The files of `resilience/` the plan needs: none when no tool needs the module, else the
@@ -27,7 +23,10 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
         return Vec::new();
     }
     let uses = |f: fn(&crate::plan::PolicyPlan) -> bool| plan.tools.iter().any(|t| f(&t.policy));
-    let mut files = vec![fixed::TIMEOUT];
+    let mut files = Vec::new();
+    if uses(crate::plan::PolicyPlan::uses_timers) {
+        files.push(fixed::TIMEOUT);
+    }
     if uses(|p| p.retry.is_some()) {
         files.push(fixed::RETRY);
     }
@@ -36,6 +35,12 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
     }
     if uses(|p| p.bulkhead.is_some()) {
         files.push(fixed::BULKHEAD);
+    }
+    if uses(|p| p.breaker.is_some() || p.bulkhead.is_some()) {
+        files.push(fixed::GUARDS);
+    }
+    if uses(|p| !p.fallback.is_empty()) {
+        files.push(fixed::FALLBACK);
     }
     files
 }

@@ -25,7 +25,7 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
         files.push(fixed::TEXT);
     }
     if plan.needs.http_client || plan.needs.process {
-        files.push(fixed::ENV);
+        files.push(fixed::TEMPLATE);
     }
     if plan.needs.http_client {
         files.push(fixed::HTTP);
@@ -33,11 +33,7 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
     if plan.needs.process {
         files.push(fixed::PROCESS);
     }
-    if plan
-        .resources
-        .iter()
-        .any(|r| r.resource.uri_template.is_some())
-    {
+    if plan.resources.iter().any(|r| r.uri_template.is_some()) {
         files.push(fixed::URI_TEMPLATE);
     }
     if plan.state.is_some() {

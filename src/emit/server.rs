@@ -134,7 +134,10 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
     });
     let resource_methods = super::catalog::resource_methods(plan);
     let prompt_methods = super::catalog::prompt_methods(plan);
-    let resource_trait = plan.resources.iter().any(|r| r.handler.is_some()).then(|| quote! {
+    let resource_trait = plan
+        .resources
+        .iter()
+        .any(|r| matches!(r.source, crate::plan::ResourceSource::Handler(_))).then(|| quote! {
         /// A resource handler implemented as a type, built once with `Default`.
         pub trait ResourceHandler: Send + Sync + 'static {
             /// The contents of the resource at `uri`.
@@ -340,11 +343,11 @@ fn serve(plan: &Plan) -> TokenStream {
 
 /// `src/generated/tools/mod.rs`.
 pub fn tools_mod(plan: &Plan) -> TokenStream {
+    // Each tool module documents itself (`//!`), which is what rustdoc shows.
     let mods = plan.tools.iter().map(|t| {
         let module = ident(&t.module);
-        let doc = crate::emit::doc(&(format!("The `{}` tool.", t.name)));
         let allow = super::allow_inception(&t.module, "tools");
-        quote!(#doc #allow pub mod #module;)
+        quote!(#allow pub mod #module;)
     });
     let guarded: Vec<_> = plan
         .tools
@@ -419,15 +422,17 @@ pub fn fallback_type_handlers(plan: &Plan) -> Vec<(proc_macro2::Ident, TokenStre
 
 /// The stats accessor and the `pforge://stats` document.
 fn stats_methods(plan: &Plan) -> TokenStream {
-    let entries = plan.tools.iter().enumerate().map(|(index, tool)| {
+    let names = plan.tools.iter().map(|tool| {
         let module = ident(&tool.module);
-        let index = proc_macro2::Literal::usize_unsuffixed(index);
-        let breaker = if tool.policy.breaker.is_some() {
+        quote!(tools::#module::NAME)
+    });
+    let states = plan.tools.iter().map(|tool| {
+        let module = ident(&tool.module);
+        if tool.policy.breaker.is_some() {
             quote!(Some(self.guards().#module.breaker.get_state().as_str()))
         } else {
             quote!(None)
-        };
-        quote!(tools.insert(tools::#module::NAME.to_owned(), self.stats().tool_json(#index, #breaker));)
+        }
     });
     quote! {
         /// Every tool's counters and the recent errors.
@@ -438,8 +443,12 @@ fn stats_methods(plan: &Plan) -> TokenStream {
         /// The `pforge://stats` document: per tool, its breaker's state and its counters; the
         /// error counts by class; the recent errors.
         pub fn stats_json(&self) -> serde_json::Value {
+            let names: [&str; stats::TOOLS] = [#(#names),*];
+            let breakers: [Option<&'static str>; stats::TOOLS] = [#(#states),*];
             let mut tools = serde_json::Map::new();
-            #(#entries)*
+            for (index, (name, breaker)) in names.into_iter().zip(breakers).enumerate() {
+                tools.insert(name.to_owned(), self.stats().tool_json(index, breaker));
+            }
             self.stats().to_json(tools)
         }
     }

@@ -7,8 +7,7 @@ use quote::{format_ident, quote};
 use serde_json::{Value, json};
 
 use super::ident;
-use crate::config::ParamType;
-use crate::plan::{KindPlan, ParamPlan, Plan, ToolPlan};
+use crate::plan::{KindPlan, ParamPlan, ParamType, Part, Plan, Template, ToolPlan};
 
 /// A valid value for a parameter, if one can be made without guessing a regex.
 fn sample(param: &ParamPlan) -> Option<Value> {
@@ -243,8 +242,9 @@ fn endpoint_macro() -> TokenStream {
                         let (base, requests) = upstream().await;
                         let input = crate::generated::tools::$tool::$input::from_arguments(arguments(serde_json::from_str($arguments).unwrap_or_default()));
                         let Ok(input) = input else { panic!("sample arguments rejected: {input:?}") };
-                        let endpoint = format!("{base}{}", crate::generated::tools::$tool::ENDPOINT_PATH);
-                        let outcome = crate::generated::tools::$tool::send(&Server::new(), &input, &endpoint).await;
+                        let values = crate::generated::runtime::values(&input);
+                        let request = &crate::generated::tools::$tool::REQUEST;
+                        let outcome = crate::generated::runtime::send(Server::new().http(), request, &values, Some(&base)).await;
                         assert_eq!(outcome.ok().and_then(|v| v.get("ok").cloned()), Some(Value::Bool(true)));
                         let seen = requests.await.unwrap_or_default();
                         assert!(seen.starts_with(&format!("{} /", $method)), "{seen}");
@@ -260,12 +260,13 @@ fn command_test(tool: &ToolPlan) -> Option<TokenStream> {
     let KindPlan::Cli(cli) = &tool.kind else {
         return None;
     };
-    if cli.args.iter().any(|a| a.contains("${")) {
-        return None;
-    }
     let valid = samples(tool)?;
-    let expected = cli.args.iter().map(|arg| fill(arg, &valid));
-    let program = cli.command.trim();
+    let expected: Vec<String> = cli
+        .args
+        .iter()
+        .map(|arg| fill(arg, &valid))
+        .collect::<Option<_>>()?;
+    let program = &cli.program;
     let (module, input, arguments) = sample_call(tool, &valid);
     let allow = super::allow_inception(&tool.module, "tests");
     Some(quote!(command_test!(#allow #module, #input, #arguments, #program, [#(#expected),*]);))
@@ -273,15 +274,20 @@ fn command_test(tool: &ToolPlan) -> Option<TokenStream> {
 
 /// The `endpoint_test!` line of an http tool whose endpoint path uses no environment variable.
 fn endpoint_test(tool: &ToolPlan) -> Option<TokenStream> {
-    let KindPlan::Http { http, method } = &tool.kind else {
+    let KindPlan::Http(call) = &tool.kind else {
         return None;
     };
-    if crate::emit::tool::endpoint_path(&http.endpoint).contains("${") {
+    if !call
+        .path
+        .parts
+        .iter()
+        .all(|p| !matches!(p, Part::Env { .. }))
+    {
         return None;
     }
     let valid = samples(tool)?;
     let (module, input, arguments) = sample_call(tool, &valid);
-    let method = method.as_str();
+    let method = call.method.as_str();
     let allow = super::allow_inception(&tool.module, "tests");
     Some(quote!(endpoint_test!(#allow #module, #input, #arguments, #method);))
 }
@@ -298,19 +304,22 @@ fn sample_call(
     )
 }
 
-/// The value the generated code puts into an argument template for the sample values.
-fn fill(template: &str, values: &serde_json::Map<String, Value>) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in values {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        for spelling in [format!("{{{{{name}}}}}"), format!("{{{{ {name} }}}}")] {
-            out = out.replace(&spelling, &text);
+/// The value the generated code renders from an argument template and the sample values;
+/// `None` when it reads the environment.
+fn fill(template: &Template, values: &serde_json::Map<String, Value>) -> Option<String> {
+    let mut out = String::new();
+    for part in &template.parts {
+        match part {
+            Part::Text(text) => out.push_str(text),
+            Part::Param(name) => match values.get(name) {
+                Some(Value::String(text)) => out.push_str(text),
+                Some(other) => out.push_str(&other.to_string()),
+                None => {}
+            },
+            Part::Env { .. } => return None,
         }
     }
-    out
+    Some(out)
 }
 
 fn upstream() -> TokenStream {

@@ -7,12 +7,11 @@ use quote::{format_ident, quote};
 
 use super::handlers::path_tokens;
 use super::{ident, params};
-use crate::config::{Auth, ErrorPolicy, HttpMethod};
 use crate::naming::HandlerPath;
-use crate::plan::{KindPlan, Plan, ToolPlan};
+use crate::plan::{CliPlan, KindPlan, StepPlan, ToolPlan};
 
 /// The module of one tool.
-pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
+pub fn tool_module(plan: &crate::plan::Plan, tool: &ToolPlan) -> TokenStream {
     let name = &tool.name;
     let mut summary = match &tool.description {
         Some(description) => format!("Tool `{name}`: {}", super::user_text(description)),
@@ -29,8 +28,8 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
         Some(d) => quote!(Some(#d.into())),
         None => quote!(None),
     };
-    let attempt = attempt(plan, tool);
-    let policy = super::policy::policy_items(plan, tool);
+    let attempt = attempt(tool);
+    let policy = super::policy::policy_items(tool);
     let uses_resilience = super::policy::uses_resilience(tool);
     let resilience = uses_resilience.then(|| {
         quote!(
@@ -104,9 +103,10 @@ pub fn tool_module(plan: &Plan, tool: &ToolPlan) -> TokenStream {
     }
 }
 
-fn attempt(plan: &Plan, tool: &ToolPlan) -> TokenStream {
+fn attempt(tool: &ToolPlan) -> TokenStream {
     let input = format_ident!("{}Input", tool.type_prefix);
     let doc = quote!(#[doc = " One attempt of the operation itself."]);
+    let doc_attempt = &doc;
     match &tool.kind {
         KindPlan::Native { handler } => {
             let body = native(tool, handler);
@@ -114,7 +114,7 @@ fn attempt(plan: &Plan, tool: &ToolPlan) -> TokenStream {
         }
         KindPlan::Cli(cli) => {
             let build = cli_command(cli);
-            let program = cli.command.trim();
+            let program = &cli.program;
             quote! {
                 /// The command for one call: the program and its arguments, each filled in
                 /// separately (no shell is involved).
@@ -152,39 +152,28 @@ fn attempt(plan: &Plan, tool: &ToolPlan) -> TokenStream {
                 }
             }
         }
-        KindPlan::Http { http, method } => {
-            let body = http_attempt(tool, http, *method);
-            let endpoint = &http.endpoint;
-            let path = endpoint_path(endpoint);
+        KindPlan::Http(call) => {
+            let request = super::http::request(call);
+            let doc = super::doc(&format!(
+                "The request, from forge.yaml: `{} {}`.",
+                call.method.as_str(),
+                call.endpoint
+            ));
             quote! {
-                /// The endpoint, with `${VAR}` and `{{param}}` holes.
-                pub const ENDPOINT: &str = #endpoint;
-
-                /// The endpoint after its scheme and host, for tests against a local upstream.
-                pub const ENDPOINT_PATH: &str = #path;
-
                 #doc
-                async fn attempt(server: &Server, input: &#input) -> Result<Value, ToolError> {
-                    send(server, input, ENDPOINT).await
-                }
+                pub const REQUEST: runtime::Request = #request;
 
-                /// Sends the request to `endpoint` (a template like [`ENDPOINT`]).
-                pub async fn send(server: &Server, input: &#input, endpoint: &str) -> Result<Value, ToolError> {
-                    #body
+                #doc_attempt
+                async fn attempt(server: &Server, input: &#input) -> Result<Value, ToolError> {
+                    runtime::send(server.http(), &REQUEST, &runtime::values(input), None).await
                 }
             }
         }
         KindPlan::Pipeline { steps } => {
-            let body = pipeline_attempt(plan, tool, steps);
+            let body = pipeline_attempt(tool, steps);
             quote!(#doc async fn attempt(server: &Server, input: &#input) -> Result<Value, ToolError> { #body })
         }
     }
-}
-
-/// The part of an endpoint after its scheme and host (or after a leading `${VAR}`).
-pub fn endpoint_path(endpoint: &str) -> String {
-    let start = crate::load::template::authority_end(endpoint).unwrap_or(0);
-    endpoint[start..].to_owned()
 }
 
 fn native(tool: &ToolPlan, handler: &HandlerPath) -> TokenStream {
@@ -202,31 +191,30 @@ fn native(tool: &ToolPlan, handler: &HandlerPath) -> TokenStream {
     }
 }
 
-fn cli_command(cli: &crate::config::CliTool) -> TokenStream {
-    let program = cli.command.trim();
-    let args = cli
-        .args
-        .iter()
-        .map(|arg| quote!(runtime::fill(&runtime::expand_env(#arg), &values, runtime::verbatim)));
-    let cwd = cli.cwd.as_ref().map(|cwd| quote!(command.current_dir(runtime::fill(&runtime::expand_env(#cwd), &values, runtime::verbatim));));
-    let envs = cli.env.iter().flatten().map(|(key, value)| {
-        quote!(command.env(#key, runtime::fill(&runtime::expand_env(#value), &values, runtime::verbatim));)
+fn cli_command(cli: &CliPlan) -> TokenStream {
+    let program = &cli.program;
+    let render = |template| {
+        let parts = super::http::parts(template);
+        quote!(runtime::render(#parts, &values, runtime::verbatim))
+    };
+    let args: Vec<TokenStream> = cli.args.iter().map(render).collect();
+    let cwd = cli.cwd.as_ref().map(|cwd| {
+        let cwd = render(cwd);
+        quote!(command.current_dir(#cwd);)
     });
-    let uses_values = !cli.args.is_empty()
-        || cli.cwd.is_some()
-        || cli.env.as_ref().is_some_and(|e| !e.is_empty());
-    if !uses_values {
+    let envs = cli.env.iter().map(|(key, value)| {
+        let value = render(value);
+        quote!(command.env(#key, #value);)
+    });
+    if args.is_empty() && cwd.is_none() && cli.env.is_empty() {
         return quote! {
             let _ = input;
             tokio::process::Command::new(#program)
         };
     }
-    let args = (!cli.args.is_empty()).then(|| quote!(command.args([#(#args),*]);));
+    let args = (!args.is_empty()).then(|| quote!(command.args([#(#args),*]);));
     quote! {
-        let values = match serde_json::to_value(input) {
-            Ok(Value::Object(values)) => values,
-            _ => JsonObject::new(),
-        };
+        let values = runtime::values(input);
         let mut command = tokio::process::Command::new(#program);
         #args
         #cwd
@@ -235,143 +223,7 @@ fn cli_command(cli: &crate::config::CliTool) -> TokenStream {
     }
 }
 
-pub(super) fn http_attempt(
-    tool: &ToolPlan,
-    http: &crate::config::HttpTool,
-    method: HttpMethod,
-) -> TokenStream {
-    let endpoint = &http.endpoint;
-    let in_endpoint = crate::load::template::placeholders(endpoint).unwrap_or_default();
-    let mut templated: Vec<String> = in_endpoint.iter().map(|p| p.name.clone()).collect();
-    for value in http
-        .headers
-        .iter()
-        .chain(http.query.iter())
-        .flat_map(|m| m.values())
-    {
-        templated.extend(
-            crate::load::template::placeholders(value)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| p.name),
-        );
-    }
-    let rest: Vec<&str> = tool
-        .params
-        .iter()
-        .map(|p| p.name.as_str())
-        .filter(|n| !templated.iter().any(|t| t == n))
-        .collect();
-    let method_ident = format_ident!("{}", method.as_str());
-    let query = http.query.iter().flatten().map(|(key, value)| {
-        quote!(url.query_pairs_mut().append_pair(#key, &runtime::fill(&runtime::expand_env(#value), &values, runtime::verbatim));)
-    });
-    let headers = http.headers.iter().flatten().map(|(key, value)| {
-        quote!(request = request.header(#key, runtime::fill(&runtime::expand_env(#value), &values, runtime::verbatim));)
-    });
-    let auth = match &http.auth {
-        None => quote!(),
-        Some(Auth::Bearer(b)) => {
-            let token = &b.token;
-            quote!(request = request.bearer_auth(runtime::expand_env(#token));)
-        }
-        Some(Auth::Basic(b)) => {
-            let (user, password) = (&b.username, &b.password);
-            quote!(request = request.basic_auth(runtime::expand_env(#user), Some(runtime::expand_env(#password)));)
-        }
-        Some(Auth::ApiKey(k)) => {
-            let key = &k.key;
-            let header = k.header.clone().unwrap_or_else(|| "X-API-Key".to_owned());
-            quote!(request = request.header(#header, runtime::expand_env(#key));)
-        }
-    };
-    let rest_tokens = rest.iter().map(|name| quote!(#name));
-    // Parameters used nowhere in the URL or headers travel in the query or the body.
-    let rest_binding = (!rest.is_empty()).then(|| {
-        quote! {
-            let rest: JsonObject = [#(#rest_tokens),*]
-                .into_iter()
-                .filter_map(|name: &str| values.get(name).filter(|v| !v.is_null()).map(|v| (name.to_owned(), v.clone())))
-                .collect();
-        }
-    });
-    let url_changes = http.query.as_ref().is_some_and(|q| !q.is_empty())
-        || (matches!(method, HttpMethod::Get | HttpMethod::Delete) && !rest.is_empty());
-    let url_mut = if url_changes { quote!(mut) } else { quote!() };
-    let request_changes = http.headers.as_ref().is_some_and(|h| !h.is_empty())
-        || http.auth.is_some()
-        || matches!(
-            method,
-            HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch
-        );
-    let request_mut = if request_changes {
-        quote!(mut)
-    } else {
-        quote!()
-    };
-    let has_rest = !rest.is_empty();
-    let send_rest = match method {
-        HttpMethod::Get | HttpMethod::Delete if has_rest => quote! {
-            for (name, value) in &rest {
-                url.query_pairs_mut().append_pair(name, &runtime::text_of(value));
-            }
-        },
-        _ => quote!(),
-    };
-    let body = match method {
-        HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch if has_rest => {
-            quote!(request = request.json(&rest);)
-        }
-        HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch => {
-            quote!(request = request.json(&JsonObject::new());)
-        }
-        _ => quote!(),
-    };
-    quote! {
-        let values = match serde_json::to_value(input) {
-            Ok(Value::Object(values)) => values,
-            _ => JsonObject::new(),
-        };
-        #rest_binding
-        let target = runtime::fill(&runtime::expand_env(endpoint), &values, runtime::encode_component);
-        let #url_mut url = reqwest::Url::parse(&target).map_err(|error| ToolError::Handler(format!("invalid URL: {error}")))?;
-        #(#query)*
-        #send_rest
-        let #request_mut request = server.http().request(reqwest::Method::#method_ident, url);
-        #(#headers)*
-        #auth
-        #body
-        let response = request.send().await.map_err(runtime::request_error)?;
-        let status = response.status();
-        if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
-            let body = response.text().await.unwrap_or_default();
-            let body: String = body.chars().take(500).collect();
-            return Err(ToolError::Status { status: status.as_u16(), retry_after, body });
-        }
-        let is_json = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("json"));
-        let text = response.text().await.map_err(runtime::request_error)?;
-        if is_json {
-            serde_json::from_str(&text).map_err(|error| ToolError::Handler(format!("invalid JSON from upstream: {error}")))
-        } else {
-            Ok(Value::String(text))
-        }
-    }
-}
-
-fn pipeline_attempt(
-    plan: &Plan,
-    tool: &ToolPlan,
-    steps: &[crate::config::PipelineStep],
-) -> TokenStream {
+fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
     let budget = tool
         .policy
         .timeout
@@ -385,22 +237,20 @@ fn pipeline_attempt(
     };
     let outputs = steps.iter().any(|s| s.output_var.is_some());
     let steps = steps.iter().map(|step| {
-        let Some(target) = plan.tools.iter().find(|t| t.name == step.tool) else {
-            return quote!();
-        };
-        let module = ident(&target.module);
-        let arguments = serde_json::Value::Object(step.arguments().cloned().unwrap_or_default().into_iter().collect()).to_string();
+        let module = ident(&step.module);
+        let arguments = &step.arguments;
         let step_ms = step.timeout_ms.map_or(quote!(None), |ms| {
             let ms = proc_macro2::Literal::u64_unsuffixed(ms);
             quote!(Some(std::time::Duration::from_millis(#ms)))
         });
-        let store = match &step.output_var {
-            Some(var) => quote!(variables.insert(#var.to_owned(), value.clone());),
-            None => quote!(),
-        };
-        let on_error = match step.error_policy {
-            Some(ErrorPolicy::Continue) => quote!(Err(error) => tracing::warn!(tool = NAME, step = super::#module::NAME, %error, "step failed; continuing"),),
-            _ => quote!(Err(error) => return Err(error),),
+        let store = step
+            .output_var
+            .as_ref()
+            .map(|var| quote!(variables.insert(#var.to_owned(), value.clone());));
+        let on_error = if step.continue_on_error {
+            quote!(Err(error) => tracing::warn!(tool = NAME, step = super::#module::NAME, %error, "step failed; continuing"),)
+        } else {
+            quote!(Err(error) => return Err(error),)
         };
         let run = quote! {
             let arguments = runtime::fill_json(#arguments, &variables);
@@ -415,9 +265,12 @@ fn pipeline_attempt(
         };
         match &step.condition {
             Some(condition) => {
-                let negate = condition.trim().starts_with('!');
-                let name = condition.trim().trim_start_matches('!').trim().trim_start_matches("{{").trim_end_matches("}}").trim();
-                let test = if negate { quote!(!runtime::truthy(variables.get(#name))) } else { quote!(runtime::truthy(variables.get(#name))) };
+                let name = &condition.variable;
+                let test = if condition.negated {
+                    quote!(!runtime::truthy(variables.get(#name)))
+                } else {
+                    quote!(runtime::truthy(variables.get(#name)))
+                };
                 quote!(if #test { #run })
             }
             None => quote!({ #run }),
@@ -425,10 +278,7 @@ fn pipeline_attempt(
     });
     let mutable = if outputs { quote!(mut) } else { quote!() };
     quote! {
-        let #mutable variables = match serde_json::to_value(input) {
-            Ok(Value::Object(values)) => values,
-            _ => JsonObject::new(),
-        };
+        let #mutable variables = runtime::values(input);
         #deadline
         let mut outputs: Vec<Value> = Vec::new();
         #(#steps)*

@@ -103,6 +103,32 @@ pub fn env_refs(text: &str) -> Result<Vec<EnvRef>, TemplateError> {
     Ok(found)
 }
 
+/// A pipeline step's `condition`: a variable, or `!variable` to negate it, with or without
+/// `{{ }}` around the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// The variable tested.
+    pub variable: String,
+    /// Whether the step runs when the variable is *not* truthy.
+    pub negated: bool,
+}
+
+/// Reads a condition; `None` when what is left is not a variable name.
+pub fn condition(text: &str) -> Option<Condition> {
+    let trimmed = text.trim();
+    let negated = trimmed.starts_with('!');
+    let variable = trimmed
+        .trim_start_matches('!')
+        .trim()
+        .trim_start_matches("{{")
+        .trim_end_matches("}}")
+        .trim();
+    is_identifier(variable).then(|| Condition {
+        variable: variable.to_owned(),
+        negated,
+    })
+}
+
 /// Where an endpoint's scheme and host end: after `https://host[:port]` (or `http://`), or
 /// after a leading `${VAR}` that supplies them. `None` when the endpoint is neither.
 pub fn authority_end(endpoint: &str) -> Option<usize> {
@@ -138,6 +164,17 @@ mod tests {
         assert!(placeholders("{{}}").is_err());
         assert!(placeholders("{{a-b}}").is_err());
         assert_eq!(placeholders("plain text { } }}").map(|p| p.len()), Ok(0));
+    }
+
+    #[test]
+    fn reads_conditions() {
+        let negated = condition(" !{{ ready }} ");
+        assert_eq!(
+            negated.as_ref().map(|c| (c.variable.as_str(), c.negated)),
+            Some(("ready", true))
+        );
+        assert_eq!(condition("ok").map(|c| c.negated), Some(false));
+        assert_eq!(condition("a b"), None);
     }
 
     #[test]

@@ -2,21 +2,31 @@
 //! merged and its numbers are final, identifiers are escaped and the runtime dependencies are
 //! derived, so that emitting code is a straight translation.
 
+mod catalog;
+mod http;
+mod kind;
 mod params;
 mod policy;
+mod template;
 
-pub use params::{ParamPlan, input_schema, value_schema};
-pub use policy::{
-    BreakerPlan, BulkheadPlan, Defaults, FallbackPlan, PolicyPlan, RetryOnPlan, RetryPlan,
-    backoff_schedule, defaults,
+/// A pipeline step's condition, as the loader read it.
+pub use crate::load::template::Condition;
+pub use catalog::{
+    DEFAULT_MIME_TYPE, PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource,
+    StatePlan,
 };
+pub use http::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan, HttpMethod};
+pub use kind::{CliPlan, StepPlan};
+pub use params::{ParamPlan, ParamType, input_schema, value_schema};
+pub use policy::{
+    BreakerPlan, BulkheadPlan, Defaults, ErrorClass, FallbackPlan, PolicyPlan, RetryOnPlan,
+    RetryPlan, backoff_schedule, defaults,
+};
+pub use template::{Part, Template};
 
 use std::net::SocketAddr;
 
-use crate::config::{
-    CliTool, Config, FallbackEntry, HttpMethod, HttpTool, Optimization, PipelineStep, Prompt,
-    Resource, State, ToolKind, Transport,
-};
+use crate::config::{Config, FallbackEntry, Optimization, PipelineStep, ToolKind, Transport};
 use crate::naming::{self, HandlerPath};
 
 /// Address the http transport listens on when `bind` is not written.
@@ -42,9 +52,9 @@ pub struct Plan {
     /// Resources.
     pub resources: Vec<ResourcePlan>,
     /// Prompts.
-    pub prompts: Vec<Prompt>,
+    pub prompts: Vec<PromptPlan>,
     /// Shared state, if any.
-    pub state: Option<State>,
+    pub state: Option<StatePlan>,
     /// Recent errors kept per server, when error tracking is on.
     pub error_tracking: Option<u32>,
     /// What the generated crate depends on.
@@ -76,6 +86,8 @@ pub struct Needs {
     pub timers: bool,
     /// Some tool has a bulkhead (a semaphore).
     pub bulkhead: bool,
+    /// Some resource is a file read per request.
+    pub files: bool,
     /// The server keeps the figures of `pforge://stats`: error tracking is on or some tool has
     /// a retry, breaker, bulkhead or fallback.
     pub monitoring: bool,
@@ -111,30 +123,14 @@ pub enum KindPlan {
         handler: HandlerPath,
     },
     /// A command.
-    Cli(CliTool),
-    /// An HTTP request with its method resolved.
-    Http {
-        /// The tool's HTTP settings.
-        http: HttpTool,
-        /// Method, default GET.
-        method: HttpMethod,
-    },
+    Cli(CliPlan),
+    /// An HTTP request.
+    Http(HttpCallPlan),
     /// Steps run in order.
     Pipeline {
         /// The steps.
-        steps: Vec<PipelineStep>,
+        steps: Vec<StepPlan>,
     },
-}
-
-/// One resource.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResourcePlan {
-    /// The resource as written.
-    pub resource: Resource,
-    /// Its handler, parsed.
-    pub handler: Option<HandlerPath>,
-    /// The `Handlers` field of a type handler.
-    pub field: String,
 }
 
 /// Builds the plan of a config the loader accepted.
@@ -147,7 +143,7 @@ pub fn plan(config: &Config) -> Plan {
         .tools
         .iter()
         .enumerate()
-        .map(|(index, tool)| plan_tool(tool, index, &defaults))
+        .map(|(index, tool)| plan_tool(config, tool, index, &defaults))
         .collect();
     let transport = match config.forge.transport {
         Some(Transport::Http) => TransportPlan::Http(
@@ -174,9 +170,15 @@ pub fn plan(config: &Config) -> Plan {
         })
         .filter(|t| t.enabled != Some(false))
         .map(|t| t.max_errors.unwrap_or(defaults::MAX_ERRORS));
+    let resources: Vec<ResourcePlan> = config
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(index, resource)| catalog::resource(index, resource))
+        .collect();
     let needs = Needs {
         http_client: tools.iter().any(|t| {
-            matches!(t.kind, KindPlan::Http { .. })
+            matches!(t.kind, KindPlan::Http(_))
                 || t.policy
                     .fallback
                     .iter()
@@ -194,6 +196,9 @@ pub fn plan(config: &Config) -> Plan {
             .iter()
             .any(|t| t.policy.uses_timers() || matches!(t.kind, KindPlan::Pipeline { .. })),
         bulkhead: tools.iter().any(|t| t.policy.bulkhead.is_some()),
+        files: resources
+            .iter()
+            .any(|r| matches!(r.source, ResourceSource::File(_))),
         monitoring: error_tracking.is_some() || tools.iter().any(|t| t.policy.is_protected()),
     };
     Plan {
@@ -204,27 +209,20 @@ pub fn plan(config: &Config) -> Plan {
         transport,
         release: config.forge.optimization == Some(Optimization::Release),
         tools,
-        resources: config
-            .resources
-            .iter()
-            .enumerate()
-            .map(|(index, resource)| ResourcePlan {
-                resource: resource.clone(),
-                handler: resource
-                    .handler
-                    .as_ref()
-                    .and_then(|h| parsed_handler(&h.path)),
-                field: naming::resource_field(index),
-            })
-            .collect(),
-        prompts: config.prompts.clone(),
-        state: config.state.clone(),
+        resources,
+        prompts: config.prompts.iter().map(catalog::prompt).collect(),
+        state: config.state.as_ref().map(catalog::state),
         error_tracking,
         needs,
     }
 }
 
-fn plan_tool(tool: &crate::config::Tool, index: usize, defaults: &Defaults) -> ToolPlan {
+fn plan_tool(
+    config: &Config,
+    tool: &crate::config::Tool,
+    index: usize,
+    defaults: &Defaults,
+) -> ToolPlan {
     let common = &tool.common;
     let is_pipeline = matches!(tool.kind, ToolKind::Pipeline(_));
     // Defaults protect the tools that touch the outside world; a pipeline's steps already carry
@@ -232,19 +230,13 @@ fn plan_tool(tool: &crate::config::Tool, index: usize, defaults: &Defaults) -> T
     let inherit = !is_pipeline;
     let pick = |own: bool, default: bool| own || (inherit && default);
 
-    let (kind, texts) = match &tool.kind {
-        ToolKind::Native(native) => (
-            KindPlan::Native {
-                handler: parsed_handler(&native.handler.path)
-                    .unwrap_or_else(|| fallback_handler_path(&common.name)),
-            },
-            Vec::new(),
-        ),
+    let mut texts: Vec<&str> = match &tool.kind {
+        ToolKind::Native(_) | ToolKind::Pipeline(_) => Vec::new(),
         ToolKind::Cli(cli) => {
             let mut texts: Vec<&str> = cli.args.iter().map(String::as_str).collect();
             texts.extend(cli.cwd.as_deref());
             texts.extend(cli.env.iter().flat_map(|e| e.values().map(String::as_str)));
-            (KindPlan::Cli(cli.clone()), texts)
+            texts
         }
         ToolKind::Http(http) => {
             let mut texts = vec![http.endpoint.as_str()];
@@ -258,51 +250,59 @@ fn plan_tool(tool: &crate::config::Tool, index: usize, defaults: &Defaults) -> T
                     .iter()
                     .flat_map(|q| q.values().map(String::as_str)),
             );
-            (
-                KindPlan::Http {
-                    http: http.clone(),
-                    method: http.method.unwrap_or(HttpMethod::Get),
-                },
-                texts,
-            )
+            texts
         }
-        ToolKind::Pipeline(pipeline) => (
-            KindPlan::Pipeline {
-                steps: pipeline.steps.clone(),
-            },
-            Vec::new(),
-        ),
     };
     let entries: &[FallbackEntry] = common.fallback.as_ref().map_or(&[], |f| f.entries());
-    let fallback: Vec<FallbackPlan> = entries
-        .iter()
-        .filter_map(|entry| match entry {
-            FallbackEntry::Native(native) => {
-                parsed_handler(&native.handler.path).map(FallbackPlan::Native)
-            }
-            FallbackEntry::Http(http) => Some(FallbackPlan::Http(http.clone())),
-            FallbackEntry::Value(value) => Some(FallbackPlan::Value(value.value.clone())),
-        })
-        .collect();
-    let mut placeholder_texts = texts;
-    for entry in &fallback {
-        if let FallbackPlan::Http(http) = entry {
-            placeholder_texts.push(&http.endpoint);
-            placeholder_texts.extend(
+    for entry in entries {
+        if let FallbackEntry::Http(http) = entry {
+            texts.push(&http.endpoint);
+            texts.extend(
                 http.headers
                     .iter()
                     .flat_map(|h| h.values().map(String::as_str)),
             );
         }
     }
-    let mut derived = params::placeholders(placeholder_texts);
-    if let ToolKind::Pipeline(pipeline) = &tool.kind {
-        derived = pipeline_variables(&pipeline.steps);
-    }
+    let derived = match &tool.kind {
+        ToolKind::Pipeline(pipeline) => pipeline_variables(&pipeline.steps),
+        _ => params::placeholders(texts),
+    };
     let params = params::resolve(common.params.as_ref(), &derived);
+    let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+
+    let kind = match &tool.kind {
+        ToolKind::Native(native) => KindPlan::Native {
+            handler: parsed_handler(&native.handler.path)
+                .unwrap_or_else(|| fallback_handler_path(&common.name)),
+        },
+        ToolKind::Cli(cli) => KindPlan::Cli(kind::cli(cli)),
+        ToolKind::Http(http) => KindPlan::Http(http::tool_call(http, &names)),
+        ToolKind::Pipeline(pipeline) => KindPlan::Pipeline {
+            steps: kind::steps(&pipeline.steps, |name| {
+                config
+                    .tools
+                    .iter()
+                    .find(|t| t.common.name == name)
+                    .map(|t| naming::tool_module(&t.common.name))
+            }),
+        },
+    };
+    let fallback: Vec<FallbackPlan> = entries
+        .iter()
+        .filter_map(|entry| match entry {
+            FallbackEntry::Native(native) => {
+                parsed_handler(&native.handler.path).map(FallbackPlan::Native)
+            }
+            FallbackEntry::Http(http) => {
+                Some(FallbackPlan::Http(http::fallback_call(http, &names)))
+            }
+            FallbackEntry::Value(value) => Some(FallbackPlan::Value(value.value.clone())),
+        })
+        .collect();
 
     let method = match &kind {
-        KindPlan::Http { method, .. } => Some(*method),
+        KindPlan::Http(call) => Some(call.method),
         _ => None,
     };
     let retry = if pick(common.retry.is_some(), defaults.retry.is_some()) {

@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{ParamSpec, ParamType, Params};
+pub use crate::config::ParamType;
+use crate::config::{ParamSpec, Params};
 use crate::load::template;
 use crate::naming::param_field;
 

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+pub use crate::config::ErrorClass;
+
 use crate::config::{
-    Bulkhead, CircuitBreaker, ErrorClass, FaultTolerance, HttpFallback, HttpMethod, Middleware,
-    Retry, RetryOn,
+    Bulkhead, CircuitBreaker, FaultTolerance, HttpMethod, Middleware, Retry, RetryOn,
 };
 
 /// Default policy values, as documented in the schema and README.
@@ -51,7 +52,7 @@ pub enum FallbackPlan {
     /// A user function or type.
     Native(crate::naming::HandlerPath),
     /// An HTTP request templated like an http tool.
-    Http(HttpFallback),
+    Http(super::HttpCallPlan),
     /// A static answer.
     Value(serde_json::Value),
 }

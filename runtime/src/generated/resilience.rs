@@ -3,10 +3,14 @@
 
 mod breaker;
 mod bulkhead;
+mod fallback;
+mod guards;
 mod retry;
 mod timeout;
 
 pub use self::breaker::*;
 pub use self::bulkhead::*;
+pub use self::fallback::*;
+pub use self::guards::*;
 pub use self::retry::*;
 pub use self::timeout::*;

@@ -4,23 +4,23 @@
 
 mod answer;
 mod arguments;
-mod env;
 mod error;
 mod handler;
 mod http;
 mod process;
 mod state;
+mod template;
 mod text;
 mod uri_template;
 
 pub use self::answer::*;
 pub use self::arguments::*;
-pub use self::env::*;
 pub use self::error::*;
 pub use self::handler::*;
 pub use self::http::*;
 pub use self::process::*;
 pub use self::state::*;
+pub use self::template::*;
 pub use self::text::*;
 pub use self::uri_template::*;
 

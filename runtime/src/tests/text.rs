@@ -6,7 +6,8 @@ use rmcp::model::JsonObject;
 use serde_json::{Value, json};
 
 use crate::generated::runtime::{
-    ToolError, expand_env, fill, fill_json, template_matches, text_of, truthy, verbatim, within,
+    Part, ToolError, env_value, fill, fill_json, render, template_matches, text_of, truthy,
+    verbatim, within,
 };
 
 fn values(value: Value) -> JsonObject {
@@ -99,19 +100,49 @@ async fn a_step_gets_the_smaller_of_its_timeout_and_the_budget_left() {
 #[test]
 fn environment_variables_are_read_when_the_server_runs() {
     let (name, value) = std::env::vars()
-        .find(|(name, value)| !value.is_empty() && !name.contains(['}', ':']))
+        .find(|(_, value)| !value.is_empty())
         .unwrap_or_else(|| panic!("the test process has no environment"));
+    let name: &'static str = Box::leak(name.into_boxed_str());
     let unset = "PFORGE_RUNTIME_TEST_NEVER_SET";
     assert!(std::env::var(unset).is_err(), "{unset} is set");
-    assert_eq!(expand_env(&format!("<${{{name}}}>")), format!("<{value}>"));
+    let none = JsonObject::new();
+    let parts = [Part::Text("<"), Part::Env(name, None), Part::Text(">")];
+    assert_eq!(render(&parts, &none, verbatim), format!("<{value}>"));
     assert_eq!(
-        expand_env(&format!("${{{name}:-fallback}}")),
+        env_value(name, Some("fallback")),
         value,
         "a set variable wins over the default"
     );
-    assert_eq!(expand_env(&format!("a${{{unset}:-b}}c")), "abc");
-    assert_eq!(expand_env(&format!("a${{{unset}}}c")), "ac");
-    assert_eq!(expand_env("cost: $5, ${OPEN"), "cost: $5, ${OPEN");
+    assert_eq!(env_value(unset, Some("b")), "b");
+    assert_eq!(env_value(unset, None), "");
+}
+
+#[test]
+fn parts_render_parameters_encoded_and_never_read_a_value_as_a_hole() {
+    let mut values = JsonObject::new();
+    values.insert("id".into(), json!("a/b {{id}}"));
+    values.insert("n".into(), json!(7));
+    let parts = [
+        Part::Text("/items/"),
+        Part::Param("id"),
+        Part::Text("?n="),
+        Part::Param("n"),
+        Part::Param("missing"),
+    ];
+    let upper = |text: &str| text.to_uppercase();
+    assert_eq!(render(&parts, &values, upper), "/items/A/B {{ID}}?n=7");
+    assert_eq!(
+        values_of_input(),
+        JsonObject::from_iter([("x".to_owned(), json!(1))])
+    );
+}
+
+fn values_of_input() -> JsonObject {
+    #[derive(serde::Serialize)]
+    struct Input {
+        x: u8,
+    }
+    crate::generated::runtime::values(&Input { x: 1 })
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::config::{PipelineTool, ToolKind};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
-use crate::load::template::is_identifier;
+use crate::load::template::{self, is_identifier};
 
 /// Checks every pipeline tool.
 pub fn check(sections: &Sections, catalogue: &Catalogue, reporter: &mut Reporter<'_>) {
@@ -119,20 +119,17 @@ fn check_steps(
             }
         }
         if let Some(condition) = &step.condition {
-            let name = condition
-                .trim()
-                .trim_start_matches('!')
-                .trim()
-                .trim_start_matches("{{")
-                .trim_end_matches("}}")
-                .trim();
+            let parsed = template::condition(condition);
             let cond_at = format!("{step_at}/condition");
-            if !is_identifier(name) {
+            if parsed.is_none() {
                 reporter
                     .error(&cond_at, Target::Value, format!("`{condition}` is not a condition"))
                     .help("write a variable name (a pipeline parameter or an earlier `output_var`), or `!name` to negate it")
                     .emit();
-            } else if !defined.iter().any(|d| d == name) {
+            }
+            if let Some(name) = parsed.as_ref().map(|c| &c.variable)
+                && !defined.iter().any(|d| d == name)
+            {
                 let help = suggest::closest(name, defined.iter().map(String::as_str))
                     .map(|d| format!("did you mean `{d}`?"))
                     .unwrap_or_else(|| "conditions test a pipeline parameter or the `output_var` of an earlier step".to_owned());

@@ -122,6 +122,13 @@ impl<const FAILURES: u32, const OPEN_MS: u64, const PROBES: u32> Default
 impl<const FAILURES: u32, const OPEN_MS: u64, const PROBES: u32>
     CircuitBreaker<FAILURES, OPEN_MS, PROBES>
 {
+    /// Consecutive failures that open the circuit.
+    pub const FAILURE_THRESHOLD: u32 = FAILURES;
+    /// How long the circuit stays open before a probe, in milliseconds.
+    pub const OPEN_MS: u64 = OPEN_MS;
+    /// Probes let through when half-open, and successes that close it.
+    pub const SUCCESS_THRESHOLD: u32 = PROBES;
+
     fn now_ms(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_millis())
             .unwrap_or(PAYLOAD_MAX)

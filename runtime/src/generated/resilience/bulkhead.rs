@@ -69,6 +69,13 @@ impl Drop for Waiting<'_> {
 }
 
 impl<const MAX: u32, const QUEUE: u32, const WAIT_MS: u64> Bulkhead<MAX, QUEUE, WAIT_MS> {
+    /// Attempts in flight at once.
+    pub const MAX_CONCURRENT: u32 = MAX;
+    /// Callers that may wait for a slot ([`UNBOUNDED`] for no limit).
+    pub const MAX_QUEUED: u32 = QUEUE;
+    /// How long a caller waits for a slot, in milliseconds ([`FOREVER`] for no limit).
+    pub const QUEUE_WAIT_MS: u64 = WAIT_MS;
+
     fn take(&self) -> Option<Permit<'_, MAX, QUEUE, WAIT_MS>> {
         use std::sync::atomic::Ordering;
         self.in_flight

@@ -1,6 +1,93 @@
-//! Retry by hand, and the jitter and `Retry-After` waits the generated retry layers use.
+//! The retry layer of the generated tools ([`Retry`]), its jittered and `Retry-After`
+//! waits, and retry by hand for handlers.
+
+use serde_json::Value;
 
 use crate::generated::runtime::ToolError;
+use crate::generated::stats::Recorder;
+
+/// The failures the chapter calls transient: timeouts, connection errors, HTTP 429, 502,
+/// 503 and 504. What a retry retries by default when the request is not idempotent.
+pub fn transient(error: &ToolError) -> bool {
+    match error {
+        ToolError::Timeout(_) | ToolError::Connection(_) => true,
+        ToolError::Status { status, .. } => *status == 429 || (502..=504).contains(status),
+        _ => false,
+    }
+}
+
+/// [`transient`] failures and HTTP 500: what a retry retries by default when the request is
+/// idempotent (GET, PUT, DELETE, and everything that is not HTTP).
+pub fn transient_or_500(error: &ToolError) -> bool {
+    transient(error) || matches!(error, ToolError::Status { status: 500, .. })
+}
+
+/// A tool's retry layer, as its module declares it from forge.yaml.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// The wait before each attempt after the first, in milliseconds, capped at
+    /// `max_delay_ms`: one entry per retry.
+    pub backoff_ms: &'static [u64],
+    /// No wait is longer, jitter and `Retry-After` included.
+    pub max_delay_ms: u64,
+    /// Whether each wait is spread by ±25 %.
+    pub jitter: bool,
+    /// Whether a 429 or 503 with a `Retry-After` of some seconds waits that long instead.
+    pub retry_after: bool,
+    /// Which failures are tried again. A rejection by the breaker or the bulkhead never is
+    /// (their errors are not in any tool's retryable set).
+    pub retryable: fn(&ToolError) -> bool,
+}
+
+impl Retry {
+    /// Runs `operation` once, then once more after each wait of `backoff_ms` while the
+    /// failure is retryable; every failed attempt and every retry is recorded in `stats`.
+    pub async fn run<F, Fut>(
+        &self,
+        stats: Recorder<'_>,
+        mut operation: F,
+    ) -> Result<Value, ToolError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Value, ToolError>>,
+    {
+        let mut delays = self.backoff_ms.iter();
+        loop {
+            let error = match operation().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            stats.failed(&error);
+            let Some(&delay) = delays.next() else {
+                return Err(error);
+            };
+            if !(self.retryable)(&error) {
+                return Err(error);
+            }
+            let wait = self.wait(delay, &error);
+            tracing::debug!(
+                tool = stats.name(),
+                wait_ms = wait.as_millis(),
+                "retrying after: {error}"
+            );
+            tokio::time::sleep(wait).await;
+            stats.retried();
+        }
+    }
+
+    /// The wait before the next attempt, after `error`, when the schedule says `delay_ms`.
+    fn wait(&self, delay_ms: u64, error: &ToolError) -> std::time::Duration {
+        match error {
+            ToolError::Status {
+                status: 429 | 503,
+                retry_after: Some(seconds),
+                ..
+            } if self.retry_after => retry_after(*seconds, self.max_delay_ms),
+            _ if self.jitter => jittered(delay_ms, self.max_delay_ms),
+            _ => std::time::Duration::from_millis(delay_ms),
+        }
+    }
+}
 
 /// A number in `[0, 1)` that differs from call to call. Seeded by the standard library's
 /// per-process random keys, so jitter needs no extra dependency.

@@ -15,6 +15,14 @@ pub fn text_of(value: &Value) -> String {
     }
 }
 
+/// A tool's arguments as the JSON object its placeholders are filled from.
+pub fn values(input: &impl serde::Serialize) -> JsonObject {
+    match serde_json::to_value(input) {
+        Ok(Value::Object(values)) => values,
+        _ => JsonObject::new(),
+    }
+}
+
 /// Fills `{{name}}` placeholders from `values`, passing each through `encode`.
 pub fn fill(template: &str, values: &JsonObject, encode: fn(&str) -> String) -> String {
     let mut out = String::with_capacity(template.len());

@@ -54,11 +54,50 @@ impl Default for Stats {
     }
 }
 
+/// One tool's handle on the server's figures, which the shared policy layers record into.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorder<'a> {
+    stats: &'a Stats,
+    index: usize,
+    name: &'static str,
+}
+
+impl Recorder<'_> {
+    /// The tool's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// An attempt or a fallback failed with `error`.
+    pub fn failed(&self, error: &ToolError) {
+        self.stats.failed(self.index, self.name, error);
+    }
+
+    /// The tool is about to try again.
+    pub fn retried(&self) {
+        self.stats.retried(self.index);
+    }
+
+    /// A fallback answered.
+    pub fn degraded(&self) {
+        self.stats.degraded(self.index);
+    }
+}
+
 fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
 impl Stats {
+    /// What the tool at `index`, named `name`, records into from its policy layers.
+    pub fn of(&self, index: usize, name: &'static str) -> Recorder<'_> {
+        Recorder {
+            stats: self,
+            index,
+            name,
+        }
+    }
+
     /// The counters of the tool at `index`.
     pub fn tool(&self, index: usize) -> &ToolStats {
         &self.tools[index]

@@ -1,0 +1,78 @@
+//! Requests and templates as constants: a plan's [`HttpCallPlan`] becomes a
+//! `runtime::Request` that the runtime's one `send` function sends, and a [`Template`] becomes
+//! a slice of `runtime::Part`s.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::plan::{AuthPlan, HttpCallPlan, Part, Template};
+
+/// `&[runtime::Part::Text("…"), runtime::Part::Param("…"), …]`.
+pub fn parts(template: &Template) -> TokenStream {
+    let parts = template.parts.iter().map(|part| match part {
+        Part::Text(text) => quote!(runtime::Part::Text(#text)),
+        Part::Param(name) => quote!(runtime::Part::Param(#name)),
+        Part::Env { name, default } => {
+            let default = match default {
+                Some(text) => quote!(Some(#text)),
+                None => quote!(None),
+            };
+            quote!(runtime::Part::Env(#name, #default))
+        }
+    });
+    quote!(&[#(#parts),*])
+}
+
+fn pairs(pairs: &[(String, Template)]) -> TokenStream {
+    let pairs = pairs.iter().map(|(key, value)| {
+        let value = parts(value);
+        quote!((#key, #value))
+    });
+    quote!(&[#(#pairs),*])
+}
+
+/// The `runtime::Request` expression of a request.
+pub fn request(call: &HttpCallPlan) -> TokenStream {
+    let method = format_ident!("{}", variant(call.method.as_str()));
+    let origin = parts(&call.origin);
+    let path = parts(&call.path);
+    let query = pairs(&call.query);
+    let headers = pairs(&call.headers);
+    let auth = match &call.auth {
+        None => quote!(runtime::Auth::None),
+        Some(AuthPlan::Bearer(token)) => {
+            let token = parts(token);
+            quote!(runtime::Auth::Bearer(#token))
+        }
+        Some(AuthPlan::Basic { username, password }) => {
+            let (username, password) = (parts(username), parts(password));
+            quote!(runtime::Auth::Basic(#username, #password))
+        }
+        Some(AuthPlan::Header { name, value }) => {
+            let value = parts(value);
+            quote!(runtime::Auth::Header(#name, #value))
+        }
+    };
+    let rest = &call.rest;
+    quote! {
+        runtime::Request {
+            method: runtime::Method::#method,
+            origin: #origin,
+            path: #path,
+            query: #query,
+            headers: #headers,
+            auth: #auth,
+            rest: &[#(#rest),*],
+        }
+    }
+}
+
+/// `GET` → `Get`.
+fn variant(method: &str) -> String {
+    let lower = method.to_ascii_lowercase();
+    let mut chars = lower.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}

@@ -1,0 +1,197 @@
+//! One plan for every HTTP request a tool makes, whether the tool is an http tool or a
+//! fallback: method and credentials resolved, every string split into a [`Template`], and the
+//! parameters no template uses assigned to the query or the body.
+
+use indexmap::IndexMap;
+
+use super::template::Template;
+use crate::config::{Auth, HttpFallback, HttpTool};
+
+pub use crate::config::HttpMethod;
+
+/// The header an API key travels in when `auth.header` is not written.
+pub const DEFAULT_API_KEY_HEADER: &str = "X-API-Key";
+
+/// A request, ready to emit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpCallPlan {
+    /// Method, `GET` unless written.
+    pub method: HttpMethod,
+    /// The endpoint as written, for documentation and labels.
+    pub endpoint: String,
+    /// Scheme and host (or the leading `${VAR}` that supplies them).
+    pub origin: Template,
+    /// The rest of the endpoint.
+    pub path: Template,
+    /// Query pairs as written.
+    pub query: Vec<(String, Template)>,
+    /// Headers as written.
+    pub headers: Vec<(String, Template)>,
+    /// Credentials.
+    pub auth: Option<AuthPlan>,
+    /// Parameters used by no template, in declaration order: the query string of a GET or
+    /// DELETE, the JSON body of the others.
+    pub rest: Vec<String>,
+}
+
+/// Credentials, each value read from the environment when the server runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthPlan {
+    /// `Authorization: Bearer`.
+    Bearer(Template),
+    /// `Authorization: Basic`.
+    Basic {
+        /// User name.
+        username: Template,
+        /// Password.
+        password: Template,
+    },
+    /// A header of its own (API keys), its name resolved.
+    Header {
+        /// Header name.
+        name: String,
+        /// Its value.
+        value: Template,
+    },
+}
+
+/// The request of an http tool whose parameters are `params`.
+pub fn tool_call(http: &HttpTool, params: &[&str]) -> HttpCallPlan {
+    call(
+        &http.endpoint,
+        http.method,
+        http.headers.as_ref(),
+        http.query.as_ref(),
+        http.auth.as_ref(),
+        params,
+    )
+}
+
+/// The request of an http fallback of a tool whose parameters are `params`.
+pub fn fallback_call(http: &HttpFallback, params: &[&str]) -> HttpCallPlan {
+    call(
+        &http.endpoint,
+        http.method,
+        http.headers.as_ref(),
+        None,
+        None,
+        params,
+    )
+}
+
+fn call(
+    endpoint: &str,
+    method: Option<HttpMethod>,
+    headers: Option<&IndexMap<String, String>>,
+    query: Option<&IndexMap<String, String>>,
+    auth: Option<&Auth>,
+    params: &[&str],
+) -> HttpCallPlan {
+    let split = crate::load::template::authority_end(endpoint).unwrap_or(0);
+    let pairs = |map: Option<&IndexMap<String, String>>| -> Vec<(String, Template)> {
+        map.into_iter()
+            .flatten()
+            .map(|(key, value)| (key.clone(), Template::split(value)))
+            .collect()
+    };
+    let mut plan = HttpCallPlan {
+        method: method.unwrap_or(HttpMethod::Get),
+        endpoint: endpoint.to_owned(),
+        origin: Template::split(&endpoint[..split]),
+        path: Template::split(&endpoint[split..]),
+        query: pairs(query),
+        headers: pairs(headers),
+        auth: auth.map(auth_plan),
+        rest: Vec::new(),
+    };
+    let templated: Vec<&str> = plan
+        .origin
+        .params()
+        .chain(plan.path.params())
+        .chain(plan.query.iter().flat_map(|(_, t)| t.params()))
+        .chain(plan.headers.iter().flat_map(|(_, t)| t.params()))
+        .collect();
+    let rest = params
+        .iter()
+        .filter(|name| !templated.contains(name))
+        .map(|name| (*name).to_owned())
+        .collect();
+    plan.rest = rest;
+    plan
+}
+
+fn auth_plan(auth: &Auth) -> AuthPlan {
+    match auth {
+        Auth::Bearer(bearer) => AuthPlan::Bearer(Template::env_only(&bearer.token)),
+        Auth::Basic(basic) => AuthPlan::Basic {
+            username: Template::env_only(&basic.username),
+            password: Template::env_only(&basic.password),
+        },
+        Auth::ApiKey(key) => AuthPlan::Header {
+            name: key
+                .header
+                .clone()
+                .unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned()),
+            value: Template::env_only(&key.key),
+        },
+    }
+}
+
+impl HttpCallPlan {
+    /// Whether the leftover parameters travel in a JSON body.
+    pub fn has_body(&self) -> bool {
+        matches!(
+            self.method,
+            HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch
+        )
+    }
+
+    /// `host` of the endpoint, or its leading `${VAR}`, for one-line summaries.
+    pub fn host(&self) -> String {
+        let origin = &self.endpoint[..self.endpoint.len() - self.path_len()];
+        origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .unwrap_or(origin)
+            .to_owned()
+    }
+
+    fn path_len(&self) -> usize {
+        let split = crate::load::template::authority_end(&self.endpoint).unwrap_or(0);
+        self.endpoint.len() - split
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::template::Part;
+
+    fn tool(yaml: &str) -> HttpTool {
+        serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn leftover_parameters_and_the_api_key_default_are_resolved() {
+        let http = tool(
+            "endpoint: https://h.example/u/{{id}}\nheaders: {X-T: '{{trace}}'}\nauth: {type: api_key, key: '${KEY}'}",
+        );
+        let plan = tool_call(&http, &["id", "trace", "q"]);
+        assert_eq!(plan.method, HttpMethod::Get);
+        assert_eq!(plan.origin.parts, [Part::Text("https://h.example".into())]);
+        assert_eq!(plan.rest, ["q"]);
+        assert_eq!(plan.host(), "h.example");
+        let Some(AuthPlan::Header { name, .. }) = &plan.auth else {
+            panic!("{:?}", plan.auth)
+        };
+        assert_eq!(name, DEFAULT_API_KEY_HEADER);
+        assert!(!plan.has_body());
+    }
+
+    #[test]
+    fn the_schema_documents_the_api_key_default() {
+        let schema = crate::schema::forge_schema();
+        let text = serde_json::to_string(&schema).unwrap_or_default();
+        assert!(text.contains(&format!("\"default\":\"{DEFAULT_API_KEY_HEADER}\"")));
+    }
+}

@@ -1,0 +1,46 @@
+//! The pipeline's boundaries hold: `emit` reads only the plan, never the config language or
+//! the loader, so that everything it writes was resolved once, in `plan`.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn emit_names_neither_config_nor_load() {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/emit"),
+        &mut files,
+    );
+    assert!(files.len() > 10, "src/emit has {} files", files.len());
+    let forbidden = [
+        "crate::config",
+        "crate::load",
+        "config::",
+        "load::",
+        "super::super::",
+    ];
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+        for (number, line) in text.lines().enumerate() {
+            for word in forbidden {
+                assert!(
+                    !line.contains(word),
+                    "{}:{}: `{word}`: emit reads the plan only\n{line}",
+                    file.display(),
+                    number + 1
+                );
+            }
+        }
+    }
+}
