@@ -82,3 +82,115 @@ async fn a_success_ends_the_retries() {
     assert_eq!(outcome, Ok(2));
     assert_eq!(attempts, 2);
 }
+
+fn status_error(status: u16, retry_after: Option<u64>) -> ToolError {
+    ToolError::Status {
+        status,
+        retry_after,
+        body: String::new(),
+    }
+}
+
+#[test]
+fn the_default_retryable_sets() {
+    use crate::generated::resilience::{transient, transient_or_500};
+    for retried in [429, 502, 503, 504] {
+        assert!(transient(&status_error(retried, None)), "{retried}");
+    }
+    assert!(!transient(&status_error(500, None)));
+    assert!(transient_or_500(&status_error(500, None)));
+    assert!(!transient_or_500(&status_error(404, None)));
+    assert!(transient(&ToolError::Connection("reset".into())));
+    assert!(!transient(&ToolError::Handler("bug".into())));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_retry_layer_records_each_failure_and_honours_retry_after() {
+    use crate::generated::resilience::{Retry, transient};
+    use crate::generated::stats::Stats;
+    const LAYER: Retry = Retry {
+        backoff_ms: &[100, 200],
+        max_delay_ms: 5_000,
+        jitter: false,
+        retry_after: true,
+        retryable: transient,
+    };
+    let stats = Stats::default();
+    let start = tokio::time::Instant::now();
+    let mut times = Vec::new();
+    let outcome = LAYER
+        .run(stats.of(0, "t"), || {
+            times.push(start.elapsed());
+            let n = times.len();
+            async move {
+                match n {
+                    1 => Err(status_error(503, Some(2))),
+                    2 => Err(ToolError::Connection("reset".into())),
+                    _ => Ok(serde_json::Value::Bool(true)),
+                }
+            }
+        })
+        .await;
+    assert_eq!(outcome, Ok(serde_json::Value::Bool(true)));
+    let expected = [0, 2_000, 2_200].map(Duration::from_millis);
+    assert_eq!(
+        times, expected,
+        "Retry-After 2 s, then the schedule's 200 ms"
+    );
+    let tool = stats.tool(0);
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    let recorded: u64 = tool.errors.iter().map(load).sum();
+    assert_eq!(
+        (load(&tool.retries), recorded),
+        (2, 2),
+        "two retries, two failed attempts recorded"
+    );
+    let refused = LAYER
+        .run(stats.of(1, "u"), || async {
+            Err::<serde_json::Value, _>(status_error(404, None))
+        })
+        .await;
+    assert_eq!(
+        refused,
+        Err(status_error(404, None)),
+        "not retryable: one attempt"
+    );
+    assert_eq!(load(&stats.tool(1).retries), 0);
+}
+
+#[tokio::test]
+async fn the_fallback_layer_tries_in_order_and_passes_answers_through() {
+    use crate::generated::resilience::Fallbacks;
+    use crate::generated::stats::Stats;
+    const CHAIN: Fallbacks = Fallbacks {
+        labels: &["first", "second"],
+        count_primary: true,
+    };
+    let stats = Stats::default();
+    let outcome = CHAIN
+        .run(
+            stats.of(0, "t"),
+            ToolError::Connection("down".into()),
+            |index, _| async move {
+                if index == 0 {
+                    Err(ToolError::Handler("no".into()))
+                } else {
+                    Ok(serde_json::Value::from(index))
+                }
+            },
+        )
+        .await;
+    let answer = outcome.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(answer.value, serde_json::Value::from(1));
+    assert_eq!(
+        answer.degraded.map(|d| d.fallback),
+        Some("second".to_owned())
+    );
+    let not_found = status_error(404, None);
+    let passed = CHAIN
+        .run(stats.of(1, "u"), not_found.clone(), |_, _| async {
+            Ok(serde_json::Value::Null)
+        })
+        .await;
+    assert_eq!(passed, Err(not_found), "a 404 is an answer, not a failure");
+}
