@@ -213,7 +213,12 @@ fn build(manifest: &Path, release: bool, no_compile: bool, check: bool) -> ExitC
     } else {
         project::generate(manifest)
     };
-    let (loaded, outcomes, formatting) = match result {
+    let project::Generated {
+        loaded,
+        outcomes,
+        formatting,
+        missing,
+    } = match result {
         Ok(done) => done,
         Err(ProjectError::Invalid(loaded)) => {
             report(&loaded);
@@ -236,13 +241,8 @@ fn build(manifest: &Path, release: bool, no_compile: bool, check: bool) -> ExitC
              Install rustfmt (`rustup component add rustfmt`) or point $RUSTFMT at it."
         );
     }
-    let plan = loaded.config.as_ref().map(pforge::plan::plan);
     let root = project::root_of(manifest);
     // A handler file the user already has is never edited: show what it lacks instead.
-    let missing = match (&plan, check) {
-        (Some(plan), false) => project::missing_handlers(plan, &root).unwrap_or_default(),
-        _ => Vec::new(),
-    };
     for stub in missing {
         eprintln!(
             "note: {} is yours, so pforge did not add `{}` to it; add this:\n{}",

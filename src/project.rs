@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::emit::{self, EmitError};
 use crate::load::{Loaded, load_bytes};
 use crate::write::rustfmt::{self, Formatting};
-use crate::write::{self, GeneratedFile, Outcome, WriteError};
+use crate::write::{self, GeneratedFile, Outcome, WriteError, stamp};
 
 /// Why generating a project failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,25 +32,46 @@ pub enum ProjectError {
 /// Loads forge.yaml and renders every file of its project, formatted with rustfmt when it can
 /// run (see [`Formatting`]), writing nothing.
 pub fn render(manifest: &Path) -> Result<(Loaded, Vec<GeneratedFile>, Formatting), ProjectError> {
-    render_in(manifest, rustfmt::Cache::ReadOnly)
+    let bytes = read(manifest)?;
+    let formatter = rustfmt::Formatter::of(&root_of(manifest));
+    let rendered = render_bytes(manifest, &bytes, &formatter, rustfmt::Cache::ReadOnly)?;
+    Ok((rendered.loaded, rendered.files, rendered.formatting))
 }
 
-fn render_in(
-    manifest: &Path,
-    cache: rustfmt::Cache,
-) -> Result<(Loaded, Vec<GeneratedFile>, Formatting), ProjectError> {
-    let bytes = std::fs::read(manifest).map_err(|source| ProjectError::Read {
+/// A project rendered in memory.
+struct Rendered {
+    loaded: Loaded,
+    plan: crate::plan::Plan,
+    files: Vec<GeneratedFile>,
+    formatting: Formatting,
+}
+
+fn read(manifest: &Path) -> Result<Vec<u8>, ProjectError> {
+    std::fs::read(manifest).map_err(|source| ProjectError::Read {
         path: manifest.to_owned(),
         source,
-    })?;
-    let loaded = load_bytes(&manifest.display().to_string(), &bytes);
+    })
+}
+
+fn render_bytes(
+    manifest: &Path,
+    bytes: &[u8],
+    formatter: &Result<rustfmt::Formatter, String>,
+    cache: rustfmt::Cache,
+) -> Result<Rendered, ProjectError> {
+    let loaded = load_bytes(&manifest.display().to_string(), bytes);
     let Some(config) = loaded.config.as_ref() else {
         return Err(ProjectError::Invalid(Box::new(loaded)));
     };
     let plan = crate::plan::plan(config);
     let mut files = emit::generate(&plan)?;
-    let formatting = rustfmt::format(&root_of(manifest), &mut files, cache);
-    Ok((loaded, files, formatting))
+    let formatting = rustfmt::format(&root_of(manifest), &mut files, formatter, cache);
+    Ok(Rendered {
+        loaded,
+        plan,
+        files,
+        formatting,
+    })
 }
 
 /// The directory a manifest's crate lives in.
@@ -61,29 +82,78 @@ pub fn root_of(manifest: &Path) -> PathBuf {
     }
 }
 
-/// Generates the project of `manifest` into its directory.
-pub fn generate(manifest: &Path) -> Result<Generated, ProjectError> {
-    let (loaded, files, formatting) = render_in(manifest, rustfmt::Cache::Update)?;
-    let outcomes = write::write_files(&root_of(manifest), &files)?;
-    Ok((loaded, outcomes, formatting))
+/// What generating (or checking) did.
+#[derive(Debug)]
+pub struct Generated {
+    /// The loaded config and its diagnostics (warnings only: errors stop before this).
+    pub loaded: Loaded,
+    /// What happened (or, checking, would happen) to each file.
+    pub outcomes: Vec<(PathBuf, Outcome)>,
+    /// Whether rustfmt formatted the Rust files.
+    pub formatting: Formatting,
+    /// Handlers the plan needs that the user's existing files do not define; pforge never
+    /// edits those files, so the build shows what to add.
+    pub missing: Vec<emit::HandlerStub>,
 }
 
-/// What generating (or checking) did: the loaded config, what happened to each file, and
-/// whether rustfmt formatted the Rust files.
-pub type Generated = (Loaded, Vec<(PathBuf, Outcome)>, Formatting);
+/// Generates the project of `manifest` into its directory. When the project is exactly as the
+/// last build with the same forge.yaml, pforge and rustfmt left it, nothing is rendered (see
+/// [`stamp`]).
+pub fn generate(manifest: &Path) -> Result<Generated, ProjectError> {
+    let bytes = read(manifest)?;
+    let root = root_of(manifest);
+    let formatter = rustfmt::Formatter::of(&root);
+    let key = formatter
+        .as_ref()
+        .ok()
+        .map(|f| stamp::key(&bytes, f.identity()));
+    if let Some(unchanged) = key.as_deref().and_then(|key| stamp::unchanged(&root, key)) {
+        let loaded = load_bytes(&manifest.display().to_string(), &bytes);
+        if loaded.config.is_some() {
+            return Ok(Generated {
+                loaded,
+                outcomes: unchanged,
+                formatting: Formatting::Done,
+                missing: Vec::new(),
+            });
+        }
+    }
+    let rendered = render_bytes(manifest, &bytes, &formatter, rustfmt::Cache::Update)?;
+    let outcomes = write::write_files(&root, &rendered.files)?;
+    let missing = missing_handlers(&rendered.plan, &root).unwrap_or_default();
+    // Only a build with nothing to report may be skipped next time.
+    match key {
+        Some(key) if missing.is_empty() && rendered.formatting == Formatting::Done => {
+            let files: Vec<(PathBuf, write::Ownership)> = rendered
+                .files
+                .iter()
+                .map(|f| (f.path.clone(), f.ownership))
+                .collect();
+            stamp::record(&root, &key, &files);
+        }
+        _ => stamp::forget(&root),
+    }
+    Ok(Generated {
+        loaded: rendered.loaded,
+        outcomes,
+        formatting: rendered.formatting,
+        missing,
+    })
+}
 
 /// The files generating would change, without writing anything.
 pub fn check(manifest: &Path) -> Result<Generated, ProjectError> {
     let (loaded, files, formatting) = render(manifest)?;
     let changes = write::pending_changes(&root_of(manifest), &files)?;
-    Ok((
+    Ok(Generated {
         loaded,
-        changes
+        outcomes: changes
             .into_iter()
             .map(|(path, outcome, _)| (path, outcome))
             .collect(),
         formatting,
-    ))
+        missing: Vec::new(),
+    })
 }
 
 /// Starter configs for `pforge new`.

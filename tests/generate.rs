@@ -83,14 +83,18 @@ const MINIMAL: &str = include_str!("../examples/minimal.yaml");
 #[test]
 fn building_twice_changes_nothing() {
     let (dir, manifest) = project(MINIMAL);
-    let (_, first, _) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let first = pforge::project::generate(&manifest)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .outcomes;
     assert!(
         first.iter().all(|(_, o)| *o == Outcome::Created),
         "{first:?}"
     );
     let before = mtimes(dir.path());
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let (_, second, _) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let second = pforge::project::generate(&manifest)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .outcomes;
     assert!(
         second
             .iter()
@@ -98,7 +102,9 @@ fn building_twice_changes_nothing() {
         "{second:?}"
     );
     assert_eq!(before, mtimes(dir.path()));
-    let (_, pending, _) = pforge::project::check(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let pending = pforge::project::check(&manifest)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .outcomes;
     assert!(
         pending
             .iter()
@@ -124,7 +130,9 @@ fn user_edits_survive_a_rebuild_and_new_stubs_are_added() {
         "{MINIMAL}\n  - type: native\n    name: farewell\n    handler: handlers::farewell::handle\n  - type: http\n    name: fetch\n    endpoint: \"https://example.com/{{{{id}}}}\"\n"
     );
     std::fs::write(&manifest, grown).unwrap_or_else(|e| panic!("{e}"));
-    let (_, outcomes, _) = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let outcomes = pforge::project::generate(&manifest)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .outcomes;
 
     assert_eq!(
         std::fs::read_to_string(&handler).unwrap_or_default(),
@@ -149,6 +157,29 @@ fn user_edits_survive_a_rebuild_and_new_stubs_are_added() {
     assert_eq!(outcome("src/handlers/greet.rs"), Some(Outcome::Kept));
     assert_eq!(outcome("src/handlers/farewell.rs"), Some(Outcome::Created));
     assert_eq!(outcome("Cargo.toml"), Some(Outcome::Updated));
+}
+
+#[test]
+fn a_build_after_a_hand_edit_is_a_full_one() {
+    let (dir, manifest) = project(MINIMAL);
+    pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    assert!(dir.path().join("target/pforge/build-stamp").exists());
+    let lib = dir.path().join("src/lib.rs");
+    let original = std::fs::read_to_string(&lib).unwrap_or_default();
+    std::fs::write(&lib, "// edited\n").unwrap_or_else(|e| panic!("{e}"));
+    let outcomes = pforge::project::generate(&manifest)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .outcomes;
+    let lib_outcome = outcomes.iter().find(|(p, _)| p.ends_with("src/lib.rs"));
+    assert_eq!(lib_outcome.map(|(_, o)| *o), Some(Outcome::Updated));
+    assert_eq!(std::fs::read_to_string(&lib).unwrap_or_default(), original);
+    // A handler file that loses its function is reported on every build until it is fixed.
+    let handler = dir.path().join("src/handlers/greet.rs");
+    std::fs::write(&handler, "// emptied\n").unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..2 {
+        let built = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(built.missing.len(), 1, "{:?}", built.missing);
+    }
 }
 
 #[test]

@@ -3,7 +3,44 @@
 
 /// Pretty-prints a parsed file with a blank line between items.
 pub fn print(file: &syn::File) -> String {
-    space_items(&tidy_json_keys(&prettyplease::unparse(file)))
+    space_items(&join_short_macros(&tidy_json_keys(&prettyplease::unparse(
+        file,
+    ))))
+}
+
+/// prettyplease prints an item-level `name! { … }` call over three lines even when it fits
+/// on one; rustfmt leaves brace-delimited calls as they are written, so the generated tests'
+/// table lines (`command_test! { … }`) are joined back into one line each when they fit.
+fn join_short_macros(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut index = 0;
+    while index < lines.len() {
+        let line = lines[index];
+        if let (Some(body), Some(close)) = (lines.get(index + 1), lines.get(index + 2))
+            && !line.starts_with(' ')
+            && line.ends_with("! {")
+            && !line.starts_with("macro_rules!")
+            && body.starts_with("    ")
+            && !body.trim().is_empty()
+            && *close == "}"
+        {
+            let joined = format!("{} {} }}", line, body.trim());
+            if joined.len() <= 100 {
+                out.push_str(&joined);
+                out.push('\n');
+                index += 3;
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+        index += 1;
+    }
+    if !text.ends_with('\n') {
+        out.pop();
+    }
+    out
 }
 
 /// prettyplease prints macro bodies token by token, so `json!({"tool": x})` comes out as
@@ -61,6 +98,11 @@ fn needs_gap(prev: &str, line: &str) -> bool {
     if is_use(p) {
         return !is_use(l);
     }
+    // Out-of-line module declarations read as one list, like `use` lines.
+    let is_mod = |s: &str| (s.starts_with("mod ") || s.starts_with("pub mod ")) && s.ends_with(';');
+    if is_mod(p) && is_mod(l) {
+        return false;
+    }
     p.ends_with('}') || p.ends_with("};") || (p.ends_with(';') && indent(prev) == 0)
 }
 
@@ -103,11 +145,22 @@ mod tests {
     }
 
     #[test]
+    fn short_item_macro_calls_are_one_line() {
+        let printed = "check! {\n    a, b\n}\nmacro_rules! m {\n    () => {};\n}\n";
+        assert_eq!(
+            join_short_macros(printed),
+            "check! { a, b }\nmacro_rules! m {\n    () => {};\n}\n"
+        );
+        let long = format!("check! {{\n    {}\n}}\n", "x".repeat(100));
+        assert_eq!(join_short_macros(&long), long);
+    }
+
+    #[test]
     fn separates_items_but_not_attributes_from_their_item() {
-        let text = "//! Docs.\nuse a::b;\nuse c::d;\n/// One.\npub const A: u8 = 1;\n/// Two.\n#[derive(Debug)]\npub struct B;\nimpl B {\n    fn x() {}\n    fn y() {\n        let z = 1;\n    }\n}\n";
+        let text = "//! Docs.\nuse a::b;\nuse c::d;\n/// One.\npub const A: u8 = 1;\n/// Two.\n#[derive(Debug)]\npub struct B;\nimpl B {\n    fn x() {}\n    fn y() {\n        let z = 1;\n    }\n}\nmod m;\npub mod n;\n";
         assert_eq!(
             space_items(text),
-            "//! Docs.\n\nuse a::b;\nuse c::d;\n\n/// One.\npub const A: u8 = 1;\n\n/// Two.\n#[derive(Debug)]\npub struct B;\n\nimpl B {\n    fn x() {}\n\n    fn y() {\n        let z = 1;\n    }\n}\n"
+            "//! Docs.\n\nuse a::b;\nuse c::d;\n\n/// One.\npub const A: u8 = 1;\n\n/// Two.\n#[derive(Debug)]\npub struct B;\n\nimpl B {\n    fn x() {}\n\n    fn y() {\n        let z = 1;\n    }\n}\n\nmod m;\npub mod n;\n"
         );
     }
 }

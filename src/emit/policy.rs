@@ -36,8 +36,8 @@ pub fn has_guard(tool: &ToolPlan) -> bool {
         || attempt_timeout(tool).is_some()
 }
 
-/// Whether `guarded` needs the server (for the breaker and bulkhead it keeps).
-fn guard_needs_server(tool: &ToolPlan) -> bool {
+/// Whether the tool's guards are kept by the server (a breaker or a bulkhead).
+pub fn guard_needs_server(tool: &ToolPlan) -> bool {
     tool.policy.breaker.is_some() || tool.policy.bulkhead.is_some()
 }
 
@@ -308,41 +308,39 @@ pub fn fallback_field(tool: &ToolPlan, index: usize) -> proc_macro2::Ident {
     super::ident(&crate::naming::fallback_field(tool.index, index))
 }
 
-/// The policy items of a tool module: constants, guards, `invoke` and its layers. The retry
-/// and fallback layers are the runtime's, configured by the `RETRY` and `FALLBACKS`
-/// constants; `guarded` is the tool's own, since its breaker and bulkhead types carry the
-/// tool's numbers.
+/// The policy items of a tool module: constants, guards, `invoke`. The layers are the
+/// runtime's generic code, specialized for the tool by its types (`Breaker`, `Bulkhead`) and
+/// constants (`TIMEOUT`, `RETRY`, `FALLBACKS`).
 pub fn policy_items(tool: &ToolPlan) -> TokenStream {
     let input = format_ident!("{}Input", tool.type_prefix);
     let policy = &tool.policy;
     let consts = constants(tool);
     let guards = guards_struct(tool);
 
-    let guard_server = guard_needs_server(tool).then(|| quote!(server,));
-    let one = if has_guard(tool) {
-        quote!(guarded(#guard_server attempt(server, input)))
+    // Named closures keep each line one short call, as rustfmt prints it.
+    let one = guarded_attempt(tool, quote!(attempt(server, input)));
+    let stats = if policy.fallback.is_empty() {
+        quote!(server.stats().of(INDEX, NAME))
     } else {
-        quote!(attempt(server, input))
+        quote!(stats)
     };
-    let stats = quote!(server.stats().of(INDEX, NAME));
+    let (bind_primary, primary) = if policy.retry.is_some() {
+        (
+            quote!(let primary = || #one;),
+            quote!(RETRY.run(#stats, primary).await),
+        )
+    } else {
+        (quote!(), quote!(#one.await))
+    };
     let invoke = if policy.fallback.is_empty() {
-        let primary = if policy.retry.is_some() {
-            quote!(RETRY.run(#stats, || #one).await)
-        } else {
-            quote!(#one.await)
-        };
         quote! {
             /// One protected call of the tool.
             pub async fn invoke(server: &Server, input: &#input) -> Result<Value, ToolError> {
+                #bind_primary
                 #primary
             }
         }
     } else {
-        let primary = if policy.retry.is_some() {
-            quote!(RETRY.run(stats, || #one).await)
-        } else {
-            quote!(#one.await)
-        };
         let entry = if policy.fallback.len() == 1 {
             quote!(|_, error| fallback(server, input, error))
         } else {
@@ -352,23 +350,23 @@ pub fn policy_items(tool: &ToolPlan) -> TokenStream {
             /// One protected call of the tool: a fallback answers when the primary path
             /// finally fails.
             pub async fn invoke(server: &Server, input: &#input) -> Result<Answer, ToolError> {
-                let stats = #stats;
+                let stats = server.stats().of(INDEX, NAME);
+                #bind_primary
+                let fallbacks = #entry;
                 match #primary {
                     Ok(value) => Ok(Answer::from(value)),
-                    Err(error) => FALLBACKS.run(stats, error, #entry).await,
+                    Err(error) => FALLBACKS.run(stats, error, fallbacks).await,
                 }
             }
         }
     };
     let retried = policy.retry.as_ref().map(|retry| retry_items(tool, retry));
-    let guarded = has_guard(tool).then(|| guarded_fn(tool));
     let fallback = (!policy.fallback.is_empty()).then(|| fallback_fns(tool));
     quote! {
         #consts
         #guards
         #invoke
         #retried
-        #guarded
         #fallback
     }
 }
@@ -389,9 +387,8 @@ fn constants(tool: &ToolPlan) -> TokenStream {
     if let Some(breaker) = &policy.breaker {
         let open = millis(breaker.open_for);
         let doc = super::doc(&format!(
-            "This tool's circuit breaker: it opens after {} consecutive failures \
-             (`circuit_breaker.failure_threshold`), stays open {open} ms (`timeout`), then lets \
-             {} probes through and closes when they succeed (`success_threshold`).",
+            "This tool's circuit breaker (`circuit_breaker`): it opens after {} consecutive \
+             failures, stays open {open} ms, then closes after {} successful probes.",
             breaker.failure_threshold, breaker.success_threshold
         ));
         let failures = Literal::u32_unsuffixed(breaker.failure_threshold);
@@ -479,9 +476,8 @@ fn retry_items(tool: &ToolPlan, retry: &RetryPlan) -> TokenStream {
     let max = ms_literal(retry.max_delay_ms);
     let waits: Vec<String> = retry.delays_ms.iter().map(u64::to_string).collect();
     let doc = super::doc(&format!(
-        "The retry layer: {} attempts in all (`retry.max_attempts`), waiting {} ms before each \
-         retry{} (`initial_delay × multiplier^(n-1)`){}, never longer than {} ms (`max_delay`), \
-         while the failure is {}.",
+        "The retry layer (`retry`): {} attempts, {} ms apart{}{}, each wait at most {} ms; \
+         it retries {}.",
         retry.max_attempts,
         if waits.is_empty() {
             "0".to_owned()
@@ -490,7 +486,7 @@ fn retry_items(tool: &ToolPlan, retry: &RetryPlan) -> TokenStream {
         },
         if retry.jitter { " ±25 %" } else { "" },
         if honours_retry_after {
-            " or as long as a 429/503's `Retry-After` asks"
+            " (or as a 429/503's `Retry-After` asks)"
         } else {
             ""
         },
@@ -556,67 +552,21 @@ fn retry_on_text(retry: &RetryPlan) -> String {
     }
 }
 
-fn guarded_fn(tool: &ToolPlan) -> TokenStream {
-    let needs_server = guard_needs_server(tool);
-    let server_param = needs_server.then(|| quote!(server: &Server,));
-    let guards = needs_server.then(|| quote!(let guards = guards(server);));
-    let admit = tool
-        .policy
-        .breaker
-        .is_some()
-        .then(|| quote!(let probe = guards.breaker.admit(NAME)?;));
-    let enter = tool
-        .policy
-        .bulkhead
-        .is_some()
-        .then(|| quote!(let permit = guards.bulkhead.enter().await?;));
-    let run = if attempt_timeout(tool).is_some() {
-        quote!(resilience::with_timeout(TIMEOUT, operation).await)
+/// `operation` (a future) through the tool's guards: its breaker and bulkhead (the
+/// runtime's `Guards::run`), and the attempt timeout.
+pub fn guarded_attempt(tool: &ToolPlan, operation: TokenStream) -> TokenStream {
+    let timeout = attempt_timeout(tool).is_some();
+    if guard_needs_server(tool) {
+        let limit = if timeout {
+            quote!(Some(TIMEOUT))
+        } else {
+            quote!(None)
+        };
+        quote!(guards(server).run(NAME, #limit, #operation))
+    } else if timeout {
+        quote!(resilience::with_timeout(TIMEOUT, #operation))
     } else {
-        quote!(operation.await)
-    };
-    let leave = tool
-        .policy
-        .bulkhead
-        .is_some()
-        .then(|| quote!(drop(permit);));
-    let settle = tool
-        .policy
-        .breaker
-        .is_some()
-        .then(|| quote!(probe.settle(&outcome);));
-    let mut layers = Vec::new();
-    if tool.policy.breaker.is_some() {
-        layers.push("through the breaker");
-    }
-    if tool.policy.bulkhead.is_some() {
-        layers.push("in a bulkhead slot");
-    }
-    if attempt_timeout(tool).is_some() {
-        layers.push("within [`TIMEOUT`]");
-    }
-    let doc = super::doc(&format!(
-        "One attempt {}. The operation is dropped when it is late (a request aborted, a command's process group killed).",
-        layers.join(", ")
-    ));
-    let body = if admit.is_none() && enter.is_none() {
-        run
-    } else {
-        quote! {
-            #guards
-            #admit
-            #enter
-            let outcome = #run;
-            #leave
-            #settle
-            outcome
-        }
-    };
-    quote! {
-        #doc
-        async fn guarded(#server_param operation: impl std::future::Future<Output = Result<Value, ToolError>>) -> Result<Value, ToolError> {
-            #body
-        }
+        operation
     }
 }
 

@@ -71,6 +71,19 @@ pub fn tests_module(tool: &ToolPlan, file: &str) -> TokenStream {
 /// (`guards`, `NAME`, the policy constants), so they depend only on [`shape`].
 pub fn tests(tool: &ToolPlan) -> TokenStream {
     let mut cases = Vec::new();
+    // The timeout and breaker cases drive attempts through the guards; the bulkhead's
+    // drive the bulkhead itself.
+    if attempt_timeout(tool).is_some() || tool.policy.breaker.is_some() {
+        let operation = quote!(operation);
+        let run = super::policy::guarded_attempt(tool, operation);
+        let server = super::policy::guard_needs_server(tool).then(|| quote!(server: &Server,));
+        cases.push(quote! {
+            /// One attempt through the tool's guards, as `invoke` runs it.
+            async fn guarded(#server operation: impl std::future::Future<Output = Result<Value, ToolError>>) -> Result<Value, ToolError> {
+                #run.await
+            }
+        });
+    }
     if attempt_timeout(tool).is_some() {
         cases.push(timeout_case(tool));
     }

@@ -269,7 +269,9 @@ fn command_test(tool: &ToolPlan) -> Option<TokenStream> {
     let program = &cli.program;
     let (module, input, arguments) = sample_call(tool, &valid);
     let allow = super::allow_inception(&tool.module, "tests");
-    Some(quote!(command_test!(#allow #module, #input, #arguments, #program, [#(#expected),*]);))
+    Some(quote!(
+        command_test! { #allow #module, #input, #arguments, #program, [#(#expected),*] }
+    ))
 }
 
 /// The `endpoint_test!` line of an http tool whose endpoint path uses no environment variable.
@@ -289,7 +291,9 @@ fn endpoint_test(tool: &ToolPlan) -> Option<TokenStream> {
     let (module, input, arguments) = sample_call(tool, &valid);
     let method = call.method.as_str();
     let allow = super::allow_inception(&tool.module, "tests");
-    Some(quote!(endpoint_test!(#allow #module, #input, #arguments, #method);))
+    Some(quote!(
+        endpoint_test! { #allow #module, #input, #arguments, #method }
+    ))
 }
 
 /// The tool's module, its input type and the sample arguments as a string literal.

@@ -4,6 +4,7 @@
 
 mod manifest;
 pub mod rustfmt;
+pub mod stamp;
 
 pub use manifest::merge_manifest;
 

@@ -34,20 +34,59 @@ pub enum Cache {
     Update,
 }
 
-/// Formats every `.rs` file of `files` in place with the `rustfmt` of `$RUSTFMT` or `PATH`,
+/// The formatter of a project: the `rustfmt` of `$RUSTFMT` or `PATH`, and the project's
+/// settings. Formatted text depends on nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Formatter {
+    program: std::ffi::OsString,
+    config: String,
+    /// rustfmt's version and a hash of the settings: what caches are keyed by.
+    identity: String,
+}
+
+impl Formatter {
+    /// The formatter of the project at `root`, or why rustfmt cannot run.
+    pub fn of(root: &Path) -> Result<Self, String> {
+        let program = std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into());
+        let version = match Command::new(&program).arg("--version").output() {
+            Ok(out) if out.status.success() => {
+                String::from_utf8_lossy(&out.stdout).trim().to_owned()
+            }
+            Ok(out) => return Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+            Err(error) => return Err(format!("cannot run rustfmt: {error}")),
+        };
+        let config = project_config(root);
+        let identity = format!("{version} config {:016x}", hash(&config));
+        Ok(Self {
+            program,
+            config,
+            identity,
+        })
+    }
+
+    /// rustfmt's version and a hash of the project's settings.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+}
+
+/// Formats every `.rs` file of `files` in place with `formatter` (or says why it could not),
 /// using the cache of the project at `root`.
-pub fn format(root: &Path, files: &mut [GeneratedFile], cache_mode: Cache) -> Formatting {
-    let program = std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into());
-    let version = match Command::new(&program).arg("--version").output() {
-        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
-        Ok(out) => return Formatting::Skipped(String::from_utf8_lossy(&out.stderr).into_owned()),
-        Err(error) => return Formatting::Skipped(format!("cannot run rustfmt: {error}")),
+pub fn format(
+    root: &Path,
+    files: &mut [GeneratedFile],
+    formatter: &Result<Formatter, String>,
+    cache_mode: Cache,
+) -> Formatting {
+    let formatter = match formatter {
+        Ok(formatter) => formatter,
+        Err(reason) => return Formatting::Skipped(reason.clone()),
     };
-    let config = project_config(root);
+    let (program, config) = (&formatter.program, &formatter.config);
     // The cache is only good for the same rustfmt with the same settings.
-    let version = format!("{version} config {:016x}", hash(&config));
+    let version = &formatter.identity;
     let cache_path = root.join(CACHE);
-    let cache = read_cache(&cache_path, &version);
+    let cache = read_cache(&cache_path, version);
     // The entries of this run only, so that the cache never grows past the project's files.
     let mut current: HashMap<u64, u64> = HashMap::new();
     let mut pending: Vec<usize> = Vec::new();
@@ -71,7 +110,7 @@ pub fn format(root: &Path, files: &mut [GeneratedFile], cache_mode: Cache) -> Fo
     }
     if pending.is_empty() {
         if cache_mode == Cache::Update {
-            write_cache(&cache_path, &version, &current);
+            write_cache(&cache_path, version, &current);
         }
         return Formatting::Done;
     }
@@ -80,7 +119,7 @@ pub fn format(root: &Path, files: &mut [GeneratedFile], cache_mode: Cache) -> Fo
         .iter()
         .map(|&i| files[i].contents.as_str())
         .collect();
-    let formatted = match run(&program, &config, &texts) {
+    let formatted = match run(program, config, &texts) {
         Ok(formatted) => formatted,
         Err(reason) => return Formatting::Skipped(reason),
     };
@@ -92,7 +131,7 @@ pub fn format(root: &Path, files: &mut [GeneratedFile], cache_mode: Cache) -> Fo
         files[index].contents = text;
     }
     if cache_mode == Cache::Update {
-        write_cache(&cache_path, &version, &current);
+        write_cache(&cache_path, version, &current);
     }
     Formatting::Done
 }
@@ -227,7 +266,8 @@ fn run_one(program: &std::ffi::OsStr, paths: &[PathBuf]) -> Result<(), String> {
     }
 }
 
-fn hash(text: &str) -> u64 {
+/// A hash of `text` that is the same from run to run (the caches and the build stamp keep it).
+pub fn hash(text: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut hasher);
     hasher.finish()

@@ -376,3 +376,17 @@ impl<const FAILURES: u32, const OPEN_MS: u64, const PROBES: u32> Drop
         }
     }
 }
+
+impl<const FAILURES: u32, const OPEN_MS: u64, const PROBES: u32> super::Admit
+    for CircuitBreaker<FAILURES, OPEN_MS, PROBES>
+{
+    type Probe<'a> = Probe<'a, FAILURES, OPEN_MS, PROBES>;
+
+    fn admit(&self, tool: &'static str) -> Result<Self::Probe<'_>, ToolError> {
+        CircuitBreaker::admit(self, tool)
+    }
+
+    fn settle<T>(probe: Self::Probe<'_>, outcome: &Result<T, ToolError>) {
+        probe.settle(outcome);
+    }
+}

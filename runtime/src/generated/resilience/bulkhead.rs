@@ -131,3 +131,13 @@ impl<const MAX: u32, const QUEUE: u32, const WAIT_MS: u64> Bulkhead<MAX, QUEUE, 
         self.queued.load(std::sync::atomic::Ordering::Acquire)
     }
 }
+
+impl<const MAX: u32, const QUEUE: u32, const WAIT_MS: u64> super::Enter
+    for Bulkhead<MAX, QUEUE, WAIT_MS>
+{
+    type Permit<'a> = Permit<'a, MAX, QUEUE, WAIT_MS>;
+
+    fn enter(&self) -> impl Future<Output = Result<Self::Permit<'_>, ToolError>> + Send {
+        Bulkhead::enter(self)
+    }
+}

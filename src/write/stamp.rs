@@ -1,0 +1,125 @@
+//! The record of the last build (`target/pforge/build-stamp`), so that a build with nothing
+//! changed does nothing: no planning, no emitting, no rustfmt. The stamp holds a key (pforge's
+//! version, forge.yaml's bytes, the formatter) and the hash of every file of the project as
+//! the build left it, user files included. When the key matches and every file still has its
+//! hash, a full build would write nothing and report nothing, so it is skipped. Anything else
+//! (an edited generated file, a deleted stub, a new rustfmt, a `cargo clean`) means a full
+//! build, which writes a new stamp.
+
+use std::path::{Path, PathBuf};
+
+use super::rustfmt::hash;
+use super::{Outcome, Ownership};
+
+/// Where the stamp lives, under the project root.
+const STAMP: &str = "target/pforge/build-stamp";
+
+/// The key of a build: what its output depends on besides the files it reads.
+pub fn key(manifest: &[u8], formatter: &str) -> String {
+    let text = format!(
+        "pforge {} formatter {formatter} manifest {:016x}",
+        env!("CARGO_PKG_VERSION"),
+        hash(&String::from_utf8_lossy(manifest))
+    );
+    format!("{:016x}", hash(&text))
+}
+
+/// What a build with `key` would do, when the project is exactly as the last build with that
+/// key left it: every file unchanged (or kept, for the user's). `None` otherwise.
+pub fn unchanged(root: &Path, key: &str) -> Option<Vec<(PathBuf, Outcome)>> {
+    let text = std::fs::read_to_string(root.join(STAMP)).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != key {
+        return None;
+    }
+    let mut outcomes = Vec::new();
+    for line in lines {
+        let mut fields = line.splitn(3, ' ');
+        let (recorded, owner, path) = (fields.next()?, fields.next()?, fields.next()?);
+        let contents = std::fs::read(root.join(path)).ok()?;
+        if format!("{:016x}", hash(&String::from_utf8_lossy(&contents))) != recorded {
+            return None;
+        }
+        let outcome = if owner == "user" {
+            Outcome::Kept
+        } else {
+            Outcome::Unchanged
+        };
+        outcomes.push((PathBuf::from(path), outcome));
+    }
+    Some(outcomes)
+}
+
+/// Records the project as a build with `key` left it: `files` are the paths it rendered, with
+/// their owners. Best effort: a stamp that cannot be written only costs the next build time.
+pub fn record(root: &Path, key: &str, files: &[(PathBuf, Ownership)]) {
+    let mut text = format!("{key}\n");
+    for (path, ownership) in files {
+        let Ok(contents) = std::fs::read(root.join(path)) else {
+            return forget(root);
+        };
+        let owner = match ownership {
+            Ownership::User => "user",
+            Ownership::Generated | Ownership::Manifest => "pforge",
+        };
+        let path = path.to_string_lossy();
+        if path.contains('\n') {
+            return forget(root);
+        }
+        let digest = hash(&String::from_utf8_lossy(&contents));
+        text.push_str(&format!("{digest:016x} {owner} {path}\n"));
+    }
+    let stamp = root.join(STAMP);
+    if std::fs::read_to_string(&stamp).is_ok_and(|old| old == text) {
+        return;
+    }
+    if let Some(dir) = stamp.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+    {
+        let _ = std::fs::write(stamp, text);
+    }
+}
+
+/// Removes the stamp, so that the next build is a full one.
+pub fn forget(root: &Path) {
+    let _ = std::fs::remove_file(root.join(STAMP));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_project_as_recorded_is_unchanged_and_any_edit_is_noticed()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src"))?;
+        std::fs::write(root.join("src/a.rs"), "a")?;
+        std::fs::write(root.join("src/mine.rs"), "mine")?;
+        let files = [
+            (PathBuf::from("src/a.rs"), Ownership::Generated),
+            (PathBuf::from("src/mine.rs"), Ownership::User),
+        ];
+        let key = key(b"forge: {}", "rustfmt 1");
+        record(root, &key, &files);
+        let outcomes = unchanged(root, &key).ok_or("not unchanged")?;
+        assert_eq!(
+            outcomes.iter().map(|(_, o)| *o).collect::<Vec<_>>(),
+            [Outcome::Unchanged, Outcome::Kept]
+        );
+        assert!(unchanged(root, &super::key(b"forge: {x}", "rustfmt 1")).is_none());
+        assert!(unchanged(root, &super::key(b"forge: {}", "rustfmt 2")).is_none());
+        std::fs::write(root.join("src/mine.rs"), "edited")?;
+        assert!(unchanged(root, &key).is_none(), "a user file was edited");
+        std::fs::write(root.join("src/mine.rs"), "mine")?;
+        std::fs::remove_file(root.join("src/a.rs"))?;
+        assert!(
+            unchanged(root, &key).is_none(),
+            "a generated file was deleted"
+        );
+        forget(root);
+        assert!(unchanged(root, &key).is_none());
+        Ok(())
+    }
+}
