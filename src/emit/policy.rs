@@ -29,13 +29,6 @@ pub fn attempt_timeout(tool: &ToolPlan) -> Option<u64> {
     }
 }
 
-/// Whether the tool has a `guarded` layer: a breaker, a bulkhead or a timeout.
-pub fn has_guard(tool: &ToolPlan) -> bool {
-    tool.policy.breaker.is_some()
-        || tool.policy.bulkhead.is_some()
-        || attempt_timeout(tool).is_some()
-}
-
 /// Whether the tool's guards are kept by the server (a breaker or a bulkhead).
 pub fn guard_needs_server(tool: &ToolPlan) -> bool {
     tool.policy.breaker.is_some() || tool.policy.bulkhead.is_some()
