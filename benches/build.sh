@@ -36,16 +36,23 @@ trap 'rm -rf "$work"' EXIT
 "$bin" check "$work/forge.yaml" >/dev/null
 
 cd "$work"
-# One --prepare per command, in order: hyperfine applies a single one to every command.
-fresh="rm -rf src target Cargo.toml README.md .gitignore forge.schema.json"
+# Fresh: a new project directory every run (what `pforge new` and a first build see).
+# "Nothing changed": the same project again, which the build stamp lets pforge skip. Without
+# rustfmt: the same fresh build, printed by prettyplease only, to show the formatter's share.
+new_dir='d=$(mktemp -d -p "'"$work"'" fresh.XXXX) && cp forge.yaml "$d"/'
 hyperfine --warmup 2 --runs 10 --export-markdown "$work/times.md" \
-  --prepare true --prepare "$fresh" --prepare "$bin build --no-compile" \
+  --prepare true --prepare true --prepare true --prepare "$bin build --no-compile" \
   -n "check (floor)" "$bin check forge.yaml" \
-  -n "build --no-compile, fresh" "$bin build --no-compile" \
+  -n "build --no-compile, fresh" "$new_dir && $bin build --manifest \"\$d/forge.yaml\" --no-compile" \
+  -n "build --no-compile, fresh, no rustfmt" "$new_dir && RUSTFMT=/nonexistent $bin build --manifest \"\$d/forge.yaml\" --no-compile" \
   -n "build --no-compile, nothing changed" "$bin build --no-compile"
 cat "$work/times.md"
 rs_lines=$(find src -name '*.rs' -exec cat {} + | wc -l)
 largest=$(find src/generated/tools -maxdepth 1 -name '*.rs' ! -name mod.rs -exec wc -l {} + | grep -v total | sort -n | tail -1)
 echo "generated Rust: ${rs_lines} lines in $(find src -name '*.rs' | wc -l) files (target: at most 150,000)"
 echo "largest tool module: ${largest}"
-/usr/bin/time -f "peak RSS of a fresh build: %M KiB" "$bin" build --manifest "$work/forge.yaml" --no-compile >/dev/null
+mkdir "$work/rss" && cp forge.yaml "$work/rss/"
+/usr/bin/time -f "peak RSS of a fresh build: %M KiB" "$bin" build --manifest "$work/rss/forge.yaml" --no-compile >/dev/null 2>&1
+mkdir "$work/phases" && cp forge.yaml "$work/phases/"
+echo "phases of a fresh build:"
+PFORGE_TIMINGS=1 "$bin" build --manifest "$work/phases/forge.yaml" --no-compile 2>&1 >/dev/null | grep '^pforge:' 

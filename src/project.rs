@@ -59,19 +59,45 @@ fn render_bytes(
     formatter: &Result<rustfmt::Formatter, String>,
     cache: rustfmt::Cache,
 ) -> Result<Rendered, ProjectError> {
+    let timer = Timer::start();
     let loaded = load_bytes(&manifest.display().to_string(), bytes);
     let Some(config) = loaded.config.as_ref() else {
         return Err(ProjectError::Invalid(Box::new(loaded)));
     };
+    timer.lap("load");
     let plan = crate::plan::plan(config);
+    timer.lap("plan");
     let mut files = emit::generate(&plan)?;
+    timer.lap("emit");
     let formatting = rustfmt::format(&root_of(manifest), &mut files, formatter, cache);
+    timer.lap("rustfmt");
     Ok(Rendered {
         loaded,
         plan,
         files,
         formatting,
     })
+}
+
+/// Phase times on stderr when `PFORGE_TIMINGS` is set, for finding where a large build spends
+/// its time.
+struct Timer(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Timer {
+    fn start() -> Self {
+        Self(
+            std::env::var_os("PFORGE_TIMINGS")
+                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+        )
+    }
+
+    fn lap(&self, phase: &str) {
+        if let Some(since) = &self.0 {
+            let now = std::time::Instant::now();
+            eprintln!("pforge: {phase}: {} ms", (now - since.get()).as_millis());
+            since.set(now);
+        }
+    }
 }
 
 /// The directory a manifest's crate lives in.
@@ -119,7 +145,9 @@ pub fn generate(manifest: &Path) -> Result<Generated, ProjectError> {
         }
     }
     let rendered = render_bytes(manifest, &bytes, &formatter, rustfmt::Cache::Update)?;
+    let timer = Timer::start();
     let outcomes = write::write_files(&root, &rendered.files)?;
+    timer.lap("write");
     let missing = missing_handlers(&rendered.plan, &root).unwrap_or_default();
     // Only a build with nothing to report may be skipped next time.
     match key {

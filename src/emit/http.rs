@@ -3,9 +3,9 @@
 //! a slice of `runtime::Part`s.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-use crate::plan::{AuthPlan, HttpCallPlan, Part, Template};
+use crate::plan::{AuthPlan, HttpCallPlan, HttpMethod, Part, Template};
 
 /// `&[runtime::Part::Text("…"), runtime::Part::Param("…"), …]`.
 pub fn parts(template: &Template) -> TokenStream {
@@ -33,7 +33,13 @@ fn pairs(pairs: &[(String, Template)]) -> TokenStream {
 
 /// The `runtime::Request` expression of a request.
 pub fn request(call: &HttpCallPlan) -> TokenStream {
-    let method = format_ident!("{}", variant(call.method.as_str()));
+    let method = match call.method {
+        HttpMethod::Get => quote!(Get),
+        HttpMethod::Post => quote!(Post),
+        HttpMethod::Put => quote!(Put),
+        HttpMethod::Patch => quote!(Patch),
+        HttpMethod::Delete => quote!(Delete),
+    };
     let origin = parts(&call.origin);
     let path = parts(&call.path);
     let query = pairs(&call.query);
@@ -65,14 +71,4 @@ pub fn request(call: &HttpCallPlan) -> TokenStream {
             rest: &[#(#rest),*],
         }
     }
-}
-
-/// `GET` → `Get`.
-fn variant(method: &str) -> String {
-    let lower = method.to_ascii_lowercase();
-    let mut chars = lower.chars();
-    chars
-        .next()
-        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
 }

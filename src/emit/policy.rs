@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 use super::handlers::path_tokens;
 use super::ident;
 use crate::plan::FallbackPlan as FallbackEntry;
-use crate::plan::{ErrorClass, KindPlan, RetryOnPlan, RetryPlan, ToolPlan};
+use crate::plan::{ErrorClass, Failure, KindPlan, RetryOnPlan, RetryPlan, ToolPlan};
 
 /// Milliseconds as an unsuffixed literal.
 pub fn ms_literal(ms: u64) -> Literal {
@@ -54,7 +54,7 @@ pub fn fallback_label(entry: &FallbackEntry) -> String {
 fn fallback_short(entry: &FallbackEntry) -> String {
     match entry {
         FallbackEntry::Native(handler) => handler.name().to_owned(),
-        FallbackEntry::Http(call) => format!("http {}", call.host()),
+        FallbackEntry::Http(call) => format!("http {}", call.host),
         FallbackEntry::Value(_) => "value".to_owned(),
     }
 }
@@ -132,42 +132,19 @@ pub fn summary(tool: &ToolPlan) -> Option<String> {
 
 /// The body of `retryable`: a `match` on the error, with status codes as number patterns.
 fn retry_pattern(retry: &RetryPlan) -> TokenStream {
+    let on = &retry.retry_on;
     let mut alternatives: Vec<TokenStream> = Vec::new();
-    let mut codes: Vec<u16> = Vec::new();
-    match &retry.retry_on {
-        RetryOnPlan::Default { retry_500 } => {
-            alternatives.push(quote!(ToolError::Timeout(_)));
-            alternatives.push(quote!(ToolError::Connection(_)));
-            if *retry_500 {
-                codes.push(500);
-            }
-            codes.extend([429, 502, 503, 504]);
-        }
-        RetryOnPlan::Listed {
-            classes,
-            statuses: listed,
-        } => {
-            codes.extend(listed);
-            for class in classes {
-                match class {
-                    ErrorClass::Timeout => alternatives.push(quote!(ToolError::Timeout(_))),
-                    ErrorClass::Connection => alternatives.push(quote!(ToolError::Connection(_))),
-                    ErrorClass::HandlerError => {
-                        alternatives.push(quote!(ToolError::Handler(_)));
-                        alternatives.push(quote!(ToolError::Exit { .. }));
-                    }
-                    ErrorClass::RateLimit => codes.push(429),
-                    ErrorClass::ServiceUnavailable => codes.push(503),
-                    ErrorClass::ServerError => {
-                        codes.extend((500..=599).filter(|c| *c != 503));
-                    }
-                }
-            }
-        }
+    if on.retries(Failure::Timeout) {
+        alternatives.push(quote!(ToolError::Timeout(_)));
     }
-    codes.sort_unstable();
-    codes.dedup();
-    let statuses = ranges(&codes);
+    if on.retries(Failure::Connection) {
+        alternatives.push(quote!(ToolError::Connection(_)));
+    }
+    if on.retries(Failure::Handler) {
+        alternatives.push(quote!(ToolError::Handler(_)));
+        alternatives.push(quote!(ToolError::Exit { .. }));
+    }
+    let statuses = ranges(&on.statuses());
     let classes = (!alternatives.is_empty()).then(|| quote!(#(#alternatives)|* => true,));
     let status = (!statuses.is_empty())
         .then(|| quote!(ToolError::Status { status, .. } => #(#statuses)||*,));
@@ -209,32 +186,15 @@ fn ranges(codes: &[u16]) -> Vec<TokenStream> {
     out
 }
 
-/// Whether a retry policy retries an error of this shape, mirrored from [`retry_pattern`] for
-/// the generated tests' choice of samples.
+/// Whether a retry policy retries an error of this shape, for the generated tests' choice of
+/// samples.
 pub fn retries(retry: &RetryPlan, sample: &Sample) -> bool {
-    match (&retry.retry_on, sample) {
-        (RetryOnPlan::Default { .. }, Sample::Timeout | Sample::Connection) => true,
-        (RetryOnPlan::Default { retry_500 }, Sample::Status(code)) => {
-            matches!(code, 429 | 502 | 503 | 504) || (*retry_500 && *code == 500)
-        }
-        (RetryOnPlan::Default { .. }, Sample::Handler) => false,
-        (RetryOnPlan::Listed { classes, .. }, Sample::Timeout) => {
-            classes.contains(&ErrorClass::Timeout)
-        }
-        (RetryOnPlan::Listed { classes, .. }, Sample::Connection) => {
-            classes.contains(&ErrorClass::Connection)
-        }
-        (RetryOnPlan::Listed { classes, .. }, Sample::Handler) => {
-            classes.contains(&ErrorClass::HandlerError)
-        }
-        (RetryOnPlan::Listed { classes, statuses }, Sample::Status(code)) => {
-            statuses.contains(code)
-                || (*code == 429 && classes.contains(&ErrorClass::RateLimit))
-                || (*code == 503 && classes.contains(&ErrorClass::ServiceUnavailable))
-                || ((500..=599).contains(code)
-                    && *code != 503
-                    && classes.contains(&ErrorClass::ServerError))
-        }
+    let on = &retry.retry_on;
+    match sample {
+        Sample::Timeout => on.retries(Failure::Timeout),
+        Sample::Connection => on.retries(Failure::Connection),
+        Sample::Handler => on.retries(Failure::Handler),
+        Sample::Status(code) => on.retries_status(*code),
     }
 }
 
@@ -277,14 +237,6 @@ impl Sample {
             }
         }
     }
-}
-
-/// Whether a retry honours `Retry-After`: an http tool that retries 429 or 503.
-pub fn honours_retry_after(tool: &ToolPlan, retry: &RetryPlan) -> bool {
-    matches!(tool.kind, KindPlan::Http(_))
-        && [Sample::Status(429), Sample::Status(503)]
-            .iter()
-            .any(|s| retries(retry, s))
 }
 
 /// Whether the tool module calls into `generated::resilience`.
@@ -353,7 +305,7 @@ pub fn policy_items(tool: &ToolPlan) -> TokenStream {
             }
         }
     };
-    let retried = policy.retry.as_ref().map(|retry| retry_items(tool, retry));
+    let retried = policy.retry.as_ref().map(retry_items);
     let fallback = (!policy.fallback.is_empty()).then(|| fallback_fns(tool));
     quote! {
         #consts
@@ -462,9 +414,9 @@ fn guards_struct(tool: &ToolPlan) -> TokenStream {
     }
 }
 
-fn retry_items(tool: &ToolPlan, retry: &RetryPlan) -> TokenStream {
+fn retry_items(retry: &RetryPlan) -> TokenStream {
     let jitter = retry.jitter;
-    let honours_retry_after = honours_retry_after(tool, retry);
+    let honours_retry_after = retry.retry_after;
     let delays = retry.delays_ms.iter().map(|d| ms_literal(*d));
     let max = ms_literal(retry.max_delay_ms);
     let waits: Vec<String> = retry.delays_ms.iter().map(u64::to_string).collect();

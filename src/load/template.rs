@@ -93,6 +93,15 @@ pub fn env_refs(text: &str) -> Result<Vec<EnvRef>, TemplateError> {
                 range,
             });
         }
+        if default.as_deref().is_some_and(|d| d.contains("{{")) {
+            return Err(TemplateError {
+                message: format!(
+                    "`{}`: a `{{{{placeholder}}}}` inside an environment default is not filled",
+                    &text[range.clone()]
+                ),
+                range,
+            });
+        }
         found.push(EnvRef {
             name: name.to_owned(),
             default,
@@ -192,6 +201,10 @@ mod tests {
         assert_eq!(found[0].default.as_deref(), Some("http://localhost:8080"));
         assert_eq!(found[1].name, "X");
         assert!(env_refs("${1X}").is_err());
+        assert!(
+            env_refs("${X:-{{id}}}").is_err(),
+            "a placeholder in a default"
+        );
         assert!(env_refs("${X").is_err());
     }
 }

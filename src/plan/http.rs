@@ -19,6 +19,8 @@ pub struct HttpCallPlan {
     pub method: HttpMethod,
     /// The endpoint as written, for documentation and labels.
     pub endpoint: String,
+    /// Its host (or the leading `${VAR}` that supplies it), for one-line summaries.
+    pub host: String,
     /// Scheme and host (or the leading `${VAR}` that supplies them).
     pub origin: Template,
     /// The rest of the endpoint.
@@ -94,9 +96,15 @@ fn call(
             .map(|(key, value)| (key.clone(), Template::split(value)))
             .collect()
     };
+    let origin = &endpoint[..split];
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or(origin);
     let mut plan = HttpCallPlan {
         method: method.unwrap_or(HttpMethod::Get),
         endpoint: endpoint.to_owned(),
+        host: host.to_owned(),
         origin: Template::split(&endpoint[..split]),
         path: Template::split(&endpoint[split..]),
         query: pairs(query),
@@ -145,21 +153,6 @@ impl HttpCallPlan {
             HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch
         )
     }
-
-    /// `host` of the endpoint, or its leading `${VAR}`, for one-line summaries.
-    pub fn host(&self) -> String {
-        let origin = &self.endpoint[..self.endpoint.len() - self.path_len()];
-        origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"))
-            .unwrap_or(origin)
-            .to_owned()
-    }
-
-    fn path_len(&self) -> usize {
-        let split = crate::load::template::authority_end(&self.endpoint).unwrap_or(0);
-        self.endpoint.len() - split
-    }
 }
 
 #[cfg(test)]
@@ -180,7 +173,7 @@ mod tests {
         assert_eq!(plan.method, HttpMethod::Get);
         assert_eq!(plan.origin.parts, [Part::Text("https://h.example".into())]);
         assert_eq!(plan.rest, ["q"]);
-        assert_eq!(plan.host(), "h.example");
+        assert_eq!(plan.host, "h.example");
         let Some(AuthPlan::Header { name, .. }) = &plan.auth else {
             panic!("{:?}", plan.auth)
         };

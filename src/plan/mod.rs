@@ -19,8 +19,8 @@ pub use http::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan, HttpMethod};
 pub use kind::{CliPlan, StepPlan};
 pub use params::{ParamPlan, ParamType, input_schema, value_schema};
 pub use policy::{
-    BreakerPlan, BulkheadPlan, Defaults, ErrorClass, FallbackPlan, PolicyPlan, RetryOnPlan,
-    RetryPlan, backoff_schedule, defaults,
+    BreakerPlan, BulkheadPlan, Defaults, ErrorClass, Failure, FallbackPlan, PolicyPlan,
+    RetryOnPlan, RetryPlan, backoff_schedule, defaults,
 };
 pub use template::{Part, Template};
 

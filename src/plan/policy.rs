@@ -100,6 +100,9 @@ pub struct RetryPlan {
     pub jitter: bool,
     /// What is retried.
     pub retry_on: RetryOnPlan,
+    /// Whether a retried 429 or 503 waits as long as its `Retry-After` asks: only an http
+    /// tool's own requests carry one.
+    pub retry_after: bool,
 }
 
 /// Which failures a retry policy retries.
@@ -117,6 +120,54 @@ pub enum RetryOnPlan {
         /// HTTP status codes.
         statuses: Vec<u16>,
     },
+}
+
+/// A failure that is not an HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// A timeout.
+    Timeout,
+    /// A connection error.
+    Connection,
+    /// A handler error or a command's non-zero exit.
+    Handler,
+}
+
+impl RetryOnPlan {
+    /// Whether a failed attempt with this HTTP status is retried.
+    pub fn retries_status(&self, code: u16) -> bool {
+        match self {
+            Self::Default { retry_500 } => {
+                matches!(code, 429 | 502 | 503 | 504) || (*retry_500 && code == 500)
+            }
+            Self::Listed { classes, statuses } => {
+                statuses.contains(&code)
+                    || (code == 429 && classes.contains(&ErrorClass::RateLimit))
+                    || (code == 503 && classes.contains(&ErrorClass::ServiceUnavailable))
+                    || ((500..=599).contains(&code)
+                        && code != 503
+                        && classes.contains(&ErrorClass::ServerError))
+            }
+        }
+    }
+
+    /// Whether a failed attempt of this kind is retried.
+    pub fn retries(&self, failure: Failure) -> bool {
+        match (self, failure) {
+            (Self::Default { .. }, Failure::Timeout | Failure::Connection) => true,
+            (Self::Default { .. }, Failure::Handler) => false,
+            (Self::Listed { classes, .. }, failure) => classes.contains(&match failure {
+                Failure::Timeout => ErrorClass::Timeout,
+                Failure::Connection => ErrorClass::Connection,
+                Failure::Handler => ErrorClass::HandlerError,
+            }),
+        }
+    }
+
+    /// Every HTTP status it retries, ascending.
+    pub fn statuses(&self) -> Vec<u16> {
+        (100..=599).filter(|c| self.retries_status(*c)).collect()
+    }
 }
 
 /// A resolved circuit breaker.
@@ -219,32 +270,35 @@ pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
         .max_delay
         .map_or(defaults::MAX_DELAY_MS, |d| d.as_millis());
     let multiplier = retry.multiplier.unwrap_or(defaults::MULTIPLIER).max(1.0);
+    let retry_on = match &retry.retry_on {
+        None => RetryOnPlan::Default {
+            retry_500: method.is_some_and(HttpMethod::is_idempotent),
+        },
+        Some(list) => RetryOnPlan::Listed {
+            classes: list
+                .iter()
+                .filter_map(|r| match r {
+                    RetryOn::Class(c) => Some(*c),
+                    RetryOn::Status(_) => None,
+                })
+                .collect(),
+            statuses: list
+                .iter()
+                .filter_map(|r| match r {
+                    RetryOn::Status(s) => Some(*s),
+                    RetryOn::Class(_) => None,
+                })
+                .collect(),
+        },
+    };
     RetryPlan {
         max_attempts,
         delays_ms: backoff_schedule(max_attempts, initial, multiplier, max_delay_ms),
         max_delay_ms,
         jitter: retry.jitter.unwrap_or(true),
-        retry_on: match &retry.retry_on {
-            None => RetryOnPlan::Default {
-                retry_500: method.is_some_and(HttpMethod::is_idempotent),
-            },
-            Some(list) => RetryOnPlan::Listed {
-                classes: list
-                    .iter()
-                    .filter_map(|r| match r {
-                        RetryOn::Class(c) => Some(*c),
-                        RetryOn::Status(_) => None,
-                    })
-                    .collect(),
-                statuses: list
-                    .iter()
-                    .filter_map(|r| match r {
-                        RetryOn::Status(s) => Some(*s),
-                        RetryOn::Class(_) => None,
-                    })
-                    .collect(),
-            },
-        },
+        retry_after: method.is_some()
+            && (retry_on.retries_status(429) || retry_on.retries_status(503)),
+        retry_on,
     }
 }
 

@@ -16,6 +16,9 @@ use super::GeneratedFile;
 /// Where the cache lives, under the project root (`target/` is git-ignored).
 const CACHE: &str = "target/pforge/rustfmt-cache";
 
+/// Where rustfmt's scratch directories go while a build formats, under the project root.
+const SCRATCH: &str = "target/pforge";
+
 /// How formatting went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Formatting {
@@ -119,7 +122,8 @@ pub fn format(
         .iter()
         .map(|&i| files[i].contents.as_str())
         .collect();
-    let formatted = match run(program, config, &texts) {
+    let near = (cache_mode == Cache::Update).then(|| root.join(SCRATCH));
+    let formatted = match run(program, config, &texts, near.as_deref()) {
         Ok(formatted) => formatted,
         Err(reason) => return Formatting::Skipped(reason),
     };
@@ -136,27 +140,107 @@ pub fn format(
     Formatting::Done
 }
 
-/// Formats `texts`: most in a scratch directory, one rustfmt process per core; a file that
-/// declares out-of-line modules through standard input, where rustfmt does not look for the
-/// modules' files (in the scratch directory they would be missing).
-fn run(program: &std::ffi::OsStr, config: &str, texts: &[&str]) -> Result<Vec<String>, String> {
-    let scratch = tempfile::tempdir().map_err(|e| format!("no scratch directory: {e}"))?;
+/// Formats `texts` on every core: each worker takes a share of the text (balanced by size),
+/// writes its files to a scratch directory, formats them with one rustfmt process and reads
+/// them back. A file that declares out-of-line modules goes through standard input instead,
+/// where rustfmt does not look for the modules' files (in the scratch directory they would be
+/// missing).
+fn run(
+    program: &std::ffi::OsStr,
+    config: &str,
+    texts: &[&str],
+    near: Option<&Path>,
+) -> Result<Vec<String>, String> {
+    let scratch = scratch_dir(near).map_err(|e| format!("no scratch directory: {e}"))?;
     // The project's settings and nothing else: rustfmt looks for its config in the directory
     // of a file, or the working directory for standard input, and then in their parents.
     std::fs::write(scratch.path().join("rustfmt.toml"), config)
         .map_err(|e| format!("cannot write to the scratch directory: {e}"))?;
-    let (parents, leaves): (Vec<usize>, Vec<usize>) =
-        (0..texts.len()).partition(|&i| declares_modules(texts[i]));
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let shares = shares(texts, cores);
+    let scratch = scratch.path();
+    let done: Vec<Result<Vec<(usize, String)>, String>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = shares
+            .iter()
+            .map(|share| scope.spawn(move || format_share(program, scratch, texts, share)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err("a rustfmt thread panicked".into()))
+            })
+            .collect()
+    });
     let mut out: Vec<String> = vec![String::new(); texts.len()];
-    for index in parents {
-        out[index] = run_stdin(program, scratch.path(), texts[index])?;
+    for share in done {
+        for (index, text) in share? {
+            out[index] = text;
+        }
     }
-    let leaf_texts: Vec<&str> = leaves.iter().map(|&i| texts[i]).collect();
-    for (index, text) in leaves
-        .into_iter()
-        .zip(run_files(program, scratch.path(), &leaf_texts)?)
+    Ok(out)
+}
+
+/// A scratch directory beside the project's build output when pforge may write there (the
+/// same filesystem as the project, and not the system's temporary directory, which is much
+/// slower to create files in on some machines), else in the temporary directory.
+fn scratch_dir(near: Option<&Path>) -> std::io::Result<tempfile::TempDir> {
+    if let Some(dir) = near
+        && std::fs::create_dir_all(dir).is_ok()
+        && let Ok(scratch) = tempfile::Builder::new().prefix("rustfmt-").tempdir_in(dir)
     {
-        out[index] = text;
+        return Ok(scratch);
+    }
+    tempfile::tempdir()
+}
+
+/// The indices of `texts` split into `workers` shares of about the same size, largest first.
+fn shares(texts: &[&str], workers: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(texts[i].len()));
+    let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); workers.max(1)];
+    for index in order {
+        if let Some(lightest) = shares.iter_mut().min_by_key(|(size, _)| *size) {
+            lightest.0 += texts[index].len();
+            lightest.1.push(index);
+        }
+    }
+    shares
+        .into_iter()
+        .map(|(_, share)| share)
+        .filter(|share| !share.is_empty())
+        .collect()
+}
+
+/// Formats one worker's share of `texts`: files that declare modules one by one through
+/// standard input, the others together in the scratch directory.
+fn format_share(
+    program: &std::ffi::OsStr,
+    scratch: &Path,
+    texts: &[&str],
+    share: &[usize],
+) -> Result<Vec<(usize, String)>, String> {
+    let (parents, leaves): (Vec<usize>, Vec<usize>) =
+        share.iter().partition(|&&i| declares_modules(texts[i]));
+    let mut out = Vec::with_capacity(share.len());
+    if !leaves.is_empty() {
+        let paths: Vec<PathBuf> = leaves
+            .iter()
+            .map(|i| scratch.join(format!("f{i}.rs")))
+            .collect();
+        for (path, &index) in paths.iter().zip(&leaves) {
+            std::fs::write(path, texts[index])
+                .map_err(|e| format!("cannot write to the scratch directory: {e}"))?;
+        }
+        run_one(program, &paths)?;
+        for (path, index) in paths.iter().zip(leaves) {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read rustfmt's output: {e}"))?;
+            out.push((index, text));
+        }
+    }
+    for index in parents {
+        out.push((index, run_stdin(program, scratch, texts[index])?));
     }
     Ok(out)
 }
@@ -208,46 +292,6 @@ fn run_stdin(program: &std::ffi::OsStr, scratch: &Path, text: &str) -> Result<St
             String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
-}
-
-/// Formats files that declare no out-of-line module, in place in a scratch directory.
-fn run_files(
-    program: &std::ffi::OsStr,
-    scratch: &Path,
-    texts: &[&str],
-) -> Result<Vec<String>, String> {
-    if texts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let paths: Vec<PathBuf> = (0..texts.len())
-        .map(|i| scratch.join(format!("f{i}.rs")))
-        .collect();
-    for (path, text) in paths.iter().zip(texts) {
-        std::fs::write(path, text)
-            .map_err(|e| format!("cannot write to the scratch directory: {e}"))?;
-    }
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let chunk = paths.len().div_ceil(cores).max(1);
-    let outcomes: Vec<Result<(), String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|chunk| scope.spawn(move || run_one(program, chunk)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("a rustfmt thread panicked".into()))
-            })
-            .collect()
-    });
-    outcomes.into_iter().collect::<Result<(), String>>()?;
-    paths
-        .iter()
-        .map(|p| {
-            std::fs::read_to_string(p).map_err(|e| format!("cannot read rustfmt's output: {e}"))
-        })
-        .collect()
 }
 
 fn run_one(program: &std::ffi::OsStr, paths: &[PathBuf]) -> Result<(), String> {

@@ -8,20 +8,33 @@
 
 use std::path::{Path, PathBuf};
 
-use super::rustfmt::hash;
+use std::hash::{Hash, Hasher};
+
 use super::{Outcome, Ownership};
 
 /// Where the stamp lives, under the project root.
 const STAMP: &str = "target/pforge/build-stamp";
 
-/// The key of a build: what its output depends on besides the files it reads.
+fn hash(bytes: &[u8]) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+/// The key of a build: what its output depends on besides the files it reads. pforge itself is
+/// identified by its version and by its executable's size and time, so that a pforge rebuilt
+/// from newer sources under the same version does not trust an older build.
 pub fn key(manifest: &[u8], formatter: &str) -> String {
+    let executable = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| format!("{} {:?}", m.len(), m.modified().ok()))
+        .unwrap_or_default();
     let text = format!(
-        "pforge {} formatter {formatter} manifest {:016x}",
+        "pforge {} {executable} formatter {formatter} manifest {}",
         env!("CARGO_PKG_VERSION"),
-        hash(&String::from_utf8_lossy(manifest))
+        hash(manifest)
     );
-    format!("{:016x}", hash(&text))
+    hash(text.as_bytes())
 }
 
 /// What a build with `key` would do, when the project is exactly as the last build with that
@@ -32,12 +45,18 @@ pub fn unchanged(root: &Path, key: &str) -> Option<Vec<(PathBuf, Outcome)>> {
     if lines.next()? != key {
         return None;
     }
+    // The last line counts the files, so that a stamp cut short is no stamp.
+    let files: Vec<&str> = lines.collect();
+    let (count, files) = files.split_last()?;
+    if count.strip_prefix("files ")?.parse::<usize>().ok()? != files.len() {
+        return None;
+    }
     let mut outcomes = Vec::new();
-    for line in lines {
+    for line in files {
         let mut fields = line.splitn(3, ' ');
         let (recorded, owner, path) = (fields.next()?, fields.next()?, fields.next()?);
         let contents = std::fs::read(root.join(path)).ok()?;
-        if format!("{:016x}", hash(&String::from_utf8_lossy(&contents))) != recorded {
+        if hash(&contents) != recorded {
             return None;
         }
         let outcome = if owner == "user" {
@@ -66,17 +85,22 @@ pub fn record(root: &Path, key: &str, files: &[(PathBuf, Ownership)]) {
         if path.contains('\n') {
             return forget(root);
         }
-        let digest = hash(&String::from_utf8_lossy(&contents));
-        text.push_str(&format!("{digest:016x} {owner} {path}\n"));
+        text.push_str(&format!("{} {owner} {path}\n", hash(&contents)));
     }
+    text.push_str(&format!("files {}\n", files.len()));
     let stamp = root.join(STAMP);
     if std::fs::read_to_string(&stamp).is_ok_and(|old| old == text) {
         return;
     }
-    if let Some(dir) = stamp.parent()
-        && std::fs::create_dir_all(dir).is_ok()
-    {
-        let _ = std::fs::write(stamp, text);
+    // Written aside and renamed, so that a stamp is whole or absent.
+    let written = stamp.parent().and_then(|dir| {
+        std::fs::create_dir_all(dir).ok()?;
+        let mut temp = tempfile::NamedTempFile::new_in(dir).ok()?;
+        std::io::Write::write_all(&mut temp, text.as_bytes()).ok()?;
+        temp.persist(&stamp).ok()
+    });
+    if written.is_none() {
+        forget(root);
     }
 }
 
@@ -113,6 +137,12 @@ mod tests {
         std::fs::write(root.join("src/mine.rs"), "edited")?;
         assert!(unchanged(root, &key).is_none(), "a user file was edited");
         std::fs::write(root.join("src/mine.rs"), "mine")?;
+        let stamp = std::fs::read_to_string(root.join(STAMP))?;
+        let cut: String = stamp.lines().take(2).map(|l| format!("{l}\n")).collect();
+        std::fs::write(root.join(STAMP), cut)?;
+        assert!(unchanged(root, &key).is_none(), "a stamp cut short");
+        record(root, &key, &files);
+        assert!(unchanged(root, &key).is_some());
         std::fs::remove_file(root.join("src/a.rs"))?;
         assert!(
             unchanged(root, &key).is_none(),

@@ -7,7 +7,7 @@ use crate::generated::runtime::ToolError;
 use crate::generated::stats::Recorder;
 
 /// The failures the chapter calls transient: timeouts, connection errors, HTTP 429, 502,
-/// 503 and 504. What a retry retries by default when the request is not idempotent.
+/// 503 and 504. What a retry retries by default, unless the tool's request is idempotent.
 pub fn transient(error: &ToolError) -> bool {
     match error {
         ToolError::Timeout(_) | ToolError::Connection(_) => true,
@@ -16,8 +16,8 @@ pub fn transient(error: &ToolError) -> bool {
     }
 }
 
-/// [`transient`] failures and HTTP 500: what a retry retries by default when the request is
-/// idempotent (GET, PUT, DELETE, and everything that is not HTTP).
+/// [`transient`] failures and HTTP 500: what a retry retries by default when the tool's
+/// request is idempotent (an http tool's GET, PUT or DELETE).
 pub fn transient_or_500(error: &ToolError) -> bool {
     transient(error) || matches!(error, ToolError::Status { status: 500, .. })
 }
