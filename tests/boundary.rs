@@ -44,3 +44,27 @@ fn emit_names_neither_config_nor_load() {
         }
     }
 }
+
+#[test]
+fn the_plan_does_not_hand_config_or_loader_types_through() {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/plan"),
+        &mut files,
+    );
+    assert!(files.len() > 5, "src/plan has {} files", files.len());
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim_start();
+            assert!(
+                !(line.starts_with("pub use crate::config")
+                    || line.starts_with("pub use crate::load")),
+                "{}:{}: the plan re-exports a type of the config or the loader, which emit could \
+                 then use: give the plan its own\n{line}",
+                file.display(),
+                number + 1
+            );
+        }
+    }
+}

@@ -148,7 +148,10 @@ pub fn prompt_methods(plan: &Plan) -> TokenStream {
             }
         });
         let text = match &p.text {
-            PromptText::Template(template) => quote!(runtime::fill(#template, &arguments, runtime::verbatim)),
+            PromptText::Template(template) => {
+                let parts = super::http::parts(template);
+                quote!(runtime::render(#parts, &arguments, runtime::verbatim))
+            }
             PromptText::Fixed(text) => quote!(#text.to_owned()),
         };
         let describe = p.description.as_ref().map(|d| quote!(.with_description(#d)));

@@ -5,7 +5,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::ident;
-use crate::plan::ParamType;
+use crate::plan::ValueKind as ParamType;
 use crate::plan::{ParamPlan, ToolPlan};
 
 /// The Rust type of a parameter's value.
@@ -13,7 +13,7 @@ fn value_type(param: &ParamPlan) -> TokenStream {
     match param.kind {
         ParamType::String => quote!(String),
         ParamType::Integer => quote!(i64),
-        ParamType::Number | ParamType::Float => quote!(f64),
+        ParamType::Number => quote!(f64),
         ParamType::Boolean => quote!(bool),
         ParamType::Array => quote!(Vec<serde_json::Value>),
         ParamType::Object => quote!(serde_json::Map<String, serde_json::Value>),

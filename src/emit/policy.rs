@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 use super::handlers::path_tokens;
 use super::ident;
 use crate::plan::FallbackPlan as FallbackEntry;
-use crate::plan::{ErrorClass, Failure, KindPlan, RetryOnPlan, RetryPlan, ToolPlan};
+use crate::plan::{Failure, KindPlan, RetryClass, RetryOnPlan, RetryPlan, ToolPlan};
 
 /// Milliseconds as an unsuffixed literal.
 pub fn ms_literal(ms: u64) -> Literal {
@@ -59,17 +59,6 @@ fn fallback_short(entry: &FallbackEntry) -> String {
     }
 }
 
-fn class_name(class: ErrorClass) -> &'static str {
-    match class {
-        ErrorClass::Timeout => "timeout",
-        ErrorClass::Connection => "connection",
-        ErrorClass::RateLimit => "rate_limit",
-        ErrorClass::ServiceUnavailable => "service_unavailable",
-        ErrorClass::ServerError => "server_error",
-        ErrorClass::HandlerError => "handler_error",
-    }
-}
-
 /// The policy in one line, e.g. `timeout 10 s/attempt · 3 attempts 100 ms→200 ms ±25 % ·
 /// breaker 5/60 s/2 · bulkhead 20 · fallback UserDataFallback`.
 pub fn summary(tool: &ToolPlan) -> Option<String> {
@@ -98,7 +87,7 @@ pub fn summary(tool: &ToolPlan) -> Option<String> {
         if let RetryOnPlan::Listed { classes, statuses } = &retry.retry_on {
             let names: Vec<String> = classes
                 .iter()
-                .map(|c| class_name(*c).to_owned())
+                .map(|c| RetryClass::name(*c).to_owned())
                 .chain(statuses.iter().map(u16::to_string))
                 .collect();
             text.push_str(&format!(" on {}", names.join(", ")));
@@ -485,7 +474,7 @@ fn retry_on_text(retry: &RetryPlan) -> String {
         RetryOnPlan::Listed { classes, statuses } => {
             let names: Vec<String> = classes
                 .iter()
-                .map(|c| format!("`{}`", class_name(*c)))
+                .map(|c| format!("`{}`", RetryClass::name(*c)))
                 .chain(statuses.iter().map(|s| format!("HTTP {s}")))
                 .collect();
             if names.is_empty() {

@@ -23,8 +23,6 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
         .any(|t| matches!(t.kind, KindPlan::Pipeline { .. }));
     if plan.needs.http_client || plan.needs.process || !plan.prompts.is_empty() || pipelines {
         files.push(fixed::TEXT);
-    }
-    if plan.needs.http_client || plan.needs.process {
         files.push(fixed::TEMPLATE);
     }
     if plan.needs.http_client {

@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use serde_json::{Value, json};
 
 use super::ident;
-use crate::plan::{KindPlan, ParamPlan, ParamType, Part, Plan, Template, ToolPlan};
+use crate::plan::{KindPlan, ParamPlan, Part, Plan, Template, ToolPlan, ValueKind as ParamType};
 
 /// A valid value for a parameter, if one can be made without guessing a regex.
 fn sample(param: &ParamPlan) -> Option<Value> {
@@ -40,7 +40,7 @@ fn sample(param: &ParamPlan) -> Option<Value> {
                 .min(num("maximum").unwrap_or(f64::MAX));
             Some(json!(value as i64))
         }
-        ParamType::Number | ParamType::Float => Some(json!(
+        ParamType::Number => Some(json!(
             num("minimum")
                 .unwrap_or(1.0)
                 .min(num("maximum").unwrap_or(f64::MAX))

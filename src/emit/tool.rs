@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 use super::handlers::path_tokens;
 use super::{ident, params};
 use crate::naming::HandlerPath;
-use crate::plan::{CliPlan, KindPlan, StepPlan, ToolPlan};
+use crate::plan::{ArgPlan, CliPlan, KindPlan, StepPlan, ToolPlan};
 
 /// The module of one tool.
 pub fn tool_module(plan: &crate::plan::Plan, tool: &ToolPlan) -> TokenStream {
@@ -224,6 +224,7 @@ fn cli_command(cli: &CliPlan) -> TokenStream {
 }
 
 fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
+    let steps_plan = steps;
     let budget = tool
         .policy
         .timeout
@@ -238,7 +239,10 @@ fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
     let outputs = steps.iter().any(|s| s.output_var.is_some());
     let steps = steps.iter().map(|step| {
         let module = ident(&step.module);
-        let arguments = &step.arguments;
+        let arguments = step.arguments.iter().map(|(name, value)| {
+            let value = argument(value);
+            quote!((#name.to_owned(), #value))
+        });
         let step_ms = step.timeout_ms.map_or(quote!(None), |ms| {
             let ms = proc_macro2::Literal::u64_unsuffixed(ms);
             quote!(Some(std::time::Duration::from_millis(#ms)))
@@ -253,7 +257,7 @@ fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
             quote!(Err(error) => return Err(error),)
         };
         let run = quote! {
-            let arguments = runtime::fill_json(#arguments, &variables);
+            let arguments = JsonObject::from_iter([#(#arguments),*]);
             let outcome = runtime::within(deadline, #step_ms, async { super::#module::call(server, arguments).await.map(|answer| answer.value) }).await;
             match outcome {
                 Ok(value) => {
@@ -277,11 +281,46 @@ fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
         }
     });
     let mutable = if outputs { quote!(mut) } else { quote!() };
+    let reads = steps_plan.iter().any(|s| {
+        s.condition.is_some()
+            || s.output_var.is_some()
+            || s.arguments
+                .iter()
+                .any(|(_, a)| !matches!(a, ArgPlan::Json(_)))
+    });
+    let variables = if reads {
+        quote!(let #mutable variables = runtime::values(input);)
+    } else {
+        quote!(let _ = input;)
+    };
     quote! {
-        let #mutable variables = runtime::values(input);
+        #variables
         #deadline
         let mut outputs: Vec<Value> = Vec::new();
         #(#steps)*
         Ok(outputs.pop().unwrap_or(Value::Null))
+    }
+}
+
+/// The value of one step argument, built from the pipeline's variables.
+fn argument(arg: &ArgPlan) -> TokenStream {
+    match arg {
+        ArgPlan::Json(json) => quote!(runtime::json(#json)),
+        ArgPlan::Variable(name) => quote!(runtime::variable(&variables, #name)),
+        ArgPlan::Text(template) => {
+            let parts = super::http::parts(template);
+            quote!(Value::String(runtime::render(#parts, &variables, runtime::verbatim)))
+        }
+        ArgPlan::Array(items) => {
+            let items = items.iter().map(argument);
+            quote!(Value::Array(vec![#(#items),*]))
+        }
+        ArgPlan::Object(fields) => {
+            let fields = fields.iter().map(|(name, value)| {
+                let value = argument(value);
+                quote!((#name.to_owned(), #value))
+            });
+            quote!(Value::Object(JsonObject::from_iter([#(#fields),*])))
+        }
     }
 }

@@ -58,7 +58,7 @@ pub struct PromptPlan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PromptText {
     /// `{{name}}` placeholders filled from the arguments.
-    Template(String),
+    Template(super::Template),
     /// Text as it is (the description, or the name when there is none).
     Fixed(String),
 }
@@ -139,7 +139,7 @@ pub fn prompt(prompt: &Prompt) -> PromptPlan {
             .collect(),
     };
     let text = match (&prompt.template, &prompt.description) {
-        (Some(template), _) => PromptText::Template(template.clone()),
+        (Some(template), _) => PromptText::Template(super::Template::params_only(template)),
         (None, Some(description)) => PromptText::Fixed(description.clone()),
         (None, None) => PromptText::Fixed(prompt.name.clone()),
     };

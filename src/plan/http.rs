@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use super::template::Template;
 use crate::config::{Auth, HttpFallback, HttpTool};
 
-pub use crate::config::HttpMethod;
+use super::vocab::HttpMethod;
 
 /// The header an API key travels in when `auth.header` is not written.
 pub const DEFAULT_API_KEY_HEADER: &str = "X-API-Key";
@@ -83,7 +83,7 @@ pub fn fallback_call(http: &HttpFallback, params: &[&str]) -> HttpCallPlan {
 
 fn call(
     endpoint: &str,
-    method: Option<HttpMethod>,
+    method: Option<crate::config::HttpMethod>,
     headers: Option<&IndexMap<String, String>>,
     query: Option<&IndexMap<String, String>>,
     auth: Option<&Auth>,
@@ -102,7 +102,7 @@ fn call(
         .or_else(|| origin.strip_prefix("http://"))
         .unwrap_or(origin);
     let mut plan = HttpCallPlan {
-        method: method.unwrap_or(HttpMethod::Get),
+        method: method.map_or(HttpMethod::Get, HttpMethod::from),
         endpoint: endpoint.to_owned(),
         host: host.to_owned(),
         origin: Template::split(&endpoint[..split]),

@@ -22,8 +22,8 @@ pub struct CliPlan {
 pub struct StepPlan {
     /// The module of the tool it calls.
     pub module: String,
-    /// The step's arguments as JSON text; `{{var}}` strings are filled when it runs.
-    pub arguments: String,
+    /// The step's arguments, by name.
+    pub arguments: Vec<(String, ArgPlan)>,
     /// Its own timeout, in milliseconds.
     pub timeout_ms: Option<u64>,
     /// The variable its output is stored in.
@@ -31,7 +31,58 @@ pub struct StepPlan {
     /// Whether the pipeline goes on when it fails.
     pub continue_on_error: bool,
     /// When it runs.
-    pub condition: Option<crate::load::template::Condition>,
+    pub condition: Option<super::vocab::StepCondition>,
+}
+
+/// What one step argument becomes when the step runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgPlan {
+    /// JSON without a placeholder, as written (serialized).
+    Json(String),
+    /// A string that is one `{{var}}`: the variable's value with its type (an empty string
+    /// when it is not set).
+    Variable(String),
+    /// A string with placeholders among text: the variables' text filled in.
+    Text(Template),
+    /// An array holding a placeholder somewhere.
+    Array(Vec<ArgPlan>),
+    /// An object holding a placeholder somewhere.
+    Object(Vec<(String, ArgPlan)>),
+}
+
+impl ArgPlan {
+    fn of(value: &serde_json::Value) -> Self {
+        use serde_json::Value;
+        let literal = || Self::Json(value.to_string());
+        match value {
+            Value::String(text) => {
+                let template = Template::params_only(text);
+                match template.single_param() {
+                    Some(name) => Self::Variable(name.to_owned()),
+                    None if template.is_literal() => literal(),
+                    None => Self::Text(template),
+                }
+            }
+            Value::Array(items) => {
+                let items: Vec<Self> = items.iter().map(Self::of).collect();
+                if items.iter().all(|i| matches!(i, Self::Json(_))) {
+                    literal()
+                } else {
+                    Self::Array(items)
+                }
+            }
+            Value::Object(map) => {
+                let fields: Vec<(String, Self)> =
+                    map.iter().map(|(k, v)| (k.clone(), Self::of(v))).collect();
+                if fields.iter().all(|(_, v)| matches!(v, Self::Json(_))) {
+                    literal()
+                } else {
+                    Self::Object(fields)
+                }
+            }
+            _ => literal(),
+        }
+    }
 }
 
 /// Plans a cli tool.
@@ -56,23 +107,66 @@ pub fn steps(steps: &[PipelineStep], module_of: impl Fn(&str) -> Option<String>)
     steps
         .iter()
         .filter_map(|step| {
-            let arguments: serde_json::Map<String, serde_json::Value> = step
+            let arguments = step
                 .arguments()
-                .cloned()
-                .unwrap_or_default()
                 .into_iter()
+                .flatten()
+                .map(|(name, value)| (name.clone(), ArgPlan::of(value)))
                 .collect();
             Some(StepPlan {
                 module: module_of(&step.tool)?,
-                arguments: serde_json::Value::Object(arguments).to_string(),
+                arguments,
                 timeout_ms: step.timeout_ms,
                 output_var: step.output_var.clone(),
                 continue_on_error: step.error_policy == Some(ErrorPolicy::Continue),
                 condition: step
                     .condition
                     .as_deref()
-                    .and_then(crate::load::template::condition),
+                    .and_then(crate::load::template::condition)
+                    .map(Into::into),
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::template::Part;
+
+    #[test]
+    fn arguments_keep_literal_json_whole_and_split_only_what_has_placeholders() {
+        let value = serde_json::json!({
+            "user": " {{ user }} ",
+            "label": "n={{n}}",
+            "list": ["{{n}}", 1],
+            "fixed": {"a": [1, "x"]},
+            "cost": "${not_env}"
+        });
+        let ArgPlan::Object(fields) = ArgPlan::of(&value) else {
+            panic!("an object with placeholders")
+        };
+        let get = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(get("user"), Some(ArgPlan::Variable("user".into())));
+        assert_eq!(
+            get("label"),
+            Some(ArgPlan::Text(Template {
+                parts: vec![Part::Text("n=".into()), Part::Param("n".into())]
+            }))
+        );
+        assert_eq!(
+            get("list"),
+            Some(ArgPlan::Array(vec![
+                ArgPlan::Variable("n".into()),
+                ArgPlan::Json("1".into())
+            ]))
+        );
+        assert_eq!(get("fixed"), Some(ArgPlan::Json(r#"{"a":[1,"x"]}"#.into())));
+        assert_eq!(get("cost"), Some(ArgPlan::Json(r#""${not_env}""#.into())));
+    }
 }

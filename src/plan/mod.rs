@@ -8,21 +8,21 @@ mod kind;
 mod params;
 mod policy;
 mod template;
+mod vocab;
 
-/// A pipeline step's condition, as the loader read it.
-pub use crate::load::template::Condition;
 pub use catalog::{
     DEFAULT_MIME_TYPE, PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource,
     StatePlan,
 };
-pub use http::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan, HttpMethod};
-pub use kind::{CliPlan, StepPlan};
-pub use params::{ParamPlan, ParamType, input_schema, value_schema};
+pub use http::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
+pub use kind::{ArgPlan, CliPlan, StepPlan};
+pub use params::{ParamPlan, input_schema, value_schema};
 pub use policy::{
-    BreakerPlan, BulkheadPlan, Defaults, ErrorClass, Failure, FallbackPlan, PolicyPlan,
-    RetryOnPlan, RetryPlan, backoff_schedule, defaults,
+    BreakerPlan, BulkheadPlan, Defaults, Failure, FallbackPlan, PolicyPlan, RetryOnPlan, RetryPlan,
+    backoff_schedule, defaults,
 };
 pub use template::{Part, Template};
+pub use vocab::{HttpMethod, RetryClass, StepCondition, ValueKind};
 
 use std::net::SocketAddr;
 

@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
-pub use crate::config::ParamType;
-use crate::config::{ParamSpec, Params};
+use super::vocab::ValueKind;
+use crate::config::{ParamSpec, ParamType, Params};
 use crate::load::template;
 use crate::naming::param_field;
 
@@ -15,7 +15,7 @@ pub struct ParamPlan {
     /// Rust field name (escaped).
     pub field: String,
     /// JSON type.
-    pub kind: ParamType,
+    pub kind: ValueKind,
     /// Whether callers must pass it.
     pub required: bool,
     /// Value used when it is left out.
@@ -36,7 +36,7 @@ pub fn resolve(declared: Option<&Params>, placeholders: &[String]) -> Vec<ParamP
             .map(|(name, spec)| ParamPlan {
                 name: name.clone(),
                 field: param_field(name),
-                kind: spec.kind(),
+                kind: spec.kind().into(),
                 required: spec.is_required(),
                 default: match spec {
                     ParamSpec::Long(detail) => detail.default.clone(),
@@ -54,7 +54,7 @@ pub fn resolve(declared: Option<&Params>, placeholders: &[String]) -> Vec<ParamP
             .map(|name| ParamPlan {
                 name: name.clone(),
                 field: param_field(name),
-                kind: ParamType::String,
+                kind: ValueKind::String,
                 required: true,
                 default: None,
                 description: None,

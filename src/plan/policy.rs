@@ -3,11 +3,9 @@
 
 use std::time::Duration;
 
-pub use crate::config::ErrorClass;
+use super::vocab::{HttpMethod, RetryClass as ErrorClass};
 
-use crate::config::{
-    Bulkhead, CircuitBreaker, FaultTolerance, HttpMethod, Middleware, Retry, RetryOn,
-};
+use crate::config::{Bulkhead, CircuitBreaker, FaultTolerance, Middleware, Retry, RetryOn};
 
 /// Default policy values, as documented in the schema and README.
 pub mod defaults {
@@ -278,7 +276,7 @@ pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
             classes: list
                 .iter()
                 .filter_map(|r| match r {
-                    RetryOn::Class(c) => Some(*c),
+                    RetryOn::Class(c) => Some(ErrorClass::from(*c)),
                     RetryOn::Status(_) => None,
                 })
                 .collect(),

@@ -31,27 +31,33 @@ impl Template {
     /// Splits `text` at its placeholders and environment references. A hole the loader would
     /// report as malformed stays text.
     pub fn split(text: &str) -> Self {
-        Self::split_holes(text, true)
+        Self::split_holes(text, true, true)
+    }
+
+    /// Splits `text` at its placeholders only: prompts and pipeline arguments are filled from
+    /// arguments and variables, never from the environment, so a `${` in them is text.
+    pub fn params_only(text: &str) -> Self {
+        Self::split_holes(text, false, true)
     }
 
     /// Splits `text` at its environment references only: credentials are not filled from
     /// arguments, so a `{{` in them is text.
     pub fn env_only(text: &str) -> Self {
-        Self::split_holes(text, false)
+        Self::split_holes(text, true, false)
     }
 
-    fn split_holes(text: &str, params: bool) -> Self {
-        let mut holes: Vec<(std::ops::Range<usize>, Part)> = template::env_refs(text)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| {
+    fn split_holes(text: &str, env: bool, params: bool) -> Self {
+        let mut holes: Vec<(std::ops::Range<usize>, Part)> = Vec::new();
+        if env {
+            let found = template::env_refs(text).unwrap_or_default();
+            holes.extend(found.into_iter().map(|r| {
                 let part = Part::Env {
                     name: r.name,
                     default: r.default,
                 };
                 (r.range, part)
-            })
-            .collect();
+            }));
+        }
         if params {
             let found = template::placeholders(text).unwrap_or_default();
             holes.extend(found.into_iter().map(|p| (p.range, Part::Param(p.name))));
@@ -88,6 +94,18 @@ impl Template {
             Part::Param(name) => Some(name.as_str()),
             _ => None,
         })
+    }
+
+    /// The variable it is, when it is one placeholder and nothing else but blanks.
+    pub fn single_param(&self) -> Option<&str> {
+        let mut holes = self
+            .parts
+            .iter()
+            .filter(|p| !matches!(p, Part::Text(t) if t.trim().is_empty()));
+        match (holes.next(), holes.next()) {
+            (Some(Part::Param(name)), None) => Some(name),
+            _ => None,
+        }
     }
 
     /// Whether it is only text (or empty).
@@ -132,5 +150,11 @@ mod tests {
         assert_eq!(Template::split("a {{b").parts, [text("a {{b")]);
         assert_eq!(Template::split("").parts, []);
         assert!(Template::split("plain").is_literal());
+        assert_eq!(
+            Template::params_only("${A}{{b}}").parts,
+            [text("${A}"), Part::Param("b".into())]
+        );
+        assert_eq!(Template::split(" {{ v }} ").single_param(), Some("v"));
+        assert_eq!(Template::split("a {{ v }}").single_param(), None);
     }
 }

@@ -6,8 +6,8 @@ use rmcp::model::JsonObject;
 use serde_json::{Value, json};
 
 use crate::generated::runtime::{
-    Part, ToolError, env_value, fill, fill_json, render, template_matches, text_of, truthy,
-    verbatim, within,
+    Part, ToolError, env_value, render, template_matches, text_of, truthy, variable, verbatim,
+    within,
 };
 
 fn values(value: Value) -> JsonObject {
@@ -15,36 +15,22 @@ fn values(value: Value) -> JsonObject {
 }
 
 #[test]
-fn placeholders_are_filled_through_the_encoder() {
-    let values = values(json!({ "name": "a b", "n": 3, "flag": true }));
-    let upper = |text: &str| text.to_uppercase();
-    assert_eq!(
-        fill("hi {{ name }}, {{n}} {{flag}}", &values, upper),
-        "hi A B, 3 TRUE"
-    );
-    assert_eq!(fill("{{missing}}!", &values, verbatim), "!");
-    assert_eq!(
-        fill("open {{name", &values, verbatim),
-        "open {{name",
-        "an unclosed placeholder stays as written"
-    );
+fn a_value_in_a_placeholder_is_its_text() {
     assert_eq!(text_of(&json!("plain")), "plain");
     assert_eq!(text_of(&json!([1, 2])), "[1,2]");
+    assert_eq!(text_of(&json!(true)), "true");
 }
 
 #[test]
-fn a_whole_placeholder_keeps_the_type_of_its_value() {
-    let variables = values(json!({ "user": { "id": 7 }, "n": 2 }));
-    let filled = fill_json(
-        r#"{"user": "{{ user }}", "label": "n={{n}}", "list": ["{{n}}", 1], "missing": "{{nope}}"}"#,
-        &variables,
-    );
+fn a_variable_keeps_its_type_and_a_missing_one_is_empty() {
+    let variables = values(json!({ "user": { "id": 7 } }));
+    assert_eq!(variable(&variables, "user"), json!({ "id": 7 }));
+    assert_eq!(variable(&variables, "nope"), json!(""));
     assert_eq!(
-        Value::Object(filled),
-        json!({ "user": { "id": 7 }, "label": "n=2", "list": [2, 1], "missing": "" })
+        crate::generated::runtime::json("[1, \"a\"]"),
+        json!([1, "a"])
     );
-    assert!(fill_json("not json", &variables).is_empty());
-    assert!(fill_json("[1]", &variables).is_empty(), "only objects");
+    assert_eq!(crate::generated::runtime::json("not json"), Value::Null);
 }
 
 #[test]

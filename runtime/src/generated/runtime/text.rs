@@ -1,5 +1,5 @@
-//! `{{placeholder}}` filling for http and cli tools, prompts and pipeline steps, and the
-//! helpers pipelines run their steps with.
+//! A call's values, the text of a value in a placeholder, and the helpers pipelines run
+//! their steps with.
 
 use rmcp::model::JsonObject;
 use serde_json::Value;
@@ -23,66 +23,17 @@ pub fn values(input: &impl serde::Serialize) -> JsonObject {
     }
 }
 
-/// Fills `{{name}}` placeholders from `values`, passing each through `encode`.
-pub fn fill(template: &str, values: &JsonObject, encode: fn(&str) -> String) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find("{{") {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 2..];
-        match after.find("}}") {
-            Some(close) => {
-                let name = after[..close].trim();
-                if let Some(value) = values.get(name) {
-                    out.push_str(&encode(&text_of(value)));
-                }
-                rest = &after[close + 2..];
-            }
-            None => {
-                out.push_str(&rest[open..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+/// A pipeline variable's value, with its type; an empty string when it is not set.
+pub fn variable(variables: &JsonObject, name: &str) -> Value {
+    variables
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| Value::String(String::new()))
 }
 
-/// Fills the `{{var}}`s of a step's JSON arguments. A string that is exactly one
-/// placeholder takes the variable's value with its type; other strings get its text.
-pub fn fill_json(arguments: &str, variables: &JsonObject) -> JsonObject {
-    fn walk(value: Value, variables: &JsonObject) -> Value {
-        match value {
-            Value::String(text) => {
-                let trimmed = text.trim();
-                let whole = trimmed
-                    .strip_prefix("{{")
-                    .and_then(|t| t.strip_suffix("}}"))
-                    .map(str::trim)
-                    .filter(|name| !name.contains("{{") && !name.contains("}}"));
-                match whole.and_then(|name| variables.get(name)) {
-                    Some(value) => value.clone(),
-                    None => Value::String(fill(&text, variables, verbatim)),
-                }
-            }
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| walk(v, variables)).collect())
-            }
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (k, walk(v, variables)))
-                    .collect(),
-            ),
-            other => other,
-        }
-    }
-    match walk(
-        serde_json::from_str(arguments).unwrap_or_default(),
-        variables,
-    ) {
-        Value::Object(map) => map,
-        _ => JsonObject::new(),
-    }
+/// A JSON value pforge wrote from forge.yaml (it is valid: pforge serialized it).
+pub fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_default()
 }
 
 /// Whether a condition variable counts as true: set, and not `false`, `null`, `0`,
