@@ -471,7 +471,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         name => &plan.crate_name,
         version => &plan.version,
         description => &plan.description,
-        description_toml => plan.description.as_deref().map(|d| toml_edit::Value::from(d).to_string()),
+        description_toml => plan.package_description.as_deref().map(|d| toml_edit::Value::from(d).to_string()),
         release => plan.release,
         http_client => plan.needs.http_client,
         regex => params::uses_patterns(&plan.tools),

@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 use super::handlers::path_tokens;
 use super::ident;
 use crate::plan::FallbackPlan as FallbackEntry;
-use crate::plan::{Failure, KindPlan, RetryClass, RetryOnPlan, RetryPlan, ToolPlan};
+use crate::plan::{Failure, RetryClass, RetryOnPlan, RetryPlan, ToolPlan};
 
 /// Milliseconds as an unsuffixed literal.
 pub fn ms_literal(ms: u64) -> Literal {
@@ -20,13 +20,9 @@ fn millis(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The timeout that bounds each attempt; a pipeline's `timeout_ms` is its steps' shared budget
-/// instead.
+/// The timeout that bounds each attempt, in milliseconds.
 pub fn attempt_timeout(tool: &ToolPlan) -> Option<u64> {
-    match tool.kind {
-        KindPlan::Pipeline { .. } => None,
-        _ => tool.policy.timeout.map(millis),
-    }
+    tool.attempt_timeout().map(millis)
 }
 
 /// Whether the tool's guards are kept by the server (a breaker or a bulkhead).
@@ -67,11 +63,7 @@ pub fn summary(tool: &ToolPlan) -> Option<String> {
     if let Some(ms) = attempt_timeout(tool) {
         parts.push(format!("timeout {}/attempt", human_ms(ms)));
     }
-    if let Some(ms) = policy
-        .timeout
-        .map(millis)
-        .filter(|_| attempt_timeout(tool).is_none())
-    {
+    if let Some(ms) = tool.budget().map(millis) {
         parts.push(format!("budget {}", human_ms(ms)));
     }
     if let Some(retry) = &policy.retry {

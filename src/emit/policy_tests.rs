@@ -88,43 +88,57 @@ pub fn tests(tool: &ToolPlan) -> TokenStream {
         cases.push(timeout_case(tool));
     }
     if tool.policy.breaker.is_some() {
-        cases.push(quote! {
-            const FAILURE_THRESHOLD: u32 = Breaker::FAILURE_THRESHOLD;
-            const OPEN_MS: u64 = Breaker::OPEN_MS;
-            const SUCCESS_THRESHOLD: u32 = Breaker::SUCCESS_THRESHOLD;
-        });
         cases.push(breaker_cases(tool));
     }
     if let Some(retry) = &tool.policy.retry {
         cases.push(retry_cases(retry));
     }
     if let Some(bulkhead) = &tool.policy.bulkhead {
-        // Only the numbers the cases below use (a queue too long to fill, or a wait that is
-        // forever, is not tested by its number).
-        let queued = bulkhead
-            .max_queued
-            .is_some_and(|q| q <= MAX_FILLED_QUEUE)
-            .then(|| {
-                quote!(
-                    const MAX_QUEUED: u32 = Bulkhead::MAX_QUEUED;
-                )
-            });
-        let wait = bulkhead.wait.is_some().then(|| {
-            quote!(
-                const QUEUE_WAIT_MS: u64 = Bulkhead::QUEUE_WAIT_MS;
-            )
-        });
-        cases.push(quote! {
-            const MAX_CONCURRENT: u32 = Bulkhead::MAX_CONCURRENT;
-            #queued
-            #wait
-        });
         cases.push(bulkhead_cases(bulkhead));
     }
     if !tool.policy.fallback.is_empty() {
         cases.push(fallback_cases(tool));
     }
-    quote!(#(#cases)*)
+    let cases = quote!(#(#cases)*);
+    let numbers = numbers(&cases);
+    quote!(#numbers #cases)
+}
+
+/// The policy's numbers under the names the cases use, read from the tool's types and
+/// constants; only those some case names, since the cases differ by shape (a queue too long to
+/// fill is not tested by its length, a retry without jitter never names its cap).
+fn numbers(cases: &TokenStream) -> TokenStream {
+    const NUMBERS: [(&str, &str, &str); 9] = [
+        ("MAX_ATTEMPTS", "u32", "RETRY.backoff_ms.len() as u32 + 1"),
+        ("BACKOFF_MS", "&[u64]", "RETRY.backoff_ms"),
+        ("MAX_DELAY_MS", "u64", "RETRY.max_delay_ms"),
+        ("FAILURE_THRESHOLD", "u32", "Breaker::FAILURE_THRESHOLD"),
+        ("OPEN_MS", "u64", "Breaker::OPEN_MS"),
+        ("SUCCESS_THRESHOLD", "u32", "Breaker::SUCCESS_THRESHOLD"),
+        ("MAX_CONCURRENT", "u32", "Bulkhead::MAX_CONCURRENT"),
+        ("MAX_QUEUED", "u32", "Bulkhead::MAX_QUEUED"),
+        ("QUEUE_WAIT_MS", "u64", "Bulkhead::QUEUE_WAIT_MS"),
+    ];
+    let mut named = std::collections::HashSet::new();
+    collect_idents(cases.clone(), &mut named);
+    let declarations: String = NUMBERS
+        .iter()
+        .filter(|(name, _, _)| named.contains(*name))
+        .map(|(name, ty, value)| format!("const {name}: {ty} = {value};"))
+        .collect();
+    declarations.parse().unwrap_or_default()
+}
+
+fn collect_idents(tokens: TokenStream, out: &mut std::collections::HashSet<String>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => {
+                out.insert(ident.to_string());
+            }
+            proc_macro2::TokenTree::Group(group) => collect_idents(group.stream(), out),
+            _ => {}
+        }
+    }
 }
 
 fn guard_call(tool: &ToolPlan, operation: TokenStream) -> TokenStream {
@@ -311,10 +325,6 @@ fn retry_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
     let retryable = Sample::ALL.iter().copied().find(|s| retries(retry, s));
     let refused = Sample::ALL.iter().copied().find(|s| !retries(retry, s));
     let mut out = quote! {
-        const MAX_ATTEMPTS: u32 = RETRY.backoff_ms.len() as u32 + 1;
-        const BACKOFF_MS: &[u64] = RETRY.backoff_ms;
-        const MAX_DELAY_MS: u64 = RETRY.max_delay_ms;
-
         /// The tool's retry layer, as `invoke` runs it.
         async fn retried<F, Fut>(server: &Server, operation: F) -> Result<Value, ToolError>
         where

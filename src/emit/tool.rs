@@ -226,8 +226,7 @@ fn cli_command(cli: &CliPlan) -> TokenStream {
 fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
     let steps_plan = steps;
     let budget = tool
-        .policy
-        .timeout
+        .budget()
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let deadline = match budget {
         Some(ms) => {

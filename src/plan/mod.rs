@@ -43,6 +43,10 @@ pub struct Plan {
     pub version: String,
     /// One line about the server.
     pub description: Option<String>,
+    /// `description` as Cargo's package metadata: control characters become spaces, since
+    /// Cargo hands the text to the compiler in an environment variable, which cannot hold a
+    /// NUL.
+    pub package_description: Option<String>,
     /// How clients connect.
     pub transport: TransportPlan,
     /// Build profile.
@@ -112,6 +116,24 @@ pub struct ToolPlan {
     pub kind: KindPlan,
     /// Resilience around it.
     pub policy: PolicyPlan,
+}
+
+impl ToolPlan {
+    /// The timeout that bounds each attempt (`timeout_ms`, except for a pipeline).
+    pub fn attempt_timeout(&self) -> Option<std::time::Duration> {
+        match self.kind {
+            KindPlan::Pipeline { .. } => None,
+            _ => self.policy.timeout,
+        }
+    }
+
+    /// The time a pipeline's steps share (its `timeout_ms`).
+    pub fn budget(&self) -> Option<std::time::Duration> {
+        match self.kind {
+            KindPlan::Pipeline { .. } => self.policy.timeout,
+            _ => None,
+        }
+    }
 }
 
 /// What a tool runs.
@@ -206,6 +228,11 @@ pub fn plan(config: &Config) -> Plan {
         crate_ident: naming::crate_ident(&config.forge.name),
         version: config.forge.version.clone(),
         description: config.forge.description.clone(),
+        package_description: config.forge.description.as_deref().map(|d| {
+            d.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        }),
         transport,
         release: config.forge.optimization == Some(Optimization::Release),
         tools,
