@@ -326,9 +326,17 @@ fn serve(plan: &Plan) -> TokenStream {
                         Arc::new(LocalSessionManager::default()),
                         StreamableHttpServerConfig::default(),
                     );
+                    use axum::serve::ListenerExt;
                     let router = axum::Router::new().nest_service("/mcp", service);
                     let listener = tokio::net::TcpListener::bind(bind_address()).await?;
                     tracing::info!("serving MCP on http://{}/mcp", listener.local_addr()?);
+                    // rmcp writes an answer's SSE stream in several small pieces; with Nagle's
+                    // algorithm each call would wait for the client's delayed ACK (about 40 ms).
+                    let listener = listener.tap_io(|stream| {
+                        if let Err(error) = stream.set_nodelay(true) {
+                            tracing::debug!(%error, "cannot set TCP_NODELAY");
+                        }
+                    });
                     axum::serve(listener, router)
                         .with_graceful_shutdown(async {
                             let _ = tokio::signal::ctrl_c().await;
