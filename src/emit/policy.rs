@@ -220,15 +220,6 @@ impl Sample {
     }
 }
 
-/// Whether the tool module calls into `generated::resilience`.
-pub fn uses_resilience(tool: &ToolPlan) -> bool {
-    attempt_timeout(tool).is_some()
-        || tool.policy.breaker.is_some()
-        || tool.policy.bulkhead.is_some()
-        || tool.policy.retry.is_some()
-        || !tool.policy.fallback.is_empty()
-}
-
 /// The field of `Handlers` holding a type fallback.
 pub fn fallback_field(tool: &ToolPlan, index: usize) -> proc_macro2::Ident {
     super::ident(&crate::naming::fallback_field(tool.index, index))

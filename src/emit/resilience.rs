@@ -13,7 +13,7 @@ use crate::plan::Plan;
 /// Whether some tool needs the module: it has a timeout, retry, breaker, bulkhead or
 /// fallback.
 pub fn needed(plan: &Plan) -> bool {
-    plan.tools.iter().any(super::policy::uses_resilience)
+    plan.needs.resilience
 }
 
 /// The files of `resilience/` the plan needs: none when no tool needs the module, else the

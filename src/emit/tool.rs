@@ -30,7 +30,7 @@ pub fn tool_module(plan: &crate::plan::Plan, tool: &ToolPlan) -> TokenStream {
     };
     let attempt = attempt(tool);
     let policy = super::policy::policy_items(tool);
-    let uses_resilience = super::policy::uses_resilience(tool);
+    let uses_resilience = tool.uses_resilience();
     let resilience = uses_resilience.then(|| {
         quote!(
             use crate::generated::resilience;

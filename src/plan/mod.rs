@@ -83,7 +83,7 @@ pub struct Needs {
     pub process: bool,
     /// The server speaks streamable HTTP.
     pub http_server: bool,
-    /// Some tool has a timeout, retry, breaker or bulkhead.
+    /// Some tool uses `generated::resilience` (see [`ToolPlan::uses_resilience`]).
     pub resilience: bool,
     /// Some code waits on a timer: a timeout, a pipeline's deadlines, a retry's backoff, a
     /// breaker's open period, a bulkhead's wait.
@@ -125,6 +125,16 @@ impl ToolPlan {
             KindPlan::Pipeline { .. } => None,
             _ => self.policy.timeout,
         }
+    }
+
+    /// Whether the tool's module uses `generated::resilience`: an attempt timeout, a retry, a
+    /// breaker, a bulkhead or a fallback.
+    pub fn uses_resilience(&self) -> bool {
+        self.attempt_timeout().is_some()
+            || self.policy.breaker.is_some()
+            || self.policy.bulkhead.is_some()
+            || self.policy.retry.is_some()
+            || !self.policy.fallback.is_empty()
     }
 
     /// The time a pipeline's steps share (its `timeout_ms`).
@@ -208,12 +218,7 @@ pub fn plan(config: &Config) -> Plan {
         }),
         process: tools.iter().any(|t| matches!(t.kind, KindPlan::Cli(_))),
         http_server: matches!(transport, TransportPlan::Http(_)),
-        resilience: tools.iter().any(|t| {
-            t.policy.retry.is_some()
-                || t.policy.breaker.is_some()
-                || t.policy.bulkhead.is_some()
-                || t.policy.timeout.is_some()
-        }),
+        resilience: tools.iter().any(ToolPlan::uses_resilience),
         timers: tools
             .iter()
             .any(|t| t.policy.uses_timers() || matches!(t.kind, KindPlan::Pipeline { .. })),
