@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use pforge::config::Config;
-use pforge::plan::{BreakerPlan, BulkheadPlan, KindPlan, Plan, RetryOnPlan, TransportPlan, plan};
+use pforge::plan::{
+    BreakerPlan, BulkheadPlan, KindPlan, Plan, RetryOnPlan, StdioPlan, TransportPlan, plan,
+};
 
 fn config(text: &str) -> Config {
     let loaded = pforge::load::load_str("forge.yaml", text);
@@ -124,7 +126,7 @@ fn a_tool_without_policy_has_none_and_needs_follow_the_tools() {
     ));
     assert!(plan.tools[0].policy.is_empty());
     assert_eq!(plan.needs, pforge::plan::Needs::default());
-    assert_eq!(plan.transport, TransportPlan::Stdio);
+    assert_eq!(plan.transport, TransportPlan::Stdio(StdioPlan::default()));
 }
 
 #[test]

@@ -9,5 +9,6 @@ mod process;
 mod retry;
 mod state;
 mod stats;
+mod stdio;
 mod text;
 mod timeout;

@@ -22,7 +22,8 @@ pub use policy::{
 };
 pub use server::{
     CRATE_NAME_PATTERN, Forge, Optimization, Prompt, PromptArgument, PromptArgumentDetail,
-    PromptArgumentType, PromptArguments, Resource, SEMVER_PATTERN, State, StateBackend, Transport,
+    PromptArgumentType, PromptArguments, Resource, SEMVER_PATTERN, State, StateBackend,
+    StdioLimits, Transport,
 };
 pub use tool::{
     CliTool, ErrorPolicy, HandlerRef, HttpTool, NativeTool, PipelineStep, PipelineTool,

@@ -33,6 +33,24 @@ pub struct Forge {
     /// Cargo profile the server is built with. Default: `debug`.
     #[schemars(extend("default" = "debug"))]
     pub optimization: Option<Optimization>,
+    /// Bounds of the `stdio` transport: how much a client can make the server hold.
+    pub stdio: Option<StdioLimits>,
+}
+
+/// Bounds of the stdio transport.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StdioLimits {
+    /// Requests read but not yet answered. At this many the server stops reading stdin until
+    /// one is answered, so a client that pipelines without limit waits instead of filling the
+    /// server's memory. Default: `256`.
+    #[schemars(range(min = 1, max = 65536), extend("default" = 256))]
+    pub max_in_flight: Option<u32>,
+    /// Bytes of the longest message (one line). A longer one is answered with an Invalid
+    /// Request error and dropped as it is read, never held whole. Default: `16777216` (16 MiB,
+    /// as rmcp).
+    #[schemars(range(min = 1024, max = 1073741824), extend("default" = 16777216))]
+    pub max_message_bytes: Option<u32>,
 }
 
 /// MCP transport.

@@ -77,6 +77,16 @@ pub const GUARDS: Fixed = fixed!("resilience", "guards");
 pub const ERROR_CLASS: Fixed = fixed!("stats", "class");
 /// `Stats`, `ToolStats`.
 pub const COUNTERS: Fixed = fixed!("stats", "counters");
+/// The stdio server: `serve`, `Tools`, the dispatcher.
+pub const STDIO_DISPATCH: Fixed = fixed!("stdio", "dispatch");
+/// rmcp's side of the stdio transport.
+pub const STDIO_LINK: Fixed = fixed!("stdio", "link");
+/// The stdin reader thread.
+pub const STDIO_READER: Fixed = fixed!("stdio", "reader");
+/// The bound on requests in flight.
+pub const STDIO_SLOTS: Fixed = fixed!("stdio", "slots");
+/// The stdout writer thread.
+pub const STDIO_WRITER: Fixed = fixed!("stdio", "writer");
 
 /// How doctests in the runtime crate name it; the only text changed in a copy.
 pub const DOCTEST_PREFIX: &str = "pforge_runtime::generated::";
@@ -113,7 +123,7 @@ mod tests {
     use super::*;
 
     /// Every fixed file.
-    const ALL: [Fixed; 18] = [
+    const ALL: [Fixed; 23] = [
         ERROR,
         HANDLER,
         ARGUMENTS,
@@ -132,6 +142,11 @@ mod tests {
         GUARDS,
         ERROR_CLASS,
         COUNTERS,
+        STDIO_DISPATCH,
+        STDIO_LINK,
+        STDIO_READER,
+        STDIO_SLOTS,
+        STDIO_WRITER,
     ];
 
     fn runtime_dir() -> PathBuf {
@@ -141,7 +156,7 @@ mod tests {
     #[test]
     fn every_file_of_the_runtime_crate_is_known() {
         let mut on_disk = Vec::new();
-        for parent in ["runtime", "resilience", "stats"] {
+        for parent in ["runtime", "resilience", "stats", "stdio"] {
             let entries = std::fs::read_dir(runtime_dir().join(parent))
                 .unwrap_or_else(|e| panic!("{parent}: {e}"));
             for entry in entries.flatten() {

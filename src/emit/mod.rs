@@ -16,6 +16,7 @@ mod resilience;
 mod runtime;
 mod server;
 mod stats;
+mod stdio;
 mod tests;
 mod tool;
 
@@ -279,6 +280,11 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         files.push(rust("src/generated/stats.rs", stats::root(plan, &stats))?);
         files.extend(stats.iter().map(|f| f.copy(&plan.crate_ident)));
     }
+    let stdio = by_name(stdio::files(plan));
+    if !stdio.is_empty() {
+        files.push(rust("src/generated/stdio.rs", stdio::root(plan, &stdio))?);
+        files.extend(stdio.iter().map(|f| f.copy(&plan.crate_ident)));
+    }
     files.push(rust("src/generated/tools/mod.rs", server::tools_mod(plan))?);
     if !plan.tools.is_empty() {
         files.push(rust("src/generated/tests.rs", tests::tests(plan))?);
@@ -424,14 +430,15 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         env.add_template(name, source)
             .map_err(|e| template_error(name, &e))?;
     }
-    let mut tokio_features = vec!["macros", "rt-multi-thread", "io-std"];
+    let mut tokio_features = vec!["macros", "rt-multi-thread"];
     if plan.needs.process {
         tokio_features.push("process");
     }
     if plan.needs.timers {
         tokio_features.push("time");
     }
-    if plan.needs.bulkhead {
+    // The stdio transport's channels; a bulkhead's semaphore.
+    if plan.needs.bulkhead || plan.transport.stdio().is_some() {
         tokio_features.push("sync");
     }
     if plan.needs.http_server {

@@ -98,6 +98,11 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
     });
     let description = plan.description.clone().unwrap_or_default();
     let serve = serve(plan);
+    let stdio_mod = plan.transport.stdio().is_some().then(|| {
+        quote!(
+            pub mod stdio;
+        )
+    });
     let tests_mod = (!plan.tools.is_empty()).then(|| {
         quote!(
             #[cfg(test)]
@@ -155,13 +160,14 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
         #resilience_mod
         pub mod runtime;
         #stats_mod
+        #stdio_mod
         #tests_mod
         pub mod tools;
 
         use std::sync::Arc;
 
         use rmcp::model::{
-            CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+            CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
             PaginatedRequestParams, ServerCapabilities, ServerConfig,
         };
         use rmcp::service::RequestContext;
@@ -242,9 +248,19 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
             #guards_accessor
             #stats_accessor
 
-            /// Every tool, in `tools/list` order.
-            pub fn tools() -> Vec<rmcp::model::Tool> {
-                vec![#(tools::#modules::definition()),*]
+            /// Every tool, in `tools/list` order, built once.
+            pub fn tools() -> &'static [rmcp::model::Tool] {
+                static TOOLS: std::sync::OnceLock<Vec<rmcp::model::Tool>> = std::sync::OnceLock::new();
+                TOOLS.get_or_init(|| vec![#(tools::#modules::definition()),*])
+            }
+
+            /// Answers a `tools/call`, whichever transport brought it.
+            pub async fn answer(&self, request: CallToolRequestParams) -> Result<CallToolResult, ErrorData> {
+                let arguments = request.arguments.unwrap_or_default();
+                match self.run(&request.name, arguments).await {
+                    Some(outcome) => Ok(runtime::to_result(outcome)),
+                    None => Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None)),
+                }
             }
 
             /// Runs one tool by name; `None` when there is no such tool.
@@ -268,7 +284,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
                 _request: Option<PaginatedRequestParams>,
                 _context: RequestContext<RoleServer>,
             ) -> Result<ListToolsResult, ErrorData> {
-                Ok(ListToolsResult::with_all_items(Self::tools()))
+                Ok(ListToolsResult::with_all_items(Self::tools().to_vec()))
             }
 
             async fn call_tool(
@@ -276,16 +292,12 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
                 request: CallToolRequestParams,
                 context: RequestContext<RoleServer>,
             ) -> Result<CallToolResponse, ErrorData> {
-                let arguments = request.arguments.unwrap_or_default();
-                let outcome = context
+                context
                     .ct
-                    .run_until_cancelled(self.run(&request.name, arguments))
+                    .run_until_cancelled(self.answer(request))
                     .await
-                    .unwrap_or(Some(Err(runtime::ToolError::Cancelled)));
-                match outcome {
-                    Some(outcome) => Ok(runtime::to_result(outcome).into()),
-                    None => Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None)),
-                }
+                    .unwrap_or_else(|| Ok(runtime::to_result(Err(runtime::ToolError::Cancelled))))
+                    .map(Into::into)
             }
 
             #resource_methods
@@ -298,13 +310,17 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
 
 fn serve(plan: &Plan) -> TokenStream {
     match plan.transport {
-        TransportPlan::Stdio => quote! {
-            /// Serves MCP over standard input and output until the client disconnects.
+        TransportPlan::Stdio(_) => quote! {
+            impl stdio::Tools for Server {
+                async fn call(&self, request: CallToolRequestParams) -> Result<CallToolResult, ErrorData> {
+                    self.answer(request).await
+                }
+            }
+
+            /// Serves MCP over standard input and output until stdin is closed and every call
+            /// is answered.
             pub async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-                use rmcp::ServiceExt;
-                let service = Server::new().serve(rmcp::transport::stdio()).await?;
-                service.waiting().await?;
-                Ok(())
+                stdio::serve(Server::new()).await
             }
         },
         TransportPlan::Http(address) => {

@@ -7,6 +7,7 @@ mod http;
 mod kind;
 mod params;
 mod policy;
+mod stdio;
 mod template;
 mod vocab;
 
@@ -21,6 +22,7 @@ pub use policy::{
     BreakerPlan, BulkheadPlan, Defaults, Failure, FallbackPlan, PolicyPlan, RetryOnPlan, RetryPlan,
     backoff_schedule, defaults,
 };
+pub use stdio::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, StdioPlan};
 pub use template::{Part, Template};
 pub use vocab::{HttpMethod, RetryClass, StepCondition, ValueKind};
 
@@ -69,9 +71,19 @@ pub struct Plan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportPlan {
     /// Standard input and output.
-    Stdio,
+    Stdio(StdioPlan),
     /// MCP streamable HTTP on this address.
     Http(SocketAddr),
+}
+
+impl TransportPlan {
+    /// The bounds of the stdio transport, when the server has it.
+    pub fn stdio(&self) -> Option<StdioPlan> {
+        match self {
+            Self::Stdio(stdio) => Some(*stdio),
+            Self::Http(_) => None,
+        }
+    }
 }
 
 /// Runtime features the plan uses; the generated Cargo.toml follows from them.
@@ -187,7 +199,7 @@ pub fn plan(config: &Config) -> Plan {
                 .parse()
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
         ),
-        _ => TransportPlan::Stdio,
+        _ => TransportPlan::Stdio(StdioPlan::of(config.forge.stdio.as_ref())),
     };
     let error_tracking = config
         .fault_tolerance

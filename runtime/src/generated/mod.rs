@@ -4,6 +4,7 @@
 pub mod resilience;
 pub mod runtime;
 pub mod stats;
+pub mod stdio;
 
 /// Stand-in for the generated MCP server, which a handler's [`runtime::Context`] points at.
 #[derive(Debug, Default)]

@@ -41,6 +41,18 @@ pub fn check_forge(sections: &Sections, reporter: &mut Reporter<'_>) {
         }
         _ => {}
     }
+    if forge.transport == Some(Transport::Http) && forge.stdio.is_some() {
+        reporter
+            .warning(
+                "/forge/stdio",
+                Target::Key,
+                "`stdio` has no effect with the http transport",
+            )
+            .help(
+                "remove `stdio`, or drop `transport: http` to serve over standard input and output",
+            )
+            .emit();
+    }
 }
 
 /// Checks resources: one way to address them, one source of contents, unique URIs.

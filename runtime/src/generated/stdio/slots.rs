@@ -1,0 +1,58 @@
+//! The bound on requests read but not yet answered: the reader takes a slot for every line
+//! before it hands the line on, and the slot comes back when the answer is written (or when
+//! the line turns out to need none). A client that pipelines without limit therefore finds
+//! stdin unread once the bound is reached, and the server holds at most that many requests.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+/// A counting semaphore for the reader thread, which blocks on it outside the async runtime.
+#[derive(Debug)]
+pub struct Slots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// One taken slot; dropping it gives it back.
+#[derive(Debug)]
+pub struct Slot(Arc<Slots>);
+
+impl Slots {
+    /// `count` slots, at least one.
+    pub fn new(count: usize) -> Arc<Self> {
+        Arc::new(Self {
+            free: Mutex::new(count.max(1)),
+            freed: Condvar::new(),
+        })
+    }
+
+    /// A slot if one is free now.
+    pub fn try_take(self: &Arc<Self>) -> Option<Slot> {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        (*free > 0).then(|| {
+            *free -= 1;
+            Slot(Arc::clone(self))
+        })
+    }
+
+    /// A slot, waiting until one is given back.
+    pub fn take(self: &Arc<Self>) -> Slot {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        while *free == 0 {
+            free = self
+                .freed
+                .wait(free)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *free -= 1;
+        Slot(Arc::clone(self))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut free = self.0.free.lock().unwrap_or_else(PoisonError::into_inner);
+        *free += 1;
+        drop(free);
+        self.0.freed.notify_one();
+    }
+}
