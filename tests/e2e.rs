@@ -461,7 +461,88 @@ async fn the_http_transport_serves_streamable_http() {
         "over-http\n",
         "{body}"
     );
+
+    // No latency floor: on one keep-alive connection, 50 requests (answered on an SSE stream
+    // written in several pieces) take about as long as 50 notifications (a bare 202). Before
+    // `TCP_NODELAY`, each request waited for the client's delayed ACK, about 40 ms: a ratio
+    // of hundreds.
+    let mut connection = KeepAlive::open(&address, &session).await;
+    let started = std::time::Instant::now();
+    for id in 100..150 {
+        let response = connection
+            .post(&json!({"jsonrpc": "2.0", "id": id, "method": "ping"}).to_string())
+            .await;
+        assert!(response.contains(&format!("\"id\":{id}")), "{response}");
+    }
+    let requests = started.elapsed();
+    let started = std::time::Instant::now();
+    for id in 100..150 {
+        let cancelled = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": id}});
+        let response = connection.post(&cancelled.to_string()).await;
+        assert!(response.starts_with("HTTP/1.1 202"), "{response}");
+    }
+    let notifications = started.elapsed();
+    assert!(
+        requests < notifications * 20,
+        "50 requests took {requests:?}, 50 notifications {notifications:?}"
+    );
     let _ = child.kill().await;
+}
+
+/// One keep-alive HTTP/1.1 connection posting to `/mcp` in a session.
+struct KeepAlive {
+    stream: tokio::net::TcpStream,
+    address: String,
+    session: String,
+}
+
+impl KeepAlive {
+    async fn open(address: &str, session: &str) -> Self {
+        let stream = tokio::net::TcpStream::connect(address)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            stream,
+            address: address.to_owned(),
+            session: session.to_owned(),
+        }
+    }
+
+    /// Posts `body` and returns the whole response: a bare head, or a chunked SSE stream up to
+    /// its last chunk.
+    async fn post(&mut self, body: &str) -> String {
+        let request = format!(
+            "POST /mcp HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\nmcp-session-id: {}\r\ncontent-length: {}\r\n\r\n{body}",
+            self.address,
+            self.session,
+            body.len()
+        );
+        self.stream
+            .write_all(request.as_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut response = Vec::new();
+        let complete = |r: &[u8]| {
+            let text = String::from_utf8_lossy(r);
+            match text.split_once("\r\n\r\n") {
+                Some((head, _)) if head.to_ascii_lowercase().contains("content-length: 0") => true,
+                Some(_) => text.ends_with("\r\n0\r\n\r\n"),
+                None => false,
+            }
+        };
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let mut chunk = [0u8; 4096];
+            while !complete(&response) {
+                match self.stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => response.extend_from_slice(&chunk[..n]),
+                }
+            }
+        });
+        let _ = read.await;
+        String::from_utf8_lossy(&response).into_owned()
+    }
 }
 
 /// Every example's generated crate passes its own `cargo test`, warnings denied.
