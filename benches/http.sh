@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Streamable HTTP under load: pipelined `tools/call`s of a no-op tool on one session, 64
-# keep-alive connections, wrk for 10 s, against the generated server of benches/http/forge.yaml
+# keep-alive connections, wrk, 5 alternating rounds of 6 s, against the generated server of benches/http/forge.yaml
 # and a hand-written rmcp server with the same tool (benches/baseline-http), in one run.
 # Needs wrk (Debian package). From the repository root:
 #   bash benches/http.sh
@@ -35,19 +35,34 @@ session() {
   printf '%s' "$id"
 }
 
-# Runs $2 listening on $3 (http://host:port) and loads it with wrk; $1 names it.
+# Runs $2 listening on $3 (http://host:port), loads it with wrk for 6 s and prints
+# "calls/s p50 p99" (microseconds); $1 names it.
 measure() {
-  local name=$1 binary=$2 url=$3/mcp pid
+  local binary=$2 url=$3/mcp pid id
   BIND=${3#http://} PFORGE_BIND=${3#http://} RUST_LOG=error "$binary" 2>/dev/null &
   pid=$!
   for _ in $(seq 100); do curl -s -o /dev/null "$url" && break; sleep 0.05; done
-  local id
   id=$(session "$url")
-  echo "== $name (session $id)"
-  SESSION=$id wrk -t2 -c64 -d10s --latency -s benches/http/call.lua "$url" \
-    | grep -E "Requests/sec|Latency  |50%|99%|Non-2xx|Socket errors"
+  SESSION=$id wrk -t2 -c64 -d6s --latency -s benches/http/call.lua "$url" | awk '
+    function us(v) { if (v ~ /ms$/) return v * 1000; if (v ~ /us$/) return v + 0; return v * 1000000 }
+    $1 == "50%" { p50 = us($2) } $1 == "99%" { p99 = us($2) }
+    $1 == "Requests/sec:" { rps = $2 }
+    /Non-2xx|Socket errors/ { print "warning: " $0 > "/dev/stderr" }
+    END { printf "%d %d %d\n", rps, p50, p99 }'
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-measure "generated (pforge)" "$generated" http://127.0.0.1:8091
-measure "hand-written rmcp (baseline)" "$baseline" http://127.0.0.1:8090
+# The machine's noise is about 10 % from run to run: alternate the servers and take medians.
+rounds=${ROUNDS:-5}
+for _ in $(seq "$rounds"); do
+  measure generated "$generated" http://127.0.0.1:8091 >> "$work/generated.txt"
+  measure baseline "$baseline" http://127.0.0.1:8090 >> "$work/baseline.txt"
+done
+median() { sort -n -k"$2" "$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int((NR + 1) / 2)] }'; }
+echo "64 connections, one session, $rounds alternating rounds of 6 s, medians:"
+echo "| server | calls/s | p50 µs | p99 µs |"
+echo "| --- | ---: | ---: | ---: |"
+for name in generated baseline; do
+  echo "| $name | $(median "$work/$name.txt" 1) | $(median "$work/$name.txt" 2) | $(median "$work/$name.txt" 3) |"
+done
+echo "every round (calls/s p50 p99):"; paste "$work/generated.txt" "$work/baseline.txt"

@@ -45,6 +45,12 @@ impl ServerHandler for Server {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Logs to stderr as every rmcp example (and benches/baseline) does, so that both servers
+    // of the comparison pay for the same logging.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let service = StreamableHttpService::new(
         || Ok(Server),
         Arc::new(LocalSessionManager::default()),
