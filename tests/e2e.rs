@@ -254,6 +254,33 @@ prompts:
     );
     assert_stopped(&dir.path().join("sleeper.pid")).await;
 
+    // Cancellation from the client: the call stops (its process group is killed) and no
+    // answer comes; meanwhile a later call is answered first (answers go out as calls end).
+    let pid_file = dir.path().join("sleeper.pid");
+    let _ = std::fs::remove_file(&pid_file);
+    let request = rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(
+        rmcp::model::CallToolRequestParams::new("hang"),
+    ));
+    let handle = client
+        .send_cancellable_request(request, rmcp::service::PeerRequestOptions::no_options())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let result = answer(&client, "echo", json!({"word": "meanwhile"})).await;
+    assert_eq!(text(&result), "hello meanwhile\n");
+    for _ in 0..200 {
+        if std::fs::read_to_string(&pid_file).is_ok_and(|pid| pid.ends_with('\n')) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    handle
+        .cancel(Some("test".into()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_stopped(&pid_file).await;
+    let result = answer(&client, "echo", json!({"word": "after"})).await;
+    assert_eq!(text(&result), "hello after\n");
+
     // State: the user's handler counts in the shared in-memory store.
     for expected in ["1", "2"] {
         let result = answer(&client, "counter", json!({"key": "k"})).await;
