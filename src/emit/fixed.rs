@@ -1,6 +1,6 @@
 //! The fixed files of a generated crate: the files of `runtime/src/generated/runtime/`,
-//! `resilience/` and `stats/` in this repository, where the `pforge-runtime` crate compiles,
-//! lints and tests them. Each is copied to the same path under the generated crate's
+//! `resilience/`, `stats/` and `stdio/` in this repository, where the `pforge-runtime` crate
+//! compiles, lints and tests them. Each is copied to the same path under the generated crate's
 //! `src/generated/` when the plan needs it, with two changes only: the `@generated` header
 //! line goes first, and doctests, which name the runtime crate (`pforge_runtime::generated::`),
 //! name the generated crate instead. The module roots that declare the copied files are
@@ -17,7 +17,7 @@ use crate::write::{GeneratedFile, Ownership};
 /// One file of the runtime crate, for generated crates that need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fixed {
-    /// The module it belongs to: `runtime`, `resilience` or `stats`.
+    /// The module it belongs to: `runtime`, `resilience`, `stats` or `stdio`.
     pub parent: &'static str,
     /// Its own module name.
     pub module: &'static str,

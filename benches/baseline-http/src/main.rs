@@ -27,8 +27,13 @@ impl ServerHandler for Server {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let schema = serde_json::from_str(r#"{"type":"object","properties":{}}"#).unwrap_or_default();
-        Ok(ListToolsResult::with_all_items(vec![Tool::new("noop", "Does nothing", Arc::new(schema))]))
+        let schema =
+            serde_json::from_str(r#"{"type":"object","properties":{}}"#).unwrap_or_default();
+        Ok(ListToolsResult::with_all_items(vec![Tool::new(
+            "noop",
+            "Does nothing",
+            Arc::new(schema),
+        )]))
     }
 
     async fn call_tool(
@@ -38,7 +43,10 @@ impl ServerHandler for Server {
     ) -> Result<CallToolResponse, ErrorData> {
         match request.name.as_ref() {
             "noop" => Ok(CallToolResult::success(vec![ContentBlock::text("ok")]).into()),
-            other => Err(ErrorData::invalid_params(format!("unknown tool `{other}`"), None)),
+            other => Err(ErrorData::invalid_params(
+                format!("unknown tool `{other}`"),
+                None,
+            )),
         }
     }
 }

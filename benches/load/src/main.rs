@@ -106,7 +106,9 @@ impl Session {
         loop {
             line.clear();
             if self.output.read_line(&mut line)? == 0 {
-                return Err(io::Error::other(format!("the server closed before answering {id}")));
+                return Err(io::Error::other(format!(
+                    "the server closed before answering {id}"
+                )));
             }
             if id_of(line.as_bytes()) == Some(id) {
                 return Ok(line);
@@ -118,7 +120,11 @@ impl Session {
     fn finish(mut self) -> io::Result<()> {
         drop(self.input);
         let status = self.child.wait()?;
-        if status.success() { Ok(()) } else { Err(io::Error::other(format!("server exited with {status}"))) }
+        if status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!("server exited with {status}")))
+        }
     }
 }
 
@@ -126,7 +132,10 @@ impl Session {
 fn id_of(line: &[u8]) -> Option<u64> {
     let key = b"\"id\":";
     let at = line.windows(key.len()).position(|w| w == key)? + key.len();
-    let digits = line[at..].iter().skip_while(|b| **b == b' ').take_while(|b| b.is_ascii_digit());
+    let digits = line[at..]
+        .iter()
+        .skip_while(|b| **b == b' ')
+        .take_while(|b| b.is_ascii_digit());
     let mut id = None;
     for digit in digits {
         id = Some(id.unwrap_or(0u64) * 10 + u64::from(digit - b'0'));
@@ -169,7 +178,9 @@ fn burst(session: &mut Session, options: &Options) -> io::Result<Burst> {
     std::thread::scope(|scope| {
         let reading = scope.spawn(reader);
         let written = write_calls(&mut session.input, &shared, epoch, options);
-        let burst = reading.join().map_err(|_| io::Error::other("the reader panicked"))??;
+        let burst = reading
+            .join()
+            .map_err(|_| io::Error::other("the reader panicked"))??;
         written?;
         Ok(burst)
     })
@@ -189,15 +200,22 @@ fn write_calls(
     for id in 1..=options.calls {
         if id - 1 - shared.answered.load(Ordering::Acquire) >= options.inflight {
             input.flush()?;
-            let mut guard = shared.lock.lock().map_err(|_| io::Error::other("poisoned"))?;
+            let mut guard = shared
+                .lock
+                .lock()
+                .map_err(|_| io::Error::other("poisoned"))?;
             shared.writer_waits.store(true, Ordering::SeqCst);
             while id - 1 - shared.answered.load(Ordering::SeqCst) >= options.inflight {
-                guard = shared.wake.wait(guard).map_err(|_| io::Error::other("poisoned"))?;
+                guard = shared
+                    .wake
+                    .wait(guard)
+                    .map_err(|_| io::Error::other("poisoned"))?;
             }
             shared.writer_waits.store(false, Ordering::SeqCst);
         }
-        shared.sent_at[(id - 1) as usize].store(epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        write!(input, "{prefix}{id}{suffix}\n")?;
+        shared.sent_at[(id - 1) as usize]
+            .store(epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        writeln!(input, "{prefix}{id}{suffix}")?;
     }
     input.flush()
 }
@@ -219,19 +237,31 @@ fn read_answers(
                 latencies.len()
             )));
         }
-        let Some(id) = id_of(&line).filter(|id| (1..=calls).contains(id)) else { continue };
+        let Some(id) = id_of(&line).filter(|id| (1..=calls).contains(id)) else {
+            continue;
+        };
         let now = epoch.elapsed().as_nanos() as u64;
-        latencies.push(now.saturating_sub(shared.sent_at[(id - 1) as usize].load(Ordering::Relaxed)));
-        if line.windows(8).any(|w| w == b"\"error\":") || line.windows(15).any(|w| w == b"\"isError\":true") {
+        latencies
+            .push(now.saturating_sub(shared.sent_at[(id - 1) as usize].load(Ordering::Relaxed)));
+        if line.windows(8).any(|w| w == b"\"error\":")
+            || line.windows(15).any(|w| w == b"\"isError\":true")
+        {
             errors += 1;
         }
         shared.answered.fetch_add(1, Ordering::SeqCst);
         if shared.writer_waits.load(Ordering::SeqCst) {
-            let _guard = shared.lock.lock().map_err(|_| io::Error::other("poisoned"))?;
+            let _guard = shared
+                .lock
+                .lock()
+                .map_err(|_| io::Error::other("poisoned"))?;
             shared.wake.notify_one();
         }
     }
-    Ok(Burst { elapsed: epoch.elapsed(), latencies, errors })
+    Ok(Burst {
+        elapsed: epoch.elapsed(),
+        latencies,
+        errors,
+    })
 }
 
 /// Peak resident set of a process, in KiB, from /proc.
@@ -268,7 +298,9 @@ fn run(options: &Options) -> io::Result<()> {
     for n in 0..options.lists as u64 {
         let id = options.calls + 1 + n;
         let started = Instant::now();
-        session.send(&format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list"}}"#))?;
+        session.send(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list"}}"#
+        ))?;
         session.answer(id)?;
         lists.push(started.elapsed().as_nanos() as u64);
     }
