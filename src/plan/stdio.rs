@@ -2,7 +2,8 @@
 
 use crate::config::StdioLimits;
 
-/// Requests read but not yet answered, unless `forge.stdio.max_in_flight` says otherwise.
+/// Requests running at once (and lines read ahead of them), unless
+/// `forge.stdio.max_in_flight` says otherwise.
 pub const DEFAULT_MAX_IN_FLIGHT: u32 = 256;
 
 /// Bytes of the longest message, unless `forge.stdio.max_message_bytes` says otherwise: rmcp's
@@ -12,7 +13,7 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: u32 = 16 * 1024 * 1024;
 /// The resolved bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StdioPlan {
-    /// Requests read but not yet answered.
+    /// Requests running at once, and lines read ahead of them.
     pub max_in_flight: u32,
     /// Bytes of the longest message.
     pub max_message_bytes: u32,

@@ -1,5 +1,5 @@
 //! Stand-in for a generated crate's `src/generated/stdio.rs`, where pforge writes the limits
-//! from `forge.stdio`; here they are the unit tests' values.
+//! from `forge.stdio`; here they are placeholders (the unit tests pass their own `Limits`).
 
 mod dispatch;
 mod link;
@@ -13,8 +13,8 @@ pub use self::reader::*;
 pub use self::slots::*;
 pub use self::writer::*;
 
-/// Requests read but not yet answered.
+/// Requests running at once, and lines read ahead of them.
 const MAX_IN_FLIGHT: usize = 4;
 
 /// Bytes of the longest message.
-const MAX_LINE_BYTES: usize = 1024;
+const MAX_MESSAGE_BYTES: usize = 1024;

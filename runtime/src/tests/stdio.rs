@@ -200,20 +200,32 @@ impl Wire {
 
 const LIMITS: Limits = Limits {
     max_in_flight: 64,
-    max_line_bytes: 4096,
+    max_message_bytes: 4096,
+    drain: Duration::from_millis(300),
 };
 
 #[test]
-fn a_call_after_the_handshake_gets_the_result_rmcp_would_send() {
-    let mut wire = Wire::initialized(LIMITS);
-    wire.call(1, "echo");
-    assert_eq!(
-        wire.next(),
-        json!({"jsonrpc": "2.0", "id": 1, "result": {
-            "content": [{"type": "text", "text": "{\"n\":1}"}], "isError": false,
-            "resultType": "complete"}})
+fn the_dispatcher_answers_a_call_as_rmcp_does() {
+    let mut wire = Wire::start(LIMITS);
+    wire.send(
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"}}}),
     );
-    // An unknown tool is an error of the request, as `call_tool` makes it.
+    assert_eq!(wire.next()["id"], 0);
+    // Before `notifications/initialized` a call is rmcp's; after it, the dispatcher's.
+    wire.call(1, "echo");
+    let by_rmcp = wire.next();
+    wire.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    wire.call(1, "echo");
+    let by_dispatcher = wire.next();
+    assert_eq!(by_dispatcher, by_rmcp);
+    assert_eq!(
+        by_dispatcher,
+        json!({"jsonrpc": "2.0", "id": 1, "result": {
+            "content": [{"type": "text", "text": "{\"n\":1}"}], "isError": false}})
+    );
+    // An unknown tool is an error of the request, the same both ways.
     wire.call(2, "nope");
     let answer = wire.next();
     assert_eq!(answer["id"], 2);
@@ -284,6 +296,17 @@ fn an_overlong_line_is_refused_without_losing_the_next_one() {
 }
 
 #[test]
+fn stdin_closed_with_a_hung_call_ends_the_server_after_the_drain() {
+    let mut wire = Wire::initialized(LIMITS);
+    wire.call(1, "wait");
+    wire.started(1);
+    // The call never finishes: after `drain` it is stopped, unanswered, and the server ends.
+    let (ended, rest) = wire.close();
+    assert_eq!(ended, Ok(()));
+    assert_eq!(rest, Vec::<Value>::new());
+}
+
+#[test]
 fn stdin_closed_mid_message_ends_the_server_cleanly_after_its_answers() {
     let mut wire = Wire::initialized(LIMITS);
     wire.call(1, "wait");
@@ -298,7 +321,7 @@ fn stdin_closed_mid_message_ends_the_server_cleanly_after_its_answers() {
 }
 
 #[test]
-fn the_server_stops_reading_at_the_bound_and_resumes_as_answers_go_out() {
+fn at_most_the_bound_runs_and_the_rest_waits_its_turn() {
     let limits = Limits {
         max_in_flight: 3,
         ..LIMITS
@@ -308,7 +331,7 @@ fn the_server_stops_reading_at_the_bound_and_resumes_as_answers_go_out() {
         wire.call(id, "wait");
     }
     wire.started(3);
-    // Had the server read past the bound, more calls would start meanwhile.
+    // Had the server started more than the bound, more calls would start meanwhile.
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(wire.probe.started.load(Ordering::SeqCst), 3);
     wire.probe.gate.add_permits(10);
@@ -369,19 +392,40 @@ fn a_panicking_tool_still_gets_its_caller_an_answer() {
 }
 
 #[test]
-fn a_reused_id_of_a_running_call_is_refused() {
+fn a_cancel_behind_a_waiting_request_still_reaches_its_call() {
+    let limits = Limits {
+        max_in_flight: 2,
+        ..LIMITS
+    };
+    let mut wire = Wire::initialized(limits);
+    wire.call(1, "wait");
+    wire.call(2, "wait");
+    wire.started(2);
+    // Both permits are taken: call 3 waits, and the cancel of call 1 is read behind it.
+    wire.call(3, "echo");
+    wire.send(
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": 1}}),
+    );
+    assert_eq!(wire.next()["id"], 3);
+    wire.probe.gate.add_permits(1);
+    assert_eq!(wire.next()["id"], 2);
+    let (ended, rest) = wire.close();
+    assert_eq!(ended, Ok(()));
+    assert_eq!(rest, Vec::<Value>::new());
+}
+
+#[test]
+fn a_reused_id_is_answered_twice_as_rmcp_does() {
     let mut wire = Wire::initialized(LIMITS);
     wire.call(1, "wait");
     wire.started(1);
     wire.call(1, "echo");
-    let answer = wire.next();
-    assert_eq!(
-        (answer["id"].clone(), answer["error"]["code"].clone()),
-        (json!(1), json!(-32600)),
-        "{answer}"
-    );
+    assert_eq!(wire.next()["result"]["content"][0]["text"], "{\"n\":1}");
     wire.probe.gate.add_permits(1);
     assert_eq!(wire.next()["result"]["content"][0]["text"], "done");
+    wire.call(2, "echo");
+    assert_eq!(wire.next()["id"], 2);
     assert_eq!(wire.close().0, Ok(()));
 }
 

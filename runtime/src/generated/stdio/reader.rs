@@ -1,6 +1,7 @@
 //! The stdin reader: one thread doing large blocking reads, splitting lines and handing them to
 //! the dispatcher in batches, one wake-up per read rather than one per message. It takes a
-//! slot (see `slots`) for every line first, so it stops reading when the bound is reached.
+//! slot (see `slots`) for every line first, so it stops reading when `max_in_flight` lines
+//! wait to be dealt with.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -18,9 +19,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// What the reader hands over, each with the slot it took.
 #[derive(Debug)]
 pub enum Inbound {
-    /// One line, without its `\n` or `\r\n`; a line read at the bound that is not a request
-    /// has no slot.
-    Line(Vec<u8>, Option<Slot>),
+    /// One line, without its `\n` or `\r\n`.
+    Line(Vec<u8>, Slot),
     /// A line longer than the maximum, discarded without being held whole.
     Oversized(Slot),
 }
@@ -57,17 +57,6 @@ struct Reader {
     /// Inside a line already refused as oversized, until its `\n`.
     discarding: bool,
     batch: Vec<Inbound>,
-}
-
-/// Whether a line is a request (an `id` and a `method`), or might be one.
-fn is_request(line: &[u8]) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Peek {
-        id: Option<serde::de::IgnoredAny>,
-        method: Option<serde::de::IgnoredAny>,
-    }
-    serde_json::from_slice::<Peek>(line)
-        .map_or(true, |peek| peek.id.is_some() && peek.method.is_some())
 }
 
 impl Reader {
@@ -140,13 +129,7 @@ impl Reader {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let slot = match self.slots.try_take() {
-            Some(slot) => Some(slot),
-            // At the bound only requests wait: a `notifications/cancelled` must still get
-            // through, or a client could never free a slot.
-            None if !is_request(&line) => None,
-            None => Some(self.wait_for_slot()?),
-        };
+        let slot = self.slot()?;
         self.batch.push(Inbound::Line(line, slot));
         Ok(())
     }
@@ -156,16 +139,16 @@ impl Reader {
             max = self.max_line,
             "a message longer than the maximum is refused"
         );
-        let slot = match self.slots.try_take() {
-            Some(slot) => slot,
-            None => self.wait_for_slot()?,
-        };
+        let slot = self.slot()?;
         self.batch.push(Inbound::Oversized(slot));
         Ok(())
     }
 
-    /// Waits for a slot, after handing over what is batched so that answers can free one.
-    fn wait_for_slot(&mut self) -> Result<Slot, Closed> {
+    /// A slot; when none is free, what is batched goes first so that it can free one.
+    fn slot(&mut self) -> Result<Slot, Closed> {
+        if let Some(slot) = self.slots.try_take() {
+            return Ok(slot);
+        }
         self.send()?;
         Ok(self.slots.take())
     }

@@ -1,7 +1,9 @@
-//! The bound on requests read but not yet answered: the reader takes a slot for every line
-//! before it hands the line on, and the slot comes back when the answer is written (or when
-//! the line turns out to need none). A client that pipelines without limit therefore finds
-//! stdin unread once the bound is reached, and the server holds at most that many requests.
+//! The bound on lines read but not yet dealt with: the reader takes a slot for every line
+//! before it hands the line on, and the slot comes back when the line's request starts (it
+//! then holds a permit of the dispatcher's until its answer is written), when rmcp takes the
+//! message, or when the line's error answer is written. A client that pipelines without limit
+//! therefore finds stdin unread once the bound is reached, and the server holds at most
+//! `max_in_flight` running requests and as many lines waiting.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 

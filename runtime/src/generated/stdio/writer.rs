@@ -1,19 +1,30 @@
 //! The stdout writer: one thread that writes answers as they come and flushes when there is
 //! nothing more to write, so a burst of answers costs one write, not one per answer. Slots
-//! come back once their answer is flushed.
+//! and permits come back once their answer is flushed.
 
 use std::io::{self, Write};
 use std::sync::mpsc::{Receiver, Sender};
 
+use tokio::sync::OwnedSemaphorePermit;
+
 use super::Slot;
 
-/// Answers to write, and the slots of the requests they answer.
+/// What an answer holds until it is written.
+#[derive(Debug)]
+pub enum Held {
+    /// The slot of a line answered without running (an error).
+    Slot(Slot),
+    /// The permit of a request that ran.
+    Call(OwnedSemaphorePermit),
+}
+
+/// Answers to write, and what they hold.
 #[derive(Debug, Default)]
 pub struct Outbound {
     /// Whole JSON-RPC messages, each ending with `\n`.
     pub bytes: Vec<u8>,
-    /// Freed once `bytes` is flushed.
-    pub slots: Vec<Slot>,
+    /// Given back once `bytes` is flushed.
+    pub held: Vec<Held>,
 }
 
 /// Where answers go; a send fails once the writer has stopped (stdout closed).
@@ -41,10 +52,10 @@ fn run(output: impl Write, answers: &Receiver<Outbound>) -> io::Result<()> {
     let mut written = Vec::new();
     while let Ok(first) = answers.recv() {
         output.write_all(&first.bytes)?;
-        written.extend(first.slots);
+        written.extend(first.held);
         while let Ok(next) = answers.try_recv() {
             output.write_all(&next.bytes)?;
-            written.extend(next.slots);
+            written.extend(next.held);
         }
         output.flush()?;
         written.clear();
