@@ -49,6 +49,8 @@ pub const HANDLER: Fixed = fixed!("runtime", "handler");
 pub const ARGUMENTS: Fixed = fixed!("runtime", "arguments");
 /// `Answer`, `Degraded`, `to_result`.
 pub const ANSWER: Fixed = fixed!("runtime", "answer");
+/// `caught`: a handler's panic as an error.
+pub const UNWIND: Fixed = fixed!("runtime", "unwind");
 /// `{{placeholder}}` filling and pipeline step budgets.
 pub const TEXT: Fixed = fixed!("runtime", "text");
 /// Templates split into parts, `${VAR}` values, a call's values.
@@ -123,11 +125,12 @@ mod tests {
     use super::*;
 
     /// Every fixed file.
-    const ALL: [Fixed; 23] = [
+    const ALL: [Fixed; 24] = [
         ERROR,
         HANDLER,
         ARGUMENTS,
         ANSWER,
+        UNWIND,
         TEXT,
         TEMPLATE,
         HTTP,

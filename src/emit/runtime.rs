@@ -16,6 +16,7 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
         fixed::HANDLER,
         fixed::ARGUMENTS,
         fixed::ANSWER,
+        fixed::UNWIND,
     ];
     let pipelines = plan
         .tools

@@ -292,12 +292,11 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
                 request: CallToolRequestParams,
                 context: RequestContext<RoleServer>,
             ) -> Result<CallToolResponse, ErrorData> {
-                context
-                    .ct
-                    .run_until_cancelled(self.answer(request))
-                    .await
-                    .unwrap_or_else(|| Ok(runtime::to_result(Err(runtime::ToolError::Cancelled))))
-                    .map(Into::into)
+                match runtime::caught(context.ct.run_until_cancelled(self.answer(request))).await {
+                    Ok(Some(answer)) => answer.map(Into::into),
+                    Ok(None) => Ok(runtime::to_result(Err(runtime::ToolError::Cancelled)).into()),
+                    Err(runtime::Panicked) => Err(ErrorData::internal_error("the tool panicked", None)),
+                }
             }
 
             #resource_methods

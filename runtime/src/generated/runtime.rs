@@ -11,6 +11,7 @@ mod process;
 mod state;
 mod template;
 mod text;
+mod unwind;
 mod uri_template;
 
 pub use self::answer::*;
@@ -22,6 +23,7 @@ pub use self::process::*;
 pub use self::state::*;
 pub use self::template::*;
 pub use self::text::*;
+pub use self::unwind::*;
 pub use self::uri_template::*;
 
 /// How long an entry lives: short, so that a test can wait it out.

@@ -28,7 +28,7 @@ use std::time::Duration;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientJsonRpcMessage,
     ClientNotification, ClientRequest, ErrorData, JsonRpcMessage, JsonRpcRequest, RequestId,
-    ServerJsonRpcMessage, ServerResult,
+    RequestMetaObject, ServerJsonRpcMessage, ServerResult,
 };
 use rmcp::{ServerHandler, ServiceExt};
 use serde::Deserialize;
@@ -42,8 +42,8 @@ use super::{
 
 /// A server whose `tools/call` the stdio transport answers without rmcp's service loop.
 pub trait Tools: ServerHandler + Clone {
-    /// Answers a `tools/call` as `ServerHandler::call_tool` does, before rmcp shapes the
-    /// result for the negotiated protocol version.
+    /// Answers a `tools/call` as `ServerHandler::call_tool` does (before rmcp shapes the
+    /// result for the negotiated protocol version, which the dispatcher then does).
     fn call(
         &self,
         request: CallToolRequestParams,
@@ -68,7 +68,8 @@ pub const DRAIN: Duration = Duration::from_secs(5);
 pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Serves MCP over standard input and output until stdin is closed and the calls it brought
-/// are answered (or [`DRAIN`] has passed); an error when stdout was closed first.
+/// are answered, or [`DRAIN`] has passed (then rmcp gives its own requests as long); an
+/// error when stdout was closed first.
 pub async fn serve<S: Tools>(server: S) -> Result<(), ServeError> {
     let limits = Limits {
         max_in_flight: super::MAX_IN_FLIGHT,
@@ -155,7 +156,6 @@ enum Work {
 struct Running {
     id: RequestId,
     permit: OwnedSemaphorePermit,
-    cancelled: bool,
 }
 
 /// stdout was closed: nobody reads the answers any more.
@@ -183,7 +183,8 @@ struct Dispatcher<S> {
     queue: VecDeque<Queued>,
     calls: JoinSet<Result<CallToolResult, ErrorData>>,
     running: HashMap<tokio::task::Id, Running>,
-    /// The newest running call of each request id, to cancel it.
+    /// The request ids still to answer, with their newest call, to cancel it. As in rmcp, a
+    /// reused id is answered once: by whichever of its calls ends first.
     by_request: HashMap<RequestId, AbortHandle>,
     initialized: bool,
     /// Answers of this wake-up, written together.
@@ -213,8 +214,11 @@ impl<S: Tools> Dispatcher<S> {
                     self.finish(done);
                 }
                 permit = Arc::clone(&self.permits).acquire_owned(), if !self.queue.is_empty() => {
-                    if let (Ok(permit), Some(queued)) = (permit, self.queue.pop_front()) {
-                        self.start(queued.id, queued.work, permit);
+                    match (permit, self.queue.pop_front()) {
+                        (Ok(permit), Some(queued)) => self.start(queued.id, queued.work, permit),
+                        // Never closed; were it, nothing queued could ever start.
+                        (Err(_), _) => self.queue.clear(),
+                        (Ok(_), None) => {}
                     }
                 }
                 () = &mut drain, if !reading => {
@@ -277,7 +281,7 @@ impl<S: Tools> Dispatcher<S> {
                 id,
                 request: ClientRequest::CallToolRequest(call),
                 ..
-            }) if self.answers_calls(&call.params) => {
+            }) if self.answers_calls(&call) => {
                 self.request(id, Work::Call(Box::new(call.params)), slot)
             }
             JsonRpcMessage::Request(request) => {
@@ -302,13 +306,17 @@ impl<S: Tools> Dispatcher<S> {
     }
 
     /// Whether this call is the dispatcher's to answer (see the module's documentation).
-    fn answers_calls(&self, params: &CallToolRequestParams) -> bool {
-        let own_version = params.meta.as_ref().is_some_and(|meta| {
-            meta.0
-                .0
-                .keys()
-                .any(|key| key.starts_with("io.modelcontextprotocol/"))
-        });
+    fn answers_calls(&self, call: &rmcp::model::CallToolRequest) -> bool {
+        // rmcp's parser moves `params._meta` into the request's extensions.
+        let own_version = call
+            .extensions
+            .get::<RequestMetaObject>()
+            .is_some_and(|meta| {
+                meta.0
+                    .0
+                    .keys()
+                    .any(|key| key.starts_with("io.modelcontextprotocol/"))
+            });
         self.initialized && self.legacy.load(Ordering::Acquire) && !own_version
     }
 
@@ -335,7 +343,6 @@ impl<S: Tools> Dispatcher<S> {
                 let running = Running {
                     id: id.clone(),
                     permit,
-                    cancelled: false,
                 };
                 self.running.insert(handle.id(), running);
                 self.by_request.insert(id, handle);
@@ -359,9 +366,6 @@ impl<S: Tools> Dispatcher<S> {
     fn cancel(&mut self, id: &RequestId) {
         if let Some(handle) = self.by_request.remove(id) {
             handle.abort();
-            if let Some(running) = self.running.get_mut(&handle.id()) {
-                running.cancelled = true;
-            }
         } else if let Some(at) = self.queue.iter().position(|queued| &queued.id == id) {
             self.queue.remove(at);
         } else {
@@ -380,14 +384,8 @@ impl<S: Tools> Dispatcher<S> {
         let Some(running) = self.running.remove(&task) else {
             return;
         };
-        if self
-            .by_request
-            .get(&running.id)
-            .is_some_and(|handle| handle.id() == task)
-        {
-            self.by_request.remove(&running.id);
-        }
-        if running.cancelled {
+        // Cancelled, or its id already answered by another call of the same id.
+        if self.by_request.remove(&running.id).is_none() {
             return;
         }
         let message = match answer {

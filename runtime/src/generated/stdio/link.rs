@@ -15,9 +15,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::{Held, Outbound, Outbox, Slot};
 
-/// The permits of requests rmcp is answering, by id.
+/// The permits of requests rmcp is answering, by id: several for a reused id, all given back
+/// with its one answer (rmcp answers a reused id once).
 #[derive(Debug, Clone, Default)]
-pub struct Pending(Arc<Mutex<HashMap<RequestId, OwnedSemaphorePermit>>>);
+pub struct Pending(Arc<Mutex<HashMap<RequestId, Vec<OwnedSemaphorePermit>>>>);
 
 impl Pending {
     /// Holds `permit` until `id` is answered or cancelled.
@@ -25,11 +26,13 @@ impl Pending {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, permit);
+            .entry(id)
+            .or_default()
+            .push(permit);
     }
 
-    /// The permit of `id`, if it is still unanswered.
-    pub fn release(&self, id: &RequestId) -> Option<OwnedSemaphorePermit> {
+    /// The permits of `id`, if it is still unanswered.
+    pub fn release(&self, id: &RequestId) -> Option<Vec<OwnedSemaphorePermit>> {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -83,8 +86,9 @@ impl Transport<RoleServer> for Link {
         };
         let held = id
             .and_then(|id| self.pending.release(id))
-            .map(Held::Call)
+            .unwrap_or_default()
             .into_iter()
+            .map(Held::Call)
             .collect();
         let sent = match super::encode(&message) {
             Some(bytes) => self
