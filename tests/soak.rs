@@ -358,13 +358,9 @@ async fn ten_thousand_calls_against_a_failing_upstream() {
         stats["tools"]["nap"]["timeouts"].as_u64().unwrap_or(0) > 0,
         "{stats}"
     );
-    for class in [
-        "bulkhead_full",
-        "circuit_open",
-        "rate_limit",
-        "timeout",
-        "connection",
-    ] {
+    // Which guard rejects (the bulkhead or the breaker) depends on timing; that one of them
+    // did is `rejections` above.
+    for class in ["rate_limit", "timeout", "connection", "server_error"] {
         assert!(
             api["errors"][class].as_u64().unwrap_or(0) > 0,
             "no {class}: {api}"
