@@ -139,6 +139,41 @@ fn warnings_alone_exit_zero() {
     assert!(text(&json.stdout).contains("\"severity\":\"warning\""));
 }
 
+/// Transport settings that do nothing, or a server reachable from other machines that serves
+/// only this machine's host names: warnings with the fix, and `check` passes.
+#[test]
+fn transport_settings_out_of_place_are_warnings() {
+    let cases = [
+        (
+            "  transport: http\n  bind: 0.0.0.0:8080\n",
+            "warning: the server listens beyond this machine",
+            "allowed_hosts: [mcp.example.com]",
+        ),
+        (
+            "  http: {max_body_bytes: 4096}\n",
+            "warning: `http` has no effect with the stdio transport",
+            "add `transport: http`",
+        ),
+        (
+            "  transport: http\n  stdio: {max_in_flight: 8}\n",
+            "warning: `stdio` has no effect with the http transport",
+            "remove `stdio`",
+        ),
+    ];
+    for (forge, warning, help) in cases {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let yaml = format!("forge:\n  name: w\n  version: 0.1.0\n{forge}");
+        std::fs::write(dir.path().join("forge.yaml"), &yaml).unwrap_or_else(|e| panic!("{e}"));
+        let output = run_in(dir.path(), &["check"]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{yaml}\n{stderr}");
+        assert!(
+            stderr.contains(warning) && stderr.contains(help),
+            "{yaml}\n{stderr}"
+        );
+    }
+}
+
 #[test]
 fn missing_file_and_bad_usage_exit_two() {
     let output = run(&["check", "/nonexistent/forge.yaml"]);

@@ -431,7 +431,7 @@ fn sse_json(body: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_http_transport_serves_streamable_http() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let yaml = "forge:\n  name: e2e-http\n  version: 0.2.0\n  transport: http\n  bind: 127.0.0.1:8080\ntools:\n  - type: cli\n    name: echo\n    command: echo\n    args: [\"{{word}}\"]\n";
+    let yaml = "forge:\n  name: e2e-http\n  version: 0.2.0\n  transport: http\n  bind: 127.0.0.1:8080\n  http: {max_body_bytes: 2048}\ntools:\n  - type: cli\n    name: echo\n    command: echo\n    args: [\"{{word}}\"]\n";
     let binary = build(dir.path(), yaml, "e2e-http");
     let mut child = tokio::process::Command::new(&binary)
         .env("PFORGE_BIND", "127.0.0.1:0")
@@ -489,6 +489,38 @@ async fn the_http_transport_serves_streamable_http() {
         "{body}"
     );
 
+    // Access: a foreign `Host` (DNS rebinding) or `Origin` is refused, a page of this machine
+    // is served, and a body over `max_body_bytes` is refused.
+    let ping = json!({"jsonrpc": "2.0", "id": 7, "method": "ping"}).to_string();
+    let status = |extra: String, body: String| {
+        let address = address.clone();
+        async move { status_line(&address, &extra, &body).await }
+    };
+    let session_header = format!("mcp-session-id: {session}\r\n");
+    let foreign_host = status(
+        format!("{session_header}x-host: evil.example\r\n"),
+        ping.clone(),
+    )
+    .await;
+    assert!(foreign_host.contains(" 403 "), "{foreign_host}");
+    let foreign_origin = status(
+        format!("{session_header}origin: http://evil.example\r\n"),
+        ping.clone(),
+    )
+    .await;
+    assert!(foreign_origin.contains(" 403 "), "{foreign_origin}");
+    let local_origin = status(
+        format!("{session_header}origin: http://localhost:6274\r\n"),
+        ping.clone(),
+    )
+    .await;
+    assert!(local_origin.contains(" 200 "), "{local_origin}");
+    let padding = "x".repeat(4096);
+    let big =
+        json!({"jsonrpc": "2.0", "id": 8, "method": "ping", "params": {"_meta": {"pad": padding}}});
+    let oversize = status(session_header.clone(), big.to_string()).await;
+    assert!(oversize.contains(" 413 "), "{oversize}");
+
     // No latency floor: on one keep-alive connection, a request (answered on an SSE stream
     // written in several pieces) takes about as long as a notification (a bare 202). Before
     // `TCP_NODELAY`, each request waited for the client's delayed ACK, about 40 ms: a ratio of
@@ -518,6 +550,46 @@ async fn the_http_transport_serves_streamable_http() {
         "a request took {request:?}, a notification {notification:?} (medians)"
     );
     let _ = child.kill().await;
+}
+
+/// The status line of one POST to `/mcp` with `extra` headers. An `x-host` header stands for
+/// the `Host` header, which it replaces.
+async fn status_line(address: &str, extra: &str, body: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let host = extra
+        .lines()
+        .find_map(|l| l.strip_prefix("x-host: "))
+        .unwrap_or(address)
+        .trim()
+        .to_owned();
+    let extra: String = extra
+        .lines()
+        .filter(|l| !l.starts_with("x-host: "))
+        .map(|l| format!("{}\r\n", l.trim_end()))
+        .collect();
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut response = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while !response.windows(2).any(|w| w == b"\r\n") {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => response.extend_from_slice(&chunk[..n]),
+            }
+        }
+    });
+    let _ = read.await;
+    let text = String::from_utf8_lossy(&response);
+    text.lines().next().unwrap_or_default().to_owned()
 }
 
 /// One keep-alive HTTP/1.1 connection posting to `/mcp` in a session.

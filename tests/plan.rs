@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use pforge::config::Config;
 use pforge::plan::{
-    BreakerPlan, BulkheadPlan, KindPlan, Plan, RetryOnPlan, StdioPlan, TransportPlan, plan,
+    BreakerPlan, BulkheadPlan, DEFAULT_ALLOWED_HOSTS, DEFAULT_ALLOWED_ORIGINS,
+    DEFAULT_MAX_BODY_BYTES, KindPlan, Plan, RetryOnPlan, StdioPlan, TransportPlan, plan,
 };
 
 fn config(text: &str) -> Config {
@@ -111,10 +112,13 @@ fn tool_keys_merge_over_middleware_defaults_and_pipelines_do_not_inherit() {
         (None, None)
     );
     assert_eq!(pipeline.policy.timeout, Some(Duration::from_secs(30)));
-    assert_eq!(
-        plan.transport,
-        TransportPlan::Http(([127, 0, 0, 1], 8080).into())
-    );
+    let TransportPlan::Http(http) = &plan.transport else {
+        panic!("{:?}", plan.transport)
+    };
+    assert_eq!(http.bind, ([127, 0, 0, 1], 8080).into());
+    assert_eq!(http.allowed_hosts, DEFAULT_ALLOWED_HOSTS);
+    assert_eq!(http.allowed_origins, DEFAULT_ALLOWED_ORIGINS);
+    assert_eq!(http.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
     assert!(plan.release);
     assert!(plan.needs.http_client && plan.needs.process && plan.needs.http_server);
 }

@@ -35,6 +35,30 @@ pub struct Forge {
     pub optimization: Option<Optimization>,
     /// Bounds of the `stdio` transport: how much a client can make the server hold.
     pub stdio: Option<StdioLimits>,
+    /// Who may reach the `http` transport, and how much of a request it reads.
+    pub http: Option<HttpAccess>,
+}
+
+/// Who may reach the http transport, and how much of a request it reads.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpAccess {
+    /// Host names (each optionally with `:port`) clients address the server by. A request whose
+    /// `Host` header names another is refused with 403, so that a web page cannot reach the
+    /// server through DNS rebinding. Default: `localhost`, `127.0.0.1` and `::1`.
+    #[schemars(example = &["mcp.example.com", "mcp.example.com:8443"])]
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Browser origins (`scheme://host`, with `:port`, or `:*` for any port; `null` for the
+    /// browser's opaque origin) whose pages may call the server. A request carrying another
+    /// `Origin` header is refused with 403; a request without one (a client that is not a
+    /// browser) is served. Default: `http://localhost:*`, `http://127.0.0.1:*` and
+    /// `http://[::1]:*`.
+    #[schemars(example = &["https://app.example.com"])]
+    pub allowed_origins: Option<Vec<String>>,
+    /// Bytes of the largest request body; a larger one is refused with 413. Default: `4194304`
+    /// (4 MiB, rmcp's own).
+    #[schemars(range(min = 1024, max = 1073741824), extend("default" = 4194304))]
+    pub max_body_bytes: Option<u32>,
 }
 
 /// Bounds of the stdio transport.

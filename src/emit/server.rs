@@ -308,7 +308,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
 }
 
 fn serve(plan: &Plan) -> TokenStream {
-    match plan.transport {
+    match &plan.transport {
         TransportPlan::Stdio(_) => quote! {
             impl stdio::Tools for Server {
                 async fn call(&self, request: CallToolRequestParams) -> Result<CallToolResult, ErrorData> {
@@ -322,9 +322,23 @@ fn serve(plan: &Plan) -> TokenStream {
                 stdio::serve(Server::new()).await
             }
         },
-        TransportPlan::Http(address) => {
-            let default_bind = address.to_string();
+        TransportPlan::Http(http) => {
+            let default_bind = http.bind.to_string();
+            let hosts = &http.allowed_hosts;
+            let origins = &http.allowed_origins;
+            let body = proc_macro2::Literal::u32_unsuffixed(http.max_body_bytes);
             quote! {
+                /// `Host` names requests may carry (`forge.http.allowed_hosts`); others get 403.
+                pub const ALLOWED_HOSTS: &[&str] = &[#(#hosts),*];
+
+                /// Browser origins requests may carry (`forge.http.allowed_origins`); others get
+                /// 403, and requests without an `Origin` header are served.
+                pub const ALLOWED_ORIGINS: &[&str] = &[#(#origins),*];
+
+                /// Bytes of the largest request body (`forge.http.max_body_bytes`); larger ones
+                /// get 413.
+                pub const MAX_BODY_BYTES: usize = #body;
+
                 /// Where the server listens: `forge.bind`, unless `PFORGE_BIND` says otherwise.
                 pub fn bind_address() -> String {
                     std::env::var("PFORGE_BIND").unwrap_or_else(|_| #default_bind.to_owned())
@@ -336,10 +350,15 @@ fn serve(plan: &Plan) -> TokenStream {
                     use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
                     use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
                     let server = Server::new();
+                    let config = StreamableHttpServerConfig::default()
+                        .with_allowed_hosts(ALLOWED_HOSTS.iter().copied())
+                        .with_allowed_origins(ALLOWED_ORIGINS.iter().copied())
+                        .enforce_origin_validation()
+                        .with_max_request_body_bytes(MAX_BODY_BYTES);
                     let service = StreamableHttpService::new(
                         move || Ok(server.clone()),
                         Arc::new(LocalSessionManager::default()),
-                        StreamableHttpServerConfig::default(),
+                        config,
                     );
                     use axum::serve::ListenerExt;
                     let router = axum::Router::new().nest_service("/mcp", service);

@@ -4,6 +4,7 @@
 
 mod catalog;
 mod http;
+mod http_server;
 mod kind;
 mod params;
 mod policy;
@@ -16,6 +17,10 @@ pub use catalog::{
     StatePlan,
 };
 pub use http::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
+pub use http_server::{
+    DEFAULT_ALLOWED_HOSTS, DEFAULT_ALLOWED_ORIGINS, DEFAULT_BIND, DEFAULT_MAX_BODY_BYTES,
+    HttpServerPlan,
+};
 pub use kind::{ArgPlan, CliPlan, StepPlan};
 pub use params::{ParamPlan, input_schema, value_schema};
 pub use policy::{
@@ -26,13 +31,8 @@ pub use stdio::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, StdioPlan};
 pub use template::{Part, Template};
 pub use vocab::{HttpMethod, RetryClass, StepCondition, ValueKind};
 
-use std::net::SocketAddr;
-
 use crate::config::{Config, FallbackEntry, Optimization, PipelineStep, ToolKind, Transport};
 use crate::naming::{self, HandlerPath};
-
-/// Address the http transport listens on when `bind` is not written.
-pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// The whole server to generate.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,12 +68,12 @@ pub struct Plan {
 }
 
 /// Transport of the generated server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportPlan {
     /// Standard input and output.
     Stdio(StdioPlan),
-    /// MCP streamable HTTP on this address.
-    Http(SocketAddr),
+    /// MCP streamable HTTP, with its address and access rules.
+    Http(HttpServerPlan),
 }
 
 impl TransportPlan {
@@ -190,15 +190,7 @@ pub fn plan(config: &Config) -> Plan {
         .map(|(index, tool)| plan_tool(config, tool, index, &defaults))
         .collect();
     let transport = match config.forge.transport {
-        Some(Transport::Http) => TransportPlan::Http(
-            config
-                .forge
-                .bind
-                .as_deref()
-                .unwrap_or(DEFAULT_BIND)
-                .parse()
-                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
-        ),
+        Some(Transport::Http) => TransportPlan::Http(HttpServerPlan::of(&config.forge)),
         _ => TransportPlan::Stdio(StdioPlan::of(config.forge.stdio.as_ref())),
     };
     let error_tracking = config

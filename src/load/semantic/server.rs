@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::config::{PromptArguments, Transport};
+use crate::config::{Forge, PromptArguments, Transport};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
@@ -41,6 +41,7 @@ pub fn check_forge(sections: &Sections, reporter: &mut Reporter<'_>) {
         }
         _ => {}
     }
+    check_http_access(forge, reporter);
     if forge.transport == Some(Transport::Http) && forge.stdio.is_some() {
         reporter
             .warning(
@@ -53,6 +54,85 @@ pub fn check_forge(sections: &Sections, reporter: &mut Reporter<'_>) {
             )
             .emit();
     }
+}
+
+/// Checks `forge.http`: where it applies, the shape of each host and origin, and a server
+/// listening beyond this machine without saying which host names reach it.
+fn check_http_access(forge: &Forge, reporter: &mut Reporter<'_>) {
+    let http = forge.transport == Some(Transport::Http);
+    let Some(access) = &forge.http else {
+        let bind = forge
+            .bind
+            .as_deref()
+            .and_then(|b| b.parse::<std::net::SocketAddr>().ok());
+        if http && bind.is_some_and(|b| !b.ip().is_loopback()) {
+            reporter
+                .warning(
+                    "/forge/bind",
+                    Target::Value,
+                    "the server listens beyond this machine, but serves only requests addressed to `localhost`, `127.0.0.1` or `::1` (the `Host` header)",
+                )
+                .help("list the names clients use, e.g. `http: {allowed_hosts: [mcp.example.com]}` under `forge`")
+                .emit();
+        }
+        return;
+    };
+    if !http {
+        reporter
+            .warning(
+                "/forge/http",
+                Target::Key,
+                "`http` has no effect with the stdio transport",
+            )
+            .help("add `transport: http` to serve over HTTP, or remove `http`")
+            .emit();
+    }
+    if access.allowed_hosts.as_ref().is_some_and(Vec::is_empty) {
+        reporter
+            .error("/forge/http/allowed_hosts", Target::Value, "no host name is allowed, so every request would be refused")
+            .help("list the names clients use, e.g. `[mcp.example.com]`, or remove the key for this machine's names")
+            .emit();
+    }
+    for (index, host) in access.allowed_hosts.iter().flatten().enumerate() {
+        if host.trim().is_empty()
+            || host.contains("://")
+            || host.contains(|c: char| c.is_whitespace() || c.is_control() || "/@?#,".contains(c))
+        {
+            reporter
+                .error(
+                    &format!("/forge/http/allowed_hosts/{index}"),
+                    Target::Value,
+                    format!("`{host}` is not a host name (with an optional `:port`)"),
+                )
+                .help("write the name as in the `Host` header, e.g. `mcp.example.com` or `mcp.example.com:8443`")
+                .emit();
+        }
+    }
+    for (index, origin) in access.allowed_origins.iter().flatten().enumerate() {
+        if !is_origin(origin) {
+            reporter
+                .error(
+                    &format!("/forge/http/allowed_origins/{index}"),
+                    Target::Value,
+                    format!("`{origin}` is not an origin"),
+                )
+                .help("write `scheme://host`, with `:port` or `:*` for any port, e.g. `https://app.example.com` or `http://localhost:*`; or `null`")
+                .emit();
+        }
+    }
+}
+
+/// `scheme://host[:port|:*]` with an http(s) scheme and nothing after the authority, or `null`.
+fn is_origin(origin: &str) -> bool {
+    if origin == "null" {
+        return true;
+    }
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !authority.is_empty()
+        && !authority.contains(|c: char| c.is_whitespace() || c.is_control() || "/@?#,".contains(c))
 }
 
 /// Checks resources: one way to address them, one source of contents, unique URIs.
