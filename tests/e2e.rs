@@ -380,16 +380,21 @@ async fn every_template_builds_and_serves() {
     }
 }
 
-/// One HTTP/1.1 POST on loopback; returns the response headers and body.
-async fn post(address: &str, body: &str, session: Option<&str>) -> (String, String) {
+/// One HTTP/1.1 POST to `/mcp` on a new connection, with `host` as its `Host` header and
+/// `headers` (each ending in `\r\n`); the response, read until `done` says it is whole (or for
+/// at most 10 s).
+async fn post_raw(
+    address: &str,
+    host: &str,
+    headers: &str,
+    body: &str,
+    done: impl Fn(&[u8]) -> bool,
+) -> String {
     let mut stream = tokio::net::TcpStream::connect(address)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let session = session
-        .map(|s| format!("mcp-session-id: {s}\r\n"))
-        .unwrap_or_default();
     let request = format!(
-        "POST /mcp HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n{session}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "POST /mcp HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     stream
@@ -399,23 +404,26 @@ async fn post(address: &str, body: &str, session: Option<&str>) -> (String, Stri
     let mut response = Vec::new();
     let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         let mut chunk = [0u8; 4096];
-        loop {
+        while !done(&response) {
             match stream.read(&mut chunk).await {
                 Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    response.extend_from_slice(&chunk[..n]);
-                    // An SSE answer ends with a blank line after its data.
-                    if String::from_utf8_lossy(&response).contains("\"jsonrpc\"")
-                        && response.ends_with(b"\n\n")
-                    {
-                        break;
-                    }
-                }
+                Ok(n) => response.extend_from_slice(&chunk[..n]),
             }
         }
     });
     let _ = read.await;
-    let text = String::from_utf8_lossy(&response).into_owned();
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// One POST in `session`; returns the response headers and body.
+async fn post(address: &str, body: &str, session: Option<&str>) -> (String, String) {
+    let session = session
+        .map(|s| format!("mcp-session-id: {s}\r\n"))
+        .unwrap_or_default();
+    // An SSE answer ends with a blank line after its data.
+    let done =
+        |r: &[u8]| String::from_utf8_lossy(r).contains("\"jsonrpc\"") && r.ends_with(b"\n\n");
+    let text = post_raw(address, address, &session, body, done).await;
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     (head.to_owned(), body.to_owned())
 }
@@ -555,40 +563,19 @@ async fn the_http_transport_serves_streamable_http() {
 /// The status line of one POST to `/mcp` with `extra` headers. An `x-host` header stands for
 /// the `Host` header, which it replaces.
 async fn status_line(address: &str, extra: &str, body: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     let host = extra
         .lines()
         .find_map(|l| l.strip_prefix("x-host: "))
         .unwrap_or(address)
         .trim()
         .to_owned();
-    let extra: String = extra
+    let headers: String = extra
         .lines()
         .filter(|l| !l.starts_with("x-host: "))
         .map(|l| format!("{}\r\n", l.trim_end()))
         .collect();
-    let request = format!(
-        "POST /mcp HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut response = Vec::new();
-    let mut chunk = [0u8; 1024];
-    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        while !response.windows(2).any(|w| w == b"\r\n") {
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => response.extend_from_slice(&chunk[..n]),
-            }
-        }
-    });
-    let _ = read.await;
-    let text = String::from_utf8_lossy(&response);
+    let done = |r: &[u8]| r.windows(2).any(|w| w == b"\r\n");
+    let text = post_raw(address, &host, &headers, body, done).await;
     text.lines().next().unwrap_or_default().to_owned()
 }
 
