@@ -159,6 +159,11 @@ fn transport_settings_out_of_place_are_warnings() {
             "warning: `stdio` has no effect with the http transport",
             "remove `stdio`",
         ),
+        (
+            "  transport: http\n  http: {auth: {bearer: {env: [MCP_TOKEN]}}}\ntools:\n  - {type: cli, name: a, command: date, scopes: [a:run]}\n",
+            "warning: scopes are checked only when callers present OAuth tokens",
+            "http: {auth: {oauth: ...}}",
+        ),
     ];
     for (forge, warning, help) in cases {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

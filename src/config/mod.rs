@@ -21,9 +21,9 @@ pub use policy::{
     ValueFallback,
 };
 pub use server::{
-    CRATE_NAME_PATTERN, Forge, HttpAccess, Optimization, Prompt, PromptArgument,
-    PromptArgumentDetail, PromptArgumentType, PromptArguments, Resource, SEMVER_PATTERN, State,
-    StateBackend, StdioLimits, Transport,
+    BearerTokens, CRATE_NAME_PATTERN, Forge, HttpAccess, HttpAuth, Metrics, MetricsListen, OAuth,
+    Optimization, Prompt, PromptArgument, PromptArgumentDetail, PromptArgumentType,
+    PromptArguments, Resource, SEMVER_PATTERN, State, StateBackend, StdioLimits, Transport,
 };
 pub use tool::{
     CliTool, ErrorPolicy, HandlerRef, HttpTool, NativeTool, PipelineStep, PipelineTool,

@@ -4,6 +4,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::duration::HumanDuration;
 use super::tool::HandlerRef;
 
 /// Pattern of a crate/binary name.
@@ -37,6 +38,11 @@ pub struct Forge {
     pub stdio: Option<StdioLimits>,
     /// Who may reach the `http` transport, and how much of a request it reads.
     pub http: Option<HttpAccess>,
+    /// How long calls in flight may take to finish when the server stops: on SIGTERM or
+    /// Ctrl-C (http), on the end of stdin (stdio). Calls still running then are stopped.
+    /// Default: `10s`.
+    #[schemars(extend("default" = "10s"), example = &"30s")]
+    pub drain_timeout: Option<HumanDuration>,
 }
 
 /// Who may reach the http transport, and how much of a request it reads.
@@ -59,6 +65,79 @@ pub struct HttpAccess {
     /// (4 MiB, rmcp's own).
     #[schemars(range(min = 1024, max = 1073741824), extend("default" = 4194304))]
     pub max_body_bytes: Option<u32>,
+    /// Serve without sessions: every POST is answered on its own, as plain JSON, so that any
+    /// replica behind a load balancer can answer any request. Server-to-client requests and
+    /// the GET stream are then unavailable. Default: `false`.
+    #[schemars(extend("default" = false))]
+    pub stateless: Option<bool>,
+    /// Prometheus metrics at `/metrics`: `true` on the server's own address, `false` for
+    /// none, or `{bind: address}` to serve them on their own address (and keep them off the
+    /// public one). Default: `true`.
+    #[schemars(extend("default" = true))]
+    pub metrics: Option<Metrics>,
+    /// Who may call the server. Default: anyone who reaches it.
+    pub auth: Option<HttpAuth>,
+}
+
+/// Where `/metrics` is served.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Metrics {
+    /// `true`: on the server's address; `false`: not at all.
+    Enabled(bool),
+    /// On an address of its own.
+    Listen(MetricsListen),
+}
+
+/// The address of the metrics endpoint.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsListen {
+    /// Address `/metrics` (and `/healthz`, `/readyz`) are served on.
+    #[schemars(example = &"0.0.0.0:9464")]
+    pub bind: String,
+}
+
+/// How callers prove who they are: one of `bearer` or `oauth`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpAuth {
+    /// Fixed bearer tokens, read from environment variables when the server starts.
+    pub bearer: Option<BearerTokens>,
+    /// OAuth 2.1: the server accepts JWT access tokens from an authorization server.
+    pub oauth: Option<OAuth>,
+}
+
+/// Fixed bearer tokens.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BearerTokens {
+    /// Environment variables, each holding one accepted token (two let you rotate a token
+    /// without downtime). The tokens never appear in forge.yaml, the generated code or logs.
+    #[schemars(example = &["MCP_TOKEN"], length(min = 1))]
+    pub env: Vec<String>,
+}
+
+/// An OAuth 2.1 resource server: JWT access tokens signed by the authorization server.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth {
+    /// The authorization server: the `iss` a token must carry.
+    #[schemars(example = &"https://auth.example.com/")]
+    pub issuer: String,
+    /// The `aud` a token must carry: this server's identifier at the authorization server.
+    #[schemars(example = &"https://mcp.example.com/mcp")]
+    pub audience: String,
+    /// Where the authorization server publishes its signing keys (a JWKS document).
+    #[schemars(example = &"https://auth.example.com/.well-known/jwks.json")]
+    pub jwks_url: String,
+    /// This server's URL as clients know it, announced in the protected resource metadata
+    /// (RFC 9728). Default: `audience`.
+    #[schemars(example = &"https://mcp.example.com/mcp")]
+    pub resource: Option<String>,
+    /// Clock skew tolerated on `exp` and `nbf`. Default: `60s`; at most `5m`.
+    #[schemars(extend("default" = "60s"))]
+    pub leeway: Option<HumanDuration>,
 }
 
 /// Bounds of the stdio transport.

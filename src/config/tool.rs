@@ -47,6 +47,11 @@ pub struct ToolCommon {
     pub fallback: Option<Fallback>,
     /// Concurrency limit.
     pub bulkhead: Option<Bulkhead>,
+    /// OAuth scopes a caller's token needs for this tool (all of them). A caller without
+    /// them does not see the tool in `tools/list`, and calling it is refused. Needs
+    /// `forge.http.auth.oauth`.
+    #[schemars(example = &["users:read"])]
+    pub scopes: Option<Vec<String>>,
 }
 
 /// The kinds of tool, by the `type` key.

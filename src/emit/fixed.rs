@@ -17,7 +17,7 @@ use crate::write::{GeneratedFile, Ownership};
 /// One file of the runtime crate, for generated crates that need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fixed {
-    /// The module it belongs to: `runtime`, `resilience`, `stats` or `stdio`.
+    /// The module it belongs to: `runtime`, `resilience`, `stats`, `stdio` or `http_server`.
     pub parent: &'static str,
     /// Its own module name.
     pub module: &'static str,
@@ -79,6 +79,20 @@ pub const GUARDS: Fixed = fixed!("resilience", "guards");
 pub const ERROR_CLASS: Fixed = fixed!("stats", "class");
 /// `Stats`, `ToolStats`.
 pub const COUNTERS: Fixed = fixed!("stats", "counters");
+/// `Stats::prometheus`: the figures as Prometheus text.
+pub const PROMETHEUS: Fixed = fixed!("stats", "prometheus");
+/// The http server's request count, readiness and drain.
+pub const HTTP_DRAIN: Fixed = fixed!("http_server", "drain");
+/// `/healthz`, `/readyz`, `/metrics`.
+pub const HTTP_OPS: Fixed = fixed!("http_server", "ops");
+/// Serving until SIGTERM, then draining.
+pub const HTTP_SERVE: Fixed = fixed!("http_server", "serve");
+/// `Caller`, the bearer token of a request, the 401 answer.
+pub const HTTP_CALLER: Fixed = fixed!("http_server", "caller");
+/// Fixed bearer tokens.
+pub const HTTP_BEARER: Fixed = fixed!("http_server", "bearer");
+/// JWTs and the protected resource metadata.
+pub const HTTP_JWT: Fixed = fixed!("http_server", "jwt");
 /// The stdio server: `serve`, `Tools`, the dispatcher.
 pub const STDIO_DISPATCH: Fixed = fixed!("stdio", "dispatch");
 /// rmcp's side of the stdio transport.
@@ -125,7 +139,7 @@ mod tests {
     use super::*;
 
     /// Every fixed file.
-    const ALL: [Fixed; 24] = [
+    const ALL: [Fixed; 31] = [
         ERROR,
         HANDLER,
         ARGUMENTS,
@@ -145,6 +159,13 @@ mod tests {
         GUARDS,
         ERROR_CLASS,
         COUNTERS,
+        PROMETHEUS,
+        HTTP_DRAIN,
+        HTTP_OPS,
+        HTTP_SERVE,
+        HTTP_CALLER,
+        HTTP_BEARER,
+        HTTP_JWT,
         STDIO_DISPATCH,
         STDIO_LINK,
         STDIO_READER,
@@ -159,7 +180,7 @@ mod tests {
     #[test]
     fn every_file_of_the_runtime_crate_is_known() {
         let mut on_disk = Vec::new();
-        for parent in ["runtime", "resilience", "stats", "stdio"] {
+        for parent in ["runtime", "resilience", "stats", "stdio", "http_server"] {
             let entries = std::fs::read_dir(runtime_dir().join(parent))
                 .unwrap_or_else(|e| panic!("{parent}: {e}"));
             for entry in entries.flatten() {

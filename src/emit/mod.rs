@@ -8,6 +8,7 @@ mod fixed;
 mod format;
 mod handlers;
 mod http;
+mod http_server;
 mod ident_tokens;
 mod params;
 mod policy;
@@ -280,6 +281,14 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         files.push(rust("src/generated/stats.rs", stats::root(plan, &stats))?);
         files.extend(stats.iter().map(|f| f.copy(&plan.crate_ident)));
     }
+    let http_server = by_name(http_server::files(plan));
+    if !http_server.is_empty() {
+        files.push(rust(
+            "src/generated/http_server.rs",
+            http_server::root(&http_server),
+        )?);
+        files.extend(http_server.iter().map(|f| f.copy(&plan.crate_ident)));
+    }
     let stdio = by_name(stdio::files(plan));
     if !stdio.is_empty() {
         files.push(rust("src/generated/stdio.rs", stdio::root(plan, &stdio))?);
@@ -442,7 +451,12 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         tokio_features.push("sync");
     }
     if plan.needs.http_server {
-        tokio_features.extend(["net", "signal"]);
+        // The listener, SIGTERM, and the drain's counters and deadline.
+        for feature in ["net", "signal", "sync", "time"] {
+            if !tokio_features.contains(&feature) {
+                tokio_features.push(feature);
+            }
+        }
     }
     if plan.needs.files {
         tokio_features.push("fs");
@@ -490,6 +504,8 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         process => plan.needs.process,
         dev_tokio_features => dev_tokio_features,
         monitoring => plan.needs.monitoring,
+        jwt => plan.needs.jwt,
+        bearer => plan.transport.http().is_some_and(|h| matches!(h.auth, Some(crate::plan::ServerAuthPlan::Bearer { .. }))),
     };
     let mut files = Vec::new();
     for (name, ownership) in [

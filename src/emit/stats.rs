@@ -11,11 +11,14 @@ use crate::plan::Plan;
 
 /// The files of `stats/`: all of them, or none when the plan has nothing to monitor.
 pub fn files(plan: &Plan) -> Vec<Fixed> {
-    if plan.needs.monitoring {
-        vec![fixed::ERROR_CLASS, fixed::COUNTERS]
-    } else {
-        Vec::new()
+    if !plan.needs.monitoring {
+        return Vec::new();
     }
+    let mut files = vec![fixed::ERROR_CLASS, fixed::COUNTERS];
+    if super::http_server::serves_metrics(plan) {
+        files.push(fixed::PROMETHEUS);
+    }
+    files
 }
 
 /// The module root: the plan's numbers and the declarations of `files`.

@@ -28,6 +28,7 @@ pub fn root(plan: &Plan, files: &[Fixed]) -> TokenStream {
     let limits = plan.transport.stdio().unwrap_or_default();
     let in_flight = Literal::u32_unsuffixed(limits.max_in_flight);
     let message = Literal::u32_unsuffixed(limits.max_message_bytes);
+    let drain = Literal::u64_unsuffixed(plan.drain_ms);
     quote! {
         //! MCP over standard input and output: a reader and a writer thread around a
         //! dispatcher that answers `tools/call` and hands the rest of the protocol to rmcp.
@@ -39,5 +40,8 @@ pub fn root(plan: &Plan, files: &[Fixed]) -> TokenStream {
 
         /// Bytes of the longest message (`forge.stdio.max_message_bytes`).
         const MAX_MESSAGE_BYTES: usize = #message;
+
+        /// How long calls may take to finish once stdin is closed (`forge.drain_timeout`).
+        const DRAIN: std::time::Duration = std::time::Duration::from_millis(#drain);
     }
 }

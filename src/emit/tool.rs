@@ -52,12 +52,13 @@ pub fn tool_module(plan: &crate::plan::Plan, tool: &ToolPlan) -> TokenStream {
     let call_body = if monitored {
         let tracked = tool.policy.tracks_attempts();
         quote! {
-            server.stats().called(INDEX);
+            let started = server.stats().called(INDEX);
             let outcome = match #input::from_arguments(arguments) {
                 Ok(input) => invoke(server, &input).await #answer,
                 Err(error) => Err(error),
             };
             server.stats().finished(INDEX, NAME, &outcome, #tracked);
+            server.stats().took(INDEX, started.elapsed());
             outcome
         }
     } else {

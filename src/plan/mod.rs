@@ -18,8 +18,9 @@ pub use catalog::{
 };
 pub use http::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
 pub use http_server::{
-    DEFAULT_ALLOWED_HOSTS, DEFAULT_ALLOWED_ORIGINS, DEFAULT_BIND, DEFAULT_MAX_BODY_BYTES,
-    HttpServerPlan,
+    DEFAULT_ALLOWED_HOSTS, DEFAULT_ALLOWED_ORIGINS, DEFAULT_BIND, DEFAULT_LEEWAY_SECS,
+    DEFAULT_MAX_BODY_BYTES, HttpServerPlan, MAX_LEEWAY_SECS, MetricsPlan, OAuthPlan,
+    ServerAuthPlan, metadata_location,
 };
 pub use kind::{ArgPlan, CliPlan, StepPlan};
 pub use params::{ParamPlan, input_schema, value_schema};
@@ -65,7 +66,13 @@ pub struct Plan {
     pub error_tracking: Option<u32>,
     /// What the generated crate depends on.
     pub needs: Needs,
+    /// How long calls in flight may take to finish when the server stops, in milliseconds.
+    pub drain_ms: u64,
 }
+
+/// How long calls in flight may take to finish when the server stops, unless
+/// `forge.drain_timeout` says otherwise.
+pub const DEFAULT_DRAIN_MS: u64 = 10_000;
 
 /// Transport of the generated server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +80,7 @@ pub enum TransportPlan {
     /// Standard input and output.
     Stdio(StdioPlan),
     /// MCP streamable HTTP, with its address and access rules.
-    Http(HttpServerPlan),
+    Http(Box<HttpServerPlan>),
 }
 
 impl TransportPlan {
@@ -82,6 +89,14 @@ impl TransportPlan {
         match self {
             Self::Stdio(stdio) => Some(*stdio),
             Self::Http(_) => None,
+        }
+    }
+
+    /// The address and access rules of the http transport, when the server has it.
+    pub fn http(&self) -> Option<&HttpServerPlan> {
+        match self {
+            Self::Stdio(_) => None,
+            Self::Http(http) => Some(http),
         }
     }
 }
@@ -105,8 +120,10 @@ pub struct Needs {
     /// Some resource is a file read per request.
     pub files: bool,
     /// The server keeps the figures of `pforge://stats`: error tracking is on or some tool has
-    /// a retry, breaker, bulkhead or fallback.
+    /// a retry, breaker, bulkhead or fallback, or the http transport serves `/metrics`.
     pub monitoring: bool,
+    /// Callers present JWTs, checked against an authorization server's keys.
+    pub jwt: bool,
 }
 
 /// One tool.
@@ -128,6 +145,8 @@ pub struct ToolPlan {
     pub kind: KindPlan,
     /// Resilience around it.
     pub policy: PolicyPlan,
+    /// OAuth scopes a caller needs to see and call it.
+    pub scopes: Vec<String>,
 }
 
 impl ToolPlan {
@@ -190,7 +209,7 @@ pub fn plan(config: &Config) -> Plan {
         .map(|(index, tool)| plan_tool(config, tool, index, &defaults))
         .collect();
     let transport = match config.forge.transport {
-        Some(Transport::Http) => TransportPlan::Http(HttpServerPlan::of(&config.forge)),
+        Some(Transport::Http) => TransportPlan::Http(Box::new(HttpServerPlan::of(&config.forge))),
         _ => TransportPlan::Stdio(StdioPlan::of(config.forge.stdio.as_ref())),
     };
     let error_tracking = config
@@ -230,7 +249,14 @@ pub fn plan(config: &Config) -> Plan {
         files: resources
             .iter()
             .any(|r| matches!(r.source, ResourceSource::File(_))),
-        monitoring: error_tracking.is_some() || tools.iter().any(|t| t.policy.is_protected()),
+        monitoring: error_tracking.is_some()
+            || tools.iter().any(|t| t.policy.is_protected())
+            || transport
+                .http()
+                .is_some_and(|h| h.metrics != MetricsPlan::Off),
+        jwt: transport
+            .http()
+            .is_some_and(|h| matches!(h.auth, Some(ServerAuthPlan::OAuth(_)))),
     };
     Plan {
         crate_name: config.forge.name.clone(),
@@ -250,6 +276,9 @@ pub fn plan(config: &Config) -> Plan {
         state: config.state.as_ref().map(catalog::state),
         error_tracking,
         needs,
+        drain_ms: config.forge.drain_timeout.map_or(DEFAULT_DRAIN_MS, |d| {
+            u64::try_from(d.0.as_millis()).unwrap_or(u64::MAX)
+        }),
     }
 }
 
@@ -392,6 +421,7 @@ fn plan_tool(
             bulkhead,
             fallback,
         },
+        scopes: common.scopes.clone().unwrap_or_default(),
     }
 }
 

@@ -3,9 +3,11 @@
 
 mod class;
 mod counters;
+mod prometheus;
 
 pub use self::class::*;
 pub use self::counters::*;
+pub use self::prometheus::*;
 
 /// Recent errors kept (`error_tracking.max_errors`; 0 when error tracking is off).
 pub const MAX_ERRORS: usize = 2;

@@ -18,3 +18,6 @@ const MAX_IN_FLIGHT: usize = 4;
 
 /// Bytes of the longest message.
 const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// How long calls may take to finish once stdin is closed.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(5);

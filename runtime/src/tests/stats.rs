@@ -133,3 +133,69 @@ fn only_the_most_recent_errors_are_kept() {
     );
     assert_eq!(document["tools"]["a"]["errors"]["server_error"], 1);
 }
+
+#[test]
+fn the_metrics_are_prometheus_text_with_a_cumulative_histogram() {
+    use crate::generated::stats::Gauges;
+    let stats = Stats::default();
+    stats.called(0);
+    stats.finished(0, "a", &Err::<(), _>(status(503)), false);
+    stats.took(0, std::time::Duration::from_millis(30));
+    stats.called(0);
+    stats.finished(0, "a", &Ok::<(), ToolError>(()), false);
+    stats.took(0, std::time::Duration::from_secs(60));
+    let gauges = [
+        Gauges {
+            breaker: Some("open"),
+            bulkhead: Some((1, 2, 3)),
+        },
+        Gauges::default(),
+    ];
+    let text = stats.prometheus(&["a", "b\"q"], &gauges);
+    let mut samples = std::collections::HashMap::new();
+    for line in text.lines() {
+        if let Some(comment) = line.strip_prefix("# ") {
+            assert!(
+                comment.starts_with("HELP ") || comment.starts_with("TYPE "),
+                "{line}"
+            );
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+        assert!(
+            samples.insert(series.to_owned(), value).is_none(),
+            "twice: {series}"
+        );
+    }
+    let get = |series: &str| samples.get(series).copied().unwrap_or(f64::NAN);
+    assert_eq!(get(r#"pforge_tool_calls_total{tool="a"}"#), 2.0);
+    assert_eq!(get(r#"pforge_tool_calls_total{tool="b\"q"}"#), 0.0);
+    assert_eq!(
+        get(r#"pforge_tool_errors_total{tool="a",class="service_unavailable"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(r#"pforge_tool_duration_seconds_bucket{tool="a",le="0.025"}"#),
+        0.0
+    );
+    assert_eq!(
+        get(r#"pforge_tool_duration_seconds_bucket{tool="a",le="0.05"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(r#"pforge_tool_duration_seconds_bucket{tool="a",le="30"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(r#"pforge_tool_duration_seconds_bucket{tool="a",le="+Inf"}"#),
+        2.0
+    );
+    assert_eq!(get(r#"pforge_tool_duration_seconds_count{tool="a"}"#), 2.0);
+    assert_eq!(get(r#"pforge_tool_duration_seconds_sum{tool="a"}"#), 60.03);
+    assert_eq!(get(r#"pforge_breaker_state{tool="a",state="open"}"#), 1.0);
+    assert_eq!(get(r#"pforge_breaker_state{tool="a",state="closed"}"#), 0.0);
+    assert!(!samples.contains_key(r#"pforge_breaker_state{tool="b\"q",state="open"}"#));
+    assert_eq!(get(r#"pforge_bulkhead_queued{tool="a"}"#), 2.0);
+    assert_eq!(get(r#"pforge_bulkhead_capacity{tool="a"}"#), 3.0);
+}

@@ -1,6 +1,7 @@
 //! Checks the schema cannot express: uniqueness, references between tools, placeholders,
 //! handler paths, and relations between numbers.
 
+mod access;
 mod defaults;
 mod names;
 mod params;
@@ -14,6 +15,7 @@ use super::sections::Sections;
 /// Runs every semantic check over the sections that could be read.
 pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
     server::check_forge(sections, reporter);
+    access::check(sections, reporter);
     let defaults = defaults::check(sections, reporter);
     defaults::check_duration_limits(sections.document(), reporter);
     let catalogue = tools::check(sections, &defaults, reporter);

@@ -126,6 +126,11 @@ impl<const MAX: u32, const QUEUE: u32, const WAIT_MS: u64> Bulkhead<MAX, QUEUE, 
         self.in_flight.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Slots: attempts that may run at once.
+    pub fn capacity(&self) -> u32 {
+        MAX
+    }
+
     /// Callers waiting for a slot now.
     pub fn queued(&self) -> u32 {
         self.queued.load(std::sync::atomic::Ordering::Acquire)

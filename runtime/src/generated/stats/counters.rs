@@ -28,7 +28,19 @@ pub struct ToolStats {
     pub timeouts: AtomicU64,
     /// Errors by class, in [`ErrorClass::ALL`] order.
     pub errors: [AtomicU64; 10],
+    /// Calls by duration: `latency[i]` counts those within [`LATENCY_BOUNDS_US`]`[i]` but
+    /// not the bound before; the last counts the rest.
+    pub latency: [AtomicU64; LATENCY_BOUNDS_US.len() + 1],
+    /// Microseconds all calls took together.
+    pub latency_sum_us: AtomicU64,
 }
+
+/// Upper bounds of the latency histogram's buckets, in microseconds: 1 ms to 30 s, spaced
+/// as Prometheus clients space theirs.
+pub const LATENCY_BOUNDS_US: [u64; 13] = [
+    1_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
+    5_000_000, 10_000_000, 30_000_000,
+];
 
 #[derive(Debug)]
 struct Recorded {
@@ -103,9 +115,19 @@ impl Stats {
         &self.tools[index]
     }
 
-    /// A call of the tool at `index` starts.
-    pub fn called(&self, index: usize) {
+    /// A call of the tool at `index` starts; the instant is what [`Stats::took`] measures from.
+    pub fn called(&self, index: usize) -> std::time::Instant {
         bump(&self.tools[index].calls);
+        std::time::Instant::now()
+    }
+
+    /// A call of the tool at `index` took `elapsed`, argument checks and fallbacks included.
+    pub fn took(&self, index: usize, elapsed: std::time::Duration) {
+        let stats = &self.tools[index];
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let bucket = LATENCY_BOUNDS_US.partition_point(|bound| *bound < us);
+        bump(&stats.latency[bucket]);
+        stats.latency_sum_us.fetch_add(us, Ordering::Relaxed);
     }
 
     /// A call ended. `attempts_tracked` says whether the tool already recorded its

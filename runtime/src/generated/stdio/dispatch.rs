@@ -61,20 +61,17 @@ pub struct Limits {
     pub drain: Duration,
 }
 
-/// How long [`serve`] lets calls finish after stdin closes (rmcp waits as long).
-pub const DRAIN: Duration = Duration::from_secs(5);
-
 /// The error `serve` ends with.
 pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Serves MCP over standard input and output until stdin is closed and the calls it brought
-/// are answered, or [`DRAIN`] has passed (then rmcp gives its own requests as long); an
+/// are answered, or the drain timeout has passed (then rmcp gives its own requests as long); an
 /// error when stdout was closed first.
 pub async fn serve<S: Tools>(server: S) -> Result<(), ServeError> {
     let limits = Limits {
         max_in_flight: super::MAX_IN_FLIGHT,
         max_message_bytes: super::MAX_MESSAGE_BYTES,
-        drain: DRAIN,
+        drain: super::DRAIN,
     };
     serve_on(server, std::io::stdin(), std::io::stdout(), limits).await
 }

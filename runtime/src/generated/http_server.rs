@@ -1,0 +1,16 @@
+//! Stand-in for a generated crate's `src/generated/http_server.rs`, which declares only the
+//! files the plan needs (auth files only with auth).
+
+mod bearer;
+mod caller;
+mod drain;
+mod jwt;
+mod ops;
+mod serve;
+
+pub use self::bearer::*;
+pub use self::caller::*;
+pub use self::drain::*;
+pub use self::jwt::*;
+pub use self::ops::*;
+pub use self::serve::*;

@@ -1,0 +1,88 @@
+//! Fixed bearer tokens, read from environment variables when the server starts and compared
+//! in constant time.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+use super::{Caller, presented, unauthorized};
+
+/// The accepted tokens, kept as SHA-256 digests: comparing digests takes the same time
+/// whatever the presented token's length, and the tokens themselves are not kept around.
+pub struct Tokens {
+    digests: Vec<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tokens({} accepted)", self.digests.len())
+    }
+}
+
+impl Tokens {
+    /// The tokens held by the variables `names`; an error names a variable that is unset or
+    /// empty, since the server would then refuse every caller.
+    pub fn from_env(names: &[&str]) -> Result<Self, String> {
+        Self::from_lookup(names, |name| std::env::var(name).ok())
+    }
+
+    /// The tokens `lookup` finds under `names`, as [`Tokens::from_env`] does.
+    pub fn from_lookup(
+        names: &[&str],
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let mut digests = Vec::with_capacity(names.len());
+        for name in names {
+            match lookup(name) {
+                Some(token) if !token.trim().is_empty() => digests.push(digest(token.trim())),
+                _ => {
+                    return Err(format!(
+                        "the environment variable `{name}` must hold a bearer token (forge.http.auth.bearer.env)"
+                    ));
+                }
+            }
+        }
+        Ok(Self { digests })
+    }
+
+    /// Whether `token` is one of the accepted tokens. Every token is compared, so the time
+    /// taken says nothing about which one matched, or how much of one.
+    pub fn accepts(&self, token: &str) -> bool {
+        let presented = digest(token);
+        self.digests
+            .iter()
+            .fold(Choice::from(0), |seen, accepted| {
+                seen | accepted.ct_eq(&presented)
+            })
+            .into()
+    }
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Lets a request through when it carries an accepted token, else answers 401. A fixed
+/// token grants every tool. The token is never logged.
+pub async fn require_token(
+    State(tokens): State<Arc<Tokens>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let verdict = presented(&request).map(|token| tokens.accepts(token));
+    match verdict {
+        Some(true) => {
+            request.extensions_mut().insert(Caller::default());
+            next.run(request).await
+        }
+        Some(false) => {
+            tracing::debug!("refused a request: unknown bearer token");
+            unauthorized("realm=\"mcp\"", Some("unknown token"))
+        }
+        None => unauthorized("realm=\"mcp\"", None),
+    }
+}

@@ -1,0 +1,143 @@
+//! The life of an http server: the requests it is answering, whether it is ready, and the
+//! drain when it is told to stop.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Requests being answered, and whether the server is stopping.
+#[derive(Debug, Default)]
+pub struct Lifecycle {
+    in_flight: AtomicUsize,
+    draining: AtomicBool,
+    idle: tokio::sync::Notify,
+}
+
+impl Lifecycle {
+    /// Whether the server is stopping: it takes no new request and is not ready.
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// MCP requests whose answer is not yet sent.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// From now on, new requests are refused.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// Waits until no request is being answered.
+    pub async fn idle(&self) {
+        loop {
+            // Registered before looking, so an answer sent in between still wakes us.
+            let mut woken = std::pin::pin!(self.idle.notified());
+            woken.as_mut().enable();
+            if self.in_flight() == 0 {
+                return;
+            }
+            woken.await;
+        }
+    }
+
+    /// Counts a request in, unless the server is draining.
+    fn enter(self: &Arc<Self>) -> Option<Busy> {
+        // Counted before the flag is read: a drain that starts in between either sees this
+        // request in flight or is seen by it, never neither.
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let busy = Busy(Arc::clone(self));
+        (!self.draining()).then_some(busy)
+    }
+}
+
+/// One request being answered; dropping it counts the request out.
+#[derive(Debug)]
+struct Busy(Arc<Lifecycle>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// Counts each POST to `/mcp` until its answer has been sent, which for a streamed answer is
+/// when the stream ends, and refuses new ones with 503 once the server is draining (a load
+/// balancer then tries another replica). GET streams and DELETE carry no work, so they are
+/// not counted: the drain ends them.
+pub async fn track(State(life): State<Arc<Lifecycle>>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let Some(busy) = life.enter() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1"), (header::CONNECTION, "close")],
+            "the server is stopping\n",
+        )
+            .into_response();
+    };
+    next.run(request)
+        .await
+        .map(|body| Body::new(Tracked { body, _busy: busy }))
+}
+
+/// A response body that keeps its request counted until it is sent or dropped.
+struct Tracked {
+    body: Body,
+    _busy: Busy,
+}
+
+impl HttpBody for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Resolves on SIGTERM (what an orchestrator sends) or Ctrl-C.
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,301 @@
+//! Bearer tokens and JWTs: what is accepted, what is refused and why, and when the keys are
+//! fetched again. The authorization server is a loopback JWKS endpoint the test starts.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::json;
+
+use crate::generated::http_server::{Caller, OAuth, Refusal, Tokens, Verifier};
+
+const ISSUER: &str = "https://auth.test/";
+const AUDIENCE: &str = "https://mcp.test/mcp";
+
+/// An Ed25519 key from a 32-byte seed (PKCS#8 v1: a fixed prefix, then the seed).
+fn key(seed: u8) -> EncodingKey {
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(&[seed; 32]);
+    EncodingKey::from_ed_der(&der)
+}
+
+fn jwk(seed: u8, kid: &str) -> Jwk {
+    let mut jwk =
+        Jwk::from_encoding_key(&key(seed), Algorithm::EdDSA).unwrap_or_else(|e| panic!("{e}"));
+    jwk.common.key_id = Some(kid.to_owned());
+    jwk
+}
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+fn token(seed: u8, kid: &str, claims: serde_json::Value) -> String {
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, &claims, &key(seed)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn good_claims() -> serde_json::Value {
+    json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "ada", "exp": now() + 300, "scope": "a:read b:write"})
+}
+
+/// A JWKS endpoint serving `keys`, counting fetches.
+struct Issuer {
+    keys: Arc<std::sync::Mutex<JwkSet>>,
+    fetches: Arc<AtomicUsize>,
+    url: String,
+}
+
+impl Issuer {
+    async fn start(keys: Vec<Jwk>) -> Self {
+        let keys = Arc::new(std::sync::Mutex::new(JwkSet { keys }));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let app = axum::Router::new().route(
+            "/jwks.json",
+            axum::routing::get({
+                let (keys, fetches) = (Arc::clone(&keys), Arc::clone(&fetches));
+                move || {
+                    fetches.fetch_add(1, Ordering::SeqCst);
+                    let body =
+                        serde_json::to_string(&*keys.lock().unwrap_or_else(|e| e.into_inner()))
+                            .unwrap_or_default();
+                    async move { body }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let url = format!(
+            "http://{}/jwks.json",
+            listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { keys, fetches, url }
+    }
+
+    fn verifier(&self) -> Verifier {
+        let url: &'static str = Box::leak(self.url.clone().into_boxed_str());
+        Verifier::new(OAuth {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            jwks_url: url,
+            resource: AUDIENCE,
+            metadata_url: "https://mcp.test/.well-known/oauth-protected-resource/mcp",
+            leeway_secs: 5,
+            scopes: &["a:read"],
+        })
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_good_token_names_its_caller_and_scopes() {
+    let issuer = Issuer::start(vec![jwk(1, "k1")]).await;
+    let verifier = issuer.verifier();
+    let caller = verifier.verify(&token(1, "k1", good_claims())).await;
+    assert_eq!(
+        caller,
+        Ok(Caller {
+            subject: Some("ada".into()),
+            scopes: vec!["a:read".into(), "b:write".into()],
+        })
+    );
+    // `scp` as a list (Azure's spelling) counts too; the keys were fetched once.
+    let mut claims = good_claims();
+    claims["scope"] = serde_json::Value::Null;
+    claims["scp"] = json!(["c:run"]);
+    let caller = verifier.verify(&token(1, "k1", claims)).await;
+    assert_eq!(caller.map(|c| c.scopes), Ok(vec!["c:run".to_owned()]));
+    assert_eq!(issuer.fetches(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_tokens_are_refused_with_the_reason() {
+    let issuer = Issuer::start(vec![jwk(1, "k1")]).await;
+    let verifier = issuer.verifier();
+    let with = |key: &str, value: serde_json::Value| {
+        let mut claims = good_claims();
+        claims[key] = value;
+        token(1, "k1", claims)
+    };
+    let cases = [
+        (with("exp", json!(now() - 60)), "the token has expired"),
+        (
+            with("nbf", json!(now() + 600)),
+            "the token is not valid yet",
+        ),
+        (
+            with("aud", json!("https://other.test/")),
+            "the token is for another audience",
+        ),
+        (
+            with("iss", json!("https://evil.test/")),
+            "the token is from another issuer",
+        ),
+        (
+            token(2, "k1", good_claims()),
+            "the token's signature is wrong",
+        ),
+        ("not-a-jwt".to_owned(), "the token is not a JWT"),
+    ];
+    for (token, why) in cases {
+        assert_eq!(
+            verifier.verify(&token).await,
+            Err(Refusal::Invalid(why)),
+            "{why}"
+        );
+    }
+    // A token without `aud` is refused, not waved through.
+    let mut claims = good_claims();
+    claims.as_object_mut().map(|c| c.remove("aud"));
+    assert_eq!(
+        verifier.verify(&token(1, "k1", claims)).await,
+        Err(Refusal::Invalid("the token lacks exp, iss or aud"))
+    );
+    // Within the leeway, a just-expired token still passes.
+    assert!(
+        verifier
+            .verify(&with("exp", json!(now() - 2)))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_secret_signature_is_refused() {
+    // Alg confusion: an HS256 token "signed" with a public key's bytes must not pass, and a
+    // JWKS's symmetric key is never used.
+    let issuer = Issuer::start(vec![jwk(1, "k1")]).await;
+    let verifier = issuer.verifier();
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("k1".into());
+    let forged = jsonwebtoken::encode(&header, &good_claims(), &EncodingKey::from_secret(b"k1"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(
+        verifier.verify(&forged).await,
+        Err(Refusal::Invalid(_))
+    ));
+    let secret: Jwk = serde_json::from_value(json!({"kty": "oct", "kid": "s1", "k": "c2VjcmV0"}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    issuer
+        .keys
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .keys
+        .push(secret);
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("s1".into());
+    let forged = jsonwebtoken::encode(
+        &header,
+        &good_claims(),
+        &EncodingKey::from_secret(b"secret"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        verifier.verify(&forged).await,
+        Err(Refusal::Invalid("the token's key cannot check signatures"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_key_id_fetches_the_keys_again_but_not_on_every_request() {
+    let issuer = Issuer::start(vec![jwk(1, "k1")]).await;
+    let verifier = issuer.verifier();
+    assert!(
+        verifier
+            .verify(&token(1, "k1", good_claims()))
+            .await
+            .is_ok()
+    );
+    assert_eq!(issuer.fetches(), 1);
+    // The authorization server rotates to a new key: the first token signed with it makes
+    // the server fetch the keys again, and it is accepted.
+    issuer
+        .keys
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .keys
+        .push(jwk(2, "k2"));
+    assert!(
+        verifier
+            .verify(&token(2, "k2", good_claims()))
+            .await
+            .is_ok()
+    );
+    assert_eq!(issuer.fetches(), 2);
+    // Made-up key ids are refused without a fetch each, during the cool-down.
+    for kid in ["x1", "x2", "x3"] {
+        assert_eq!(
+            verifier.verify(&token(3, kid, good_claims())).await,
+            Err(Refusal::Invalid("the token's key is unknown"))
+        );
+    }
+    assert_eq!(issuer.fetches(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_that_cannot_be_fetched_are_a_distinct_refusal() {
+    let verifier = Verifier::new(OAuth {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        // Nothing listens on port 9 of this machine.
+        jwks_url: "http://127.0.0.1:9/jwks.json",
+        resource: AUDIENCE,
+        metadata_url: "",
+        leeway_secs: 0,
+        scopes: &[],
+    });
+    assert_eq!(
+        verifier.verify(&token(1, "k1", good_claims())).await,
+        Err(Refusal::KeysUnavailable)
+    );
+    assert_eq!(
+        verifier.verify(&token(1, "", good_claims())).await,
+        Err(Refusal::KeysUnavailable)
+    );
+}
+
+#[test]
+fn scopes_allow_what_they_name() {
+    let caller = Caller {
+        subject: None,
+        scopes: vec!["a".into(), "b".into()],
+    };
+    assert!(Caller::allows(Some(&caller), &["a", "b"]));
+    assert!(!Caller::allows(Some(&caller), &["a", "c"]));
+    assert!(Caller::allows(None, &[]));
+    assert!(!Caller::allows(None, &["a"]));
+}
+
+#[test]
+fn fixed_tokens_come_from_the_environment_and_match_exactly() {
+    let env = |name: &str| match name {
+        "A" => Some("alpha-token".to_owned()),
+        "B" => Some(" beta-token\n".to_owned()),
+        "EMPTY" => Some("  ".to_owned()),
+        _ => None,
+    };
+    for name in ["UNSET", "EMPTY"] {
+        let refused = Tokens::from_lookup(&["A", name], env);
+        assert!(
+            refused.is_err_and(|e| e.contains(&format!("`{name}`"))),
+            "{name}"
+        );
+    }
+    let tokens = Tokens::from_lookup(&["A", "B"], env).unwrap_or_else(|e| panic!("{e}"));
+    assert!(tokens.accepts("alpha-token"));
+    assert!(tokens.accepts("beta-token"));
+    assert!(!tokens.accepts("alpha-toke"));
+    assert!(!tokens.accepts("alpha-tokenX"));
+    assert!(!tokens.accepts(""));
+    assert!(!format!("{tokens:?}").contains("alpha"));
+}

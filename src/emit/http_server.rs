@@ -1,0 +1,288 @@
+//! The http transport: `src/generated/http_server.rs` (the files of
+//! `runtime/src/generated/http_server/` the plan needs), the `serve` function that assembles
+//! MCP, auth and the operators' endpoints, and the scope checks of `tools/list` and
+//! `tools/call`.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use super::fixed::{self, Fixed};
+use super::ident;
+use crate::plan::{HttpServerPlan, MetricsPlan, OAuthPlan, Plan, ServerAuthPlan};
+
+/// Whether the server serves `/metrics`.
+pub fn serves_metrics(plan: &Plan) -> bool {
+    plan.transport
+        .http()
+        .is_some_and(|http| http.metrics != MetricsPlan::Off)
+}
+
+/// Whether `tools/list` and `tools/call` look at the caller's scopes.
+pub fn checks_scopes(plan: &Plan) -> bool {
+    oauth(plan).is_some() && plan.tools.iter().any(|t| !t.scopes.is_empty())
+}
+
+fn oauth(plan: &Plan) -> Option<&OAuthPlan> {
+    match plan.transport.http()?.auth.as_ref()? {
+        ServerAuthPlan::OAuth(oauth) => Some(oauth),
+        ServerAuthPlan::Bearer { .. } => None,
+    }
+}
+
+/// The files of `http_server/`: the drain and the operators' endpoints for every http
+/// server, the auth files of its kind of auth.
+pub fn files(plan: &Plan) -> Vec<Fixed> {
+    let Some(http) = plan.transport.http() else {
+        return Vec::new();
+    };
+    let mut files = vec![fixed::HTTP_DRAIN, fixed::HTTP_OPS, fixed::HTTP_SERVE];
+    match &http.auth {
+        Some(ServerAuthPlan::Bearer { .. }) => {
+            files.extend([fixed::HTTP_CALLER, fixed::HTTP_BEARER]);
+        }
+        Some(ServerAuthPlan::OAuth(_)) => files.extend([fixed::HTTP_CALLER, fixed::HTTP_JWT]),
+        None => {}
+    }
+    files
+}
+
+/// The module root: the declarations of `files`.
+pub fn root(files: &[Fixed]) -> TokenStream {
+    let declarations = fixed::declarations(files);
+    quote! {
+        //! The http transport's own parts: the drain, the operators' endpoints and auth.
+
+        #declarations
+    }
+}
+
+/// `TOOL_SCOPES`, when scopes are checked.
+pub fn scopes_const(plan: &Plan) -> Option<TokenStream> {
+    if !checks_scopes(plan) {
+        return None;
+    }
+    let count = Literal::usize_unsuffixed(plan.tools.len());
+    let rows = plan.tools.iter().map(|tool| {
+        let scopes = &tool.scopes;
+        quote!(&[#(#scopes),*])
+    });
+    Some(quote! {
+        /// The scopes a caller needs for each tool, in `tools/list` order (`scopes`).
+        const TOOL_SCOPES: [&[&str]; #count] = [#(#rows),*];
+    })
+}
+
+/// The body of `list_tools`: every tool, or those the caller's scopes allow.
+pub fn list_tools_body(plan: &Plan) -> TokenStream {
+    if !checks_scopes(plan) {
+        return quote!(Ok(ListToolsResult::with_all_items(Self::tools().to_vec())));
+    }
+    quote! {
+        let caller = http_server::Caller::of(&context.extensions);
+        let tools = Self::tools()
+            .iter()
+            .zip(TOOL_SCOPES)
+            .filter(|(_, needed)| http_server::Caller::allows(caller, needed))
+            .map(|(tool, _)| tool.clone())
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+}
+
+/// What `call_tool` checks first: that the caller's scopes allow the tool.
+pub fn call_tool_guard(plan: &Plan) -> Option<TokenStream> {
+    checks_scopes(plan).then(|| {
+        quote! {
+            let needed = Self::tools()
+                .iter()
+                .zip(TOOL_SCOPES)
+                .find(|(tool, _)| tool.name == request.name)
+                .map_or(&[][..], |(_, needed)| needed);
+            if !http_server::Caller::allows(http_server::Caller::of(&context.extensions), needed) {
+                return Err(ErrorData::invalid_request(
+                    format!("the token does not grant the scopes `{}` that tool `{}` needs", needed.join(" "), request.name),
+                    None,
+                ));
+            }
+        }
+    })
+}
+
+/// The `serve` of an http server, with its access rules as consts.
+pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
+    let default_bind = http.bind.to_string();
+    let hosts = &http.allowed_hosts;
+    let origins = &http.allowed_origins;
+    let body = Literal::u32_unsuffixed(http.max_body_bytes);
+    let drain = Literal::u64_unsuffixed(plan.drain_ms);
+    let stateless = http
+        .stateless
+        .then(|| quote!(.with_legacy_session_mode(false).with_json_response(true)));
+    let (auth_setup, auth_layer, metadata_route) = auth(plan, http);
+    let metrics_fn = serves_metrics(plan).then(|| {
+        quote! {
+            /// `/metrics`.
+            fn metrics(server: Server, life: &Arc<http_server::Lifecycle>) -> axum::Router {
+                use axum::extract::State;
+                axum::Router::new()
+                    .route(
+                        "/metrics",
+                        axum::routing::get(move |State(life): State<Arc<http_server::Lifecycle>>| {
+                            let server = server.clone();
+                            async move { http_server::metrics(server.metrics_text(), &life) }
+                        }),
+                    )
+                    .with_state(Arc::clone(life))
+            }
+        }
+    });
+    let (ops_bind, assemble) = match http.metrics {
+        MetricsPlan::Own(address) => {
+            let address = address.to_string();
+            (
+                quote! {
+                    /// Where `/metrics`, `/healthz` and `/readyz` are served:
+                    /// `forge.http.metrics.bind`, unless `PFORGE_METRICS_BIND` says otherwise.
+                    pub fn ops_address() -> String {
+                        std::env::var("PFORGE_METRICS_BIND").unwrap_or_else(|_| #address.to_owned())
+                    }
+                },
+                quote! {
+                    let ops = probes(&life).merge(metrics(server, &life));
+                    (app.merge(probes(&life)), Some(ops), Some(ops_address()))
+                },
+            )
+        }
+        MetricsPlan::Shared => (
+            quote!(),
+            quote!((
+                app.merge(probes(&life)).merge(metrics(server, &life)),
+                None,
+                None
+            )),
+        ),
+        MetricsPlan::Off => (quote!(), quote!((app.merge(probes(&life)), None, None))),
+    };
+    quote! {
+        /// `Host` names requests may carry (`forge.http.allowed_hosts`); others get 403.
+        pub const ALLOWED_HOSTS: &[&str] = &[#(#hosts),*];
+
+        /// Browser origins requests may carry (`forge.http.allowed_origins`); others get
+        /// 403, and requests without an `Origin` header are served.
+        pub const ALLOWED_ORIGINS: &[&str] = &[#(#origins),*];
+
+        /// Bytes of the largest request body (`forge.http.max_body_bytes`); larger ones
+        /// get 413.
+        pub const MAX_BODY_BYTES: usize = #body;
+
+        /// How long requests in flight may take to finish once the server is told to stop
+        /// (`forge.drain_timeout`).
+        pub const DRAIN: std::time::Duration = std::time::Duration::from_millis(#drain);
+
+        /// Where the server listens: `forge.bind`, unless `PFORGE_BIND` says otherwise.
+        pub fn bind_address() -> String {
+            std::env::var("PFORGE_BIND").unwrap_or_else(|_| #default_bind.to_owned())
+        }
+
+        #ops_bind
+        #metrics_fn
+
+        /// `/healthz` and `/readyz`.
+        fn probes(life: &Arc<http_server::Lifecycle>) -> axum::Router {
+            axum::Router::new()
+                .route("/healthz", axum::routing::get(http_server::healthz))
+                .route("/readyz", axum::routing::get(http_server::readyz))
+                .with_state(Arc::clone(life))
+        }
+
+        /// Serves MCP streamable HTTP at `http://<bind>/mcp`, with `/healthz`, `/readyz`
+        /// and the metrics, until SIGTERM or Ctrl-C; then answers the requests in flight
+        /// (for up to [`DRAIN`]) and returns. Every session talks to the same server, so
+        /// handlers and state are shared.
+        pub async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+            use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+            let server = Server::new();
+            let life = Arc::new(http_server::Lifecycle::default());
+            #auth_setup
+            let config = StreamableHttpServerConfig::default()
+                .with_allowed_hosts(ALLOWED_HOSTS.iter().copied())
+                .with_allowed_origins(ALLOWED_ORIGINS.iter().copied())
+                .enforce_origin_validation()
+                .with_max_request_body_bytes(MAX_BODY_BYTES)
+                #stateless;
+            let sessions = config.cancellation_token.clone();
+            let mcp = StreamableHttpService::new(
+                {
+                    let server = server.clone();
+                    move || Ok(server.clone())
+                },
+                Arc::new(LocalSessionManager::default()),
+                config,
+            );
+            let app = axum::Router::new()
+                .nest_service("/mcp", mcp)
+                #auth_layer
+                #metadata_route
+                .layer(axum::middleware::from_fn_with_state(Arc::clone(&life), http_server::track));
+            let (app, ops, ops_address): (axum::Router, Option<axum::Router>, Option<String>) = {
+                #assemble
+            };
+            let addresses = http_server::Addresses {
+                mcp: bind_address(),
+                ops: ops_address,
+                drain: DRAIN,
+            };
+            http_server::run(app, ops, life, move || sessions.cancel(), addresses).await
+        }
+    }
+}
+
+/// What `serve` sets up for auth, the layer in front of `/mcp`, and the metadata route.
+fn auth(plan: &Plan, http: &HttpServerPlan) -> (TokenStream, TokenStream, TokenStream) {
+    match &http.auth {
+        None => (quote!(), quote!(), quote!()),
+        Some(ServerAuthPlan::Bearer { env }) => (
+            quote! {
+                let tokens = Arc::new(http_server::Tokens::from_env(&[#(#env),*])?);
+            },
+            quote!(.layer(axum::middleware::from_fn_with_state(tokens, http_server::require_token))),
+            quote!(),
+        ),
+        Some(ServerAuthPlan::OAuth(oauth)) => {
+            let OAuthPlan {
+                issuer,
+                audience,
+                jwks_url,
+                resource,
+                metadata_url,
+                metadata_path,
+                leeway_secs,
+            } = oauth;
+            let leeway = Literal::u64_unsuffixed(*leeway_secs);
+            let mut scopes: Vec<&str> = plan
+                .tools
+                .iter()
+                .flat_map(|t| t.scopes.iter().map(String::as_str))
+                .collect();
+            scopes.sort_unstable();
+            scopes.dedup();
+            let verifier = ident("verifier");
+            (
+                quote! {
+                    let #verifier = Arc::new(http_server::Verifier::new(http_server::OAuth {
+                        issuer: #issuer,
+                        audience: #audience,
+                        jwks_url: #jwks_url,
+                        resource: #resource,
+                        metadata_url: #metadata_url,
+                        leeway_secs: #leeway,
+                        scopes: &[#(#scopes),*],
+                    }));
+                },
+                quote!(.layer(axum::middleware::from_fn_with_state(Arc::clone(&#verifier), http_server::require_jwt))),
+                quote!(.route(#metadata_path, axum::routing::get(http_server::metadata).with_state(#verifier))),
+            )
+        }
+    }
+}

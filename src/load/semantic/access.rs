@@ -1,0 +1,229 @@
+//! Checks of who may call an http server and how it is run: `forge.http.auth`,
+//! `forge.http.metrics`, `forge.drain_timeout` and the tools' `scopes`.
+
+use crate::config::{Forge, HttpAuth, Metrics, OAuth, Transport};
+use crate::load::report::{Reporter, Target};
+use crate::load::sections::Sections;
+use crate::plan::{MAX_LEEWAY_SECS, metadata_location};
+
+/// The longest drain: a stopping server is out of service for this long at most.
+const MAX_DRAIN_SECS: u64 = 3600;
+
+/// Checks auth, metrics, the drain and the scopes of every tool.
+pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
+    let forge = sections.forge.as_ref();
+    if let Some(drain) = forge.and_then(|f| f.drain_timeout)
+        && drain.0.as_secs() > MAX_DRAIN_SECS
+    {
+        reporter
+            .error(
+                "/forge/drain_timeout",
+                Target::Value,
+                format!("`{drain}` is longer than an hour"),
+            )
+            .help("a stopping server waits at most `1h` for its calls")
+            .emit();
+    }
+    let access = forge.and_then(|f| f.http.as_ref());
+    if let Some(Metrics::Listen(listen)) = access.and_then(|a| a.metrics.as_ref()) {
+        check_metrics_bind(forge, &listen.bind, reporter);
+    }
+    let auth = access.and_then(|a| a.auth.as_ref());
+    if let Some(auth) = auth {
+        check_auth(auth, reporter);
+    }
+    let oauth = auth.is_some_and(|a| a.oauth.is_some())
+        && forge.is_some_and(|f| f.transport == Some(Transport::Http));
+    check_scopes(sections, oauth, reporter);
+}
+
+fn check_metrics_bind(forge: Option<&Forge>, bind: &str, reporter: &mut Reporter<'_>) {
+    let at = "/forge/http/metrics/bind";
+    let Ok(address) = bind.parse::<std::net::SocketAddr>() else {
+        reporter
+            .error(
+                at,
+                Target::Value,
+                format!("`{bind}` is not an IP address and port"),
+            )
+            .help("write e.g. `127.0.0.1:9464`, or `0.0.0.0:9464` for every interface")
+            .emit();
+        return;
+    };
+    let main = forge
+        .and_then(|f| f.bind.as_deref())
+        .unwrap_or(crate::plan::DEFAULT_BIND)
+        .parse::<std::net::SocketAddr>();
+    if main.is_ok_and(|main| main.port() == address.port() && address.port() != 0) {
+        reporter
+            .error(
+                at,
+                Target::Value,
+                format!("`{bind}` is the port the server itself listens on"),
+            )
+            .help("pick another port, or write `metrics: true` to serve `/metrics` beside `/mcp`")
+            .emit();
+    }
+}
+
+fn check_auth(auth: &HttpAuth, reporter: &mut Reporter<'_>) {
+    match (&auth.bearer, &auth.oauth) {
+        (Some(_), Some(_)) => {
+            reporter
+                .error("/forge/http/auth/oauth", Target::Key, "`auth` takes one of `bearer` and `oauth`, not both")
+                .related("/forge/http/auth/bearer", Target::Key, "`bearer` is here")
+                .help("keep `oauth` for tokens from an authorization server, or `bearer` for fixed tokens")
+                .emit();
+        }
+        (None, None) => {
+            reporter
+                .error("/forge/http/auth", Target::Value, "`auth` says neither how tokens are checked")
+                .help("add `bearer: {env: [MCP_TOKEN]}` or `oauth: {issuer, audience, jwks_url}`, or remove `auth`")
+                .emit();
+        }
+        _ => {}
+    }
+    if let Some(bearer) = &auth.bearer {
+        for (index, name) in bearer.env.iter().enumerate() {
+            if !is_env_name(name) {
+                reporter
+                    .error(&format!("/forge/http/auth/bearer/env/{index}"), Target::Value, format!("`{name}` is not an environment variable name"))
+                    .help("name the variable that holds the token, e.g. `MCP_TOKEN`; the token itself never goes in forge.yaml")
+                    .emit();
+            }
+        }
+    }
+    if let Some(oauth) = &auth.oauth {
+        check_oauth(oauth, reporter);
+    }
+}
+
+fn check_oauth(oauth: &OAuth, reporter: &mut Reporter<'_>) {
+    let at = "/forge/http/auth/oauth";
+    if !is_secure_url(&oauth.jwks_url) {
+        reporter
+            .error(&format!("{at}/jwks_url"), Target::Value, format!("`{}` is not an https URL", oauth.jwks_url))
+            .help("keys must come over https (plain http only from this machine, e.g. `http://127.0.0.1:9000/jwks.json`)")
+            .emit();
+    }
+    if oauth.issuer.trim().is_empty() {
+        reporter
+            .error(&format!("{at}/issuer"), Target::Value, "the issuer is empty")
+            .help("write the `iss` your authorization server puts in its tokens, e.g. `https://auth.example.com/`")
+            .emit();
+    }
+    if oauth.audience.trim().is_empty() {
+        reporter
+            .error(
+                &format!("{at}/audience"),
+                Target::Value,
+                "the audience is empty",
+            )
+            .help("write the `aud` your authorization server puts in tokens for this server")
+            .emit();
+    }
+    let (resource, key) = match &oauth.resource {
+        Some(resource) => (resource, "resource"),
+        None => (&oauth.audience, "audience"),
+    };
+    if metadata_location(resource).is_none() {
+        reporter
+            .error(&format!("{at}/{key}"), Target::Value, format!("`{resource}` is not an http(s) URL, so clients cannot find this server's metadata"))
+            .help("write `resource: https://mcp.example.com/mcp`, the URL clients use")
+            .emit();
+    }
+    if let Some(leeway) = oauth.leeway
+        && leeway.0.as_secs() > MAX_LEEWAY_SECS
+    {
+        reporter
+            .error(
+                &format!("{at}/leeway"),
+                Target::Value,
+                format!("`{leeway}` would accept tokens long after they expire"),
+            )
+            .help("allow at most `5m` of clock skew")
+            .emit();
+    }
+}
+
+fn check_scopes(sections: &Sections, oauth: bool, reporter: &mut Reporter<'_>) {
+    for (index, tool) in &sections.tools {
+        let Some(scopes) = &tool.common.scopes else {
+            continue;
+        };
+        let at = format!("/tools/{index}/scopes");
+        if !oauth && !scopes.is_empty() {
+            reporter
+                .warning(&at, Target::Key, "scopes are checked only when callers present OAuth tokens, so anyone who may call the server may call this tool")
+                .help("add `transport: http` and `http: {auth: {oauth: ...}}` under `forge`, or remove `scopes`")
+                .emit();
+        }
+        for (position, scope) in scopes.iter().enumerate() {
+            if !is_scope(scope) {
+                reporter
+                    .error(&format!("{at}/{position}"), Target::Value, format!("`{scope}` is not an OAuth scope"))
+                    .help("a scope is one word of printable characters without spaces, quotes or backslashes, e.g. `users:read`")
+                    .emit();
+            }
+        }
+    }
+}
+
+/// A POSIX-style variable name.
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// RFC 6749's `scope-token`: printable ASCII without space, `"` and `\`.
+fn is_scope(scope: &str) -> bool {
+    !scope.is_empty()
+        && scope
+            .bytes()
+            .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e))
+}
+
+/// An https URL, or an http one to this machine.
+fn is_secure_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(authority, |(host, _)| host);
+    match scheme {
+        "https" => !host.is_empty(),
+        "http" => matches!(host, "localhost" | "127.0.0.1" | "[::1]"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_urls_must_be_secure_but_for_this_machine() {
+        assert!(is_secure_url("https://auth.example.com/jwks"));
+        assert!(is_secure_url("http://127.0.0.1:9000/jwks.json"));
+        assert!(is_secure_url("http://[::1]:9000/jwks.json"));
+        assert!(!is_secure_url("http://auth.example.com/jwks"));
+        assert!(!is_secure_url("https:///jwks"));
+        assert!(!is_secure_url("auth.example.com"));
+    }
+
+    #[test]
+    fn scopes_and_variables_have_their_grammar() {
+        assert!(is_scope("users:read"));
+        assert!(!is_scope("two words"));
+        assert!(!is_scope("say\"hi\""));
+        assert!(is_env_name("MCP_TOKEN_2"));
+        assert!(!is_env_name("2TOKEN"));
+        assert!(!is_env_name("MCP-TOKEN"));
+    }
+}
