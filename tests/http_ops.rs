@@ -1,0 +1,512 @@
+//! The http transport run as a service: OAuth tokens checked against a loopback JWKS server
+//! and per-tool scopes; fixed bearer tokens; `/metrics`, `/healthz`, `/readyz`; two stateless
+//! replicas behind nginx (the Debian package, started here) serving one rmcp client; and a
+//! SIGTERM during a slow call, which is answered before the process exits 0.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use common::build;
+
+const ISSUER: &str = "https://auth.test/";
+const AUDIENCE: &str = "https://mcp.test/mcp";
+
+/// A running server and the addresses it printed.
+struct Server {
+    child: tokio::process::Child,
+    mcp: String,
+    ops: Option<String>,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `binary` on ephemeral ports; waits until it says where it listens (and where
+    /// its operators' endpoints are, when `ops`).
+    async fn start(binary: &std::path::Path, env: &[(&str, &str)], ops: bool) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(binary)
+            .env("PFORGE_BIND", "127.0.0.1:0")
+            .env("PFORGE_METRICS_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = child.stderr.take().unwrap_or_else(|| panic!("stderr"));
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = Arc::clone(&log);
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(address) = line.split("http://").nth(1) {
+                    let _ = tx.send(address.trim().trim_end_matches("/mcp").to_owned());
+                }
+                let mut log = sink.lock().unwrap_or_else(|e| e.into_inner());
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let wanted = if ops { 2 } else { 1 };
+        let mut addresses = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(30), async {
+            while addresses.len() < wanted {
+                match rx.recv().await {
+                    Some(address) => addresses.push(address),
+                    None => break,
+                }
+            }
+        })
+        .await;
+        let text = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert_eq!(
+            addresses.len(),
+            wanted,
+            "the server did not say where it listens:\n{text}"
+        );
+        Self {
+            child,
+            mcp: addresses[0].clone(),
+            ops: addresses.get(1).cloned(),
+            log,
+        }
+    }
+
+    fn ops(&self) -> &str {
+        self.ops.as_deref().unwrap_or(&self.mcp)
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// A response: status, head (lowercase) and body.
+struct Response {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+/// One HTTP/1.1 request on a new connection, read to its end (the connection is closed).
+async fn request(address: &str, method: &str, path: &str, headers: &str, body: &str) -> Response {
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .unwrap_or_else(|e| panic!("{address}: {e}"));
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut raw = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw)).await;
+    assert!(read.is_ok(), "no whole answer to {method} {path} in 30 s");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Response {
+        status,
+        head: head.to_ascii_lowercase(),
+        body: body.to_owned(),
+    }
+}
+
+async fn get(address: &str, path: &str) -> Response {
+    request(address, "GET", path, "", "").await
+}
+
+fn bearer(token: &str) -> String {
+    format!("authorization: Bearer {token}\r\n")
+}
+
+const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+
+/// The samples of a Prometheus text exposition, each checked against the format's grammar.
+fn prometheus(text: &str) -> std::collections::HashMap<String, f64> {
+    let mut samples = std::collections::HashMap::new();
+    let mut typed = std::collections::HashSet::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap_or_else(|| panic!("{line}"));
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+            assert!(typed.insert(name.to_owned()), "typed twice: {line}");
+            continue;
+        }
+        if line.starts_with("# HELP ") {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
+        let name = series.split('{').next().unwrap_or_default();
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s).filter(|f| typed.contains(*f)))
+            .unwrap_or(name);
+        assert!(typed.contains(family), "a sample before its TYPE: {line}");
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{line}"
+        );
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+        assert!(samples.insert(series.to_owned(), value).is_none(), "{line}");
+    }
+    samples
+}
+
+/// An Ed25519 key from a 32-byte seed (PKCS#8 v1: a fixed prefix, then the seed).
+fn key(seed: u8) -> EncodingKey {
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(&[seed; 32]);
+    EncodingKey::from_ed_der(&der)
+}
+
+fn token(seed: u8, kid: &str, claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, claims, &key(seed)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn claims(scope: &str) -> Value {
+    let now = jsonwebtoken::get_current_timestamp();
+    json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "ada", "exp": now + 600, "scope": scope})
+}
+
+/// A loopback JWKS endpoint with the key of seed 1 as `k1`; its URL.
+async fn jwks_server() -> String {
+    let mut jwk: Jwk =
+        Jwk::from_encoding_key(&key(1), Algorithm::EdDSA).unwrap_or_else(|e| panic!("{e}"));
+    jwk.common.key_id = Some("k1".into());
+    let body = serde_json::to_string(&JwkSet { keys: vec![jwk] }).unwrap_or_default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = format!(
+        "http://{}/jwks.json",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                if common::read_head(&mut socket).await.is_some() {
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(response.as_bytes()).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+/// An rmcp client over streamable HTTP at `url`, presenting `token`.
+async fn client(url: &str, token: &str) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url).auth_header(token);
+    config.allow_stateless = true;
+    let transport = StreamableHttpClientTransport::from_config(config);
+    ().serve(transport).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn call_text(
+    client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    tool: &'static str,
+) -> Result<String, String> {
+    let result = client
+        .call_tool(CallToolRequestParams::new(tool))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(common::text(&result))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_tokens_and_scopes_guard_the_tools() {
+    let jwks = jwks_server().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let yaml = format!(
+        "forge:\n  name: oauth-e2e\n  version: 0.1.0\n  transport: http\n  http:\n    auth:\n      oauth:\n        issuer: {ISSUER}\n        audience: {AUDIENCE}\n        jwks_url: {jwks}\ntools:\n  - {{type: cli, name: open, description: Open to every caller, command: echo, args: [open]}}\n  - {{type: cli, name: secret, description: Needs a scope, command: echo, args: [secret], scopes: [\"secret:read\"]}}\n"
+    );
+    let binary = build(dir.path(), &yaml, "oauth-e2e");
+    let server = Server::start(&binary, &[], false).await;
+    let address = server.mcp.clone();
+
+    // The metadata tells clients where to get a token, and which scopes exist.
+    let metadata = get(&address, "/.well-known/oauth-protected-resource/mcp").await;
+    assert_eq!(metadata.status, 200, "{}", metadata.body);
+    let document: Value = serde_json::from_str(&metadata.body).unwrap_or_default();
+    assert_eq!(document["resource"], AUDIENCE);
+    assert_eq!(document["authorization_servers"], json!([ISSUER]));
+    assert_eq!(document["scopes_supported"], json!(["secret:read"]));
+
+    // No token, a bad one, an expired one, one for another audience, one signed with a key
+    // the authorization server does not publish: 401, pointing at the metadata.
+    let metadata_url =
+        "resource_metadata=\"https://mcp.test/.well-known/oauth-protected-resource/mcp\"";
+    let now = jsonwebtoken::get_current_timestamp();
+    let mut expired = claims("");
+    expired["exp"] = json!(now - 600);
+    let mut elsewhere = claims("");
+    elsewhere["aud"] = json!("https://other.test/");
+    let cases = [
+        (String::new(), None),
+        (bearer("not-a-jwt"), Some("not a jwt")),
+        (bearer(&token(1, "k1", &expired)), Some("expired")),
+        (
+            bearer(&token(1, "k1", &elsewhere)),
+            Some("another audience"),
+        ),
+        (bearer(&token(2, "k9", &claims(""))), Some("key is unknown")),
+    ];
+    for (header, why) in cases {
+        let refused = request(&address, "POST", "/mcp", &header, INITIALIZE).await;
+        assert_eq!(refused.status, 401, "{why:?}: {}", refused.head);
+        assert!(
+            refused
+                .head
+                .contains(&format!("www-authenticate: bearer {metadata_url}")),
+            "{}",
+            refused.head
+        );
+        if let Some(why) = why {
+            assert!(
+                refused.head.contains("error=\"invalid_token\"") && refused.head.contains(why),
+                "{}",
+                refused.head
+            );
+        }
+    }
+
+    // A caller without the scope sees and calls only the open tool.
+    let url = format!("http://{address}/mcp");
+    let plain = client(&url, &token(1, "k1", &claims("other:scope"))).await;
+    let tools = plain
+        .list_all_tools()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["open"]);
+    assert_eq!(call_text(&plain, "open").await, Ok("open\n".to_owned()));
+    let denied = call_text(&plain, "secret").await;
+    assert!(
+        denied.as_ref().is_err_and(|e| e.contains("secret:read")),
+        "{denied:?}"
+    );
+    let _ = plain.cancel().await;
+
+    // A caller with it sees and calls both.
+    let granted = client(&url, &token(1, "k1", &claims("other:scope secret:read"))).await;
+    let tools = granted
+        .list_all_tools()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(tools.len(), 2);
+    assert_eq!(
+        call_text(&granted, "secret").await,
+        Ok("secret\n".to_owned())
+    );
+    let _ = granted.cancel().await;
+
+    // `/metrics` is Prometheus text and counts what ran: one call of each tool (the refused
+    // call of `secret` never ran).
+    let metrics = get(&address, "/metrics").await;
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .head
+            .contains("content-type: text/plain; version=0.0.4"),
+        "{}",
+        metrics.head
+    );
+    let samples = prometheus(&metrics.body);
+    let value = |series: &str| samples.get(series).copied();
+    assert_eq!(
+        value(r#"pforge_tool_calls_total{tool="secret"}"#),
+        Some(1.0)
+    );
+    assert_eq!(value(r#"pforge_tool_calls_total{tool="open"}"#), Some(1.0));
+    assert_eq!(
+        value(r#"pforge_tool_duration_seconds_count{tool="secret"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(r#"pforge_tool_duration_seconds_bucket{tool="secret",le="+Inf"}"#),
+        Some(1.0)
+    );
+    assert_eq!(value("pforge_draining"), Some(0.0));
+    let log = server.log();
+    for secret in ["not-a-jwt", &token(1, "k1", &expired)] {
+        assert!(!log.contains(secret), "a token reached the log:\n{log}");
+    }
+}
+
+/// A running nginx; dropping it stops it with SIGTERM, on which the master process stops
+/// its workers too (SIGKILL would leave them running).
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// nginx in front of `replicas`, round robin; its address.
+async fn nginx(dir: &std::path::Path, replicas: &[&str]) -> (Nginx, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let servers: String = replicas
+        .iter()
+        .map(|r| format!("    server {r};\n"))
+        .collect();
+    let root = dir.display();
+    let conf = format!(
+        "worker_processes 1;\ndaemon off;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {root}/body;\n  proxy_temp_path {root}/proxy;\n  fastcgi_temp_path {root}/fastcgi;\n  uwsgi_temp_path {root}/uwsgi;\n  scgi_temp_path {root}/scgi;\n  upstream mcp {{\n{servers}  }}\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://mcp;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_set_header Host $http_host;\n      proxy_buffering off;\n    }}\n  }}\n}}\n"
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap_or_else(|e| panic!("{e}"));
+    let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("nginx");
+    let child = std::process::Command::new(binary)
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(Nginx)
+        .unwrap_or_else(|e| panic!("nginx (the Debian package `nginx`) is needed: {e}"));
+    let address = format!("127.0.0.1:{port}");
+    let up = tokio::time::timeout(Duration::from_secs(10), async {
+        while tokio::net::TcpStream::connect(&address).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let errors = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
+    assert!(up.is_ok(), "nginx did not start:\n{errors}");
+    (child, address)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stateless_replicas_share_a_client_and_a_sigterm_drains() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let yaml = "forge:\n  name: replica-e2e\n  version: 0.1.0\n  transport: http\n  drain_timeout: 20s\n  http:\n    stateless: true\n    metrics: {bind: 127.0.0.1:9464}\n    auth: {bearer: {env: [MCP_TOKEN]}}\ntools:\n  - {type: cli, name: replica, description: Which replica answers, command: printenv, args: [REPLICA]}\n  - {type: cli, name: slow, description: Takes two seconds, command: sleep, args: [\"2\"], timeout_ms: 30000}\n";
+    let binary = build(dir.path(), yaml, "replica-e2e");
+    let token = "t0k3n-for-the-replicas";
+    let a = Server::start(&binary, &[("MCP_TOKEN", token), ("REPLICA", "a")], true).await;
+    let b = Server::start(&binary, &[("MCP_TOKEN", token), ("REPLICA", "b")], true).await;
+
+    // Fixed tokens: none, or a wrong one, is refused.
+    let none = request(&a.mcp, "POST", "/mcp", "", INITIALIZE).await;
+    assert_eq!(none.status, 401);
+    assert!(
+        none.head.contains("www-authenticate: bearer realm=\"mcp\""),
+        "{}",
+        none.head
+    );
+    let wrong = request(&a.mcp, "POST", "/mcp", &bearer("t0k3n"), INITIALIZE).await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.head.contains("invalid_token"), "{}", wrong.head);
+    assert!(!a.log().contains("t0k3n"), "a token reached the log");
+
+    // One rmcp client through nginx: round robin sends its requests to both replicas, and
+    // with no session either answers any of them.
+    let nginx_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_nginx, front) = nginx(nginx_dir.path(), &[&a.mcp, &b.mcp]).await;
+    let client = client(&format!("http://{front}/mcp"), token).await;
+    let mut answers = Vec::new();
+    for _ in 0..10 {
+        answers.push(
+            call_text(&client, "replica")
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    let _ = client.cancel().await;
+    let from = |name: &str| answers.iter().filter(|a| a.trim() == name).count();
+    assert_eq!(from("a") + from("b"), 10, "{answers:?}");
+    assert!(from("a") >= 3 && from("b") >= 3, "{answers:?}");
+
+    // SIGTERM during a slow call: the call is answered, new requests and `/readyz` get 503
+    // meanwhile, `/healthz` stays 200, and the process exits 0.
+    let call = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "slow", "arguments": {}}}).to_string();
+    let slow = {
+        let (address, header) = (a.mcp.clone(), bearer(token));
+        tokio::spawn(async move { request(&address, "POST", "/mcp", &header, &call).await })
+    };
+    let in_flight = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let metrics = prometheus(&get(a.ops(), "/metrics").await.body);
+            if metrics.get("pforge_http_requests_in_flight") == Some(&1.0) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(in_flight.is_ok(), "the slow call never showed as in flight");
+    let mut a = a;
+    let pid = a.child.id().unwrap_or_else(|| panic!("no pid"));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(killed.success());
+    let draining = tokio::time::timeout(Duration::from_secs(5), async {
+        while get(a.ops(), "/readyz").await.status != 503 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        draining.is_ok(),
+        "/readyz never said the server drains:\n{}",
+        a.log()
+    );
+    assert_eq!(get(a.ops(), "/healthz").await.status, 200);
+    let refused = request(&a.mcp, "POST", "/mcp", &bearer(token), INITIALIZE).await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    let answered = slow.await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(answered.status, 200, "{}\n{}", answered.head, a.log());
+    let result: Value = serde_json::from_str(&answered.body).unwrap_or_default();
+    assert!(
+        result["result"]["content"].is_array() && result["result"]["isError"] != true,
+        "{}",
+        answered.body
+    );
+    let status = tokio::time::timeout(Duration::from_secs(10), a.child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("the server did not exit after the drain:\n{}", a.log()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.code(), Some(0), "{}", a.log());
+    drop(b);
+}
