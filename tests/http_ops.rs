@@ -38,7 +38,8 @@ impl Server {
         let mut child = tokio::process::Command::new(binary)
             .env("PFORGE_BIND", "127.0.0.1:0")
             .env("PFORGE_METRICS_BIND", "127.0.0.1:0")
-            .env("RUST_LOG", "info")
+            // Debug, so that a token logged by the auth layer would be seen.
+            .env("RUST_LOG", "debug")
             .envs(env.iter().copied())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
@@ -51,7 +52,9 @@ impl Server {
         tokio::spawn(async move {
             let mut lines = tokio::io::BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(address) = line.split("http://").nth(1) {
+                let serving = line.contains("serving MCP on http://")
+                    || line.contains("serving /metrics, /healthz and /readyz on http://");
+                if let Some(address) = line.split("http://").nth(1).filter(|_| serving) {
                     let _ = tx.send(address.trim().trim_end_matches("/mcp").to_owned());
                 }
                 let mut log = sink.lock().unwrap_or_else(|e| e.into_inner());
@@ -308,12 +311,32 @@ async fn oauth_tokens_and_scopes_guard_the_tools() {
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(names, ["open"]);
     assert_eq!(call_text(&plain, "open").await, Ok("open\n".to_owned()));
+    // Calling it anyway gets MCP's scope challenge, which rmcp's client recognizes: 403
+    // naming the scope to ask for.
     let denied = call_text(&plain, "secret").await;
     assert!(
-        denied.as_ref().is_err_and(|e| e.contains("secret:read")),
+        denied
+            .as_ref()
+            .is_err_and(|e| e.contains("Insufficient scope")),
         "{denied:?}"
     );
     let _ = plain.cancel().await;
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "secret", "arguments": {}}});
+    let headers = format!(
+        "{}mcp-session-id: none\r\n",
+        bearer(&token(1, "k1", &claims("other:scope")))
+    );
+    let denied = request(&address, "POST", "/mcp", &headers, &call.to_string()).await;
+    assert_eq!(denied.status, 403, "{}\n{}", denied.head, denied.body);
+    assert!(
+        denied
+            .head
+            .contains("error=\"insufficient_scope\", scope=\"secret:read\"")
+            && denied.head.contains(metadata_url),
+        "{}",
+        denied.head
+    );
 
     // A caller with it sees and calls both.
     let granted = client(&url, &token(1, "k1", &claims("other:scope secret:read"))).await;
@@ -330,7 +353,19 @@ async fn oauth_tokens_and_scopes_guard_the_tools() {
 
     // `/metrics` is Prometheus text and counts what ran: one call of each tool (the refused
     // call of `secret` never ran).
-    let metrics = get(&address, "/metrics").await;
+    assert_eq!(
+        get(&address, "/metrics").await.status,
+        401,
+        "metrics beside /mcp need a token"
+    );
+    let metrics = request(
+        &address,
+        "GET",
+        "/metrics",
+        &bearer(&token(1, "k1", &claims(""))),
+        "",
+    )
+    .await;
     assert_eq!(metrics.status, 200);
     assert!(
         metrics
@@ -419,7 +454,7 @@ async fn nginx(dir: &std::path::Path, replicas: &[&str]) -> (Nginx, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateless_replicas_share_a_client_and_a_sigterm_drains() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let yaml = "forge:\n  name: replica-e2e\n  version: 0.1.0\n  transport: http\n  drain_timeout: 20s\n  http:\n    stateless: true\n    metrics: {bind: 127.0.0.1:9464}\n    auth: {bearer: {env: [MCP_TOKEN]}}\ntools:\n  - {type: cli, name: replica, description: Which replica answers, command: printenv, args: [REPLICA]}\n  - {type: cli, name: slow, description: Takes two seconds, command: sleep, args: [\"2\"], timeout_ms: 30000}\n";
+    let yaml = "forge:\n  name: replica-e2e\n  version: 0.1.0\n  transport: http\n  drain_timeout: 20s\n  http:\n    stateless: true\n    metrics: {bind: 127.0.0.1:9464}\n    auth: {bearer: {env: [MCP_TOKEN]}}\ntools:\n  - {type: cli, name: replica, description: Which replica answers, command: printenv, args: [REPLICA]}\n  - {type: cli, name: slow, description: Takes five seconds, command: sleep, args: [\"5\"], timeout_ms: 30000}\n";
     let binary = build(dir.path(), yaml, "replica-e2e");
     let token = "t0k3n-for-the-replicas";
     let a = Server::start(&binary, &[("MCP_TOKEN", token), ("REPLICA", "a")], true).await;
@@ -456,7 +491,7 @@ async fn stateless_replicas_share_a_client_and_a_sigterm_drains() {
     assert_eq!(from("a") + from("b"), 10, "{answers:?}");
     assert!(from("a") >= 3 && from("b") >= 3, "{answers:?}");
 
-    // SIGTERM during a slow call: the call is answered, new requests and `/readyz` get 503
+    // SIGTERM during a five-second call: the call is answered, new requests and `/readyz` get 503
     // meanwhile, `/healthz` stays 200, and the process exits 0.
     let call = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "slow", "arguments": {}}}).to_string();
     let slow = {

@@ -37,30 +37,10 @@ prompts:
     template: "Review this: {{code}}"
 "#;
 
-/// The Inspector's entry point and the Node that runs it, installed when missing or when the
-/// lock file changed.
+/// The Inspector's entry point and the Node that runs it.
 fn inspector() -> (PathBuf, PathBuf) {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = here.join("target/inspector");
-    let bin = root.join("node_modules/.bin");
-    let (node, cli) = (bin.join("node"), bin.join("mcp-inspector"));
-    let lock = std::fs::read(here.join("tests/inspector/package-lock.json"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let installed = std::fs::read(root.join("package-lock.json")).unwrap_or_default();
-    if lock != installed || !node.exists() || !cli.exists() {
-        std::fs::create_dir_all(&root).unwrap_or_else(|e| panic!("{e}"));
-        for file in ["package.json", "package-lock.json"] {
-            std::fs::copy(here.join("tests/inspector").join(file), root.join(file))
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
-        }
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&root)
-            .status()
-            .unwrap_or_else(|e| panic!("npm: {e}"));
-        assert!(status.success(), "npm could not install the Inspector");
-    }
-    (node, cli)
+    let bin = common::npm_ci("inspector").join("node_modules/.bin");
+    (bin.join("node"), bin.join("mcp-inspector"))
 }
 
 /// Runs the Inspector's CLI against `server` with `args`; its JSON output. It exits with a

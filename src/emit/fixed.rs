@@ -91,6 +91,8 @@ pub const HTTP_SERVE: Fixed = fixed!("http_server", "serve");
 pub const HTTP_CALLER: Fixed = fixed!("http_server", "caller");
 /// Fixed bearer tokens.
 pub const HTTP_BEARER: Fixed = fixed!("http_server", "bearer");
+/// The authorization server's keys, cached.
+pub const HTTP_JWKS: Fixed = fixed!("http_server", "jwks");
 /// JWTs and the protected resource metadata.
 pub const HTTP_JWT: Fixed = fixed!("http_server", "jwt");
 /// The stdio server: `serve`, `Tools`, the dispatcher.
@@ -139,7 +141,7 @@ mod tests {
     use super::*;
 
     /// Every fixed file.
-    const ALL: [Fixed; 31] = [
+    const ALL: [Fixed; 32] = [
         ERROR,
         HANDLER,
         ARGUMENTS,
@@ -165,6 +167,7 @@ mod tests {
         HTTP_SERVE,
         HTTP_CALLER,
         HTTP_BEARER,
+        HTTP_JWKS,
         HTTP_JWT,
         STDIO_DISPATCH,
         STDIO_LINK,

@@ -40,7 +40,9 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
         Some(ServerAuthPlan::Bearer { .. }) => {
             files.extend([fixed::HTTP_CALLER, fixed::HTTP_BEARER]);
         }
-        Some(ServerAuthPlan::OAuth(_)) => files.extend([fixed::HTTP_CALLER, fixed::HTTP_JWT]),
+        Some(ServerAuthPlan::OAuth(_)) => {
+            files.extend([fixed::HTTP_CALLER, fixed::HTTP_JWKS, fixed::HTTP_JWT]);
+        }
         None => {}
     }
     files
@@ -153,16 +155,14 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
                 },
             )
         }
-        MetricsPlan::Shared => (
-            quote!(),
-            quote!((
-                app.merge(probes(&life)).merge(metrics(server, &life)),
-                None,
-                None
-            )),
-        ),
-        MetricsPlan::Off => (quote!(), quote!((app.merge(probes(&life)), None, None))),
+        MetricsPlan::Off | MetricsPlan::Shared => {
+            (quote!(), quote!((app.merge(probes(&life)), None, None)))
+        }
     };
+    // On the server's own address, `/metrics` is behind the same auth as `/mcp`: tool names
+    // and counts are not for anyone who can reach the port.
+    let shared_metrics = (http.metrics == MetricsPlan::Shared)
+        .then(|| quote!(.merge(metrics(server.clone(), &life))));
     quote! {
         /// `Host` names requests may carry (`forge.http.allowed_hosts`); others get 403.
         pub const ALLOWED_HOSTS: &[&str] = &[#(#hosts),*];
@@ -222,6 +222,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
             );
             let app = axum::Router::new()
                 .nest_service("/mcp", mcp)
+                #shared_metrics
                 #auth_layer
                 #metadata_route
                 .layer(axum::middleware::from_fn_with_state(Arc::clone(&life), http_server::track));
@@ -267,6 +268,11 @@ fn auth(plan: &Plan, http: &HttpServerPlan) -> (TokenStream, TokenStream, TokenS
                 .collect();
             scopes.sort_unstable();
             scopes.dedup();
+            let scoped = plan.tools.iter().filter(|t| !t.scopes.is_empty()).map(|t| {
+                let module = ident(&t.module);
+                let needed = &t.scopes;
+                quote!((tools::#module::NAME, &[#(#needed),*]))
+            });
             let verifier = ident("verifier");
             (
                 quote! {
@@ -278,6 +284,8 @@ fn auth(plan: &Plan, http: &HttpServerPlan) -> (TokenStream, TokenStream, TokenS
                         metadata_url: #metadata_url,
                         leeway_secs: #leeway,
                         scopes: &[#(#scopes),*],
+                        tool_scopes: &[#(#scoped),*],
+                        max_body_bytes: MAX_BODY_BYTES,
                     }));
                 },
                 quote!(.layer(axum::middleware::from_fn_with_state(Arc::clone(&#verifier), http_server::require_jwt))),

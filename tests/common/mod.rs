@@ -152,3 +152,29 @@ pub fn cargo_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(), S
         ))
     }
 }
+
+/// Installs the npm packages that `tests/<name>/package-lock.json` locks into `target/<name>`
+/// with `npm ci`, unless that lock is already installed there; returns `target/<name>`.
+pub fn npm_ci(name: &str) -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (source, root) = (
+        here.join("tests").join(name),
+        here.join("target").join(name),
+    );
+    let lock = std::fs::read(source.join("package-lock.json")).unwrap_or_else(|e| panic!("{e}"));
+    let installed = std::fs::read(root.join("package-lock.json")).unwrap_or_default();
+    if lock != installed || !root.join("node_modules").exists() {
+        std::fs::create_dir_all(&root).unwrap_or_else(|e| panic!("{e}"));
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(source.join(file), root.join(file))
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&root)
+            .status()
+            .unwrap_or_else(|e| panic!("npm: {e}"));
+        assert!(status.success(), "npm could not install tests/{name}");
+    }
+    root
+}

@@ -4,6 +4,7 @@
 mod bearer;
 mod caller;
 mod drain;
+mod jwks;
 mod jwt;
 mod ops;
 mod serve;
@@ -11,6 +12,7 @@ mod serve;
 pub use self::bearer::*;
 pub use self::caller::*;
 pub use self::drain::*;
+pub use self::jwks::*;
 pub use self::jwt::*;
 pub use self::ops::*;
 pub use self::serve::*;

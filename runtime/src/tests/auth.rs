@@ -8,7 +8,7 @@ use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 
-use crate::generated::http_server::{Caller, OAuth, Refusal, Tokens, Verifier};
+use crate::generated::http_server::{Caller, Jwks, OAuth, Refusal, Tokens, Verifier};
 
 const ISSUER: &str = "https://auth.test/";
 const AUDIENCE: &str = "https://mcp.test/mcp";
@@ -48,6 +48,7 @@ fn good_claims() -> serde_json::Value {
 struct Issuer {
     keys: Arc<std::sync::Mutex<JwkSet>>,
     fetches: Arc<AtomicUsize>,
+    down: Arc<std::sync::atomic::AtomicBool>,
     url: String,
 }
 
@@ -55,16 +56,23 @@ impl Issuer {
     async fn start(keys: Vec<Jwk>) -> Self {
         let keys = Arc::new(std::sync::Mutex::new(JwkSet { keys }));
         let fetches = Arc::new(AtomicUsize::new(0));
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let app = axum::Router::new().route(
             "/jwks.json",
             axum::routing::get({
-                let (keys, fetches) = (Arc::clone(&keys), Arc::clone(&fetches));
+                let (keys, fetches, down) =
+                    (Arc::clone(&keys), Arc::clone(&fetches), Arc::clone(&down));
                 move || {
                     fetches.fetch_add(1, Ordering::SeqCst);
                     let body =
                         serde_json::to_string(&*keys.lock().unwrap_or_else(|e| e.into_inner()))
                             .unwrap_or_default();
-                    async move { body }
+                    let status = if down.load(Ordering::SeqCst) {
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        axum::http::StatusCode::OK
+                    };
+                    async move { (status, body) }
                 }
             }),
         );
@@ -76,12 +84,25 @@ impl Issuer {
             listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
         );
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { keys, fetches, url }
+        Self {
+            keys,
+            fetches,
+            down,
+            url,
+        }
     }
 
     fn verifier(&self) -> Verifier {
+        self.verifier_with_max_age(crate::generated::http_server::KEYS_MAX_AGE)
+    }
+
+    fn verifier_with_max_age(&self, max_age: std::time::Duration) -> Verifier {
         let url: &'static str = Box::leak(self.url.clone().into_boxed_str());
-        Verifier::new(OAuth {
+        Verifier::with_keys(self.settings(url), Jwks::with_max_age(url, max_age))
+    }
+
+    fn settings(&self, url: &'static str) -> OAuth {
+        OAuth {
             issuer: ISSUER,
             audience: AUDIENCE,
             jwks_url: url,
@@ -89,7 +110,9 @@ impl Issuer {
             metadata_url: "https://mcp.test/.well-known/oauth-protected-resource/mcp",
             leeway_secs: 5,
             scopes: &["a:read"],
-        })
+            tool_scopes: &[("guarded", &["a:read", "c:run"])],
+            max_body_bytes: 4096,
+        }
     }
 
     fn fetches(&self) -> usize {
@@ -253,6 +276,8 @@ async fn keys_that_cannot_be_fetched_are_a_distinct_refusal() {
         metadata_url: "",
         leeway_secs: 0,
         scopes: &[],
+        tool_scopes: &[],
+        max_body_bytes: 4096,
     });
     assert_eq!(
         verifier.verify(&token(1, "k1", good_claims())).await,
@@ -298,4 +323,95 @@ fn fixed_tokens_come_from_the_environment_and_match_exactly() {
     assert!(!tokens.accepts("alpha-tokenX"));
     assert!(!tokens.accepts(""));
     assert!(!format!("{tokens:?}").contains("alpha"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_of_a_tool_needing_other_scopes_is_found_in_the_body() {
+    let issuer = Issuer::start(vec![]).await;
+    let verifier = issuer.verifier();
+    let reader = Caller {
+        subject: None,
+        scopes: vec!["a:read".into()],
+    };
+    let call = |name: &str| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name}})
+            .to_string()
+    };
+    assert_eq!(
+        verifier.missing_scopes(&reader, call("guarded").as_bytes()),
+        Some(&["a:read", "c:run"][..])
+    );
+    let both = Caller {
+        subject: None,
+        scopes: vec!["c:run".into(), "a:read".into()],
+    };
+    assert_eq!(
+        verifier.missing_scopes(&both, call("guarded").as_bytes()),
+        None
+    );
+    // Other tools, other methods, batches and junk go on to the server's own check.
+    assert_eq!(
+        verifier.missing_scopes(&reader, call("open").as_bytes()),
+        None
+    );
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
+    assert_eq!(verifier.missing_scopes(&reader, list.as_bytes()), None);
+    let batch = format!("[{}]", call("guarded"));
+    assert_eq!(verifier.missing_scopes(&reader, batch.as_bytes()), None);
+    assert_eq!(verifier.missing_scopes(&reader, b"\xff{"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_keys_are_fetched_again_so_a_withdrawn_key_stops_working() {
+    let issuer = Issuer::start(vec![jwk(1, "k1")]).await;
+    let verifier = issuer.verifier_with_max_age(std::time::Duration::from_millis(300));
+    assert!(
+        verifier
+            .verify(&token(1, "k1", good_claims()))
+            .await
+            .is_ok()
+    );
+    assert!(
+        verifier
+            .verify(&token(1, "k1", good_claims()))
+            .await
+            .is_ok()
+    );
+    assert_eq!(issuer.fetches(), 1);
+    // The authorization server withdraws k1; once the keys are old, they are fetched again
+    // before use, and k1 is refused.
+    issuer.keys.lock().unwrap_or_else(|e| e.into_inner()).keys = vec![jwk(2, "k2")];
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    assert_eq!(
+        verifier.verify(&token(1, "k1", good_claims())).await,
+        Err(Refusal::Invalid("the token's key is unknown"))
+    );
+    assert_eq!(issuer.fetches(), 2);
+    // While the authorization server is down, the keys held keep working, and it is asked
+    // again only after the back-off, not once per request.
+    issuer.down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    for _ in 0..5 {
+        assert!(
+            verifier
+                .verify(&token(2, "k2", good_claims()))
+                .await
+                .is_ok()
+        );
+    }
+    assert_eq!(issuer.fetches(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authorization_server_that_is_down_is_asked_once_per_back_off() {
+    let issuer = Issuer::start(vec![jwk(1, "k1")]).await;
+    issuer.down.store(true, Ordering::SeqCst);
+    let verifier = issuer.verifier();
+    for _ in 0..5 {
+        assert_eq!(
+            verifier.verify(&token(1, "k1", good_claims())).await,
+            Err(Refusal::KeysUnavailable)
+        );
+    }
+    assert_eq!(issuer.fetches(), 1);
 }

@@ -1,10 +1,13 @@
 //! Checks of who may call an http server and how it is run: `forge.http.auth`,
 //! `forge.http.metrics`, `forge.drain_timeout` and the tools' `scopes`.
 
-use crate::config::{Forge, HttpAuth, Metrics, OAuth, Transport};
+use crate::config::{Forge, HttpAuth, Metrics, OAuth, ToolKind, Transport};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::plan::{MAX_LEEWAY_SECS, metadata_location};
+
+/// Characters that would break the header, route or document a URL is written into.
+const UNSAFE_IN_URL: &str = "\"\\{}*<>`^|";
 
 /// The longest drain: a stopping server is out of service for this long at most.
 const MAX_DRAIN_SECS: u64 = 3600;
@@ -106,9 +109,9 @@ fn check_oauth(oauth: &OAuth, reporter: &mut Reporter<'_>) {
             .help("keys must come over https (plain http only from this machine, e.g. `http://127.0.0.1:9000/jwks.json`)")
             .emit();
     }
-    if oauth.issuer.trim().is_empty() {
+    if !is_secure_url(&oauth.issuer) || oauth.issuer.contains(|c: char| UNSAFE_IN_URL.contains(c)) {
         reporter
-            .error(&format!("{at}/issuer"), Target::Value, "the issuer is empty")
+            .error(&format!("{at}/issuer"), Target::Value, format!("`{}` is not the https URL of an authorization server", oauth.issuer))
             .help("write the `iss` your authorization server puts in its tokens, e.g. `https://auth.example.com/`")
             .emit();
     }
@@ -126,7 +129,15 @@ fn check_oauth(oauth: &OAuth, reporter: &mut Reporter<'_>) {
         Some(resource) => (resource, "resource"),
         None => (&oauth.audience, "audience"),
     };
-    if metadata_location(resource).is_none() {
+    if let Some(bad) = resource
+        .chars()
+        .find(|c| UNSAFE_IN_URL.contains(*c) || c.is_whitespace() || c.is_control())
+    {
+        reporter
+            .error(&format!("{at}/{key}"), Target::Value, format!("`{resource}` holds `{bad}`, which cannot stand in this server's URL"))
+            .help("write the URL clients use, e.g. `https://mcp.example.com/mcp`, percent-encoding anything unusual")
+            .emit();
+    } else if metadata_location(resource).is_none() {
         reporter
             .error(&format!("{at}/{key}"), Target::Value, format!("`{resource}` is not an http(s) URL, so clients cannot find this server's metadata"))
             .help("write `resource: https://mcp.example.com/mcp`, the URL clients use")
@@ -147,6 +158,7 @@ fn check_oauth(oauth: &OAuth, reporter: &mut Reporter<'_>) {
 }
 
 fn check_scopes(sections: &Sections, oauth: bool, reporter: &mut Reporter<'_>) {
+    check_pipeline_scopes(sections, reporter);
     for (index, tool) in &sections.tools {
         let Some(scopes) = &tool.common.scopes else {
             continue;
@@ -169,6 +181,55 @@ fn check_scopes(sections: &Sections, oauth: bool, reporter: &mut Reporter<'_>) {
     }
 }
 
+/// A pipeline runs its steps' tools without the scope check of a client's call, so it needs
+/// every scope they need.
+fn check_pipeline_scopes(sections: &Sections, reporter: &mut Reporter<'_>) {
+    let scopes_of: std::collections::HashMap<&str, &[String]> = sections
+        .tools
+        .iter()
+        .map(|(_, t)| {
+            (
+                t.common.name.as_str(),
+                t.common.scopes.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+    for (index, tool) in &sections.tools {
+        let ToolKind::Pipeline(pipeline) = &tool.kind else {
+            continue;
+        };
+        let own = tool.common.scopes.as_deref().unwrap_or_default();
+        let mut missing: Vec<&str> = Vec::new();
+        for step in &pipeline.steps {
+            for scope in scopes_of
+                .get(step.tool.as_str())
+                .copied()
+                .unwrap_or_default()
+            {
+                if !own.contains(scope) && !missing.contains(&scope.as_str()) {
+                    missing.push(scope);
+                }
+            }
+        }
+        if missing.is_empty() {
+            continue;
+        }
+        let (at, target) = match tool.common.scopes {
+            Some(_) => (format!("/tools/{index}/scopes"), Target::Value),
+            None => (format!("/tools/{index}/name"), Target::Value),
+        };
+        let all: Vec<&str> = own
+            .iter()
+            .map(String::as_str)
+            .chain(missing.iter().copied())
+            .collect();
+        reporter
+            .error(&at, target, format!("pipeline `{}` runs steps that need the scopes `{}`, which it does not ask for, so a caller without them could run those tools through it", tool.common.name, missing.join(" ")))
+            .help(format!("give the pipeline `scopes: [{}]`", all.join(", ")))
+            .emit();
+    }
+}
+
 /// A POSIX-style variable name.
 fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -188,6 +249,9 @@ fn is_scope(scope: &str) -> bool {
 
 /// An https URL, or an http one to this machine.
 fn is_secure_url(url: &str) -> bool {
+    if url.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
     let Some((scheme, rest)) = url.split_once("://") else {
         return false;
     };

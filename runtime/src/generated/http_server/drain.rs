@@ -72,9 +72,10 @@ impl Drop for Busy {
 }
 
 /// Counts each POST to `/mcp` until its answer has been sent, which for a streamed answer is
-/// when the stream ends, and refuses new ones with 503 once the server is draining (a load
-/// balancer then tries another replica). GET streams and DELETE carry no work, so they are
-/// not counted: the drain ends them.
+/// when the stream ends, and refuses new ones with 503 and `Retry-After` once the server is
+/// draining, cancellations included (a client retries elsewhere; a load balancer told to
+/// retry POSTs on 503 does it for the client). GET streams and DELETE carry no work, so
+/// they are not counted: the drain ends them.
 pub async fn track(State(life): State<Arc<Lifecycle>>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
@@ -118,26 +119,43 @@ impl HttpBody for Tracked {
     }
 }
 
-/// Resolves on SIGTERM (what an orchestrator sends) or Ctrl-C.
-pub async fn stop_signal() {
+/// SIGTERM (what an orchestrator sends) and Ctrl-C, listened for from the moment it is made,
+/// so that a signal that comes while the server starts is not lost.
+#[derive(Debug)]
+pub struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server");
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignal {
+    /// Starts listening.
+    pub fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let term = signal(SignalKind::terminate())
+                .inspect_err(|error| {
+                    tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+                })
+                .ok();
+            Self { term }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Resolves on the next SIGTERM or Ctrl-C.
+    pub async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(term) = &mut self.term {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -2,18 +2,19 @@
 //! server's published keys (JWKS), and the protected resource metadata (RFC 9728) that tells
 //! clients where to get a token.
 
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
+use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
 use serde::Deserialize;
 
-use super::{Caller, presented, unauthorized};
+use super::{Caller, Jwks, KeyError, presented, unauthorized};
 
 /// Where tokens come from and what they must say (`forge.http.auth.oauth`).
 #[derive(Debug, Clone, Copy)]
@@ -32,35 +33,18 @@ pub struct OAuth {
     pub leeway_secs: u64,
     /// Every scope a tool asks for.
     pub scopes: &'static [&'static str],
-}
-
-/// After the keys were fetched for a token with an unknown key id, tokens with unknown ids
-/// are refused without fetching again for this long, so that made-up ids cannot turn the
-/// server into a load on the authorization server.
-const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(10);
-
-/// Keys older than this are fetched again, so a key the authorization server withdrew stops
-/// being trusted.
-const KEYS_MAX_AGE: Duration = Duration::from_secs(3600);
-
-/// How long fetching the keys may take.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Default)]
-struct Fetches {
-    /// When the keys were last fetched.
-    at: Option<Instant>,
-    /// When the keys were last fetched because of an unknown key id.
-    for_unknown_kid: Option<Instant>,
+    /// The tools that need scopes, with them: a `tools/call` of one of these by a caller
+    /// without its scopes is refused with 403 before it reaches the server.
+    pub tool_scopes: &'static [(&'static str, &'static [&'static str])],
+    /// Bytes of the largest request body, read whole to see which tool a call names.
+    pub max_body_bytes: usize,
 }
 
 /// Checks tokens; holds the cached keys.
 #[derive(Debug)]
 pub struct Verifier {
     settings: OAuth,
-    http: reqwest::Client,
-    keys: RwLock<Arc<JwkSet>>,
-    fetches: tokio::sync::Mutex<Fetches>,
+    keys: Jwks,
 }
 
 /// Why a token was refused: the `error_description` clients see (never the token itself).
@@ -70,6 +54,21 @@ pub enum Refusal {
     Invalid(&'static str),
     /// The keys could not be fetched and the token's key is not among those held.
     KeysUnavailable,
+}
+
+/// What a request body says it is, read only to see which tool a `tools/call` names.
+#[derive(Debug, Deserialize)]
+struct Probe<'a> {
+    #[serde(borrow)]
+    method: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    params: Option<ProbeParams<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProbeParams<'a> {
+    #[serde(borrow)]
+    name: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,15 +88,12 @@ struct Claims {
 impl Verifier {
     /// A verifier for `settings`; keys are fetched when the first token arrives.
     pub fn new(settings: OAuth) -> Self {
-        Self {
-            settings,
-            http: reqwest::Client::builder()
-                .timeout(FETCH_TIMEOUT)
-                .build()
-                .unwrap_or_default(),
-            keys: RwLock::new(Arc::new(JwkSet { keys: Vec::new() })),
-            fetches: tokio::sync::Mutex::new(Fetches::default()),
-        }
+        Self::with_keys(settings, Jwks::new(settings.jwks_url))
+    }
+
+    /// A verifier for `settings` that takes its keys from `keys`.
+    pub fn with_keys(settings: OAuth, keys: Jwks) -> Self {
+        Self { settings, keys }
     }
 
     /// The caller `token` names, if its signature, issuer, audience and lifetime are good.
@@ -107,7 +103,10 @@ impl Verifier {
         let kid = header
             .kid
             .ok_or(Refusal::Invalid("the token names no key (kid)"))?;
-        let jwk = self.key(&kid).await?;
+        let jwk = self.keys.key(&kid).await.map_err(|error| match error {
+            KeyError::Unknown => Refusal::Invalid("the token's key is unknown"),
+            KeyError::Unavailable => Refusal::KeysUnavailable,
+        })?;
         let (key, validation) = self.validation(&jwk)?;
         let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|error| Refusal::Invalid(reason(error.kind())))?
@@ -124,62 +123,6 @@ impl Verifier {
             subject: claims.sub,
             scopes,
         })
-    }
-
-    /// The key `kid`, fetching the keys again when it is unknown or they are old.
-    async fn key(&self, kid: &str) -> Result<Jwk, Refusal> {
-        if let Some(jwk) = self.cached(kid) {
-            return Ok(jwk);
-        }
-        // One fetch at a time: callers that waited find the keys it brought.
-        let mut fetches = self.fetches.lock().await;
-        if let Some(jwk) = self.cached(kid) {
-            return Ok(jwk);
-        }
-        let stale = fetches.at.is_none_or(|at| at.elapsed() >= KEYS_MAX_AGE);
-        let cooled = fetches
-            .for_unknown_kid
-            .is_none_or(|at| at.elapsed() >= UNKNOWN_KID_COOLDOWN);
-        if !stale && !cooled {
-            return Err(Refusal::Invalid("the token's key is unknown"));
-        }
-        let now = Instant::now();
-        if !stale {
-            fetches.for_unknown_kid = Some(now);
-        }
-        match self.fetch().await {
-            Ok(set) => {
-                fetches.at = Some(now);
-                *self
-                    .keys
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
-            }
-            Err(error) => {
-                tracing::warn!(%error, url = self.settings.jwks_url, "cannot fetch the authorization server's keys");
-                return self.cached(kid).ok_or(Refusal::KeysUnavailable);
-            }
-        }
-        self.cached(kid)
-            .ok_or(Refusal::Invalid("the token's key is unknown"))
-    }
-
-    fn cached(&self, kid: &str) -> Option<Jwk> {
-        let keys = self
-            .keys
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        keys.find(kid).cloned()
-    }
-
-    async fn fetch(&self) -> Result<JwkSet, reqwest::Error> {
-        self.http
-            .get(self.settings.jwks_url)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await
     }
 
     /// The key and the checks for tokens signed with `jwk`: only its own algorithm (or its
@@ -206,6 +149,23 @@ impl Verifier {
         validation.validate_nbf = true;
         validation.leeway = self.settings.leeway_secs;
         Ok((key, validation))
+    }
+
+    /// The scopes `caller` lacks for the tool a `tools/call` in `body` names, if any. A body
+    /// that is not one such call (a batch, another method, not JSON) goes on to the server,
+    /// whose `tools/call` checks the scopes again.
+    pub fn missing_scopes(&self, caller: &Caller, body: &[u8]) -> Option<&'static [&'static str]> {
+        let probe: Probe<'_> = serde_json::from_slice(body).ok()?;
+        if probe.method.as_deref() != Some("tools/call") {
+            return None;
+        }
+        let name = probe.params?.name?;
+        let (_, needed) = self
+            .settings
+            .tool_scopes
+            .iter()
+            .find(|(tool, _)| *tool == name)?;
+        (!Caller::allows(Some(caller), needed)).then_some(*needed)
     }
 
     /// The `WWW-Authenticate` parameters pointing clients at the metadata.
@@ -240,6 +200,21 @@ pub async fn require_jwt(
     };
     match verifier.verify(token).await {
         Ok(caller) => {
+            if !verifier.settings.tool_scopes.is_empty() && request.method() == Method::POST {
+                let (parts, body) = request.into_parts();
+                let Ok(bytes) = axum::body::to_bytes(body, verifier.settings.max_body_bytes).await
+                else {
+                    return (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the request body is too large or was cut off\n",
+                    )
+                        .into_response();
+                };
+                if let Some(needed) = verifier.missing_scopes(&caller, &bytes) {
+                    return insufficient_scope(&challenge, needed);
+                }
+                request = Request::from_parts(parts, Body::from(bytes));
+            }
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
@@ -248,12 +223,27 @@ pub async fn require_jwt(
             unauthorized(&challenge, Some(why))
         }
         Err(Refusal::KeysUnavailable) => (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            [(axum::http::header::RETRY_AFTER, "5")],
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
             "the authorization server's keys cannot be fetched\n",
         )
             .into_response(),
     }
+}
+
+/// 403 for a call of a tool whose scopes the token lacks, naming them so that the client can
+/// ask the authorization server for a token that has them (MCP's scope challenge).
+fn insufficient_scope(challenge: &str, needed: &[&str]) -> Response {
+    let scopes = needed.join(" ");
+    let value = format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{scopes}\", {challenge}, error_description=\"the tool needs these scopes\""
+    );
+    (
+        StatusCode::FORBIDDEN,
+        [(header::WWW_AUTHENTICATE, value)],
+        format!("the token does not grant the scopes this tool needs: {scopes}\n"),
+    )
+        .into_response()
 }
 
 /// The protected resource metadata (RFC 9728): this server, the authorization server that
@@ -267,7 +257,7 @@ pub async fn metadata(State(verifier): State<Arc<Verifier>>) -> Response {
         "scopes_supported": settings.scopes,
     });
     (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        [(header::CONTENT_TYPE, "application/json")],
         document.to_string(),
     )
         .into_response()

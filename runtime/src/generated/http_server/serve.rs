@@ -8,7 +8,7 @@ use axum::Router;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
-use super::{Lifecycle, stop_signal};
+use super::{Lifecycle, StopSignal};
 
 /// The error `run` ends with.
 pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
@@ -24,13 +24,14 @@ pub struct Addresses {
     pub drain: Duration,
 }
 
-/// How long connections may stay open once sessions have ended: a client that keeps a
-/// request body open must not keep the process alive.
-const LINGER: Duration = Duration::from_secs(1);
+/// How long connections may stay open once sessions have ended, to send what is still
+/// buffered: a client that keeps a request body open must not keep the process alive.
+const LINGER: Duration = Duration::from_secs(5);
 
 /// Serves `app` (and `ops` on its own address) until SIGTERM or Ctrl-C, then drains: new
 /// requests get 503 and `/readyz` says so, while requests in flight are answered for up to
-/// `drain`; then `end_sessions` closes what is left (SSE streams, sessions) and it returns.
+/// `drain` (a second signal cuts that short); then `end_sessions` closes what is left (SSE
+/// streams, sessions) and it returns.
 pub async fn run(
     app: Router,
     ops: Option<Router>,
@@ -38,6 +39,7 @@ pub async fn run(
     end_sessions: impl FnOnce() + Send + 'static,
     addresses: Addresses,
 ) -> Result<(), ServeError> {
+    let mut signal = StopSignal::listen();
     let listener = TcpListener::bind(&addresses.mcp).await?;
     tracing::info!("serving MCP on http://{}/mcp", listener.local_addr()?);
     let ops = match (ops, &addresses.ops) {
@@ -53,20 +55,23 @@ pub async fn run(
     };
     let (ended_tx, ended) = tokio::sync::watch::channel(false);
     let drain = async move {
-        stop_signal().await;
+        signal.next().await;
         life.drain();
         tracing::info!(
             in_flight = life.in_flight(),
             "stopping: answering the requests in flight"
         );
-        if tokio::time::timeout(addresses.drain, life.idle())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                in_flight = life.in_flight(),
-                "the drain timeout passed; stopping the requests still running"
-            );
+        tokio::select! {
+            () = life.idle() => {}
+            () = tokio::time::sleep(addresses.drain) => {
+                tracing::warn!(
+                    in_flight = life.in_flight(),
+                    "the drain timeout passed; stopping the requests still running"
+                );
+            }
+            () = signal.next() => {
+                tracing::warn!(in_flight = life.in_flight(), "stopping now, on a second signal");
+            }
         }
         end_sessions();
         let _ = ended_tx.send(true);
