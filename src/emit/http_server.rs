@@ -286,7 +286,7 @@ fn auth(plan: &Plan, http: &HttpServerPlan) -> (TokenStream, TokenStream, TokenS
                         scopes: &[#(#scopes),*],
                         tool_scopes: &[#(#scoped),*],
                         max_body_bytes: MAX_BODY_BYTES,
-                    }));
+                    })?);
                 },
                 quote!(.layer(axum::middleware::from_fn_with_state(Arc::clone(&#verifier), http_server::require_jwt))),
                 quote!(.route(#metadata_path, axum::routing::get(http_server::metadata).with_state(#verifier))),

@@ -49,6 +49,7 @@ struct Issuer {
     keys: Arc<std::sync::Mutex<JwkSet>>,
     fetches: Arc<AtomicUsize>,
     down: Arc<std::sync::atomic::AtomicBool>,
+    hang: Arc<std::sync::atomic::AtomicBool>,
     url: String,
 }
 
@@ -57,11 +58,16 @@ impl Issuer {
         let keys = Arc::new(std::sync::Mutex::new(JwkSet { keys }));
         let fetches = Arc::new(AtomicUsize::new(0));
         let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let hang = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let app = axum::Router::new().route(
             "/jwks.json",
             axum::routing::get({
-                let (keys, fetches, down) =
-                    (Arc::clone(&keys), Arc::clone(&fetches), Arc::clone(&down));
+                let (keys, fetches, down, hang) = (
+                    Arc::clone(&keys),
+                    Arc::clone(&fetches),
+                    Arc::clone(&down),
+                    Arc::clone(&hang),
+                );
                 move || {
                     fetches.fetch_add(1, Ordering::SeqCst);
                     let body =
@@ -72,7 +78,13 @@ impl Issuer {
                     } else {
                         axum::http::StatusCode::OK
                     };
-                    async move { (status, body) }
+                    let hang = hang.load(Ordering::SeqCst);
+                    async move {
+                        if hang {
+                            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                        }
+                        (status, body)
+                    }
                 }
             }),
         );
@@ -88,6 +100,7 @@ impl Issuer {
             keys,
             fetches,
             down,
+            hang,
             url,
         }
     }
@@ -97,8 +110,17 @@ impl Issuer {
     }
 
     fn verifier_with_max_age(&self, max_age: std::time::Duration) -> Verifier {
+        self.verifier_with(max_age, std::time::Duration::from_secs(5))
+    }
+
+    fn verifier_with(
+        &self,
+        max_age: std::time::Duration,
+        timeout: std::time::Duration,
+    ) -> Verifier {
         let url: &'static str = Box::leak(self.url.clone().into_boxed_str());
-        Verifier::with_keys(self.settings(url), Jwks::with_max_age(url, max_age))
+        let keys = Jwks::with_timing(url, max_age, timeout).unwrap_or_else(|e| panic!("{e}"));
+        Verifier::with_keys(self.settings(url), keys)
     }
 
     fn settings(&self, url: &'static str) -> OAuth {
@@ -278,7 +300,8 @@ async fn keys_that_cannot_be_fetched_are_a_distinct_refusal() {
         scopes: &[],
         tool_scopes: &[],
         max_body_bytes: 4096,
-    });
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         verifier.verify(&token(1, "k1", good_claims())).await,
         Err(Refusal::KeysUnavailable)
@@ -329,6 +352,14 @@ fn fixed_tokens_come_from_the_environment_and_match_exactly() {
 async fn a_call_of_a_tool_needing_other_scopes_is_found_in_the_body() {
     let issuer = Issuer::start(vec![]).await;
     let verifier = issuer.verifier();
+    // Escaped names are the names they spell, as rmcp reads them.
+    let reader_only = Caller {
+        subject: None,
+        scopes: vec!["a:read".into()],
+    };
+    let escaped =
+        br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"guard\u0065d"}}"#;
+    assert!(verifier.missing_scopes(&reader_only, escaped).is_some());
     let reader = Caller {
         subject: None,
         scopes: vec!["a:read".into()],
@@ -364,7 +395,7 @@ async fn a_call_of_a_tool_needing_other_scopes_is_found_in_the_body() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn old_keys_are_fetched_again_so_a_withdrawn_key_stops_working() {
     let issuer = Issuer::start(vec![jwk(1, "k1")]).await;
-    let verifier = issuer.verifier_with_max_age(std::time::Duration::from_millis(300));
+    let verifier = issuer.verifier_with_max_age(std::time::Duration::from_millis(1000));
     assert!(
         verifier
             .verify(&token(1, "k1", good_claims()))
@@ -381,7 +412,7 @@ async fn old_keys_are_fetched_again_so_a_withdrawn_key_stops_working() {
     // The authorization server withdraws k1; once the keys are old, they are fetched again
     // before use, and k1 is refused.
     issuer.keys.lock().unwrap_or_else(|e| e.into_inner()).keys = vec![jwk(2, "k2")];
-    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(
         verifier.verify(&token(1, "k1", good_claims())).await,
         Err(Refusal::Invalid("the token's key is unknown"))
@@ -390,7 +421,7 @@ async fn old_keys_are_fetched_again_so_a_withdrawn_key_stops_working() {
     // While the authorization server is down, the keys held keep working, and it is asked
     // again only after the back-off, not once per request.
     issuer.down.store(true, Ordering::SeqCst);
-    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     for _ in 0..5 {
         assert!(
             verifier
@@ -414,4 +445,47 @@ async fn an_authorization_server_that_is_down_is_asked_once_per_back_off() {
         );
     }
     assert_eq!(issuer.fetches(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_authorization_server_costs_one_timeout_not_one_per_request() {
+    let issuer = Issuer::start(vec![jwk(1, "k1")]).await;
+    issuer.hang.store(true, Ordering::SeqCst);
+    let verifier = Arc::new(issuer.verifier_with(
+        crate::generated::http_server::KEYS_MAX_AGE,
+        std::time::Duration::from_millis(300),
+    ));
+    let started = std::time::Instant::now();
+    let calls: Vec<_> = (0..5)
+        .map(|_| {
+            let verifier = Arc::clone(&verifier);
+            tokio::spawn(async move { verifier.verify(&token(1, "k1", good_claims())).await })
+        })
+        .collect();
+    for call in calls {
+        let refused = call.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(refused, Err(Refusal::KeysUnavailable));
+    }
+    // One fetch timed out; the requests queued behind it did not each wait for their own.
+    assert_eq!(issuer.fetches(), 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn the_caller_is_found_where_rmcp_puts_the_http_request() {
+    let caller = Caller {
+        subject: Some("ada".into()),
+        scopes: vec!["a".into()],
+    };
+    let mut request = axum::http::Request::new(());
+    request.extensions_mut().insert(caller.clone());
+    let (parts, ()) = request.into_parts();
+    let mut extensions = rmcp::model::Extensions::new();
+    assert_eq!(Caller::of(&extensions), None);
+    extensions.insert(parts);
+    assert_eq!(Caller::of(&extensions), Some(&caller));
 }

@@ -129,12 +129,18 @@ fn check_oauth(oauth: &OAuth, reporter: &mut Reporter<'_>) {
         Some(resource) => (resource, "resource"),
         None => (&oauth.audience, "audience"),
     };
+    let path = resource
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]));
+    let pattern = path.is_some_and(|p| p.split('/').any(|part| part.starts_with([':', '*'])));
     if let Some(bad) = resource
         .chars()
-        .find(|c| UNSAFE_IN_URL.contains(*c) || c.is_whitespace() || c.is_control())
+        .find(|c| UNSAFE_IN_URL.contains(*c) || !c.is_ascii_graphic())
+        .map(|c| format!("`{c}`"))
+        .or_else(|| pattern.then(|| "a path segment starting with `:` or `*`".to_owned()))
     {
         reporter
-            .error(&format!("{at}/{key}"), Target::Value, format!("`{resource}` holds `{bad}`, which cannot stand in this server's URL"))
+            .error(&format!("{at}/{key}"), Target::Value, format!("`{resource}` holds {bad}, which cannot stand in this server's URL"))
             .help("write the URL clients use, e.g. `https://mcp.example.com/mcp`, percent-encoding anything unusual")
             .emit();
     } else if metadata_location(resource).is_none() {

@@ -119,12 +119,14 @@ impl HttpBody for Tracked {
     }
 }
 
-/// SIGTERM (what an orchestrator sends) and Ctrl-C, listened for from the moment it is made,
-/// so that a signal that comes while the server starts is not lost.
+/// SIGTERM (what an orchestrator sends) and SIGINT (Ctrl-C), listened for from the moment it
+/// is made, so that a signal that comes while the server starts is not lost.
 #[derive(Debug)]
 pub struct StopSignal {
     #[cfg(unix)]
     term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
 }
 
 impl StopSignal {
@@ -133,12 +135,15 @@ impl StopSignal {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let term = signal(SignalKind::terminate())
-                .inspect_err(|error| {
-                    tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server");
-                })
-                .ok();
-            Self { term }
+            let listen = |kind: SignalKind, name: &str| {
+                signal(kind)
+                    .inspect_err(|error| tracing::warn!(%error, "cannot listen for {name}"))
+                    .ok()
+            };
+            Self {
+                term: listen(SignalKind::terminate(), "SIGTERM"),
+                interrupt: listen(SignalKind::interrupt(), "SIGINT"),
+            }
         }
         #[cfg(not(unix))]
         {
@@ -146,16 +151,28 @@ impl StopSignal {
         }
     }
 
-    /// Resolves on the next SIGTERM or Ctrl-C.
+    /// Resolves on the next SIGTERM or SIGINT; never, when neither can be listened for.
     pub async fn next(&mut self) {
         #[cfg(unix)]
-        if let Some(term) = &mut self.term {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+        {
+            async fn on(signal: Option<&mut tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
             }
-            return;
+            tokio::select! {
+                () = on(self.term.as_mut()) => {}
+                () = on(self.interrupt.as_mut()) => {}
+            }
         }
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }

@@ -44,6 +44,16 @@ struct Fetches {
     failed: Option<Instant>,
 }
 
+/// What fetching old keys again gave.
+enum Refreshed {
+    /// Not fetched now: another caller is fetching, or the last fetch failed just now.
+    NotNow,
+    /// The key, from the keys held after the fetch (the old ones if it failed).
+    Found(Box<Jwk>),
+    /// The new keys lack it: the authorization server withdrew it.
+    Withdrawn,
+}
+
 /// The keys of one JWKS URL.
 #[derive(Debug)]
 pub struct Jwks {
@@ -54,21 +64,27 @@ pub struct Jwks {
     fetches: tokio::sync::Mutex<Fetches>,
 }
 
+/// The largest JWKS document read; a real one is a few kilobytes.
+const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
 impl Jwks {
     /// The keys at `url`, none fetched yet, refreshed once [`KEYS_MAX_AGE`] old.
-    pub fn new(url: &'static str) -> Self {
-        Self::with_max_age(url, KEYS_MAX_AGE)
+    pub fn new(url: &'static str) -> Result<Self, reqwest::Error> {
+        Self::with_timing(url, KEYS_MAX_AGE, FETCH_TIMEOUT)
     }
 
-    /// The keys at `url`, refreshed once `max_age` old.
-    pub fn with_max_age(url: &'static str, max_age: Duration) -> Self {
+    /// The keys at `url`, refreshed once `max_age` old, each fetch given `timeout`.
+    pub fn with_timing(
+        url: &'static str,
+        max_age: Duration,
+        timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
+            .timeout(timeout)
             // Keys published over https must not be taken from a redirect to plain http.
             .https_only(url.starts_with("https://"))
-            .build()
-            .unwrap_or_default();
-        Self {
+            .build()?;
+        Ok(Self {
             url,
             http,
             max_age,
@@ -77,22 +93,30 @@ impl Jwks {
                 fetched: None,
             }),
             fetches: tokio::sync::Mutex::new(Fetches::default()),
-        }
+        })
     }
 
-    /// The key `kid`, fetching the keys when they are old, or when `kid` is unknown and no
-    /// fetch for an unknown id ran in the cool-down; one fetch at a time.
+    /// The key `kid`. Keys past their age are fetched again by one caller while the others
+    /// use those held; an unknown `kid` waits for a fetch, unless one for an unknown id ran in
+    /// the cool-down or the last one failed in the back-off.
     pub async fn key(&self, kid: &str) -> Result<Jwk, KeyError> {
-        if let (Some(jwk), true) = self.lookup(kid) {
-            return Ok(jwk);
+        match self.lookup(kid) {
+            (Some(jwk), true) => return Ok(jwk),
+            (Some(jwk), false) => {
+                return match self.refreshed(kid).await {
+                    Refreshed::NotNow => Ok(jwk),
+                    Refreshed::Found(jwk) => Ok(*jwk),
+                    Refreshed::Withdrawn => Err(KeyError::Unknown),
+                };
+            }
+            (None, _) => {}
         }
         let mut fetches = self.fetches.lock().await;
         // Callers that waited for the lock find what the fetch before them brought.
         let (found, fresh) = self.lookup(kid);
-        if let (Some(jwk), true) = (&found, fresh) {
-            return Ok(jwk.clone());
+        if let Some(jwk) = found {
+            return Ok(jwk);
         }
-        let now = Instant::now();
         let backing_off = fetches
             .failed
             .is_some_and(|at| at.elapsed() < FAILURE_BACKOFF);
@@ -101,30 +125,59 @@ impl Jwks {
             .is_none_or(|at| at.elapsed() >= UNKNOWN_KID_COOLDOWN);
         if !backing_off && (!fresh || cooled) {
             if fresh {
-                fetches.for_unknown_kid = Some(now);
+                fetches.for_unknown_kid = Some(Instant::now());
             }
-            match self.fetch().await {
-                Ok(set) => {
-                    fetches.failed = None;
-                    let mut held = self
-                        .held
-                        .write()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    *held = Held {
-                        set: Arc::new(set),
-                        fetched: Some(now),
-                    };
-                }
-                Err(error) => {
-                    fetches.failed = Some(now);
-                    tracing::warn!(%error, url = self.url, "cannot fetch the authorization server's keys");
-                }
-            }
+            self.refresh(&mut fetches).await;
         }
         match self.lookup(kid) {
             (Some(jwk), _) => Ok(jwk),
             (None, _) if fetches.failed.is_some() => Err(KeyError::Unavailable),
             (None, _) => Err(KeyError::Unknown),
+        }
+    }
+
+    /// Old keys: the first caller to get here fetches them again; the others, and every
+    /// caller during the back-off, use what is held.
+    async fn refreshed(&self, kid: &str) -> Refreshed {
+        let Ok(mut fetches) = self.fetches.try_lock() else {
+            return Refreshed::NotNow;
+        };
+        let fresh = self.lookup(kid).1;
+        if !fresh {
+            if fetches
+                .failed
+                .is_some_and(|at| at.elapsed() < FAILURE_BACKOFF)
+            {
+                return Refreshed::NotNow;
+            }
+            self.refresh(&mut fetches).await;
+        }
+        match self.lookup(kid).0 {
+            Some(jwk) => Refreshed::Found(Box::new(jwk)),
+            None => Refreshed::Withdrawn,
+        }
+    }
+
+    /// Fetches the keys; on failure keeps those held and starts the back-off.
+    async fn refresh(&self, fetches: &mut Fetches) {
+        match self.fetch().await {
+            Ok(set) => {
+                fetches.failed = None;
+                let mut held = self
+                    .held
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                *held = Held {
+                    set: Arc::new(set),
+                    fetched: Some(Instant::now()),
+                };
+            }
+            Err(error) => {
+                // Timed from the end of the attempt, so that a fetch that hung for its whole
+                // timeout still starts a full back-off.
+                fetches.failed = Some(Instant::now());
+                tracing::warn!(%error, url = self.url, "cannot fetch the authorization server's keys");
+            }
         }
     }
 
@@ -138,13 +191,23 @@ impl Jwks {
         (held.set.find(kid).cloned(), fresh)
     }
 
-    async fn fetch(&self) -> Result<JwkSet, reqwest::Error> {
-        self.http
+    async fn fetch(&self) -> Result<JwkSet, String> {
+        let mut response = self
+            .http
             .get(self.url)
             .send()
-            .await?
-            .error_for_status()?
-            .json()
             .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| e.to_string())?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(format!(
+                    "the key set is larger than {MAX_DOCUMENT_BYTES} bytes"
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("the key set is not a JWKS: {e}"))
     }
 }

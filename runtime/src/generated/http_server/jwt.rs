@@ -86,9 +86,10 @@ struct Claims {
 }
 
 impl Verifier {
-    /// A verifier for `settings`; keys are fetched when the first token arrives.
-    pub fn new(settings: OAuth) -> Self {
-        Self::with_keys(settings, Jwks::new(settings.jwks_url))
+    /// A verifier for `settings`; keys are fetched when the first token arrives. An error
+    /// when no HTTP client can be built for the keys.
+    pub fn new(settings: OAuth) -> Result<Self, reqwest::Error> {
+        Ok(Self::with_keys(settings, Jwks::new(settings.jwks_url)?))
     }
 
     /// A verifier for `settings` that takes its keys from `keys`.
@@ -202,11 +203,22 @@ pub async fn require_jwt(
         Ok(caller) => {
             if !verifier.settings.tool_scopes.is_empty() && request.method() == Method::POST {
                 let (parts, body) = request.into_parts();
-                let Ok(bytes) = axum::body::to_bytes(body, verifier.settings.max_body_bytes).await
-                else {
+                let limit = verifier.settings.max_body_bytes;
+                let declared = parts
+                    .headers
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+                if declared.is_some_and(|length| length > limit) {
                     return (
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        "the request body is too large or was cut off\n",
+                        "the request body is too large\n",
+                    )
+                        .into_response();
+                }
+                let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        "the request body could not be read whole (cut off, or too large)\n",
                     )
                         .into_response();
                 };
