@@ -93,16 +93,19 @@ fn start(binary: &Path) -> (Running, String) {
     (child, address)
 }
 
-#[test]
-fn the_conformance_suite_passes_the_protocol_scenarios() {
+/// Runs each of `scenarios` against a generated server of `config` (its binary named
+/// `binary`) with the expected failures of `baseline` (under `tests/conformance/`); the
+/// output of every scenario that did not pass.
+fn check(config: &str, binary: &str, scenarios: &[&str], baseline: &str) -> Vec<String> {
     let (node, cli) = suite();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let server = build(dir.path(), CONFIG, "conformance-e2e");
+    let server = build(dir.path(), config, binary);
     let (child, url) = start(&server);
-    let expected =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/expected-failures.yaml");
+    let expected = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance")
+        .join(baseline);
     let mut failed = Vec::new();
-    for scenario in SCENARIOS {
+    for scenario in scenarios {
         let output = Command::new(&node)
             .arg(&cli)
             .args([
@@ -125,5 +128,44 @@ fn the_conformance_suite_passes_the_protocol_scenarios() {
         }
     }
     drop(child);
+    failed
+}
+
+#[test]
+fn the_conformance_suite_passes_the_protocol_scenarios() {
+    let failed = check(
+        CONFIG,
+        "conformance-e2e",
+        &SCENARIOS,
+        "expected-failures.yaml",
+    );
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// In stateless mode (`forge.http.stateless`) there are no sessions to follow and no GET
+/// stream to open, so the scenarios about those are not run.
+#[test]
+fn the_stateless_mode_passes_the_scenarios_that_apply_to_it() {
+    let config = CONFIG
+        .replace("conformance-e2e", "conformance-stateless")
+        .replace(
+            "  transport: http\n",
+            "  transport: http\n  http: {stateless: true}\n",
+        );
+    let scenarios: Vec<&str> = SCENARIOS
+        .into_iter()
+        .filter(|s| {
+            !matches!(
+                *s,
+                "server-session-lifecycle" | "server-sse-multiple-streams"
+            )
+        })
+        .collect();
+    let failed = check(
+        &config,
+        "conformance-stateless",
+        &scenarios,
+        "expected-failures-stateless.yaml",
+    );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use pforge::config::Config;
 use pforge::plan::{
-    BreakerPlan, BulkheadPlan, DEFAULT_ALLOWED_HOSTS, DEFAULT_ALLOWED_ORIGINS,
-    DEFAULT_MAX_BODY_BYTES, KindPlan, Plan, RetryOnPlan, StdioPlan, TransportPlan, plan,
+    BreakerPlan, BulkheadPlan, DEFAULT_ALLOWED_ORIGINS, DEFAULT_LEEWAY_SECS,
+    DEFAULT_MAX_BODY_BYTES, KindPlan, MetricsPlan, Plan, RetryOnPlan, ServerAuthPlan, StdioPlan,
+    TransportPlan, plan,
 };
 
 fn config(text: &str) -> Config {
@@ -116,9 +117,32 @@ fn tool_keys_merge_over_middleware_defaults_and_pipelines_do_not_inherit() {
         panic!("{:?}", plan.transport)
     };
     assert_eq!(http.bind, ([127, 0, 0, 1], 8080).into());
-    assert_eq!(http.allowed_hosts, DEFAULT_ALLOWED_HOSTS);
+    assert_eq!(
+        http.allowed_hosts,
+        ["localhost", "127.0.0.1", "mcp.example.com"]
+    );
     assert_eq!(http.allowed_origins, DEFAULT_ALLOWED_ORIGINS);
     assert_eq!(http.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    assert_eq!(
+        http.metrics,
+        MetricsPlan::Own(([127, 0, 0, 1], 9464).into())
+    );
+    assert!(!http.stateless);
+    let Some(ServerAuthPlan::OAuth(oauth)) = &http.auth else {
+        panic!("{:?}", http.auth)
+    };
+    // `resource` defaults to the audience; its metadata sits between origin and path.
+    assert_eq!(oauth.resource, "https://mcp.example.com/mcp");
+    assert_eq!(
+        oauth.metadata_url,
+        "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+    );
+    assert_eq!(oauth.leeway_secs, DEFAULT_LEEWAY_SECS);
+    assert_eq!(plan.drain_ms, 30_000);
+    assert!(plan.needs.jwt && plan.needs.monitoring);
+    let scoped: Vec<_> = plan.tools.iter().filter(|t| !t.scopes.is_empty()).collect();
+    assert_eq!(scoped.len(), 1);
+    assert_eq!(scoped[0].name, "create_note");
     assert!(plan.release);
     assert!(plan.needs.http_client && plan.needs.process && plan.needs.http_server);
 }
