@@ -273,10 +273,9 @@ fn auth(plan: &Plan, http: &HttpServerPlan) -> (TokenStream, TokenStream, TokenS
                 let needed = &t.scopes;
                 quote!((tools::#module::NAME, &[#(#needed),*]))
             });
-            let verifier = ident("verifier");
             (
                 quote! {
-                    let #verifier = Arc::new(http_server::Verifier::new(http_server::OAuth {
+                    let verifier = Arc::new(http_server::Verifier::new(http_server::OAuth {
                         issuer: #issuer,
                         audience: #audience,
                         jwks_url: #jwks_url,
@@ -288,8 +287,8 @@ fn auth(plan: &Plan, http: &HttpServerPlan) -> (TokenStream, TokenStream, TokenS
                         max_body_bytes: MAX_BODY_BYTES,
                     })?);
                 },
-                quote!(.layer(axum::middleware::from_fn_with_state(Arc::clone(&#verifier), http_server::require_jwt))),
-                quote!(.route(#metadata_path, axum::routing::get(http_server::metadata).with_state(#verifier))),
+                quote!(.layer(axum::middleware::from_fn_with_state(Arc::clone(&verifier), http_server::require_jwt))),
+                quote!(.route(#metadata_path, axum::routing::get(http_server::metadata).with_state(verifier))),
             )
         }
     }
