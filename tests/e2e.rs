@@ -7,9 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use common::{
-    answer, assert_stopped, build, call, connect, connect_in, read_head, shared_target, text,
-};
+use common::{answer, assert_stopped, build, call, connect, connect_in, read_head, text};
 use rmcp::service::ServiceError;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -653,11 +651,8 @@ fn every_example_passes_its_own_tests() {
         std::fs::copy(&example, &manifest).unwrap_or_else(|e| panic!("{e}"));
         pforge::project::generate(&manifest)
             .unwrap_or_else(|e| panic!("{}: {e}", example.display()));
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = std::process::Command::new(cargo)
+        let output = common::generated_cargo(dir.path())
             .args(["test", "--quiet"])
-            .current_dir(dir.path())
-            .env("CARGO_TARGET_DIR", shared_target())
             .env("RUSTFLAGS", "-D warnings")
             .output()
             .unwrap_or_else(|e| panic!("{e}"));

@@ -15,16 +15,27 @@ pub fn shared_target() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/generated-crates")
 }
 
+/// Cargo in `dir`, building into the shared target directory. The suite compiles dozens of
+/// generated crates, so they are built with line tables only and without incremental state:
+/// full debug information made that directory tens of gigabytes, enough to fill CI's disk.
+pub fn generated_cargo(dir: &Path) -> std::process::Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    command
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", shared_target())
+        .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
+        .env("CARGO_INCREMENTAL", "0");
+    command
+}
+
 /// Generates and compiles the project of `yaml`; returns the binary.
 pub fn build(dir: &Path, yaml: &str, binary: &str) -> PathBuf {
     let manifest = dir.join("forge.yaml");
     std::fs::write(&manifest, yaml).unwrap_or_else(|e| panic!("{e}"));
     pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let status = generated_cargo(dir)
         .args(["build", "--quiet"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", shared_target())
         .env("RUSTFLAGS", "-D warnings")
         .status()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -133,11 +144,8 @@ pub fn write_workspace(root: &Path, members: &[String]) {
 
 /// Runs cargo in `dir` with the shared target directory; what it printed when it fails.
 pub fn cargo_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = std::process::Command::new(cargo)
+    let output = generated_cargo(dir)
         .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", shared_target())
         .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
