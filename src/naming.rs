@@ -160,6 +160,12 @@ pub fn fallback_field(tool_index: usize, entry: usize) -> String {
     format!("fallback_{tool_index}_{entry}")
 }
 
+/// The `Handlers` field holding the retry policy of tool `tool_index`: each tool keeps its own
+/// instance, as with fallback types.
+pub fn retry_policy_field(tool_index: usize) -> String {
+    format!("retry_policy_{tool_index}")
+}
+
 /// The `Handlers` field holding resource `index`'s type handler.
 pub fn resource_field(index: usize) -> String {
     format!("resource_{index}")

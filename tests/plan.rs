@@ -30,17 +30,18 @@ fn complete_example_policy_is_fully_resolved() {
     let policy = &tool.policy;
     assert_eq!(policy.timeout, Some(Duration::from_secs(10)));
     let retry = policy.retry.clone().unwrap_or_else(|| panic!("retry"));
+    let schedule = retry.schedule().unwrap_or_else(|| panic!("schedule"));
     assert_eq!(
         (
             retry.max_attempts,
-            retry.delays_ms.as_slice(),
+            schedule.delays_ms.as_slice(),
             retry.max_delay_ms,
-            retry.jitter
+            schedule.jitter
         ),
         (3, &[100, 200][..], 5_000, true)
     );
     // GET is idempotent, so 500 is retried too.
-    assert_eq!(retry.retry_on, RetryOnPlan::Default { retry_500: true });
+    assert_eq!(schedule.retry_on, RetryOnPlan::Default { retry_500: true });
     // The breaker comes from `fault_tolerance`.
     assert_eq!(
         policy.breaker,
@@ -80,10 +81,11 @@ fn tool_keys_merge_over_middleware_defaults_and_pipelines_do_not_inherit() {
         .clone()
         .unwrap_or_else(|| panic!("retry"));
     // max_attempts 4 and max_delay 2s from the tool, initial_delay 100ms from the middleware.
-    assert_eq!(retry.delays_ms, [100, 200, 400]);
+    let schedule = retry.schedule().unwrap_or_else(|| panic!("schedule"));
+    assert_eq!(schedule.delays_ms, [100, 200, 400]);
     assert_eq!(retry.max_delay_ms, 2_000);
     assert!(
-        matches!(retry.retry_on, RetryOnPlan::Listed { ref statuses, .. } if statuses == &[503])
+        matches!(schedule.retry_on, RetryOnPlan::Listed { ref statuses, .. } if statuses == &[503])
     );
     // failure_threshold 3 from the tool, timeout 60s from the middleware.
     assert_eq!(

@@ -200,6 +200,35 @@ tools:
       pid_file: string
     timeout_ms: 300
     retry: {max_attempts: 2, initial_delay: 10ms, retry_on: [timeout]}
+
+  - type: http
+    name: chosen
+    endpoint: "${UPSTREAM}/chosen"
+    method: POST
+    retry: {policy: handlers::OnlyServerErrors, max_delay: 1s}
+"#;
+
+/// The test's own retry policy, written before the first build (pforge keeps it): it retries
+/// what the generated schedule would not for a POST (HTTP 500) and not what it would (503).
+const POLICY: &str = r#"//! The test's retry policy.
+
+/// Retries HTTP 500 until the fourth attempt, 50 ms apart; nothing else.
+#[derive(Debug, Default)]
+pub struct OnlyServerErrors;
+
+impl crate::generated::resilience::RetryPolicy for OnlyServerErrors {
+    fn should_retry(&self, attempt: usize, error: &crate::generated::runtime::ToolError) -> bool {
+        let server_error = matches!(
+            error,
+            crate::generated::runtime::ToolError::Status { status: 500, .. }
+        );
+        server_error && attempt < 4
+    }
+
+    fn delay(&self, _attempt: usize) -> std::time::Duration {
+        std::time::Duration::from_millis(50)
+    }
+}
 "#;
 
 fn gap(times: &[Instant], n: usize) -> Duration {
@@ -226,6 +255,10 @@ fn not_before(actual: Duration, expected_ms: u64) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policies_hold_against_a_failing_upstream() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let handlers = dir.path().join("src/handlers");
+    std::fs::create_dir_all(&handlers).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(handlers.join("only_server_errors.rs"), POLICY)
+        .unwrap_or_else(|e| panic!("{e}"));
     let binary = build(dir.path(), CONFIG, "resilience-e2e");
     let upstream = Upstream::start(200).await;
     let client = connect_with(&binary, dir.path(), &[("UPSTREAM", &upstream.base)]).await;
@@ -428,5 +461,56 @@ async fn policies_hold_against_a_failing_upstream() {
     assert!(!message.contains("127.0.0.1"), "{message}");
     assert!(message.len() > "connection error: ".len() + 20, "{message}");
 
+    // The user's policy: three 500s are retried and the fourth attempt answers; a 503, which
+    // the generated schedule would retry, is not.
+    upstream.queue("/chosen", &[Reply::Status(500, None); 3]);
+    let result = answer(&client, "chosen", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    let times = upstream.arrivals("/chosen");
+    assert_eq!(
+        times.len(),
+        4,
+        "the policy retries 500 up to the fourth attempt"
+    );
+    assert!((0..3).all(|n| not_before(gap(&times, n), 50)), "{times:?}");
+    upstream.set("/chosen", Reply::Status(503, None));
+    let result = answer(&client, "chosen", json!({})).await;
+    assert!(text(&result).contains("HTTP 503"), "{}", text(&result));
+    assert_eq!(
+        upstream.arrivals("/chosen").len(),
+        5,
+        "the policy refused the 503"
+    );
+    upstream.set("/chosen", Reply::Status(500, None));
+    let result = answer(&client, "chosen", json!({})).await;
+    assert!(text(&result).contains("HTTP 500"), "{}", text(&result));
+    assert_eq!(
+        upstream.arrivals("/chosen").len(),
+        9,
+        "its own limit: 4 attempts"
+    );
+    let stats = read_stats(&client).await;
+    let chosen = &stats["tools"]["chosen"];
+    assert_eq!(
+        (&chosen["calls"], &chosen["retries"], &chosen["failures"]),
+        (&json!(3), &json!(6), &json!(2)),
+        "{chosen}"
+    );
+
     let _ = client.cancel().await;
+}
+
+/// The `pforge://stats` document.
+async fn read_stats(
+    client: &rmcp::service::RunningService<rmcp::service::RoleClient, ()>,
+) -> Value {
+    let read = client
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "pforge://stats",
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let contents = serde_json::to_value(&read.contents).unwrap_or_default();
+    let document = contents[0]["text"].as_str().unwrap_or_default();
+    serde_json::from_str(document).unwrap_or_else(|e| panic!("{e}: {document}"))
 }

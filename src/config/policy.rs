@@ -90,6 +90,32 @@ pub struct Retry {
     /// 429, 502, 503, 504, and 500 for idempotent methods). Error classes or HTTP status codes.
     #[schemars(extend("uniqueItems" = true))]
     pub retry_on: Option<Vec<RetryOn>>,
+    /// Your own retry decisions instead of the schedule: a type under `handlers::` that
+    /// implements the generated `RetryPolicy` trait (`should_retry(attempt, error)` and
+    /// `delay(attempt)`). `max_attempts` (default 100 here) and `max_delay` still bound it;
+    /// `initial_delay`, `multiplier`, `jitter` and `retry_on` cannot be written beside it.
+    pub policy: Option<HandlerRef>,
+}
+
+impl Retry {
+    /// The keys of this block that make up the generated schedule, which a `policy` replaces.
+    pub fn schedule_keys(&self) -> Vec<&'static str> {
+        [
+            ("initial_delay", self.initial_delay.is_some()),
+            ("multiplier", self.multiplier.is_some()),
+            ("jitter", self.jitter.is_some()),
+            ("retry_on", self.retry_on.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, written)| written.then_some(key))
+        .collect()
+    }
+
+    /// Whether this block says how failures are retried (a `policy` or a schedule key), so
+    /// that a block under it (a default) no longer does.
+    pub fn decides(&self) -> bool {
+        self.policy.is_some() || !self.schedule_keys().is_empty()
+    }
 }
 
 /// A failure that `retry_on` names: an error class or an HTTP status code.

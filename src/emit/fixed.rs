@@ -67,6 +67,8 @@ pub const STATE: Fixed = fixed!("runtime", "state");
 pub const TIMEOUT: Fixed = fixed!("resilience", "timeout");
 /// `retry`, `jittered`, `retry_after`.
 pub const RETRY: Fixed = fixed!("resilience", "retry");
+/// `RetryPolicy`, `PolicyRetry`.
+pub const RETRY_POLICY: Fixed = fixed!("resilience", "retry_policy");
 /// `CircuitBreaker`.
 pub const BREAKER: Fixed = fixed!("resilience", "breaker");
 /// `Bulkhead`.
@@ -141,7 +143,7 @@ mod tests {
     use super::*;
 
     /// Every fixed file.
-    const ALL: [Fixed; 32] = [
+    const ALL: [Fixed; 33] = [
         ERROR,
         HANDLER,
         ARGUMENTS,
@@ -155,6 +157,7 @@ mod tests {
         STATE,
         TIMEOUT,
         RETRY,
+        RETRY_POLICY,
         BREAKER,
         BULKHEAD,
         FALLBACK,

@@ -31,6 +31,8 @@ pub enum Role {
         /// The fallback's index in the tool's chain.
         entry: usize,
     },
+    /// The retry policy of the tool at this index (and maybe of others).
+    RetryPolicy(usize),
 }
 
 /// Handler items, by module (its identifier), each with what it serves; an item used twice
@@ -63,7 +65,15 @@ pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerPath, Role)>> {
                 _ => None,
             })
     });
-    for (path, role) in tools.chain(resources).chain(fallbacks) {
+    let retry_policies = plan.tools.iter().enumerate().filter_map(|(index, tool)| {
+        let policy = tool.policy.retry.as_ref()?.policy()?;
+        Some((policy, Role::RetryPolicy(index)))
+    });
+    for (path, role) in tools
+        .chain(resources)
+        .chain(fallbacks)
+        .chain(retry_policies)
+    {
         let entries = files.entry(path.module.clone()).or_default();
         if !entries
             .iter()
@@ -124,6 +134,7 @@ pub fn stub_items(plan: &Plan, items: &[(HandlerPath, Role)]) -> TokenStream {
         Role::Tool(index) => tool_stub(plan, item, *index),
         Role::Resource(index) => resource_stub(plan, item, *index),
         Role::Fallback { tool, .. } => fallback_stub(plan, item, *tool),
+        Role::RetryPolicy(_) => retry_policy_stub(plan, item),
     });
     quote!(#(#stubs)*)
 }
@@ -282,6 +293,58 @@ fn fallback_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
                 context: crate::generated::runtime::Context<'_>,
             ) -> Result<serde_json::Value, crate::generated::runtime::HandlerError> {
                 #body
+            }
+        }
+    }
+}
+
+/// A retry policy with the chapter's decisions: retry timeouts, connection errors and 503s
+/// up to three attempts, waiting 100 ms, 200 ms, 400 ms…
+fn retry_policy_stub(plan: &Plan, item: &HandlerPath) -> TokenStream {
+    let name = ident(&item.item);
+    let users: Vec<String> = plan
+        .tools
+        .iter()
+        .filter(|tool| {
+            tool.policy
+                .retry
+                .as_ref()
+                .and_then(|r| r.policy())
+                .is_some_and(|p| (&p.module, &p.item) == (&item.module, &item.item))
+        })
+        .map(|tool| format!("`{}`", tool.name))
+        .collect();
+    let doc = crate::emit::doc(&format!(
+        "Decides which failed attempts of {} are tried again, and how long to wait first. \
+         Each tool keeps its own instance (`Default`); its `max_attempts` and `max_delay` \
+         still bound what this says. Replace the example decisions with yours.",
+        match users.split_last() {
+            Some((last, rest)) if !rest.is_empty() => {
+                format!("the tools {} and {last}", rest.join(", "))
+            }
+            _ => format!("the {} tool", users.join("")),
+        }
+    ));
+    quote! {
+        #doc
+        #[derive(Debug, Default)]
+        pub struct #name;
+
+        impl crate::generated::resilience::RetryPolicy for #name {
+            fn should_retry(&self, attempt: usize, error: &crate::generated::runtime::ToolError) -> bool {
+                use crate::generated::runtime::ToolError;
+                let transient = match error {
+                    ToolError::Timeout(_) | ToolError::Connection(_) => true,
+                    ToolError::Status { status, .. } => *status == 503,
+                    _ => false,
+                };
+                transient && attempt < 3
+            }
+
+            fn delay(&self, attempt: usize) -> std::time::Duration {
+                // 100 ms, 200 ms, 400 ms…: the shift is bounded so that it cannot overflow.
+                let factor = 1_u64 << attempt.saturating_sub(1).min(16);
+                std::time::Duration::from_millis(100 * factor)
             }
         }
     }

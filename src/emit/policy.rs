@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 use super::handlers::path_tokens;
 use super::ident;
 use crate::plan::FallbackPlan as FallbackEntry;
-use crate::plan::{Failure, RetryClass, RetryOnPlan, RetryPlan, ToolPlan};
+use crate::plan::{Failure, RetryClass, RetryOnPlan, RetryPlan, Schedule, ToolPlan};
 
 /// Milliseconds as an unsuffixed literal.
 pub fn ms_literal(ms: u64) -> Literal {
@@ -67,24 +67,7 @@ pub fn summary(tool: &ToolPlan) -> Option<String> {
         parts.push(format!("budget {}", human_ms(ms)));
     }
     if let Some(retry) = &policy.retry {
-        let mut text = if retry.max_attempts == 1 {
-            "1 attempt".to_owned()
-        } else {
-            let delays: Vec<String> = retry.delays_ms.iter().map(|d| human_ms(*d)).collect();
-            format!("{} attempts {}", retry.max_attempts, delays.join("→"))
-        };
-        if retry.jitter && retry.max_attempts > 1 {
-            text.push_str(" ±25 %");
-        }
-        if let RetryOnPlan::Listed { classes, statuses } = &retry.retry_on {
-            let names: Vec<String> = classes
-                .iter()
-                .map(|c| RetryClass::name(*c).to_owned())
-                .chain(statuses.iter().map(u16::to_string))
-                .collect();
-            text.push_str(&format!(" on {}", names.join(", ")));
-        }
-        parts.push(text);
+        parts.push(retry_summary(retry));
     }
     if let Some(breaker) = &policy.breaker {
         parts.push(format!(
@@ -111,9 +94,36 @@ pub fn summary(tool: &ToolPlan) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
+/// The retry layer in a few words: `3 attempts 100 ms→200 ms ±25 % on timeout`, or
+/// `≤100 attempts by CustomRetryPolicy`.
+fn retry_summary(retry: &RetryPlan) -> String {
+    let Some(schedule) = retry.schedule() else {
+        let by = retry.policy().map_or("", |p| p.name());
+        return format!("≤{} attempts by {by}", retry.max_attempts);
+    };
+    let mut text = if retry.max_attempts == 1 {
+        "1 attempt".to_owned()
+    } else {
+        let delays: Vec<String> = schedule.delays_ms.iter().map(|d| human_ms(*d)).collect();
+        format!("{} attempts {}", retry.max_attempts, delays.join("→"))
+    };
+    if schedule.jitter && retry.max_attempts > 1 {
+        text.push_str(" ±25 %");
+    }
+    if let RetryOnPlan::Listed { classes, statuses } = &schedule.retry_on {
+        let names: Vec<String> = classes
+            .iter()
+            .map(|c| RetryClass::name(*c).to_owned())
+            .chain(statuses.iter().map(u16::to_string))
+            .collect();
+        text.push_str(&format!(" on {}", names.join(", ")));
+    }
+    text
+}
+
 /// The body of `retryable`: a `match` on the error, with status codes as number patterns.
-fn retry_pattern(retry: &RetryPlan) -> TokenStream {
-    let on = &retry.retry_on;
+fn retry_pattern(schedule: &Schedule) -> TokenStream {
+    let on = &schedule.retry_on;
     let mut alternatives: Vec<TokenStream> = Vec::new();
     if on.retries(Failure::Timeout) {
         alternatives.push(quote!(ToolError::Timeout(_)));
@@ -169,8 +179,8 @@ fn ranges(codes: &[u16]) -> Vec<TokenStream> {
 
 /// Whether a retry policy retries an error of this shape, for the generated tests' choice of
 /// samples.
-pub fn retries(retry: &RetryPlan, sample: &Sample) -> bool {
-    let on = &retry.retry_on;
+pub fn retries(schedule: &Schedule, sample: &Sample) -> bool {
+    let on = &schedule.retry_on;
     match sample {
         Sample::Timeout => on.retries(Failure::Timeout),
         Sample::Connection => on.retries(Failure::Connection),
@@ -220,6 +230,11 @@ impl Sample {
     }
 }
 
+/// The field of `Handlers` holding the tool's retry policy.
+pub fn retry_policy_field(tool: &ToolPlan) -> proc_macro2::Ident {
+    super::ident(&crate::naming::retry_policy_field(tool.index))
+}
+
 /// The field of `Handlers` holding a type fallback.
 pub fn fallback_field(tool: &ToolPlan, index: usize) -> proc_macro2::Ident {
     super::ident(&crate::naming::fallback_field(tool.index, index))
@@ -241,10 +256,14 @@ pub fn policy_items(tool: &ToolPlan) -> TokenStream {
     } else {
         quote!(stats)
     };
-    let (bind_primary, primary) = if policy.retry.is_some() {
+    let (bind_primary, primary) = if let Some(retry) = &policy.retry {
+        let decider = retry.policy().map(|_| {
+            let field = retry_policy_field(tool);
+            quote!(&server.handlers().#field,)
+        });
         (
             quote!(let primary = || #one;),
-            quote!(RETRY.run(#stats, primary).await),
+            quote!(RETRY.run(#decider #stats, primary).await),
         )
     } else {
         (quote!(), quote!(#one.await))
@@ -387,11 +406,43 @@ fn guards_struct(tool: &ToolPlan) -> TokenStream {
 }
 
 fn retry_items(retry: &RetryPlan) -> TokenStream {
-    let jitter = retry.jitter;
+    match &retry.decisions {
+        crate::plan::RetryDecisions::Schedule(schedule) => schedule_items(retry, schedule),
+        crate::plan::RetryDecisions::Policy(path) => policy_retry_items(retry, path),
+    }
+}
+
+fn policy_retry_items(retry: &RetryPlan, path: &crate::naming::HandlerPath) -> TokenStream {
     let honours_retry_after = retry.retry_after;
-    let delays = retry.delays_ms.iter().map(|d| ms_literal(*d));
+    let attempts = Literal::u32_unsuffixed(retry.max_attempts);
     let max = ms_literal(retry.max_delay_ms);
-    let waits: Vec<String> = retry.delays_ms.iter().map(u64::to_string).collect();
+    let doc = super::doc(&format!(
+        "The retry layer (`retry`): `{}` decides which failures are retried and how long          each wait is{}; at most {} attempts, each wait at most {} ms.",
+        path.written(),
+        if honours_retry_after {
+            " (a 429/503's `Retry-After` is honoured)"
+        } else {
+            ""
+        },
+        retry.max_attempts,
+        retry.max_delay_ms,
+    ));
+    quote! {
+        #doc
+        const RETRY: resilience::PolicyRetry = resilience::PolicyRetry {
+            max_attempts: #attempts,
+            max_delay_ms: #max,
+            retry_after: #honours_retry_after,
+        };
+    }
+}
+
+fn schedule_items(retry: &RetryPlan, schedule: &Schedule) -> TokenStream {
+    let jitter = schedule.jitter;
+    let honours_retry_after = retry.retry_after;
+    let delays = schedule.delays_ms.iter().map(|d| ms_literal(*d));
+    let max = ms_literal(retry.max_delay_ms);
+    let waits: Vec<String> = schedule.delays_ms.iter().map(u64::to_string).collect();
     let doc = super::doc(&format!(
         "The retry layer (`retry`): {} attempts, {} ms apart{}{}, each wait at most {} ms; \
          it retries {}.",
@@ -401,16 +452,16 @@ fn retry_items(retry: &RetryPlan) -> TokenStream {
         } else {
             waits.join(", ")
         },
-        if retry.jitter { " ±25 %" } else { "" },
+        if schedule.jitter { " ±25 %" } else { "" },
         if honours_retry_after {
             " (or as a 429/503's `Retry-After` asks)"
         } else {
             ""
         },
         retry.max_delay_ms,
-        retry_on_text(retry)
+        retry_on_text(schedule)
     ));
-    let (retryable, own) = match &retry.retry_on {
+    let (retryable, own) = match &schedule.retry_on {
         RetryOnPlan::Default { retry_500: true } => {
             (quote!(retryable: resilience::transient_or_500,), None)
         }
@@ -418,10 +469,10 @@ fn retry_items(retry: &RetryPlan) -> TokenStream {
             (quote!(retryable: resilience::transient,), None)
         }
         RetryOnPlan::Listed { .. } => {
-            let pattern = retry_pattern(retry);
+            let pattern = retry_pattern(schedule);
             let doc = super::doc(&format!(
                 "Whether a failed attempt is tried again: {}.",
-                retry_on_text(retry)
+                retry_on_text(schedule)
             ));
             let own = quote! {
                 #doc
@@ -446,8 +497,8 @@ fn retry_items(retry: &RetryPlan) -> TokenStream {
     }
 }
 
-fn retry_on_text(retry: &RetryPlan) -> String {
-    match &retry.retry_on {
+fn retry_on_text(schedule: &Schedule) -> String {
+    match &schedule.retry_on {
         RetryOnPlan::Default { retry_500: true } => {
             "timeouts, connection errors, HTTP 429, 500, 502, 503 and 504".to_owned()
         }

@@ -108,10 +108,11 @@ pub fn tests(tool: &ToolPlan) -> TokenStream {
 /// constants; only those some case names, since the cases differ by shape (a queue too long to
 /// fill is not tested by its length, a retry without jitter never names its cap).
 fn numbers(cases: &TokenStream) -> TokenStream {
-    const NUMBERS: [(&str, &str, &str); 9] = [
+    const NUMBERS: [(&str, &str, &str); 10] = [
         ("MAX_ATTEMPTS", "u32", "RETRY.backoff_ms.len() as u32 + 1"),
         ("BACKOFF_MS", "&[u64]", "RETRY.backoff_ms"),
         ("MAX_DELAY_MS", "u64", "RETRY.max_delay_ms"),
+        ("ATTEMPT_CAP", "u32", "RETRY.max_attempts"),
         ("FAILURE_THRESHOLD", "u32", "Breaker::FAILURE_THRESHOLD"),
         ("OPEN_MS", "u64", "Breaker::OPEN_MS"),
         ("SUCCESS_THRESHOLD", "u32", "Breaker::SUCCESS_THRESHOLD"),
@@ -322,8 +323,15 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
 }
 
 fn retry_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
-    let retryable = Sample::ALL.iter().copied().find(|s| retries(retry, s));
-    let refused = Sample::ALL.iter().copied().find(|s| !retries(retry, s));
+    match retry.schedule() {
+        Some(schedule) => schedule_cases(retry, schedule),
+        None => policy_cases(retry),
+    }
+}
+
+fn schedule_cases(retry: &crate::plan::RetryPlan, schedule: &crate::plan::Schedule) -> TokenStream {
+    let retryable = Sample::ALL.iter().copied().find(|s| retries(schedule, s));
+    let refused = Sample::ALL.iter().copied().find(|s| !retries(schedule, s));
     let mut out = quote! {
         /// The tool's retry layer, as `invoke` runs it.
         async fn retried<F, Fut>(server: &Server, operation: F) -> Result<Value, ToolError>
@@ -334,7 +342,7 @@ fn retry_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
             RETRY.run(server.stats().of(INDEX, NAME), operation).await
         }
     };
-    let bounds = if retry.jitter {
+    let bounds = if schedule.jitter {
         quote! {
             let low = scheduled.mul_f64(0.75);
             let high = scheduled.mul_f64(1.25).min(std::time::Duration::from_millis(MAX_DELAY_MS));
@@ -382,7 +390,7 @@ fn retry_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
             }
         });
     }
-    if let (Some(sample), Some(&first)) = (retryable, retry.delays_ms.first())
+    if let (Some(sample), Some(&first)) = (retryable, schedule.delays_ms.first())
         && first >= 2
     {
         let error = sample.tokens();
@@ -439,8 +447,10 @@ fn retry_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
         }
     });
     // The test injects a 503, so it needs a policy that retries 503s at least once.
-    let honours =
-        retry.retry_after && retry.max_attempts > 1 && retries(retry, &Sample::Status(503));
+    let honours = retry.retry_after
+        && retry.max_attempts > 1
+        && retry.max_delay_ms > 0
+        && retries(schedule, &Sample::Status(503));
     if honours {
         out.extend(quote! {
             #[tokio::test(start_paused = true)]
@@ -449,6 +459,150 @@ fn retry_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
                 for seconds in [1_u64, 3600] {
                     let times = std::sync::Mutex::new(Vec::new());
                     let _ = retried(&server, || {
+                        times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tokio::time::Instant::now());
+                        async move { Err(ToolError::Status { status: 503, retry_after: Some(seconds), body: String::new() }) }
+                    })
+                    .await;
+                    let times = times.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let expected = std::time::Duration::from_millis((seconds * 1000).min(MAX_DELAY_MS));
+                    assert_eq!(times[1] - times[0], expected, "Retry-After: {seconds}");
+                }
+            }
+        });
+    }
+    out
+}
+
+/// The cases of a retry a user's policy decides: the tests cannot know its decisions, so
+/// they drive the tool's layer with policies of their own and check what the layer adds: the
+/// attempt cap, the wait cap, the attempt numbers, what is never offered, cancellation and
+/// `Retry-After`.
+fn policy_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
+    let mut out = quote! {
+        /// The tool's retry layer, as `invoke` runs it, with `policy` deciding.
+        async fn retried<P, F, Fut>(server: &Server, policy: &P, operation: F) -> Result<Value, ToolError>
+        where
+            P: resilience::RetryPolicy,
+            F: FnMut() -> Fut,
+            Fut: std::future::Future<Output = Result<Value, ToolError>>,
+        {
+            RETRY.run(policy, server.stats().of(INDEX, NAME), operation).await
+        }
+
+        /// Retries everything, waiting an hour: only the layer's caps stop it.
+        struct Always;
+
+        impl resilience::RetryPolicy for Always {
+            fn should_retry(&self, _attempt: usize, _error: &ToolError) -> bool {
+                true
+            }
+
+            fn delay(&self, _attempt: usize) -> std::time::Duration {
+                std::time::Duration::from_secs(3600)
+            }
+        }
+
+        /// Records the attempt numbers it is asked about, and retries up to the third.
+        #[derive(Default)]
+        struct Recording(std::sync::Mutex<Vec<usize>>);
+
+        impl resilience::RetryPolicy for Recording {
+            fn should_retry(&self, attempt: usize, _error: &ToolError) -> bool {
+                self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(attempt);
+                attempt < 3
+            }
+
+            fn delay(&self, _attempt: usize) -> std::time::Duration {
+                std::time::Duration::ZERO
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_policy_is_bounded_by_max_attempts_and_max_delay() {
+            let server = Server::new();
+            let times = std::sync::Mutex::new(Vec::new());
+            let outcome = retried(&server, &Always, || {
+                times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tokio::time::Instant::now());
+                async { Err(ToolError::Connection("injected".to_owned())) }
+            })
+            .await;
+            assert_eq!(outcome, Err(ToolError::Connection("injected".to_owned())));
+            let times = times.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            assert_eq!(times.len(), ATTEMPT_CAP as usize);
+            for pair in times.windows(2) {
+                assert_eq!(pair[1] - pair[0], std::time::Duration::from_millis(MAX_DELAY_MS));
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_policy_is_asked_with_each_attempt_number() {
+            let server = Server::new();
+            let policy = Recording::default();
+            let attempts = std::sync::atomic::AtomicU32::new(0);
+            let _ = retried(&server, &policy, || {
+                attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { Err(ToolError::Handler("injected".to_owned())) }
+            })
+            .await;
+            let made = attempts.load(std::sync::atomic::Ordering::SeqCst);
+            assert_eq!(made, ATTEMPT_CAP.min(3));
+            let asked = policy.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let expected: Vec<usize> = (1..=made as usize).take_while(|n| *n < ATTEMPT_CAP as usize).collect();
+            assert_eq!(asked, expected);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn rejections_invalid_arguments_and_cancellations_are_never_offered() {
+            let server = Server::new();
+            let never = [
+                ToolError::CircuitOpen { retry_in_ms: 5 },
+                ToolError::BulkheadFull { waited_ms: None },
+                ToolError::InvalidArguments("injected".to_owned()),
+                ToolError::Cancelled,
+            ];
+            for error in never {
+                let policy = Recording::default();
+                let attempts = std::sync::atomic::AtomicU32::new(0);
+                let outcome = retried(&server, &policy, || {
+                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let error = error.clone();
+                    async move { Err(error) }
+                })
+                .await;
+                assert_eq!(outcome, Err(error));
+                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+                assert!(policy.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).is_empty());
+            }
+        }
+    };
+    if retry.max_attempts > 1 && retry.max_delay_ms >= 2 {
+        out.extend(quote! {
+            #[tokio::test(start_paused = true)]
+            async fn a_cancelled_call_stops_retrying_at_once() {
+                let server = Server::new();
+                let attempts = std::sync::atomic::AtomicU32::new(0);
+                // The client gives up halfway through the first wait: the call is dropped.
+                let halfway = std::time::Duration::from_millis(MAX_DELAY_MS / 2);
+                let outcome = tokio::time::timeout(halfway, retried(&server, &Always, || {
+                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async { Err(ToolError::Connection("injected".to_owned())) }
+                }))
+                .await;
+                assert!(outcome.is_err(), "the call was not cut short");
+                tokio::time::advance(std::time::Duration::from_millis(MAX_DELAY_MS.saturating_mul(u64::from(ATTEMPT_CAP)))).await;
+                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+            }
+        });
+    }
+    // With `max_delay: 0ms` every wait is nothing, and the expected wait a constant.
+    if retry.retry_after && retry.max_attempts > 1 && retry.max_delay_ms > 0 {
+        out.extend(quote! {
+            #[tokio::test(start_paused = true)]
+            async fn retry_after_is_honoured_and_capped_at_max_delay() {
+                let server = Server::new();
+                for seconds in [1_u64, 3600] {
+                    let times = std::sync::Mutex::new(Vec::new());
+                    let _ = retried(&server, &Always, || {
                         times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tokio::time::Instant::now());
                         async move { Err(ToolError::Status { status: 503, retry_after: Some(seconds), body: String::new() }) }
                     })

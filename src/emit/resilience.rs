@@ -30,6 +30,9 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
     if uses(|p| p.retry.is_some()) {
         files.push(fixed::RETRY);
     }
+    if uses(|p| p.retry.as_ref().is_some_and(|r| r.policy().is_some())) {
+        files.push(fixed::RETRY_POLICY);
+    }
     if uses(|p| p.breaker.is_some()) {
         files.push(fixed::BREAKER);
     }

@@ -26,10 +26,12 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
         .collect();
     let resource_handlers = super::catalog::resource_type_handlers(plan);
     let fallback_handlers = fallback_type_handlers(plan);
+    let retry_policies = retry_policy_handlers(plan);
     let handler_fields = type_handlers
         .iter()
         .chain(resource_handlers.iter())
         .chain(fallback_handlers.iter())
+        .chain(retry_policies.iter())
         .map(|(field, path)| quote!(pub #field: #path,));
 
     let http_field = plan
@@ -401,6 +403,17 @@ pub fn main_rs(plan: &Plan) -> TokenStream {
             }
         }
     }
+}
+
+/// `Handlers` fields of the tools' retry policies.
+fn retry_policy_handlers(plan: &Plan) -> Vec<(proc_macro2::Ident, TokenStream)> {
+    plan.tools
+        .iter()
+        .filter_map(|tool| {
+            let policy = tool.policy.retry.as_ref()?.policy()?;
+            Some((super::policy::retry_policy_field(tool), path_tokens(policy)))
+        })
+        .collect()
 }
 
 /// `Handlers` fields of the fallbacks implemented as types.

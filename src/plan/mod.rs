@@ -25,8 +25,8 @@ pub use http_server::{
 pub use kind::{ArgPlan, CliPlan, StepPlan};
 pub use params::{ParamPlan, input_schema, value_schema};
 pub use policy::{
-    BreakerPlan, BulkheadPlan, Defaults, Failure, FallbackPlan, PolicyPlan, RetryOnPlan, RetryPlan,
-    backoff_schedule, defaults,
+    BreakerPlan, BulkheadPlan, Defaults, Failure, FallbackPlan, PolicyPlan, RetryDecisions,
+    RetryOnPlan, RetryPlan, Schedule, backoff_schedule, defaults,
 };
 pub use stdio::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, StdioPlan};
 pub use template::{Part, Template};

@@ -17,6 +17,9 @@ pub mod defaults {
     pub const SUCCESS_THRESHOLD: u32 = 2;
     /// Attempts in all.
     pub const MAX_ATTEMPTS: u32 = 3;
+    /// Attempts in all when a user's `RetryPolicy` decides: the most forge.yaml allows, so
+    /// that the policy's own limit is the one that counts.
+    pub const POLICY_MAX_ATTEMPTS: u32 = 100;
     /// Delay before the second attempt, in milliseconds.
     pub const INITIAL_DELAY_MS: u64 = 100;
     /// Cap of every delay, in milliseconds.
@@ -87,20 +90,54 @@ impl PolicyPlan {
 /// A resolved retry policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPlan {
-    /// Attempts in all, the first included.
+    /// Attempts in all, the first included; with a user's policy, the most it may make.
     pub max_attempts: u32,
-    /// Delay before attempt n+2, in milliseconds, already capped at `max_delay_ms`;
+    /// Cap of every delay, jitter and `Retry-After` included.
+    pub max_delay_ms: u64,
+    /// Whether a retried 429 or 503 waits as long as its `Retry-After` asks: only an http
+    /// tool's own requests carry one.
+    pub retry_after: bool,
+    /// Who decides what is retried and how long each wait is.
+    pub decisions: RetryDecisions,
+}
+
+/// Who decides a retry: forge.yaml's schedule, or the user's `RetryPolicy` type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RetryDecisions {
+    /// The schedule of forge.yaml, precomputed.
+    Schedule(Schedule),
+    /// A type under `handlers::` implementing `RetryPolicy` (`retry.policy`).
+    Policy(crate::naming::HandlerPath),
+}
+
+/// A retry schedule from forge.yaml's keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// Delay before attempt n+2, in milliseconds, already capped at the maximum delay;
     /// `max_attempts - 1` entries.
     pub delays_ms: Vec<u64>,
-    /// Cap of every delay, jitter included.
-    pub max_delay_ms: u64,
     /// Whether delays are spread by ±25 %.
     pub jitter: bool,
     /// What is retried.
     pub retry_on: RetryOnPlan,
-    /// Whether a retried 429 or 503 waits as long as its `Retry-After` asks: only an http
-    /// tool's own requests carry one.
-    pub retry_after: bool,
+}
+
+impl RetryPlan {
+    /// The schedule, unless a user's policy decides instead.
+    pub fn schedule(&self) -> Option<&Schedule> {
+        match &self.decisions {
+            RetryDecisions::Schedule(schedule) => Some(schedule),
+            RetryDecisions::Policy(_) => None,
+        }
+    }
+
+    /// The user's policy type, if one decides.
+    pub fn policy(&self) -> Option<&crate::naming::HandlerPath> {
+        match &self.decisions {
+            RetryDecisions::Policy(path) => Some(path),
+            RetryDecisions::Schedule(_) => None,
+        }
+    }
 }
 
 /// Which failures a retry policy retries.
@@ -237,6 +274,13 @@ pub fn merge_retry(over: Option<&Retry>, under: Option<&Retry>) -> Option<Retry>
             multiplier: a.multiplier.or(b.multiplier),
             jitter: a.jitter.or(b.jitter),
             retry_on: a.retry_on.clone().or_else(|| b.retry_on.clone()),
+            // A block that decides retries itself (a policy or a schedule key) does not
+            // inherit the policy of the one under it.
+            policy: if a.decides() {
+                a.policy.clone()
+            } else {
+                b.policy.clone()
+            },
         }),
     }
 }
@@ -260,13 +304,29 @@ pub fn merge_breaker(
 
 /// Resolves a retry block; `method` is the HTTP method of an http tool.
 pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
+    let max_delay_ms = retry
+        .max_delay
+        .map_or(defaults::MAX_DELAY_MS, |d| d.as_millis());
+    let policy = retry
+        .policy
+        .as_ref()
+        .and_then(|p| crate::naming::handler_path(&p.path).ok());
+    if let Some(policy) = policy {
+        return RetryPlan {
+            max_attempts: retry
+                .max_attempts
+                .unwrap_or(defaults::POLICY_MAX_ATTEMPTS)
+                .max(1),
+            max_delay_ms,
+            // Any failure may be retried, so a 429 or 503 asks what it asks.
+            retry_after: method.is_some(),
+            decisions: RetryDecisions::Policy(policy),
+        };
+    }
     let max_attempts = retry.max_attempts.unwrap_or(defaults::MAX_ATTEMPTS).max(1);
     let initial = retry
         .initial_delay
         .map_or(defaults::INITIAL_DELAY_MS, |d| d.as_millis());
-    let max_delay_ms = retry
-        .max_delay
-        .map_or(defaults::MAX_DELAY_MS, |d| d.as_millis());
     let multiplier = retry.multiplier.unwrap_or(defaults::MULTIPLIER).max(1.0);
     let retry_on = match &retry.retry_on {
         None => RetryOnPlan::Default {
@@ -291,12 +351,14 @@ pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
     };
     RetryPlan {
         max_attempts,
-        delays_ms: backoff_schedule(max_attempts, initial, multiplier, max_delay_ms),
         max_delay_ms,
-        jitter: retry.jitter.unwrap_or(true),
         retry_after: method.is_some()
             && (retry_on.retries_status(429) || retry_on.retries_status(503)),
-        retry_on,
+        decisions: RetryDecisions::Schedule(Schedule {
+            delays_ms: backoff_schedule(max_attempts, initial, multiplier, max_delay_ms),
+            jitter: retry.jitter.unwrap_or(true),
+            retry_on,
+        }),
     }
 }
 
@@ -386,5 +448,59 @@ mod tests {
             ..CircuitBreaker::default()
         };
         assert_eq!(resolve_breaker(&disabled), None);
+    }
+
+    #[test]
+    fn a_default_policy_is_inherited_until_a_tool_decides_for_itself() {
+        let handler = |path: &str| crate::config::HandlerRef {
+            path: path.to_owned(),
+        };
+        let default = Retry {
+            policy: Some(handler("handlers::Patient")),
+            max_delay: Some(crate::config::HumanDuration(Duration::from_secs(1))),
+            ..Retry::default()
+        };
+        let caps_only = Retry {
+            max_attempts: Some(4),
+            ..Retry::default()
+        };
+        let merged = merge_retry(Some(&caps_only), Some(&default)).unwrap_or_default();
+        let plan = resolve_retry(&merged, None);
+        assert_eq!((plan.max_attempts, plan.max_delay_ms), (4, 1_000));
+        assert_eq!(
+            plan.policy().map(|p| p.written()),
+            Some("handlers::Patient".to_owned())
+        );
+
+        let own_schedule = Retry {
+            jitter: Some(false),
+            ..Retry::default()
+        };
+        let merged = merge_retry(Some(&own_schedule), Some(&default)).unwrap_or_default();
+        let plan = resolve_retry(&merged, None);
+        assert_eq!(
+            plan.policy(),
+            None,
+            "a tool's own schedule key wins over the policy"
+        );
+        assert_eq!(plan.schedule().map(|s| s.jitter), Some(false));
+
+        let own_policy = Retry {
+            policy: Some(handler("handlers::Eager")),
+            ..Retry::default()
+        };
+        let plan = resolve_retry(
+            &merge_retry(Some(&own_policy), Some(&default)).unwrap_or_default(),
+            Some(HttpMethod::Post),
+        );
+        assert_eq!(
+            plan.policy().map(|p| p.written()),
+            Some("handlers::Eager".to_owned())
+        );
+        assert_eq!(plan.max_attempts, defaults::POLICY_MAX_ATTEMPTS);
+        assert!(
+            plan.retry_after,
+            "an http tool's policy honours Retry-After"
+        );
     }
 }

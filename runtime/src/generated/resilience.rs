@@ -6,6 +6,7 @@ mod bulkhead;
 mod fallback;
 mod guards;
 mod retry;
+mod retry_policy;
 mod timeout;
 
 pub use self::breaker::*;
@@ -13,4 +14,5 @@ pub use self::bulkhead::*;
 pub use self::fallback::*;
 pub use self::guards::*;
 pub use self::retry::*;
+pub use self::retry_policy::*;
 pub use self::timeout::*;

@@ -194,3 +194,152 @@ async fn the_fallback_layer_tries_in_order_and_passes_answers_through() {
         .await;
     assert_eq!(passed, Err(not_found), "a 404 is an answer, not a failure");
 }
+
+/// The chapter's "Custom Retry Logic": 503s and timeouts only, `base * 2^attempt` apart.
+struct ChapterPolicy {
+    max_attempts: usize,
+    base: Duration,
+}
+
+impl crate::generated::resilience::RetryPolicy for ChapterPolicy {
+    fn should_retry(&self, attempt: usize, error: &ToolError) -> bool {
+        match error {
+            ToolError::Timeout(_) => attempt < self.max_attempts,
+            ToolError::Status { status: 503, .. } => true,
+            _ => false,
+        }
+    }
+
+    fn delay(&self, attempt: usize) -> Duration {
+        self.base * 2_u32.pow(attempt as u32)
+    }
+}
+
+const CHAPTER: ChapterPolicy = ChapterPolicy {
+    max_attempts: 3,
+    base: Duration::from_millis(100),
+};
+
+/// Runs `layer` with `policy` over `outcomes` (one per attempt, the last repeated); returns
+/// the result, when each attempt started, and the stats of tool 0.
+async fn drive<P: crate::generated::resilience::RetryPolicy>(
+    layer: crate::generated::resilience::PolicyRetry,
+    policy: &P,
+    outcomes: &[Result<serde_json::Value, ToolError>],
+) -> (
+    Result<serde_json::Value, ToolError>,
+    Vec<Duration>,
+    crate::generated::stats::Stats,
+) {
+    let stats = crate::generated::stats::Stats::default();
+    let start = tokio::time::Instant::now();
+    let mut times = Vec::new();
+    let outcome = layer
+        .run(policy, stats.of(0, "t"), || {
+            times.push(start.elapsed());
+            let index = (times.len() - 1).min(outcomes.len() - 1);
+            let outcome = outcomes[index].clone();
+            async move { outcome }
+        })
+        .await;
+    (outcome, times, stats)
+}
+
+const LAYER: crate::generated::resilience::PolicyRetry =
+    crate::generated::resilience::PolicyRetry {
+        max_attempts: 100,
+        max_delay_ms: 5_000,
+        retry_after: true,
+    };
+
+#[tokio::test(start_paused = true)]
+async fn a_policy_decides_what_is_retried_and_how_long_each_wait_is() {
+    let timeout = ToolError::Timeout(Duration::from_secs(1));
+    let (outcome, times, stats) = drive(LAYER, &CHAPTER, &[Err(timeout.clone())]).await;
+    assert_eq!(outcome, Err(timeout), "the policy's own limit: 3 attempts");
+    // Waits of base * 2^attempt: 200 ms after attempt 1, 400 ms after attempt 2.
+    assert_eq!(times, [0, 200, 600].map(Duration::from_millis));
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(load(&stats.tool(0).retries), 2);
+
+    let reset = ToolError::Connection("reset".into());
+    let (outcome, times, _) = drive(LAYER, &CHAPTER, &[Err(reset.clone())]).await;
+    assert_eq!(
+        (outcome, times.len()),
+        (Err(reset), 1),
+        "the policy does not retry connection errors"
+    );
+
+    let unavailable = status_error(503, None);
+    let answered = Ok(serde_json::Value::Bool(true));
+    let (outcome, times, _) = drive(
+        LAYER,
+        &CHAPTER,
+        &[Err(unavailable.clone()), Err(unavailable), answered.clone()],
+    )
+    .await;
+    assert_eq!(outcome, answered);
+    assert_eq!(times, [0, 200, 600].map(Duration::from_millis));
+}
+
+#[tokio::test(start_paused = true)]
+async fn max_attempts_and_max_delay_bound_a_policy() {
+    let layer = crate::generated::resilience::PolicyRetry {
+        max_attempts: 4,
+        max_delay_ms: 300,
+        retry_after: false,
+    };
+    // The chapter's policy retries 503s forever, each wait twice the last.
+    let (outcome, times, _) = drive(layer, &CHAPTER, &[Err(status_error(503, Some(60)))]).await;
+    assert_eq!(outcome, Err(status_error(503, Some(60))));
+    // 200 ms, then 400 and 800 ms capped at 300; Retry-After is not honoured here.
+    assert_eq!(times, [0, 200, 500, 800].map(Duration::from_millis));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_replaces_the_policys_wait_up_to_max_delay() {
+    let (_, times, _) = drive(
+        LAYER,
+        &CHAPTER,
+        &[
+            Err(status_error(503, Some(2))),
+            Err(status_error(503, Some(3600))),
+            Ok(serde_json::Value::Null),
+        ],
+    )
+    .await;
+    assert_eq!(times, [0, 2_000, 7_000].map(Duration::from_millis));
+}
+
+/// Panics when asked: the layer must settle these errors without it.
+struct NeverAsked;
+
+impl crate::generated::resilience::RetryPolicy for NeverAsked {
+    fn should_retry(&self, attempt: usize, error: &ToolError) -> bool {
+        panic!("asked about attempt {attempt}: {error}")
+    }
+
+    fn delay(&self, attempt: usize) -> Duration {
+        panic!("asked for the delay after attempt {attempt}")
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn rejections_invalid_arguments_and_cancellations_never_reach_a_policy() {
+    for error in [
+        ToolError::CircuitOpen { retry_in_ms: 10 },
+        ToolError::BulkheadFull { waited_ms: Some(1) },
+        ToolError::InvalidArguments("bad".into()),
+        ToolError::Cancelled,
+    ] {
+        let (outcome, times, _) = drive(LAYER, &NeverAsked, &[Err(error.clone())]).await;
+        assert_eq!((outcome, times.len()), (Err(error), 1));
+    }
+    let single = crate::generated::resilience::PolicyRetry {
+        max_attempts: 1,
+        ..LAYER
+    };
+    let reset = ToolError::Connection("reset".into());
+    let (outcome, _, _) = drive(single, &NeverAsked, &[Err(reset.clone())]).await;
+    assert_eq!(outcome, Err(reset), "one attempt allowed: nothing to ask");
+}

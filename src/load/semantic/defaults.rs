@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::roles::HandlerRoles;
 use crate::config::{Bulkhead, CircuitBreaker, HumanDuration, Retry, RetryOn};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
@@ -21,7 +22,11 @@ pub struct Defaults<'s> {
 }
 
 /// Checks the defaults and returns them for the per-tool checks.
-pub fn check<'s>(sections: &'s Sections, reporter: &mut Reporter<'_>) -> Defaults<'s> {
+pub fn check<'s>(
+    sections: &'s Sections,
+    roles: &mut HandlerRoles,
+    reporter: &mut Reporter<'_>,
+) -> Defaults<'s> {
     let mut defaults = Defaults::default();
     if let Some(ft) = &sections.fault_tolerance {
         let at = "/fault_tolerance".to_owned();
@@ -66,6 +71,9 @@ pub fn check<'s>(sections: &'s Sections, reporter: &mut Reporter<'_>) -> Default
         check_agreement(sections.document(), &at, reporter);
     }
 
+    for (at, retry) in &defaults.retry {
+        check_retry_block(at, retry, roles, reporter);
+    }
     check_retry(&defaults.retry, None, reporter);
     check_breaker(&defaults.circuit_breaker, reporter);
     check_bulkhead(&defaults.bulkhead, reporter);
@@ -166,13 +174,48 @@ fn pick<L, T>(
         .find_map(|(at, layer)| get(layer).map(|v| (format!("{at}/{key}"), v)))
 }
 
+/// Checks one retry block as written: a `policy` names a type under `handlers::` that serves
+/// no other role, and is not written beside the schedule keys it replaces.
+pub fn check_retry_block(
+    at: &str,
+    retry: &Retry,
+    roles: &mut HandlerRoles,
+    reporter: &mut Reporter<'_>,
+) {
+    let Some(policy) = &retry.policy else {
+        return;
+    };
+    let policy_at = format!("{at}/policy");
+    roles.claim_retry_policy(policy, &policy_at, reporter);
+    for key in retry.schedule_keys() {
+        reporter
+            .error(
+                &format!("{at}/{key}"),
+                Target::Key,
+                format!("`{key}` has no effect beside `policy`"),
+            )
+            .related(
+                &policy_at,
+                Target::Value,
+                "this type decides what is retried and how long each wait is",
+            )
+            .help(format!(
+                "remove `{key}`, or remove `policy` to use the generated schedule; \
+                 `max_attempts` and `max_delay` still bound a policy"
+            ))
+            .emit();
+    }
+}
+
 /// Checks a merged retry policy: delays in order, status codes only where they can occur.
+/// A user's `policy` replaces the schedule, so there is nothing of it to check then.
 pub fn check_retry(
     layers: &[(String, &Retry)],
     tool_kind: Option<&str>,
     reporter: &mut Reporter<'_>,
 ) {
-    if layers.is_empty() {
+    let deciding = layers.iter().find(|(_, layer)| layer.decides());
+    if layers.is_empty() || deciding.is_some_and(|(_, layer)| layer.policy.is_some()) {
         return;
     }
     let initial = pick(layers, "initial_delay", |r| r.initial_delay);

@@ -6,6 +6,7 @@ mod defaults;
 mod names;
 mod params;
 mod pipeline;
+mod roles;
 mod server;
 mod tools;
 
@@ -16,9 +17,10 @@ use super::sections::Sections;
 pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
     server::check_forge(sections, reporter);
     access::check(sections, reporter);
-    let defaults = defaults::check(sections, reporter);
+    let mut roles = roles::HandlerRoles::default();
+    let defaults = defaults::check(sections, &mut roles, reporter);
     defaults::check_duration_limits(sections.document(), reporter);
-    let catalogue = tools::check(sections, &defaults, reporter);
+    let catalogue = tools::check(sections, &defaults, &mut roles, reporter);
     pipeline::check(sections, &catalogue, reporter);
     server::check_resources(sections, reporter);
     server::check_prompts(sections, reporter);

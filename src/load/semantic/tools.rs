@@ -8,12 +8,13 @@ use serde_json::Value;
 use super::defaults::{self, Defaults};
 use super::names::{Scope, Written, WrittenAs};
 use super::params;
-use crate::config::{FallbackEntry, HandlerRef, Tool, ToolKind};
+use super::roles::{HandlerRoles, Role};
+use crate::config::{FallbackEntry, Tool, ToolKind};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
 use crate::load::template::{self, TemplateError};
-use crate::naming::{self, HandlerPath};
+use crate::naming;
 
 /// What other checks need to know about a tool.
 #[derive(Debug, Clone)]
@@ -44,11 +45,11 @@ pub struct Use {
 pub fn check(
     sections: &Sections,
     defaults: &Defaults<'_>,
+    handlers: &mut HandlerRoles,
     reporter: &mut Reporter<'_>,
 ) -> Catalogue {
     let mut catalogue = Catalogue::new();
     check_names(sections, reporter);
-    let mut handlers = HandlerRoles::default();
 
     for (index, tool) in &sections.tools {
         let at = format!("/tools/{index}");
@@ -114,7 +115,7 @@ pub fn check(
                 matches!(fallback, crate::config::Fallback::Chain(_)),
                 &at,
                 &mut uses,
-                &mut handlers,
+                handlers,
                 reporter,
             );
         }
@@ -124,6 +125,7 @@ pub fn check(
 
         let mut retry_layers = Vec::new();
         if let Some(retry) = &tool.common.retry {
+            defaults::check_retry_block(&format!("{at}/retry"), retry, handlers, reporter);
             retry_layers.push((format!("{at}/retry"), retry));
         }
         retry_layers.extend(defaults.retry.iter().map(|(p, r)| (p.clone(), *r)));
@@ -508,131 +510,4 @@ fn report_template_error(text: &str, at: &str, error: &TemplateError, reporter: 
 
 fn escape(key: &str) -> String {
     crate::load::schema_check::escape(key)
-}
-
-/// What a handler path is used as; one path cannot serve two incompatible roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Tool,
-    Fallback,
-    Resource,
-}
-
-impl Role {
-    fn describe(self) -> &'static str {
-        match self {
-            Self::Tool => "a tool handler",
-            Self::Fallback => "a fallback handler",
-            Self::Resource => "a resource handler",
-        }
-    }
-}
-
-/// The item a handler path names: `handlers::Foo` and `handlers::foo::Foo` are one item.
-type ItemKey = (String, String);
-
-#[derive(Debug, Default)]
-struct HandlerRoles {
-    /// Each item with its first role, where that was written and the path as written there.
-    seen: HashMap<ItemKey, (Role, String, String)>,
-    /// Fallback functions, with the tool that first uses each.
-    fallback_functions: HashMap<ItemKey, (String, String)>,
-}
-
-impl HandlerRoles {
-    /// A fallback function takes one tool's input type, so two tools cannot share it; a type
-    /// can, by implementing `Fallback` for each tool's input.
-    fn claim_fallback_function(
-        &mut self,
-        handler: &HandlerRef,
-        tool_at: &str,
-        at: &str,
-        reporter: &mut Reporter<'_>,
-    ) {
-        let Ok(parsed) = naming::handler_path(&handler.path) else {
-            return;
-        };
-        if parsed.is_type {
-            return;
-        }
-        let path = handler.path.trim();
-        match self.fallback_functions.get(&key(&parsed)) {
-            Some((first_tool, first_at)) if first_tool != tool_at => {
-                reporter
-                    .error(at, Target::Value, format!("`{path}` is already the fallback function of another tool"))
-                    .related(first_at, Target::Value, "first used here")
-                    .help("a fallback function takes one tool's input: give this tool its own function, or use a type (`handlers::CachedAnswer`) that implements `Fallback` for each tool")
-                    .emit();
-            }
-            Some(_) => {}
-            None => {
-                self.fallback_functions
-                    .insert(key(&parsed), (tool_at.to_owned(), at.to_owned()));
-            }
-        }
-    }
-
-    fn claim(&mut self, handler: &HandlerRef, at: &str, role: Role, reporter: &mut Reporter<'_>) {
-        let parsed = match naming::handler_path(&handler.path) {
-            Ok(parsed) => parsed,
-            Err(problem) => {
-                reporter
-                    .error(at, Target::Value, problem.message)
-                    .help(problem.help)
-                    .emit();
-                return;
-            }
-        };
-        let path = handler.path.trim();
-        match self.seen.get(&key(&parsed)) {
-            Some((first_role, first_at, first_path))
-                if *first_role != role || role == Role::Tool =>
-            {
-                let same = if first_path == path {
-                    format!("`{path}`")
-                } else {
-                    format!(
-                        "`{path}` (the same item as `{first_path}`: `{}` in src/handlers/{}.rs)",
-                        parsed.name(),
-                        parsed.file()
-                    )
-                };
-                let message = if *first_role == role {
-                    format!("{same} already handles another tool")
-                } else {
-                    format!("{same} is already used as {}", first_role.describe())
-                };
-                reporter
-                    .error(at, Target::Value, message)
-                    .related(first_at, Target::Value, "first used here")
-                    .help(format!(
-                        "each handler has one signature; give {} its own handler",
-                        role.describe()
-                    ))
-                    .emit();
-            }
-            Some(_) => {}
-            None => {
-                self.seen
-                    .insert(key(&parsed), (role, at.to_owned(), path.to_owned()));
-            }
-        }
-    }
-
-    fn check_resources(&mut self, sections: &Sections, reporter: &mut Reporter<'_>) {
-        for (index, resource) in &sections.resources {
-            if let Some(handler) = &resource.handler {
-                self.claim(
-                    handler,
-                    &format!("/resources/{index}/handler"),
-                    Role::Resource,
-                    reporter,
-                );
-            }
-        }
-    }
-}
-
-fn key(path: &HandlerPath) -> ItemKey {
-    (path.module.clone(), path.item.clone())
 }
