@@ -166,6 +166,9 @@ pub fn retry_policy_field(tool_index: usize) -> String {
     format!("retry_policy_{tool_index}")
 }
 
+/// The `Handlers` field holding the middleware chain.
+pub const MIDDLEWARE_FIELD: &str = "middleware";
+
 /// The `Handlers` field holding resource `index`'s type handler.
 pub fn resource_field(index: usize) -> String {
     format!("resource_{index}")

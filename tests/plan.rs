@@ -197,3 +197,31 @@ fn keyword_and_odd_tool_names_become_safe_identifiers() {
         ("get_data_v2", "GetDataV2")
     );
 }
+
+#[test]
+fn the_middleware_chain_wraps_every_tool_that_did_not_opt_out() {
+    let plan = example("full.yaml");
+    let chain: Vec<String> = plan.middleware.iter().map(|m| m.written()).collect();
+    assert_eq!(
+        chain,
+        ["handlers::Audit"],
+        "the `recovery` entry is not in the chain"
+    );
+    let wrapped: Vec<(&str, bool)> = plan
+        .tools
+        .iter()
+        .map(|t| (t.name.as_str(), t.middleware))
+        .collect();
+    assert_eq!(
+        wrapped,
+        [
+            ("get_user", true),
+            ("create_note", true),
+            ("git_log", false),
+            ("summarize", true),
+            ("user_digest", true)
+        ]
+    );
+    let none = example("policies.yaml");
+    assert!(none.middleware.is_empty() && none.tools.iter().all(|t| !t.middleware));
+}

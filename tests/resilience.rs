@@ -168,6 +168,13 @@ fault_tolerance:
     enabled: true
     max_errors: 10
 
+# Around every call but `stuck`'s: `Audit` outside, `Gate` inside.
+middleware:
+  - type: native
+    handler: handlers::Audit
+  - type: native
+    handler: handlers::Gate
+
 tools:
   - type: http
     name: flaky
@@ -200,12 +207,57 @@ tools:
       pid_file: string
     timeout_ms: 300
     retry: {max_attempts: 2, initial_delay: 10ms, retry_on: [timeout]}
+    middleware: false
 
   - type: http
     name: chosen
     endpoint: "${UPSTREAM}/chosen"
     method: POST
     retry: {policy: handlers::OnlyServerErrors, max_delay: 1s}
+"#;
+
+/// Middleware of the test's own: each hook appends `<who>.<hook> <tool>` to `audit.log` in
+/// the server's directory; `Gate` refuses calls that carry a `forbidden` argument.
+const MIDDLEWARE: [(&str, &str); 2] = [
+    ("audit.rs", MIDDLEWARE_TEMPLATE),
+    ("gate.rs", MIDDLEWARE_TEMPLATE),
+];
+
+const MIDDLEWARE_TEMPLATE: &str = r#"//! Middleware of the test.
+
+use crate::generated::runtime::{Answer, Call, ToolError};
+
+fn note(line: String) {
+    use std::io::Write;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open("audit.log");
+    if let Ok(mut file) = file {
+        let _ = writeln!(file, "{line}");
+    }
+}
+
+/// Logs every hook.
+#[derive(Debug, Default)]
+pub struct NAME;
+
+impl crate::generated::runtime::Middleware for NAME {
+    async fn before(&self, call: &mut Call) -> Result<(), ToolError> {
+        note(format!("WHO.before {}", call.tool));
+        if WHO_GATES && call.arguments.contains_key("forbidden") {
+            return Err(ToolError::InvalidArguments("refused by the gate".to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn after(&self, call: &Call, answer: Answer) -> Result<Answer, ToolError> {
+        note(format!("WHO.after {}", call.tool));
+        Ok(answer)
+    }
+
+    async fn on_error(&self, call: &Call, error: ToolError) -> Result<Answer, ToolError> {
+        note(format!("WHO.on_error {}", call.tool));
+        Err(error)
+    }
+}
 "#;
 
 /// The test's own retry policy, written before the first build (pforge keeps it): it retries
@@ -259,6 +311,16 @@ async fn policies_hold_against_a_failing_upstream() {
     std::fs::create_dir_all(&handlers).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(handlers.join("only_server_errors.rs"), POLICY)
         .unwrap_or_else(|e| panic!("{e}"));
+    for ((file, template), (name, who, gates)) in MIDDLEWARE
+        .iter()
+        .zip([("Audit", "audit", "false"), ("Gate", "gate", "true")])
+    {
+        let text = template
+            .replace("NAME", name)
+            .replace("WHO_GATES", gates)
+            .replace("WHO", who);
+        std::fs::write(handlers.join(file), text).unwrap_or_else(|e| panic!("{e}"));
+    }
     let binary = build(dir.path(), CONFIG, "resilience-e2e");
     let upstream = Upstream::start(200).await;
     let client = connect_with(&binary, dir.path(), &[("UPSTREAM", &upstream.base)]).await;
@@ -489,6 +551,15 @@ async fn policies_hold_against_a_failing_upstream() {
         9,
         "its own limit: 4 attempts"
     );
+    // The gate refuses before the tool runs: the client sees why, the upstream nothing.
+    let result = answer(&client, "chosen", json!({"forbidden": true})).await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        text(&result).contains("refused by the gate"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(upstream.arrivals("/chosen").len(), 9);
     let stats = read_stats(&client).await;
     let chosen = &stats["tools"]["chosen"];
     assert_eq!(
@@ -496,6 +567,52 @@ async fn policies_hold_against_a_failing_upstream() {
         (&json!(3), &json!(6), &json!(2)),
         "{chosen}"
     );
+
+    // Middleware order, call by call: `before` outside in, `after`/`on_error` inside out; the
+    // gate's refusal reaches only the audit's `on_error`; `stuck` opted out.
+    let audit = std::fs::read_to_string(dir.path().join("audit.log")).unwrap_or_default();
+    let lines: Vec<&str> = audit.lines().collect();
+    let of = |tool: &str| -> Vec<&str> {
+        lines
+            .iter()
+            .filter_map(|l| l.strip_suffix(&format!(" {tool}")))
+            .collect()
+    };
+    let ok = ["audit.before", "gate.before", "gate.after", "audit.after"];
+    let failed = [
+        "audit.before",
+        "gate.before",
+        "gate.on_error",
+        "audit.on_error",
+    ];
+    let refused = ["audit.before", "gate.before", "audit.on_error"];
+    assert_eq!(
+        of("chosen"),
+        [&ok[..], &failed, &failed, &refused].concat(),
+        "{audit}"
+    );
+    assert!(of("stuck").is_empty(), "{audit}");
+    // Six calls of `flaky`: two answered, four failed, each wrapped once (not per attempt).
+    assert_eq!(
+        of("flaky")
+            .iter()
+            .filter(|hook| **hook == "audit.before")
+            .count(),
+        6
+    );
+    assert_eq!(
+        of("flaky").iter().filter(|h| **h == "audit.after").count(),
+        2
+    );
+    assert_eq!(
+        of("flaky")
+            .iter()
+            .filter(|h| **h == "audit.on_error")
+            .count(),
+        4
+    );
+    // The fallback's answer is what the middleware sees after `rescued`.
+    assert_eq!(of("rescued"), ok, "{audit}");
 
     let _ = client.cancel().await;
 }

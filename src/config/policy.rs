@@ -32,6 +32,28 @@ pub struct FaultTolerance {
 pub enum Middleware {
     /// Fault-tolerance defaults, the same as `fault_tolerance`.
     Recovery(Recovery),
+    /// Code of yours around every tool call: a type under `handlers::` implementing the
+    /// generated `Middleware` trait (`before`, `after`, `on_error`). Entries run in the order
+    /// listed: each `before` in order, each `after` or `on_error` in reverse.
+    Native(NativeMiddleware),
+}
+
+impl Middleware {
+    /// The `recovery` entry's settings, if this is one.
+    pub fn recovery(&self) -> Option<&Recovery> {
+        match self {
+            Self::Recovery(recovery) => Some(recovery),
+            Self::Native(_) => None,
+        }
+    }
+}
+
+/// A `native` middleware entry.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NativeMiddleware {
+    /// The type under `handlers::` (such as `handlers::Audit`); pforge writes its stub once.
+    pub handler: HandlerRef,
 }
 
 /// The `recovery` middleware: the chapter's spelling of `fault_tolerance`.

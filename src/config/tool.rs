@@ -52,6 +52,9 @@ pub struct ToolCommon {
     /// `forge.http.auth.oauth`.
     #[schemars(example = &["users:read"])]
     pub scopes: Option<Vec<String>>,
+    /// `false`: this tool's calls skip the `native` entries of `middleware`. Default: `true`.
+    #[schemars(extend("default" = true))]
+    pub middleware: Option<bool>,
 }
 
 /// The kinds of tool, by the `type` key.

@@ -63,6 +63,8 @@ pub const PROCESS: Fixed = fixed!("runtime", "process");
 pub const URI_TEMPLATE: Fixed = fixed!("runtime", "uri_template");
 /// The `state: memory` store.
 pub const STATE: Fixed = fixed!("runtime", "state");
+/// `Middleware`, `Chain`, `Call`.
+pub const MIDDLEWARE: Fixed = fixed!("runtime", "middleware");
 /// `with_timeout`.
 pub const TIMEOUT: Fixed = fixed!("resilience", "timeout");
 /// `retry`, `jittered`, `retry_after`.
@@ -143,7 +145,7 @@ mod tests {
     use super::*;
 
     /// Every fixed file.
-    const ALL: [Fixed; 33] = [
+    const ALL: [Fixed; 34] = [
         ERROR,
         HANDLER,
         ARGUMENTS,
@@ -155,6 +157,7 @@ mod tests {
         PROCESS,
         URI_TEMPLATE,
         STATE,
+        MIDDLEWARE,
         TIMEOUT,
         RETRY,
         RETRY_POLICY,

@@ -33,6 +33,8 @@ pub enum Role {
     },
     /// The retry policy of the tool at this index (and maybe of others).
     RetryPolicy(usize),
+    /// An entry of the middleware chain.
+    Middleware,
 }
 
 /// Handler items, by module (its identifier), each with what it serves; an item used twice
@@ -69,10 +71,12 @@ pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerPath, Role)>> {
         let policy = tool.policy.retry.as_ref()?.policy()?;
         Some((policy, Role::RetryPolicy(index)))
     });
+    let middleware = plan.middleware.iter().map(|m| (m, Role::Middleware));
     for (path, role) in tools
         .chain(resources)
         .chain(fallbacks)
         .chain(retry_policies)
+        .chain(middleware)
     {
         let entries = files.entry(path.module.clone()).or_default();
         if !entries
@@ -135,6 +139,7 @@ pub fn stub_items(plan: &Plan, items: &[(HandlerPath, Role)]) -> TokenStream {
         Role::Resource(index) => resource_stub(plan, item, *index),
         Role::Fallback { tool, .. } => fallback_stub(plan, item, *tool),
         Role::RetryPolicy(_) => retry_policy_stub(plan, item),
+        Role::Middleware => middleware_stub(item),
     });
     quote!(#(#stubs)*)
 }
@@ -345,6 +350,49 @@ fn retry_policy_stub(plan: &Plan, item: &HandlerPath) -> TokenStream {
                 // 100 ms, 200 ms, 400 ms…: the shift is bounded so that it cannot overflow.
                 let factor = 1_u64 << attempt.saturating_sub(1).min(16);
                 std::time::Duration::from_millis(100 * factor)
+            }
+        }
+    }
+}
+
+/// A middleware that logs each call and its outcome on stderr, with the hooks spelled out.
+fn middleware_stub(item: &HandlerPath) -> TokenStream {
+    let name = ident(&item.item);
+    let doc = crate::emit::doc(
+        "Runs around every tool call (see `middleware` in forge.yaml): `before` in the listed \
+         order, then `after` or `on_error` in reverse. The server keeps one instance \
+         (`Default`). Each hook has a pass-through default; replace the logging with yours.",
+    );
+    quote! {
+        #doc
+        #[derive(Debug, Default)]
+        pub struct #name;
+
+        impl crate::generated::runtime::Middleware for #name {
+            async fn before(
+                &self,
+                call: &mut crate::generated::runtime::Call,
+            ) -> Result<(), crate::generated::runtime::ToolError> {
+                tracing::debug!(tool = call.tool, "call");
+                Ok(())
+            }
+
+            async fn after(
+                &self,
+                call: &crate::generated::runtime::Call,
+                answer: crate::generated::runtime::Answer,
+            ) -> Result<crate::generated::runtime::Answer, crate::generated::runtime::ToolError> {
+                tracing::debug!(tool = call.tool, "answered");
+                Ok(answer)
+            }
+
+            async fn on_error(
+                &self,
+                call: &crate::generated::runtime::Call,
+                error: crate::generated::runtime::ToolError,
+            ) -> Result<crate::generated::runtime::Answer, crate::generated::runtime::ToolError> {
+                tracing::debug!(tool = call.tool, "failed: {error}");
+                Err(error)
             }
         }
     }

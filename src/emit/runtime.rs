@@ -38,6 +38,9 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
     if plan.state.is_some() {
         files.push(fixed::STATE);
     }
+    if !plan.middleware.is_empty() {
+        files.push(fixed::MIDDLEWARE);
+    }
     files
 }
 

@@ -27,11 +27,13 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
     let resource_handlers = super::catalog::resource_type_handlers(plan);
     let fallback_handlers = fallback_type_handlers(plan);
     let retry_policies = retry_policy_handlers(plan);
+    let middleware = middleware_chain(plan);
     let handler_fields = type_handlers
         .iter()
         .chain(resource_handlers.iter())
         .chain(fallback_handlers.iter())
         .chain(retry_policies.iter())
+        .chain(middleware.iter())
         .map(|(field, path)| quote!(pub #field: #path,));
 
     let http_field = plan
@@ -52,7 +54,17 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
     });
     let arms = plan.tools.iter().map(|t| {
         let module = ident(&t.module);
-        quote!(tools::#module::NAME => tools::#module::call(self, arguments).await,)
+        if t.middleware {
+            let field = ident(crate::naming::MIDDLEWARE_FIELD);
+            quote! {
+                tools::#module::NAME => {
+                    let tool = |arguments| tools::#module::call(self, arguments);
+                    runtime::through(&self.inner.handlers.#field, tools::#module::NAME, arguments, tool).await
+                }
+            }
+        } else {
+            quote!(tools::#module::NAME => tools::#module::call(self, arguments).await,)
+        }
     });
     let guarded = plan
         .tools
@@ -403,6 +415,22 @@ pub fn main_rs(plan: &Plan) -> TokenStream {
             }
         }
     }
+}
+
+/// The `Handlers` field of the middleware chain, `(First, (Second, ()))`, when there is one.
+fn middleware_chain(plan: &Plan) -> Option<(proc_macro2::Ident, TokenStream)> {
+    if plan.middleware.is_empty() {
+        return None;
+    }
+    let chain = plan
+        .middleware
+        .iter()
+        .rev()
+        .fold(quote!(()), |inner, handler| {
+            let path = path_tokens(handler);
+            quote!((#path, #inner))
+        });
+    Some((ident(crate::naming::MIDDLEWARE_FIELD), chain))
 }
 
 /// `Handlers` fields of the tools' retry policies.

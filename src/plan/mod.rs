@@ -32,7 +32,9 @@ pub use stdio::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, StdioPlan};
 pub use template::{Part, Template};
 pub use vocab::{HttpMethod, RetryClass, StepCondition, ValueKind};
 
-use crate::config::{Config, FallbackEntry, Optimization, PipelineStep, ToolKind, Transport};
+use crate::config::{
+    Config, FallbackEntry, Middleware, Optimization, PipelineStep, ToolKind, Transport,
+};
 use crate::naming::{self, HandlerPath};
 
 /// The whole server to generate.
@@ -68,6 +70,8 @@ pub struct Plan {
     pub needs: Needs,
     /// How long calls in flight may take to finish when the server stops, in milliseconds.
     pub drain_ms: u64,
+    /// The user's middleware types, in the order they wrap a call (outermost first).
+    pub middleware: Vec<HandlerPath>,
 }
 
 /// How long calls in flight may take to finish when the server stops, unless
@@ -147,6 +151,9 @@ pub struct ToolPlan {
     pub policy: PolicyPlan,
     /// OAuth scopes a caller needs to see and call it.
     pub scopes: Vec<String>,
+    /// Whether its calls pass through the server's middleware: there is some, and the tool
+    /// did not opt out.
+    pub middleware: bool,
 }
 
 impl ToolPlan {
@@ -220,8 +227,8 @@ pub fn plan(config: &Config) -> Plan {
             config
                 .middleware
                 .as_deref()
-                .and_then(|m| m.first())
-                .and_then(|crate::config::Middleware::Recovery(r)| r.error_tracking.clone())
+                .and_then(|m| m.iter().find_map(crate::config::Middleware::recovery))
+                .and_then(|r| r.error_tracking.clone())
         })
         .filter(|t| t.enabled != Some(false))
         .map(|t| t.max_errors.unwrap_or(defaults::MAX_ERRORS));
@@ -279,6 +286,15 @@ pub fn plan(config: &Config) -> Plan {
         drain_ms: config.forge.drain_timeout.map_or(DEFAULT_DRAIN_MS, |d| {
             u64::try_from(d.0.as_millis()).unwrap_or(u64::MAX)
         }),
+        middleware: config
+            .middleware
+            .iter()
+            .flatten()
+            .filter_map(|m| match m {
+                Middleware::Native(native) => parsed_handler(&native.handler.path),
+                Middleware::Recovery(_) => None,
+            })
+            .collect(),
     }
 }
 
@@ -422,6 +438,12 @@ fn plan_tool(
             fallback,
         },
         scopes: common.scopes.clone().unwrap_or_default(),
+        middleware: common.middleware != Some(false)
+            && config
+                .middleware
+                .iter()
+                .flatten()
+                .any(|m| matches!(m, Middleware::Native(_))),
     }
 }
 

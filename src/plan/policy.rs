@@ -246,9 +246,7 @@ impl Defaults {
         fault_tolerance: Option<&FaultTolerance>,
         middleware: Option<&[Middleware]>,
     ) -> Self {
-        let recovery = middleware
-            .and_then(|m| m.first())
-            .map(|Middleware::Recovery(r)| r);
+        let recovery = middleware.and_then(|m| m.iter().find_map(Middleware::recovery));
         let ft = fault_tolerance.cloned().unwrap_or_default();
         Self {
             retry: merge_retry(ft.retry.as_ref(), recovery.and_then(|r| r.retry.as_ref())),

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::roles::HandlerRoles;
+use super::roles::{HandlerRoles, Role};
 use crate::config::{Bulkhead, CircuitBreaker, HumanDuration, Retry, RetryOn};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
@@ -45,7 +45,11 @@ pub fn check<'s>(
     }
 
     let mut first_recovery: Option<usize> = None;
-    for (index, crate::config::Middleware::Recovery(recovery)) in &sections.middleware {
+    let recoveries = sections
+        .middleware
+        .iter()
+        .filter_map(|(index, m)| Some((index, m.recovery()?)));
+    for (index, recovery) in recoveries {
         let at = format!("/middleware/{index}");
         if let Some(first) = first_recovery {
             reporter
@@ -186,7 +190,7 @@ pub fn check_retry_block(
         return;
     };
     let policy_at = format!("{at}/policy");
-    roles.claim_retry_policy(policy, &policy_at, reporter);
+    roles.claim_type(policy, &policy_at, Role::RetryPolicy, reporter);
     for key in retry.schedule_keys() {
         reporter
             .error(

@@ -3,6 +3,7 @@
 
 mod access;
 mod defaults;
+mod middleware;
 mod names;
 mod params;
 mod pipeline;
@@ -19,6 +20,7 @@ pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
     access::check(sections, reporter);
     let mut roles = roles::HandlerRoles::default();
     let defaults = defaults::check(sections, &mut roles, reporter);
+    middleware::check(sections, &mut roles, reporter);
     defaults::check_duration_limits(sections.document(), reporter);
     let catalogue = tools::check(sections, &defaults, &mut roles, reporter);
     pipeline::check(sections, &catalogue, reporter);

@@ -19,6 +19,8 @@ pub enum Role {
     Resource,
     /// A type implementing `RetryPolicy`, shared by any number of tools.
     RetryPolicy,
+    /// A type implementing `Middleware`, once in the chain.
+    Middleware,
 }
 
 impl Role {
@@ -28,6 +30,7 @@ impl Role {
             Self::Fallback => "a fallback handler",
             Self::Resource => "a resource handler",
             Self::RetryPolicy => "a retry policy",
+            Self::Middleware => "a middleware",
         }
     }
 }
@@ -132,23 +135,43 @@ impl HandlerRoles {
         }
     }
 
-    /// A retry policy makes two decisions, so it is a type; `claim` with its role.
-    pub fn claim_retry_policy(
+    /// `claim` for a role only a type can serve: a retry policy makes two decisions, a
+    /// middleware has three hooks.
+    pub fn claim_type(
         &mut self,
         handler: &HandlerRef,
         at: &str,
+        role: Role,
         reporter: &mut Reporter<'_>,
     ) {
         if let Ok(parsed) = naming::handler_path(&handler.path)
             && !parsed.is_type
         {
+            let (implements, example) = match role {
+                Role::Middleware => ("`Middleware` (`before`, `after`, `on_error`)", "Audit"),
+                _ => (
+                    "`RetryPolicy` (`should_retry` and `delay`)",
+                    "CustomRetryPolicy",
+                ),
+            };
             reporter
-                .error(at, Target::Value, format!("`{}` names a function; a retry policy is a type", handler.path.trim()))
-                .help("name a type that implements `RetryPolicy` (`should_retry` and `delay`), e.g. `handlers::CustomRetryPolicy`; pforge writes its stub")
+                .error(
+                    at,
+                    Target::Value,
+                    format!(
+                        "`{}` names a function; {} is a type",
+                        handler.path.trim(),
+                        role.describe()
+                    ),
+                )
+                .help(format!(
+                    "name a type that implements {implements}, e.g. `handlers::{example}`; \
+                     pforge writes its stub"
+                ))
                 .emit();
             return;
         }
-        self.claim(handler, at, Role::RetryPolicy, reporter);
+        self.claim(handler, at, role, reporter);
     }
 
     /// Claims the handlers of the resources.
