@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use pforge::config::{
-    ClassifyBy, Config, Fallback, FallbackEntry, HttpMethod, Middleware, ToolKind,
+    BuiltinClassify, ClassifyBy, Config, Fallback, FallbackEntry, HttpMethod, Middleware, ToolKind,
 };
 use pforge::load::load_str;
 
@@ -175,7 +175,10 @@ fn error_tracking_block() {
         .unwrap_or_default();
     assert_eq!(tracking.enabled, Some(true));
     assert_eq!(tracking.max_errors, Some(1000));
-    assert_eq!(tracking.classify_by, Some(ClassifyBy::Type));
+    assert_eq!(
+        tracking.classify_by,
+        Some(ClassifyBy::Builtin(BuiltinClassify::Type))
+    );
 }
 
 #[test]

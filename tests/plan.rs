@@ -207,6 +207,10 @@ fn the_middleware_chain_wraps_every_tool_that_did_not_opt_out() {
         ["handlers::Audit"],
         "the `recovery` entry is not in the chain"
     );
+    assert_eq!(
+        plan.classifier.as_ref().map(|c| c.written()),
+        Some("handlers::classify_error".to_owned())
+    );
     let wrapped: Vec<(&str, bool)> = plan
         .tools
         .iter()

@@ -167,6 +167,7 @@ fault_tolerance:
   error_tracking:
     enabled: true
     max_errors: 10
+    classify_by: handlers::classes::classify
 
 # Around every call but `stuck`'s: `Audit` outside, `Gate` inside.
 middleware:
@@ -260,6 +261,22 @@ impl crate::generated::runtime::Middleware for NAME {
 }
 "#;
 
+/// The test's error classifier: the built-in classes, but `chosen`'s 500s are its own.
+const CLASSIFIER: &str = r#"//! The test's error classes.
+
+use crate::generated::runtime::ToolError;
+
+/// `chosen_failure` for a 500 of `/chosen`, else the built-in class.
+pub fn classify(error: &ToolError) -> String {
+    match error {
+        ToolError::Status { status: 500, body, .. } if body.contains("/chosen") => {
+            "chosen_failure".to_owned()
+        }
+        _ => crate::generated::stats::ErrorClass::of(error).as_str().to_owned(),
+    }
+}
+"#;
+
 /// The test's own retry policy, written before the first build (pforge keeps it): it retries
 /// what the generated schedule would not for a POST (HTTP 500) and not what it would (503).
 const POLICY: &str = r#"//! The test's retry policy.
@@ -311,6 +328,7 @@ async fn policies_hold_against_a_failing_upstream() {
     std::fs::create_dir_all(&handlers).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(handlers.join("only_server_errors.rs"), POLICY)
         .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(handlers.join("classes.rs"), CLASSIFIER).unwrap_or_else(|e| panic!("{e}"));
     for ((file, template), (name, who, gates)) in MIDDLEWARE
         .iter()
         .zip([("Audit", "audit", "false"), ("Gate", "gate", "true")])
@@ -566,6 +584,18 @@ async fn policies_hold_against_a_failing_upstream() {
         (&chosen["calls"], &chosen["retries"], &chosen["failures"]),
         (&json!(3), &json!(6), &json!(2)),
         "{chosen}"
+    );
+    // The user's classes: the 500s of `chosen` are its own, the 503 keeps the built-in name.
+    assert_eq!(chosen["errors"]["chosen_failure"], 7, "{chosen}");
+    assert_eq!(chosen["errors"]["service_unavailable"], 1, "{chosen}");
+    assert_eq!(stats["tools"]["rescued"]["errors"]["chosen_failure"], 0);
+    let recent = stats["recent_errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        recent.last().map(|e| e["class"].clone()),
+        Some(json!("chosen_failure"))
     );
 
     // Middleware order, call by call: `before` outside in, `after`/`on_error` inside out; the

@@ -16,9 +16,9 @@ pub use duration::{DURATION_PATTERN, DurationError, HumanDuration, MAX_MS as MAX
 pub use http::{ApiKeyAuth, Auth, BasicAuth, BearerAuth, HttpMethod, METHOD_PATTERN};
 pub use params::{PARAM_NAME_PATTERN, ParamDetail, ParamSpec, ParamType, Params, Validation};
 pub use policy::{
-    Bulkhead, CircuitBreaker, ClassifyBy, ErrorClass, ErrorTracking, Fallback, FallbackEntry,
-    FaultTolerance, HttpFallback, Middleware, NativeFallback, Recovery, Retry, RetryOn,
-    ValueFallback,
+    BuiltinClassify, Bulkhead, CircuitBreaker, ClassifyBy, ErrorClass, ErrorTracking, Fallback,
+    FallbackEntry, FaultTolerance, HttpFallback, Middleware, NativeFallback, Recovery, Retry,
+    RetryOn, ValueFallback,
 };
 pub use server::{
     BearerTokens, CRATE_NAME_PATTERN, Forge, HttpAccess, HttpAuth, Metrics, MetricsListen, OAuth,

@@ -183,10 +183,23 @@ pub struct ErrorTracking {
     pub classify_by: Option<ClassifyBy>,
 }
 
-/// Grouping of tracked errors.
+/// Grouping of tracked errors: the built-in classes, or your function's.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ClassifyBy {
+    /// The built-in classes.
+    Builtin(BuiltinClassify),
+    /// A function under `handlers::`, `fn(&ToolError) -> String`, that names each failed
+    /// attempt's class (the chapter's `classify_error`), e.g. `handlers::classify_error`.
+    /// `pforge://stats`, `/metrics` and the recent errors show its classes: the first 31
+    /// names it returns, then `other`. The breaker's notion of failure does not change.
+    Handler(HandlerRef),
+}
+
+/// The built-in grouping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum ClassifyBy {
+pub enum BuiltinClassify {
     /// By error class: timeout, connection, rate_limit, service_unavailable, server_error,
     /// circuit_open, bulkhead_full, validation, handler_error, unknown.
     Type,

@@ -35,6 +35,8 @@ pub enum Role {
     RetryPolicy(usize),
     /// An entry of the middleware chain.
     Middleware,
+    /// The error classifier.
+    Classifier,
 }
 
 /// Handler items, by module (its identifier), each with what it serves; an item used twice
@@ -72,11 +74,13 @@ pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerPath, Role)>> {
         Some((policy, Role::RetryPolicy(index)))
     });
     let middleware = plan.middleware.iter().map(|m| (m, Role::Middleware));
+    let classifier = plan.classifier.iter().map(|c| (c, Role::Classifier));
     for (path, role) in tools
         .chain(resources)
         .chain(fallbacks)
         .chain(retry_policies)
         .chain(middleware)
+        .chain(classifier)
     {
         let entries = files.entry(path.module.clone()).or_default();
         if !entries
@@ -140,6 +144,7 @@ pub fn stub_items(plan: &Plan, items: &[(HandlerPath, Role)]) -> TokenStream {
         Role::Fallback { tool, .. } => fallback_stub(plan, item, *tool),
         Role::RetryPolicy(_) => retry_policy_stub(plan, item),
         Role::Middleware => middleware_stub(item),
+        Role::Classifier => classifier_stub(item),
     });
     quote!(#(#stubs)*)
 }
@@ -394,6 +399,33 @@ fn middleware_stub(item: &HandlerPath) -> TokenStream {
                 tracing::debug!(tool = call.tool, "failed: {error}");
                 Err(error)
             }
+        }
+    }
+}
+
+/// The chapter's `classify_error`: names from the error's kind and a handler's message.
+fn classifier_stub(item: &HandlerPath) -> TokenStream {
+    let name = ident(&item.item);
+    let doc = crate::emit::doc(
+        "Names the class of each failed attempt for `pforge://stats`, `/metrics` and the \
+         recent errors (`error_tracking.classify_by`): the first 31 names it returns are \
+         counted apart, later ones as `other`. Replace the example with your classes.",
+    );
+    quote! {
+        #doc
+        pub fn #name(error: &crate::generated::runtime::ToolError) -> String {
+            use crate::generated::runtime::ToolError;
+            let class = match error {
+                ToolError::Timeout(_) => "timeout",
+                ToolError::Connection(_) => "connection",
+                ToolError::Status { status: 429, .. } => "rate_limit",
+                ToolError::Status { status: 503, .. } => "service_unavailable",
+                ToolError::Handler(message) if message.contains("timeout") => "timeout",
+                ToolError::Handler(_) | ToolError::Exit { .. } => "handler_error",
+                ToolError::InvalidArguments(_) => "validation",
+                _ => "unknown",
+            };
+            class.to_owned()
         }
     }
 }

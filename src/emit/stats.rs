@@ -30,6 +30,14 @@ pub fn root(plan: &Plan, files: &[Fixed]) -> TokenStream {
     );
     let tracking = plan.error_tracking.is_some();
     let count = proc_macro2::Literal::usize_unsuffixed(plan.tools.len());
+    let (slots, classify) = match &plan.classifier {
+        Some(handler) => {
+            let path = super::handlers::path_tokens(handler);
+            let slots = proc_macro2::Literal::usize_unsuffixed(crate::plan::USER_CLASS_SLOTS);
+            (quote!(#slots), quote!(Some(#path)))
+        }
+        None => (quote!(0), quote!(None)),
+    };
     quote! {
         //! Error tracking and the figures `pforge://stats` shows.
 
@@ -43,5 +51,11 @@ pub fn root(plan: &Plan, files: &[Fixed]) -> TokenStream {
 
         /// Tools served, in `tools/list` order.
         pub const TOOLS: usize = #count;
+
+        /// Counter slots of the user's error classes, `other` included (0: no classifier).
+        pub const USER_CLASSES: usize = #slots;
+
+        /// The user's error classifier (`error_tracking.classify_by`), if any.
+        pub const CLASSIFY: Option<fn(&crate::generated::runtime::ToolError) -> String> = #classify;
     }
 }

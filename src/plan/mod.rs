@@ -72,7 +72,13 @@ pub struct Plan {
     pub drain_ms: u64,
     /// The user's middleware types, in the order they wrap a call (outermost first).
     pub middleware: Vec<HandlerPath>,
+    /// The user's function naming error classes (`error_tracking.classify_by`), if any.
+    pub classifier: Option<HandlerPath>,
 }
+
+/// Counter slots a server keeps per tool for the classes a user's classifier names: 31
+/// names and `other` (arrays up to 32 long have `Default`).
+pub const USER_CLASS_SLOTS: usize = 32;
 
 /// How long calls in flight may take to finish when the server stops, unless
 /// `forge.drain_timeout` says otherwise.
@@ -219,7 +225,7 @@ pub fn plan(config: &Config) -> Plan {
         Some(Transport::Http) => TransportPlan::Http(Box::new(HttpServerPlan::of(&config.forge))),
         _ => TransportPlan::Stdio(StdioPlan::of(config.forge.stdio.as_ref())),
     };
-    let error_tracking = config
+    let tracking = config
         .fault_tolerance
         .as_ref()
         .and_then(|f| f.error_tracking.clone())
@@ -229,7 +235,14 @@ pub fn plan(config: &Config) -> Plan {
                 .as_deref()
                 .and_then(|m| m.iter().find_map(crate::config::Middleware::recovery))
                 .and_then(|r| r.error_tracking.clone())
-        })
+        });
+    // The classifier names the classes of the per-tool counts too, which exist with error
+    // tracking off, so it is kept even then.
+    let classifier = tracking.as_ref().and_then(|t| match &t.classify_by {
+        Some(crate::config::ClassifyBy::Handler(handler)) => parsed_handler(&handler.path),
+        _ => None,
+    });
+    let error_tracking = tracking
         .filter(|t| t.enabled != Some(false))
         .map(|t| t.max_errors.unwrap_or(defaults::MAX_ERRORS));
     let resources: Vec<ResourcePlan> = config
@@ -295,6 +308,7 @@ pub fn plan(config: &Config) -> Plan {
                 Middleware::Recovery(_) => None,
             })
             .collect(),
+        classifier,
     }
 }
 

@@ -17,3 +17,9 @@ pub const ERROR_TRACKING: bool = true;
 
 /// Tools served, in `tools/list` order.
 pub const TOOLS: usize = 2;
+
+/// Counter slots of the user's error classes, `other` included (0: no classifier).
+pub const USER_CLASSES: usize = 4;
+
+/// The user's error classifier (`error_tracking.classify_by`); the tests set their own.
+pub const CLASSIFY: Option<fn(&crate::generated::runtime::ToolError) -> String> = None;

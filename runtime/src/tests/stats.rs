@@ -199,3 +199,78 @@ fn the_metrics_are_prometheus_text_with_a_cumulative_histogram() {
     assert_eq!(get(r#"pforge_bulkhead_queued{tool="a"}"#), 2.0);
     assert_eq!(get(r#"pforge_bulkhead_capacity{tool="a"}"#), 3.0);
 }
+
+/// A classifier of the tests': a handler error's message, `transport` for anything else.
+fn by_message(error: &ToolError) -> String {
+    match error {
+        ToolError::Handler(message) => message.clone(),
+        _ => "transport".to_owned(),
+    }
+}
+
+#[test]
+fn a_classifier_names_the_classes_the_figures_show() {
+    use crate::generated::stats::{Gauges, USER_CLASSES};
+    assert_eq!(USER_CLASSES, 4, "three names, then `other`");
+    let stats = Stats::classified_by(Some(by_message));
+    let handler = |message: &str| ToolError::Handler(message.to_owned());
+    stats.failed(0, "a", &handler("quota"));
+    stats.failed(0, "a", &handler("  quota "));
+    stats.failed(1, "b", &status(503));
+    stats.failed(1, "b", &ToolError::Timeout(std::time::Duration::ZERO));
+    stats.failed(0, "a", &handler(" "));
+    stats.failed(0, "a", &handler("disk"));
+    stats.failed(0, "a", &handler(&"é".repeat(40)));
+
+    assert_eq!(
+        figures(&stats, 0)["errors"],
+        json!({"quota": 2, "transport": 0, "unknown": 1, "other": 2}),
+        "names in the order first seen; the fourth and later count as `other`"
+    );
+    let b = figures(&stats, 1);
+    assert_eq!(
+        b["errors"],
+        json!({"quota": 0, "transport": 2, "unknown": 0, "other": 0})
+    );
+    assert_eq!(b["timeouts"], 1, "the built-in class still counts timeouts");
+    let document = stats.to_json(Map::new());
+    assert_eq!(
+        document["errors"],
+        json!({"quota": 2, "transport": 2, "unknown": 1, "other": 2})
+    );
+    let recent = document["recent_errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        recent[0]["class"], "disk",
+        "the log keeps a name counted as `other`"
+    );
+    assert_eq!(
+        recent[1]["class"],
+        "é".repeat(32),
+        "cut to 64 bytes at a character boundary"
+    );
+    let text = stats.prometheus(&["a", "b"], &[Gauges::default(), Gauges::default()]);
+    assert!(
+        text.contains("pforge_tool_errors_total{tool=\"a\",class=\"quota\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pforge_tool_errors_total{tool=\"b\",class=\"other\"} 0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn without_a_classifier_every_built_in_class_is_listed() {
+    let stats = Stats::default();
+    stats.failed(0, "a", &ToolError::Handler("quota".into()));
+    let errors = figures(&stats, 0)["errors"].clone();
+    let names: Vec<&String> = errors
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(names.len(), 10, "{errors}");
+    assert_eq!(errors["handler_error"], 1);
+}

@@ -44,6 +44,30 @@ pub fn check<'s>(
         defaults.timeout_ms = ft.timeout_ms.map(|t| (format!("{at}/timeout_ms"), t));
     }
 
+    let ft_tracking = sections
+        .fault_tolerance
+        .as_ref()
+        .and_then(|ft| ft.error_tracking.as_ref())
+        .map(|t| ("/fault_tolerance/error_tracking".to_owned(), t));
+    let recovery_tracking = sections.middleware.iter().find_map(|(index, m)| {
+        let tracking = m.recovery()?.error_tracking.as_ref()?;
+        Some((format!("/middleware/{index}/error_tracking"), tracking))
+    });
+    for (at, tracking) in ft_tracking.into_iter().chain(recovery_tracking) {
+        if let Some(crate::config::ClassifyBy::Handler(handler)) = &tracking.classify_by {
+            let at = format!("{at}/classify_by");
+            let word = handler.path.trim();
+            if word.contains("::") {
+                roles.claim_classifier(handler, &at, reporter);
+            } else {
+                reporter
+                    .error(&at, Target::Value, format!("`{word}` is not a way to classify errors"))
+                    .help("write `type` for the built-in classes, or a function of yours such as `handlers::classify_error`")
+                    .emit();
+            }
+        }
+    }
+
     let mut first_recovery: Option<usize> = None;
     let recoveries = sections
         .middleware

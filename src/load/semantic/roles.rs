@@ -21,6 +21,8 @@ pub enum Role {
     RetryPolicy,
     /// A type implementing `Middleware`, once in the chain.
     Middleware,
+    /// `error_tracking.classify_by`: a function naming error classes.
+    Classifier,
 }
 
 impl Role {
@@ -31,6 +33,7 @@ impl Role {
             Self::Resource => "a resource handler",
             Self::RetryPolicy => "a retry policy",
             Self::Middleware => "a middleware",
+            Self::Classifier => "an error classifier",
         }
     }
 }
@@ -172,6 +175,36 @@ impl HandlerRoles {
             return;
         }
         self.claim(handler, at, role, reporter);
+    }
+
+    /// `claim` for the error classifier, which is a function: it makes one decision and keeps
+    /// nothing.
+    pub fn claim_classifier(
+        &mut self,
+        handler: &HandlerRef,
+        at: &str,
+        reporter: &mut Reporter<'_>,
+    ) {
+        if let Ok(parsed) = naming::handler_path(&handler.path)
+            && parsed.is_type
+        {
+            reporter
+                .error(
+                    at,
+                    Target::Value,
+                    format!(
+                        "`{}` names a type; an error classifier is a function",
+                        handler.path.trim()
+                    ),
+                )
+                .help(
+                    "name a function `fn(&ToolError) -> String`, e.g. \
+                     `handlers::classify_error`; pforge writes its stub",
+                )
+                .emit();
+            return;
+        }
+        self.claim(handler, at, Role::Classifier, reporter);
     }
 
     /// Claims the handlers of the resources.

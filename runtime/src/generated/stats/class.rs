@@ -80,3 +80,85 @@ impl ErrorClass {
         }
     }
 }
+
+/// The class of errors beyond the most a classifier may name.
+pub const OTHER_CLASS: &str = "other";
+
+/// The longest class name kept, in bytes; a longer one is cut at a character boundary.
+pub const MAX_CLASS_NAME: usize = 64;
+
+/// The classes a user's classifier (`error_tracking.classify_by: handlers::...`) gives errors,
+/// each with a counter slot: the names it returns, in the order first seen, up to one fewer
+/// than the slots; the last slot counts every further name as [`OTHER_CLASS`].
+#[derive(Debug)]
+pub struct UserClasses {
+    classify: Option<fn(&ToolError) -> String>,
+    slots: usize,
+    names: std::sync::Mutex<Vec<Box<str>>>,
+}
+
+impl UserClasses {
+    /// Classes by `classify` in `slots` counters; none when either is missing.
+    pub fn new(classify: Option<fn(&ToolError) -> String>, slots: usize) -> Self {
+        Self {
+            classify,
+            slots,
+            names: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether a classifier names the classes.
+    pub fn active(&self) -> bool {
+        self.classify.is_some() && self.slots > 0
+    }
+
+    /// The class the classifier gives `error`, and its counter slot ([`OTHER_CLASS`]'s when
+    /// the other slots are taken).
+    pub fn of(&self, error: &ToolError) -> Option<(usize, Box<str>)> {
+        let classify = self.classify.filter(|_| self.slots > 0)?;
+        let name = tidy(classify(error));
+        let other = self.slots - 1;
+        if &*name == OTHER_CLASS {
+            return Some((other, name));
+        }
+        let mut names = self
+            .names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(slot) = names.iter().position(|known| *known == name) {
+            return Some((slot, name));
+        }
+        if names.len() < other {
+            names.push(name.clone());
+            return Some((names.len() - 1, name));
+        }
+        // Counted as `other`; the recent errors still show the name.
+        Some((other, name))
+    }
+
+    /// The names seen so far, by slot.
+    pub fn names(&self) -> Vec<Box<str>> {
+        self.names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The slot of [`OTHER_CLASS`].
+    pub fn other_slot(&self) -> usize {
+        self.slots.saturating_sub(1)
+    }
+}
+
+/// `name` trimmed and cut to [`MAX_CLASS_NAME`] bytes; `unknown` when nothing is left.
+fn tidy(name: String) -> Box<str> {
+    let name = name.trim();
+    let mut end = name.len().min(MAX_CLASS_NAME);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    match &name[..end] {
+        "" => ErrorClass::Unknown.as_str().into(),
+        kept => kept.into(),
+    }
+}

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
 
-use super::{ERROR_TRACKING, ErrorClass, MAX_ERRORS, TOOLS};
+use super::{
+    CLASSIFY, ERROR_TRACKING, ErrorClass, MAX_ERRORS, OTHER_CLASS, TOOLS, USER_CLASSES, UserClasses,
+};
 use crate::generated::runtime::ToolError;
 
 /// The counters of one tool.
@@ -28,6 +30,9 @@ pub struct ToolStats {
     pub timeouts: AtomicU64,
     /// Errors by class, in [`ErrorClass::ALL`] order.
     pub errors: [AtomicU64; 10],
+    /// Errors by the user's classes, in [`UserClasses`] slot order (none without a
+    /// classifier).
+    pub user_errors: [AtomicU64; USER_CLASSES],
     /// Calls by duration: `latency[i]` counts those within [`LATENCY_BOUNDS_US`]`[i]` but
     /// not the bound before; the last counts the rest.
     pub latency: [AtomicU64; LATENCY_BOUNDS_US.len() + 1],
@@ -45,7 +50,7 @@ pub const LATENCY_BOUNDS_US: [u64; 13] = [
 #[derive(Debug)]
 struct Recorded {
     tool: &'static str,
-    class: ErrorClass,
+    class: std::borrow::Cow<'static, str>,
     message: String,
     at_ms: u64,
 }
@@ -55,15 +60,20 @@ struct Recorded {
 pub struct Stats {
     tools: [ToolStats; TOOLS],
     recent: std::sync::Mutex<std::collections::VecDeque<Recorded>>,
+    classes: UserClasses,
 }
 
 impl Default for Stats {
     fn default() -> Self {
-        Self {
-            tools: std::array::from_fn(|_| ToolStats::default()),
-            recent: std::sync::Mutex::new(std::collections::VecDeque::new()),
-        }
+        Self::classified_by(CLASSIFY)
     }
+}
+
+/// Where the figures read one error class: a built-in class's counter, or a user class's.
+#[derive(Debug, Clone, Copy)]
+enum Column {
+    Builtin(ErrorClass),
+    User(usize),
 }
 
 /// One tool's handle on the server's figures, which the shared policy layers record into.
@@ -101,6 +111,46 @@ fn bump(counter: &AtomicU64) {
 }
 
 impl Stats {
+    /// Figures whose error classes `classify` names (`None`: the built-in classes).
+    pub fn classified_by(classify: Option<fn(&ToolError) -> String>) -> Self {
+        Self {
+            tools: std::array::from_fn(|_| ToolStats::default()),
+            recent: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            classes: UserClasses::new(classify, USER_CLASSES),
+        }
+    }
+
+    /// The error classes the figures list, each with where its count is: every built-in
+    /// class, or the user's classes seen so far (and `other` once used).
+    fn columns(&self) -> Vec<(std::borrow::Cow<'static, str>, Column)> {
+        if !self.classes.active() {
+            return ErrorClass::ALL
+                .iter()
+                .map(|class| (class.as_str().into(), Column::Builtin(*class)))
+                .collect();
+        }
+        let mut columns: Vec<_> = self
+            .classes
+            .names()
+            .into_iter()
+            .enumerate()
+            .map(|(slot, name)| (String::from(name).into(), Column::User(slot)))
+            .collect();
+        let other = Column::User(self.classes.other_slot());
+        if self.tools.iter().any(|t| count(t, other) > 0) {
+            columns.push((OTHER_CLASS.into(), other));
+        }
+        columns
+    }
+
+    /// Each error class the figures list, with every tool's count of it, in tool order.
+    pub fn error_table(&self) -> Vec<(std::borrow::Cow<'static, str>, Vec<u64>)> {
+        self.columns()
+            .into_iter()
+            .map(|(name, column)| (name, self.tools.iter().map(|t| count(t, column)).collect()))
+            .collect()
+    }
+
     /// What the tool at `index`, named `name`, records into from its policy layers.
     pub fn of(&self, index: usize, name: &'static str) -> Recorder<'_> {
         Recorder {
@@ -153,6 +203,8 @@ impl Stats {
     /// An attempt or a fallback of the tool at `index` failed with `error`.
     pub fn failed(&self, index: usize, tool: &'static str, error: &ToolError) {
         let stats = &self.tools[index];
+        // The built-in class also drives the timeout and rejection counts, whoever names
+        // the classes the figures show.
         let class = ErrorClass::of(error);
         bump(&stats.errors[class as usize]);
         match class {
@@ -160,6 +212,15 @@ impl Stats {
             ErrorClass::CircuitOpen | ErrorClass::BulkheadFull => bump(&stats.rejections),
             _ => {}
         }
+        let name: std::borrow::Cow<'static, str> = match self.classes.of(error) {
+            Some((slot, name)) => {
+                if let Some(counter) = stats.user_errors.get(slot) {
+                    bump(counter);
+                }
+                String::from(name).into()
+            }
+            None => class.as_str().into(),
+        };
         // `MAX_ERRORS > 0` would be a comparison clippy calls absurd when it is 0.
         if ERROR_TRACKING {
             let at_ms = std::time::SystemTime::now()
@@ -174,7 +235,7 @@ impl Stats {
             }
             recent.push_back(Recorded {
                 tool,
-                class,
+                class: name,
                 message: error.to_string(),
                 at_ms,
             });
@@ -195,14 +256,10 @@ impl Stats {
     pub fn tool_json(&self, index: usize, breaker: Option<&'static str>) -> Value {
         let stats = &self.tools[index];
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        let errors: serde_json::Map<String, Value> = ErrorClass::ALL
-            .iter()
-            .map(|class| {
-                (
-                    class.as_str().to_owned(),
-                    json!(get(&stats.errors[*class as usize])),
-                )
-            })
+        let errors: serde_json::Map<String, Value> = self
+            .columns()
+            .into_iter()
+            .map(|(name, column)| (name.into_owned(), json!(count(stats, column))))
             .collect();
         json!({
             "breaker": breaker,
@@ -219,15 +276,12 @@ impl Stats {
 
     /// The whole `pforge://stats` document, from each tool's figures by name.
     pub fn to_json(&self, tools: serde_json::Map<String, Value>) -> Value {
-        let totals: serde_json::Map<String, Value> = ErrorClass::ALL
-            .iter()
-            .map(|class| {
-                let total: u64 = self
-                    .tools
-                    .iter()
-                    .map(|t| t.errors[*class as usize].load(Ordering::Relaxed))
-                    .sum();
-                (class.as_str().to_owned(), json!(total))
+        let totals: serde_json::Map<String, Value> = self
+            .columns()
+            .into_iter()
+            .map(|(name, column)| {
+                let total: u64 = self.tools.iter().map(|t| count(t, column)).sum();
+                (name.into_owned(), json!(total))
             })
             .collect();
         let recent: Vec<Value> = self
@@ -236,7 +290,7 @@ impl Stats {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
             .map(|r| {
-                json!({ "tool": r.tool, "class": r.class.as_str(), "message": r.message, "at_ms": r.at_ms })
+                json!({ "tool": r.tool, "class": r.class, "message": r.message, "at_ms": r.at_ms })
             })
             .collect();
         json!({
@@ -246,4 +300,13 @@ impl Stats {
             "recent_errors": recent,
         })
     }
+}
+
+/// A tool's count of one error class.
+fn count(stats: &ToolStats, column: Column) -> u64 {
+    let counter = match column {
+        Column::Builtin(class) => stats.errors.get(class as usize),
+        Column::User(slot) => stats.user_errors.get(slot),
+    };
+    counter.map_or(0, |c| c.load(Ordering::Relaxed))
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{ErrorClass, LATENCY_BOUNDS_US, Stats, TOOLS, ToolStats};
+use super::{LATENCY_BOUNDS_US, Stats, TOOLS, ToolStats};
 
 /// What a tool's guards show now, beside its counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -82,13 +82,14 @@ impl Stats {
             "counter",
             "Failed attempts and fallbacks, by error class.",
         );
-        for (stats, tool) in tools() {
-            for class in ErrorClass::ALL {
-                let count = load(&stats.errors[class as usize]);
+        let table = self.error_table();
+        for (index, (_, tool)) in tools().enumerate() {
+            for (class, counts) in &table {
+                let count = counts.get(index).copied().unwrap_or(0);
                 let _ = writeln!(
                     out,
                     "{name}{{tool=\"{tool}\",class=\"{}\"}} {count}",
-                    class.as_str()
+                    escape(class)
                 );
             }
         }
