@@ -112,3 +112,16 @@ fn the_schema_accepts_the_examples_and_rejects_an_unknown_key() {
     let bad = serde_json::json!({"forge": {"name": "x", "version": "1.0.0", "colour": "red"}});
     assert!(!validator.is_valid(&bad));
 }
+
+/// A retry `policy` defaults to the most attempts the schema allows, so that the policy's own
+/// limit is the one that counts.
+#[test]
+fn a_policys_default_attempts_are_the_schemas_maximum() {
+    let schema = pforge::schema::forge_schema();
+    let maximum = &schema["definitions"]["Retry"]["properties"]["max_attempts"]["maximum"];
+    assert_eq!(
+        maximum.as_u64(),
+        Some(u64::from(pforge::plan::defaults::POLICY_MAX_ATTEMPTS)),
+        "{maximum}"
+    );
+}

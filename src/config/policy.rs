@@ -92,7 +92,7 @@ pub struct CircuitBreaker {
 #[serde(deny_unknown_fields)]
 pub struct Retry {
     /// Attempts in all, the first included (at most 100: the backoff schedule is generated
-    /// code). Default: `3`.
+    /// code). Default: `3`, or `100` with a `policy` (which then decides).
     #[schemars(range(min = 1, max = 100), extend("default" = 3))]
     pub max_attempts: Option<u32>,
     /// Delay before the second attempt. Default: `100ms`.

@@ -406,11 +406,12 @@ fn middleware_stub(item: &HandlerPath) -> TokenStream {
 /// The chapter's `classify_error`: names from the error's kind and a handler's message.
 fn classifier_stub(item: &HandlerPath) -> TokenStream {
     let name = ident(&item.item);
-    let doc = crate::emit::doc(
+    let doc = crate::emit::doc(&format!(
         "Names the class of each failed attempt for `pforge://stats`, `/metrics` and the \
-         recent errors (`error_tracking.classify_by`): the first 31 names it returns are \
+         recent errors (`error_tracking.classify_by`): the first {} names it returns are \
          counted apart, later ones as `other`. Replace the example with your classes.",
-    );
+        crate::plan::USER_CLASS_SLOTS - 1
+    ));
     quote! {
         #doc
         pub fn #name(error: &crate::generated::runtime::ToolError) -> String {

@@ -66,6 +66,22 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
             quote!(tools::#module::NAME => tools::#module::call(self, arguments).await,)
         }
     });
+    let unwrapped = (!plan.middleware.is_empty()).then(|| {
+        let bare = plan.tools.iter().map(|t| {
+            let module = ident(&t.module);
+            quote!(tools::#module::NAME => tools::#module::call(self, arguments).await,)
+        });
+        quote! {
+            /// Runs one tool by name without the middleware (the crate's own tests use it, so
+            /// that they test the tools whatever the middleware does).
+            pub async fn run_without_middleware(&self, name: &str, arguments: rmcp::model::JsonObject) -> Option<Result<runtime::Answer, runtime::ToolError>> {
+                Some(match name {
+                    #(#bare)*
+                    _ => return None,
+                })
+            }
+        }
+    });
     let guarded = plan
         .tools
         .iter()
@@ -299,6 +315,8 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
                     _ => return None,
                 })
             }
+
+            #unwrapped
         }
 
         impl ServerHandler for Server {

@@ -81,14 +81,20 @@ pub fn tests(plan: &Plan) -> TokenStream {
         .collect();
     let expected = super::raw_string(&format!("{expected}\n"));
     let refused: String = plan.tools.iter().flat_map(refusals).collect();
+    // The user's middleware may refuse or rescue calls; these tests are about the tools.
+    let run = if plan.middleware.is_empty() {
+        quote!(run)
+    } else {
+        quote!(run_without_middleware)
+    };
     let refusal_test = (!refused.is_empty()).then(|| {
         let refused = super::raw_string(&refused);
         quote! {
             use super::runtime::ToolError;
 
-            /// Runs a tool the way `tools/call` does.
+            /// Runs a tool the way `tools/call` does, without the middleware.
             async fn run(tool: &str, value: Value) -> Result<Value, ToolError> {
-                match Server::new().run(tool, arguments(value)).await {
+                match Server::new().#run(tool, arguments(value)).await {
                     Some(outcome) => outcome.map(|answer| answer.value),
                     None => panic!("no tool `{tool}`"),
                 }

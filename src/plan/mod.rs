@@ -225,17 +225,19 @@ pub fn plan(config: &Config) -> Plan {
         Some(Transport::Http) => TransportPlan::Http(Box::new(HttpServerPlan::of(&config.forge))),
         _ => TransportPlan::Stdio(StdioPlan::of(config.forge.stdio.as_ref())),
     };
-    let tracking = config
-        .fault_tolerance
-        .as_ref()
-        .and_then(|f| f.error_tracking.clone())
-        .or_else(|| {
-            config
-                .middleware
-                .as_deref()
-                .and_then(|m| m.iter().find_map(crate::config::Middleware::recovery))
-                .and_then(|r| r.error_tracking.clone())
-        });
+    // The two spellings merge key by key, as the loader checked them.
+    let tracking = policy::merge_tracking(
+        config
+            .fault_tolerance
+            .as_ref()
+            .and_then(|f| f.error_tracking.as_ref()),
+        config
+            .middleware
+            .iter()
+            .flatten()
+            .find_map(Middleware::recovery)
+            .and_then(|r| r.error_tracking.as_ref()),
+    );
     // The classifier names the classes of the per-tool counts too, which exist with error
     // tracking off, so it is kept even then.
     let classifier = tracking.as_ref().and_then(|t| match &t.classify_by {
@@ -269,7 +271,9 @@ pub fn plan(config: &Config) -> Plan {
         files: resources
             .iter()
             .any(|r| matches!(r.source, ResourceSource::File(_))),
+        // A classifier names the classes of the figures, so it asks for them.
         monitoring: error_tracking.is_some()
+            || classifier.is_some()
             || tools.iter().any(|t| t.policy.is_protected())
             || transport
                 .http()

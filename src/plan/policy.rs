@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use super::vocab::{HttpMethod, RetryClass as ErrorClass};
 
-use crate::config::{Bulkhead, CircuitBreaker, FaultTolerance, Middleware, Retry, RetryOn};
+use crate::config::{
+    Bulkhead, CircuitBreaker, ErrorTracking, FaultTolerance, Middleware, Retry, RetryOn,
+};
 
 /// Default policy values, as documented in the schema and README.
 pub mod defaults {
@@ -265,20 +267,49 @@ pub fn merge_retry(over: Option<&Retry>, under: Option<&Retry>) -> Option<Retry>
     match (over, under) {
         (None, None) => None,
         (Some(a), None) | (None, Some(a)) => Some(a.clone()),
-        (Some(a), Some(b)) => Some(Retry {
-            max_attempts: a.max_attempts.or(b.max_attempts),
-            initial_delay: a.initial_delay.or(b.initial_delay),
-            max_delay: a.max_delay.or(b.max_delay),
-            multiplier: a.multiplier.or(b.multiplier),
-            jitter: a.jitter.or(b.jitter),
-            retry_on: a.retry_on.clone().or_else(|| b.retry_on.clone()),
-            // A block that decides retries itself (a policy or a schedule key) does not
-            // inherit the policy of the one under it.
-            policy: if a.decides() {
-                a.policy.clone()
-            } else {
-                b.policy.clone()
-            },
+        (Some(a), Some(b)) => Some(merge_retry_blocks(a, b)),
+    }
+}
+
+/// `a` over `b`, both written. The caps (`max_attempts`, `max_delay`) of `b` apply only when
+/// `b` decides the same way as the result, or not at all: a default schedule's caps do not
+/// bound a tool's policy, nor a default policy's a tool's own schedule.
+fn merge_retry_blocks(a: &Retry, b: &Retry) -> Retry {
+    // A block that decides retries itself (a policy or a schedule key) does not inherit the
+    // policy of the one under it.
+    let policy = if a.decides() {
+        a.policy.clone()
+    } else {
+        b.policy.clone()
+    };
+    let b_agrees = if policy.is_some() {
+        !b.decides() || b.policy.is_some()
+    } else {
+        b.policy.is_none()
+    };
+    Retry {
+        max_attempts: a.max_attempts.or(b.max_attempts.filter(|_| b_agrees)),
+        initial_delay: a.initial_delay.or(b.initial_delay),
+        max_delay: a.max_delay.or(b.max_delay.filter(|_| b_agrees)),
+        multiplier: a.multiplier.or(b.multiplier),
+        jitter: a.jitter.or(b.jitter),
+        retry_on: a.retry_on.clone().or_else(|| b.retry_on.clone()),
+        policy,
+    }
+}
+
+/// `over` wins key by key; `None` when neither is written.
+pub fn merge_tracking(
+    over: Option<&ErrorTracking>,
+    under: Option<&ErrorTracking>,
+) -> Option<ErrorTracking> {
+    match (over, under) {
+        (None, None) => None,
+        (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+        (Some(a), Some(b)) => Some(ErrorTracking {
+            enabled: a.enabled.or(b.enabled),
+            max_errors: a.max_errors.or(b.max_errors),
+            classify_by: a.classify_by.clone().or_else(|| b.classify_by.clone()),
         }),
     }
 }
@@ -499,6 +530,55 @@ mod tests {
         assert!(
             plan.retry_after,
             "an http tool's policy honours Retry-After"
+        );
+    }
+
+    #[test]
+    fn caps_come_only_from_blocks_that_decide_the_same_way() {
+        let schedule_default = Retry {
+            max_attempts: Some(3),
+            initial_delay: Some(crate::config::HumanDuration(Duration::from_millis(10))),
+            ..Retry::default()
+        };
+        let policy_tool = Retry {
+            policy: Some(crate::config::HandlerRef {
+                path: "handlers::Own".to_owned(),
+            }),
+            ..Retry::default()
+        };
+        let merged = merge_retry(Some(&policy_tool), Some(&schedule_default));
+        let plan = resolve_retry(&merged.unwrap_or_default(), None);
+        assert_eq!(
+            plan.max_attempts,
+            defaults::POLICY_MAX_ATTEMPTS,
+            "a default schedule's cap does not bound a tool's policy"
+        );
+
+        let neutral_default = Retry {
+            max_attempts: Some(3),
+            ..Retry::default()
+        };
+        let merged = merge_retry(Some(&policy_tool), Some(&neutral_default));
+        let plan = resolve_retry(&merged.unwrap_or_default(), None);
+        assert_eq!(
+            plan.max_attempts, 3,
+            "a default that only caps applies to both"
+        );
+
+        let policy_default = Retry {
+            max_attempts: Some(50),
+            ..policy_tool.clone()
+        };
+        let schedule_tool = Retry {
+            jitter: Some(false),
+            ..Retry::default()
+        };
+        let merged = merge_retry(Some(&schedule_tool), Some(&policy_default));
+        let plan = resolve_retry(&merged.unwrap_or_default(), None);
+        assert_eq!(
+            (plan.max_attempts, plan.policy()),
+            (defaults::MAX_ATTEMPTS, None),
+            "a default policy's cap does not bound a tool's own schedule"
         );
     }
 }

@@ -225,7 +225,7 @@ fn a_classifier_names_the_classes_the_figures_show() {
     assert_eq!(
         figures(&stats, 0)["errors"],
         json!({"quota": 2, "transport": 0, "unknown": 1, "other": 2}),
-        "names in the order first seen; the fourth and later count as `other`"
+        "the fourth name and later count as `other`"
     );
     let b = figures(&stats, 1);
     assert_eq!(

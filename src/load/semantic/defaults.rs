@@ -102,6 +102,7 @@ pub fn check<'s>(
     for (at, retry) in &defaults.retry {
         check_retry_block(at, retry, roles, reporter);
     }
+    check_split_decisions(&defaults.retry, reporter);
     check_retry(&defaults.retry, None, reporter);
     check_breaker(&defaults.circuit_breaker, reporter);
     check_bulkhead(&defaults.bulkhead, reporter);
@@ -235,6 +236,43 @@ pub fn check_retry_block(
     }
 }
 
+/// The two spellings of the default retry merge key by key, so a `policy` in one and
+/// schedule keys in the other would leave one of them doing nothing: the first block that
+/// decides (`fault_tolerance` before `recovery`) wins, and the other's keys are reported.
+fn check_split_decisions(layers: &[(String, &Retry)], reporter: &mut Reporter<'_>) {
+    let Some(index) = layers.iter().position(|(_, layer)| layer.decides()) else {
+        return;
+    };
+    let (deciding_at, deciding) = &layers[index];
+    for (at, layer) in &layers[index + 1..] {
+        let idle: Vec<String> = match (&deciding.policy, &layer.policy) {
+            (Some(_), _) => layer
+                .schedule_keys()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            (None, Some(_)) => vec!["policy".to_owned()],
+            (None, None) => Vec::new(),
+        };
+        for key in idle {
+            let decides = if deciding.policy.is_some() {
+                "the `policy` here decides every default retry"
+            } else {
+                "the schedule here decides every default retry"
+            };
+            reporter
+                .error(
+                    &format!("{at}/{key}"),
+                    Target::Key,
+                    format!("`{key}` has no effect: the other default retry block decides"),
+                )
+                .related(deciding_at, Target::Key, decides)
+                .help("write the default retry in one place, as a `policy` or as a schedule")
+                .emit();
+        }
+    }
+}
+
 /// Checks a merged retry policy: delays in order, status codes only where they can occur.
 /// A user's `policy` replaces the schedule, so there is nothing of it to check then.
 pub fn check_retry(
@@ -246,6 +284,13 @@ pub fn check_retry(
     if layers.is_empty() || deciding.is_some_and(|(_, layer)| layer.policy.is_some()) {
         return;
     }
+    // A policy block under the schedule lends it no caps (as the plan merges them).
+    let layers: Vec<(String, &Retry)> = layers
+        .iter()
+        .filter(|(_, layer)| layer.policy.is_none())
+        .map(|(at, layer)| (at.clone(), *layer))
+        .collect();
+    let layers = layers.as_slice();
     let initial = pick(layers, "initial_delay", |r| r.initial_delay);
     let max = pick(layers, "max_delay", |r| r.max_delay);
     let initial_value = initial.as_ref().map_or(100, |(_, d)| d.as_millis());

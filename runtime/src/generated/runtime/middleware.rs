@@ -25,7 +25,9 @@ pub struct Call {
 ///
 /// It sits outside the tool's whole policy: `after` sees the final answer (a fallback's
 /// included) and `on_error` the final failure, once per call however many attempts it took.
-/// A pipeline's steps run inside its call, without middleware of their own.
+/// A pipeline's steps run inside its call, without middleware of their own. A call the client
+/// cancels, or whose tool panics, is dropped without `after` or `on_error`: release what
+/// `before` took in a guard's `Drop`, not in `after`.
 pub trait Middleware: Send + Sync {
     /// Runs before the tool, in the listed order; it may change the arguments. An error ends
     /// the call there: the later middleware and the tool do not run, and the client gets the

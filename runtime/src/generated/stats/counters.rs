@@ -1,6 +1,6 @@
 //! Every tool's counters and the ring buffer of recent errors, sized by the plan's `TOOLS`
-//! and `MAX_ERRORS` in the module root. Counters are atomics; only recording an error in the
-//! ring buffer takes a lock.
+//! and `MAX_ERRORS` in the module root. Counters are atomics; only the error path takes a
+//! lock: the ring buffer's, and with a user's classifier its table of class names.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -121,7 +121,7 @@ impl Stats {
     }
 
     /// The error classes the figures list, each with where its count is: every built-in
-    /// class, or the user's classes seen so far (and `other` once used).
+    /// class, or the user's classes seen so far and `other`.
     fn columns(&self) -> Vec<(std::borrow::Cow<'static, str>, Column)> {
         if !self.classes.active() {
             return ErrorClass::ALL
@@ -136,10 +136,7 @@ impl Stats {
             .enumerate()
             .map(|(slot, name)| (String::from(name).into(), Column::User(slot)))
             .collect();
-        let other = Column::User(self.classes.other_slot());
-        if self.tools.iter().any(|t| count(t, other) > 0) {
-            columns.push((OTHER_CLASS.into(), other));
-        }
+        columns.push((OTHER_CLASS.into(), Column::User(self.classes.other_slot())));
         columns
     }
 
