@@ -403,3 +403,34 @@ fn build_shows_the_impl_a_kept_fallback_type_lacks() {
     );
     assert!(!stderr.contains("UsersInput> for Stale`"), "{stderr}");
 }
+
+#[test]
+fn build_shows_the_trait_impl_a_type_lacks_in_its_new_role() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let with = |extra: &str| {
+        format!(
+            "forge: {{name: roles, version: 0.1.0}}\n{extra}tools:\n  - type: http\n    name: users\n    endpoint: \"https://api.example.com/users\"\n    fallback: {{type: native, handler: handlers::Shared}}\n"
+        )
+    };
+    std::fs::write(dir.path().join("forge.yaml"), with("")).unwrap_or_else(|e| panic!("{e}"));
+    let first = run_in(dir.path(), &["build", "--no-compile"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+
+    // The type moves from the fallback to the middleware: its file is kept, so the
+    // `Middleware` impl it now needs is shown.
+    let moved = with("middleware: [{type: native, handler: handlers::Shared}]\n").replace(
+        "    fallback: {type: native, handler: handlers::Shared}\n",
+        "",
+    );
+    std::fs::write(dir.path().join("forge.yaml"), moved).unwrap_or_else(|e| panic!("{e}"));
+    let second = run_in(dir.path(), &["build", "--no-compile"]);
+    let stderr = text(&second.stderr);
+    assert!(
+        stderr.contains("did not add `impl Middleware for Shared` to it"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("impl crate::generated::runtime::Middleware for Shared"),
+        "{stderr}"
+    );
+}

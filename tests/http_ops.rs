@@ -249,7 +249,7 @@ async fn oauth_tokens_and_scopes_guard_the_tools() {
     let jwks = jwks_server().await;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let yaml = format!(
-        "forge:\n  name: oauth-e2e\n  version: 0.1.0\n  transport: http\n  http:\n    auth:\n      oauth:\n        issuer: {ISSUER}\n        audience: {AUDIENCE}\n        jwks_url: {jwks}\ntools:\n  - {{type: cli, name: open, description: Open to every caller, command: echo, args: [open]}}\n  - {{type: cli, name: secret, description: Needs a scope, command: echo, args: [secret], scopes: [\"secret:read\"]}}\n"
+        "forge:\n  name: oauth-e2e\n  version: 0.1.0\n  transport: http\n  http:\n    auth:\n      oauth:\n        issuer: {ISSUER}\n        audience: {AUDIENCE}\n        jwks_url: {jwks}\nmiddleware:\n  - {{type: native, handler: handlers::Audit}}\ntools:\n  - {{type: cli, name: open, description: Open to every caller, command: echo, args: [open]}}\n  - {{type: cli, name: secret, description: Needs a scope, command: echo, args: [secret], scopes: [\"secret:read\"]}}\n"
     );
     let binary = build(dir.path(), &yaml, "oauth-e2e");
     let server = Server::start(&binary, &[], false).await;
@@ -393,6 +393,23 @@ async fn oauth_tokens_and_scopes_guard_the_tools() {
     );
     assert_eq!(value("pforge_draining"), Some(0.0));
     let log = server.log();
+    // The middleware pforge wrote (`handlers::Audit`, which logs each hook) ran around the
+    // calls that passed authentication, over HTTP as over stdio; the refused calls of
+    // `secret` never reached it.
+    let hooks = |hook: &str, tool: &str| {
+        log.matches(&format!("handlers::audit: {hook} tool=\"{tool}\""))
+            .count()
+    };
+    assert_eq!(
+        (hooks("call", "open"), hooks("answered", "open")),
+        (1, 1),
+        "{log}"
+    );
+    assert_eq!(
+        (hooks("call", "secret"), hooks("answered", "secret")),
+        (1, 1),
+        "{log}"
+    );
     // Tokens refused and accepted alike stay out of the log, at debug level.
     let expired_token = token(1, "k1", &expired);
     for secret in ["not-a-jwt", &expired_token, &plain_token, &granted_token] {

@@ -252,6 +252,42 @@ pub fn fallback_impl(item: &HandlerPath, tool: &crate::plan::ToolPlan) -> TokenS
     }
 }
 
+/// The impls of pforge's traits a type handler in `role` needs, each as its stub's name
+/// (`impl Trait for Item`), the text whose absence from the user's file means it is missing,
+/// and its code. None for functions.
+pub fn trait_impls(
+    plan: &Plan,
+    item: &HandlerPath,
+    role: Role,
+) -> Vec<(String, String, TokenStream)> {
+    if !item.is_type {
+        return Vec::new();
+    }
+    let named = |trait_name: &str, tokens: TokenStream| {
+        let header = format!("{trait_name} for {}", item.name());
+        (format!("impl {header}"), header, tokens)
+    };
+    match role {
+        Role::Fallback { .. } => fallback_users(plan, item)
+            .into_iter()
+            .map(|tool| {
+                (
+                    format!(
+                        "impl Fallback<{}Input> for {}",
+                        tool.type_prefix,
+                        item.name()
+                    ),
+                    format!("{}Input", tool.type_prefix),
+                    fallback_impl(item, tool),
+                )
+            })
+            .collect(),
+        Role::RetryPolicy(_) => vec![named("RetryPolicy", retry_policy_impl(item))],
+        Role::Middleware => vec![named("Middleware", middleware_impl(item))],
+        Role::Tool(_) | Role::Resource(_) | Role::Classifier => Vec::new(),
+    }
+}
+
 /// The tools whose fallback chain uses `item`, in plan order.
 pub fn fallback_users<'a>(plan: &'a Plan, item: &HandlerPath) -> Vec<&'a crate::plan::ToolPlan> {
     plan.tools
@@ -335,11 +371,21 @@ fn retry_policy_stub(plan: &Plan, item: &HandlerPath) -> TokenStream {
             _ => format!("the {} tool", users.join("")),
         }
     ));
+    let implementation = retry_policy_impl(item);
     quote! {
         #doc
         #[derive(Debug, Default)]
         pub struct #name;
 
+        #implementation
+    }
+}
+
+/// `impl RetryPolicy for Item` with the chapter's decisions: retry timeouts, connection
+/// errors and 503s up to three attempts, waiting 100 ms, 200 ms, 400 ms…
+pub fn retry_policy_impl(item: &HandlerPath) -> TokenStream {
+    let name = ident(&item.item);
+    quote! {
         impl crate::generated::resilience::RetryPolicy for #name {
             fn should_retry(&self, attempt: usize, error: &crate::generated::runtime::ToolError) -> bool {
                 use crate::generated::runtime::ToolError;
@@ -368,11 +414,20 @@ fn middleware_stub(item: &HandlerPath) -> TokenStream {
          order, then `after` or `on_error` in reverse. The server keeps one instance \
          (`Default`). Each hook has a pass-through default; replace the logging with yours.",
     );
+    let implementation = middleware_impl(item);
     quote! {
         #doc
         #[derive(Debug, Default)]
         pub struct #name;
 
+        #implementation
+    }
+}
+
+/// `impl Middleware for Item` that logs each call and its outcome, hooks spelled out.
+pub fn middleware_impl(item: &HandlerPath) -> TokenStream {
+    let name = ident(&item.item);
+    quote! {
         impl crate::generated::runtime::Middleware for #name {
             async fn before(
                 &self,

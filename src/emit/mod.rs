@@ -216,27 +216,21 @@ pub fn handler_stubs(plan: &Plan) -> Result<Vec<HandlerStub>, EmitError> {
                 code: format::print(&file),
                 implements_for: None,
             });
-            // A fallback type serves each tool through its own impl; one may be missing from
-            // a file that already has the type.
+            // A type's impls of pforge's traits may be missing from a file that already has
+            // the type (a fallback type serves each tool through its own impl; a type may
+            // have served another role before).
             let (item, role) = entry;
-            if matches!(role, handlers::Role::Fallback { .. }) && item.is_type {
-                for tool in handlers::fallback_users(plan, item) {
-                    let file: syn::File = syn::parse2(handlers::fallback_impl(item, tool))
-                        .map_err(|e| EmitError::Rust {
-                            path: path.clone(),
-                            message: e.to_string(),
-                        })?;
-                    stubs.push(HandlerStub {
-                        path: PathBuf::from(&path),
-                        name: format!(
-                            "impl Fallback<{}Input> for {}",
-                            tool.type_prefix,
-                            item.name()
-                        ),
-                        code: format::print(&file),
-                        implements_for: Some(format!("{}Input", tool.type_prefix)),
-                    });
-                }
+            for (name, implements_for, tokens) in handlers::trait_impls(plan, item, *role) {
+                let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+                stubs.push(HandlerStub {
+                    path: PathBuf::from(&path),
+                    name,
+                    code: format::print(&file),
+                    implements_for: Some(implements_for),
+                });
             }
         }
     }
