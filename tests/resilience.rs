@@ -465,16 +465,9 @@ async fn policies_hold_against_a_failing_upstream() {
     }
 
     // The figures of all that, and no secret in them.
-    let read = client
-        .read_resource(rmcp::model::ReadResourceRequestParams::new(
-            "pforge://stats",
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let contents = serde_json::to_value(&read.contents).unwrap_or_default();
-    let document = contents[0]["text"].as_str().unwrap_or_default();
+    let document = stats_text(&client).await;
     assert!(!document.contains("s3cret"), "a secret leaked: {document}");
-    let stats: Value = serde_json::from_str(document).unwrap_or_else(|e| panic!("{e}"));
+    let stats: Value = serde_json::from_str(&document).unwrap_or_else(|e| panic!("{e}"));
     let flaky = &stats["tools"]["flaky"];
     assert_eq!(flaky["breaker"], "open", "{flaky}");
     assert_eq!(
@@ -647,10 +640,10 @@ async fn policies_hold_against_a_failing_upstream() {
     let _ = client.cancel().await;
 }
 
-/// The `pforge://stats` document.
-async fn read_stats(
+/// The text of the `pforge://stats` resource.
+async fn stats_text(
     client: &rmcp::service::RunningService<rmcp::service::RoleClient, ()>,
-) -> Value {
+) -> String {
     let read = client
         .read_resource(rmcp::model::ReadResourceRequestParams::new(
             "pforge://stats",
@@ -658,6 +651,13 @@ async fn read_stats(
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let contents = serde_json::to_value(&read.contents).unwrap_or_default();
-    let document = contents[0]["text"].as_str().unwrap_or_default();
-    serde_json::from_str(document).unwrap_or_else(|e| panic!("{e}: {document}"))
+    contents[0]["text"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The `pforge://stats` document.
+async fn read_stats(
+    client: &rmcp::service::RunningService<rmcp::service::RoleClient, ()>,
+) -> Value {
+    let document = stats_text(client).await;
+    serde_json::from_str(&document).unwrap_or_else(|e| panic!("{e}: {document}"))
 }

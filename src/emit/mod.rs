@@ -204,33 +204,27 @@ pub fn handler_stubs(plan: &Plan) -> Result<Vec<HandlerStub>, EmitError> {
     let mut stubs = Vec::new();
     for (module, items) in handlers::items(plan) {
         let path = format!("src/handlers/{}.rs", crate::naming::unraw(&module));
-        for entry in &items {
-            let tokens = handlers::stub_items(plan, std::slice::from_ref(entry));
+        let stub = |name: String, tokens: TokenStream, implements_for: Option<String>| {
             let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
                 path: path.clone(),
                 message: e.to_string(),
             })?;
-            stubs.push(HandlerStub {
+            Ok::<_, EmitError>(HandlerStub {
                 path: PathBuf::from(&path),
-                name: entry.0.name().to_owned(),
+                name,
                 code: format::print(&file),
-                implements_for: None,
-            });
+                implements_for,
+            })
+        };
+        for entry in &items {
+            let (item, role) = entry;
+            let tokens = handlers::stub_items(plan, std::slice::from_ref(entry));
+            stubs.push(stub(item.name().to_owned(), tokens, None)?);
             // A type's impls of pforge's traits may be missing from a file that already has
             // the type (a fallback type serves each tool through its own impl; a type may
             // have served another role before).
-            let (item, role) = entry;
             for (name, implements_for, tokens) in handlers::trait_impls(plan, item, *role) {
-                let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-                stubs.push(HandlerStub {
-                    path: PathBuf::from(&path),
-                    name,
-                    code: format::print(&file),
-                    implements_for: Some(implements_for),
-                });
+                stubs.push(stub(name, tokens, Some(implements_for))?);
             }
         }
     }
