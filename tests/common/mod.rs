@@ -164,6 +164,12 @@ pub fn cargo_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(), S
 /// Installs the npm packages that `tests/<name>/package-lock.json` locks into `target/<name>`
 /// with `npm ci`, unless that lock is already installed there; returns `target/<name>`.
 pub fn npm_ci(name: &str) -> PathBuf {
+    // The tests of one binary run on threads: two `npm ci` in one directory at once break
+    // each other (a fresh clone's CI saw ENOENT), so the first installs and the rest find it.
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALLING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (source, root) = (
         here.join("tests").join(name),
