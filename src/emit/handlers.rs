@@ -31,8 +31,8 @@ pub enum Role {
         /// The fallback's index in the tool's chain.
         entry: usize,
     },
-    /// The retry policy of the tool at this index (and maybe of others).
-    RetryPolicy(usize),
+    /// The retry policy of one or more tools.
+    RetryPolicy,
     /// An entry of the middleware chain.
     Middleware,
     /// The error classifier.
@@ -69,9 +69,9 @@ pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerPath, Role)>> {
                 _ => None,
             })
     });
-    let retry_policies = plan.tools.iter().enumerate().filter_map(|(index, tool)| {
+    let retry_policies = plan.tools.iter().filter_map(|tool| {
         let policy = tool.policy.retry.as_ref()?.policy()?;
-        Some((policy, Role::RetryPolicy(index)))
+        Some((policy, Role::RetryPolicy))
     });
     let middleware = plan.middleware.iter().map(|m| (m, Role::Middleware));
     let classifier = plan.classifier.iter().map(|c| (c, Role::Classifier));
@@ -142,7 +142,7 @@ pub fn stub_items(plan: &Plan, items: &[(HandlerPath, Role)]) -> TokenStream {
         Role::Tool(index) => tool_stub(plan, item, *index),
         Role::Resource(index) => resource_stub(plan, item, *index),
         Role::Fallback { tool, .. } => fallback_stub(plan, item, *tool),
-        Role::RetryPolicy(_) => retry_policy_stub(plan, item),
+        Role::RetryPolicy => retry_policy_stub(plan, item),
         Role::Middleware => middleware_stub(item),
         Role::Classifier => classifier_stub(item),
     });
@@ -282,7 +282,7 @@ pub fn trait_impls(
                 )
             })
             .collect(),
-        Role::RetryPolicy(_) => vec![named("RetryPolicy", retry_policy_impl(item))],
+        Role::RetryPolicy => vec![named("RetryPolicy", retry_policy_impl(item))],
         Role::Middleware => vec![named("Middleware", middleware_impl(item))],
         Role::Tool(_) | Role::Resource(_) | Role::Classifier => Vec::new(),
     }
