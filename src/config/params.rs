@@ -123,6 +123,13 @@ pub struct ParamDetail {
     pub items: Option<Box<ParamSpec>>,
     /// pforge's nested spelling of the constraints above.
     pub validation: Option<Validation>,
+    /// Let a value that begins with `-` start a cli tool's argument. pforge refuses such a
+    /// value by default, because the program would read it as an option: a caller could
+    /// pass `--output=/some/file` to `git log`. Set it only when the program must take
+    /// options from callers, and give the parameter an `enum` or a `pattern`. Default:
+    /// `false`.
+    #[schemars(extend("default" = false))]
+    pub allow_options: Option<bool>,
 }
 
 /// pforge's nested constraints; each key means the same as its top-level twin.
@@ -148,6 +155,11 @@ impl ParamSpec {
             Self::Short(kind) => *kind,
             Self::Long(detail) => detail.kind,
         }
+    }
+
+    /// Whether a value may begin with `-` where it starts a cli tool's argument.
+    pub fn allows_options(&self) -> bool {
+        matches!(self, Self::Long(detail) if detail.allow_options == Some(true))
     }
 
     /// Short form is required; long form only when it says so.

@@ -181,6 +181,13 @@ pub struct ErrorTracking {
     /// How errors are grouped. Default: `type`.
     #[schemars(extend("default" = "type"))]
     pub classify_by: Option<ClassifyBy>,
+    /// Keep each recent error's whole message in `pforge://stats`. By default only its kind
+    /// is kept (`HTTP 503`, `exited with status 2`, `invalid arguments`): a whole message can
+    /// quote what one caller sent (a validation error names the value) or an upstream's
+    /// body, and `pforge://stats` is read by other callers. Turn it on for a server with one
+    /// user. Default: `false`.
+    #[schemars(extend("default" = false))]
+    pub keep_messages: Option<bool>,
 }
 
 /// Grouping of tracked errors: the built-in classes, or your function's.

@@ -43,6 +43,12 @@ pub struct Forge {
     /// Default: `10s`.
     #[schemars(extend("default" = "10s"), example = &"30s")]
     pub drain_timeout: Option<HumanDuration>,
+    /// Bytes of the largest output a tool reads: a cli tool's stdout, an upstream's body. A
+    /// larger one fails the call as soon as it shows, the command killed or the connection
+    /// dropped, so a runaway command or a hostile upstream cannot fill the server's memory.
+    /// Default: `4194304` (4 MiB).
+    #[schemars(range(min = 1024, max = 1073741824), extend("default" = 4194304))]
+    pub max_output_bytes: Option<u32>,
 }
 
 /// Who may reach the http transport, and how much of a request it reads.

@@ -124,6 +124,12 @@ pub struct HttpTool {
     pub query: Option<IndexMap<String, String>>,
     /// Credentials.
     pub auth: Option<Auth>,
+    /// Follow the upstream's redirects within the endpoint's own origin (scheme, host and
+    /// port), at most 10; a redirect to another origin is never followed, so credentials
+    /// and query values stay with the host forge.yaml names. Default: `false`: a redirect is
+    /// answered as an error naming its status.
+    #[schemars(extend("default" = false))]
+    pub follow_redirects: Option<bool>,
 }
 
 /// A tool that runs other tools in order.

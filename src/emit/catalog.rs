@@ -53,9 +53,24 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
             .with_mime_type("application/json"))
     });
     let fixed = stats_resource.into_iter().chain(fixed);
+    // A caller sees the figures and errors of the tools its scopes let it call, no others.
+    let scoped = super::http_server::checks_scopes(plan);
+    let visible = if scoped {
+        quote!(|index| http_server::Caller::allows(
+            http_server::Caller::of(&context.extensions),
+            TOOL_SCOPES[index]
+        ))
+    } else {
+        quote!(|_| true)
+    };
     let stats_arm = plan.needs.monitoring.then(|| {
-        quote!(STATS_URI => (Ok(serde_json::to_string_pretty(&self.stats_json()).unwrap_or_default()), "application/json"),)
+        quote!(STATS_URI => (Ok(serde_json::to_string_pretty(&self.stats_json(#visible)).unwrap_or_default()), "application/json"),)
     });
+    let read_context = if scoped && plan.needs.monitoring {
+        quote!(context)
+    } else {
+        quote!(_context)
+    };
     let arms = plan.resources.iter().map(|r| {
         let name = &r.name;
         let read = match &r.source {
@@ -102,7 +117,7 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
         async fn read_resource(
             &self,
             request: rmcp::model::ReadResourceRequestParams,
-            _context: RequestContext<RoleServer>,
+            #read_context: RequestContext<RoleServer>,
         ) -> Result<rmcp::model::ReadResourceResponse, ErrorData> {
             let uri = request.uri.as_str();
             let (contents, mime): (Result<String, runtime::HandlerError>, &str) = match uri {

@@ -59,6 +59,8 @@ pub const TEMPLATE: Fixed = fixed!("runtime", "template");
 pub const HTTP: Fixed = fixed!("runtime", "http");
 /// The process group guard of cli tools.
 pub const PROCESS: Fixed = fixed!("runtime", "process");
+/// `is_dot_segment`: the path segments a value may not become.
+pub const SEGMENT: Fixed = fixed!("runtime", "segment");
 /// Resource URI templates.
 pub const URI_TEMPLATE: Fixed = fixed!("runtime", "uri_template");
 /// The `state: memory` store.
@@ -105,6 +107,8 @@ pub const STDIO_DISPATCH: Fixed = fixed!("stdio", "dispatch");
 pub const STDIO_LINK: Fixed = fixed!("stdio", "link");
 /// The stdin reader thread.
 pub const STDIO_READER: Fixed = fixed!("stdio", "reader");
+/// The id of a request on a line the parser refuses.
+pub const STDIO_SALVAGE: Fixed = fixed!("stdio", "salvage");
 /// The bound on requests in flight.
 pub const STDIO_SLOTS: Fixed = fixed!("stdio", "slots");
 /// The stdout writer thread.
@@ -145,7 +149,7 @@ mod tests {
     use super::*;
 
     /// Every fixed file.
-    const ALL: [Fixed; 34] = [
+    const ALL: [Fixed; 36] = [
         ERROR,
         HANDLER,
         ARGUMENTS,
@@ -155,6 +159,7 @@ mod tests {
         TEMPLATE,
         HTTP,
         PROCESS,
+        SEGMENT,
         URI_TEMPLATE,
         STATE,
         MIDDLEWARE,
@@ -178,6 +183,7 @@ mod tests {
         STDIO_DISPATCH,
         STDIO_LINK,
         STDIO_READER,
+        STDIO_SALVAGE,
         STDIO_SLOTS,
         STDIO_WRITER,
     ];

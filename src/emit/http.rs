@@ -60,6 +60,8 @@ pub fn request(call: &HttpCallPlan) -> TokenStream {
         }
     };
     let rest = &call.rest;
+    let follow_redirects = call.follow_redirects;
+    let max_body = proc_macro2::Literal::usize_unsuffixed(call.max_body_bytes);
     quote! {
         runtime::Request {
             method: runtime::Method::#method,
@@ -69,6 +71,8 @@ pub fn request(call: &HttpCallPlan) -> TokenStream {
             headers: #headers,
             auth: #auth,
             rest: &[#(#rest),*],
+            follow_redirects: #follow_redirects,
+            max_body_bytes: #max_body,
         }
     }
 }

@@ -429,7 +429,8 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     }
     let mut tokio_features = vec!["macros", "rt-multi-thread"];
     if plan.needs.process {
-        tokio_features.push("process");
+        // Reading a command's output up to a bound.
+        tokio_features.extend(["process", "io-util"]);
     }
     if plan.needs.timers {
         tokio_features.push("time");

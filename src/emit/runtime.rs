@@ -32,7 +32,11 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
     if plan.needs.process {
         files.push(fixed::PROCESS);
     }
-    if plan.resources.iter().any(|r| r.uri_template.is_some()) {
+    let uri_templates = plan.resources.iter().any(|r| r.uri_template.is_some());
+    if plan.needs.http_client || uri_templates {
+        files.push(fixed::SEGMENT);
+    }
+    if uri_templates {
         files.push(fixed::URI_TEMPLATE);
     }
     if plan.state.is_some() {

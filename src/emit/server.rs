@@ -43,7 +43,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
     let http_init = plan
         .needs
         .http_client
-        .then(|| quote!(http: reqwest::Client::new(),));
+        .then(|| quote!(http: runtime::client(),));
     let http_accessor = plan.needs.http_client.then(|| {
         quote! {
             /// The HTTP client shared by every http tool (one connection pool).
@@ -501,16 +501,19 @@ fn stats_methods(plan: &Plan) -> TokenStream {
             &self.inner.stats
         }
 
-        /// The `pforge://stats` document: per tool, its breaker's state and its counters; the
-        /// error counts by class; the recent errors.
-        pub fn stats_json(&self) -> serde_json::Value {
+        /// The `pforge://stats` document for a caller who may see the tools whose index
+        /// `visible` accepts: per tool, its breaker's state and its counters; the error counts
+        /// by class; the recent errors.
+        pub fn stats_json(&self, visible: impl Fn(usize) -> bool) -> serde_json::Value {
             let names: [&str; stats::TOOLS] = [#(#names),*];
             let breakers: [Option<&'static str>; stats::TOOLS] = [#(#states),*];
             let mut tools = serde_json::Map::new();
             for (index, (name, breaker)) in names.into_iter().zip(breakers).enumerate() {
-                tools.insert(name.to_owned(), self.stats().tool_json(index, breaker));
+                if visible(index) {
+                    tools.insert(name.to_owned(), self.stats().tool_json(index, breaker));
+                }
             }
-            self.stats().to_json(tools)
+            self.stats().to_json(tools, visible)
         }
 
         #metrics

@@ -29,6 +29,7 @@ pub fn root(plan: &Plan, files: &[Fixed]) -> TokenStream {
             .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)),
     );
     let tracking = plan.error_tracking.is_some();
+    let keep = plan.keep_error_messages;
     let count = proc_macro2::Literal::usize_unsuffixed(plan.tools.len());
     let (slots, classify) = match &plan.classifier {
         Some(handler) => {
@@ -48,6 +49,10 @@ pub fn root(plan: &Plan, files: &[Fixed]) -> TokenStream {
 
         /// Whether error tracking is on.
         pub const ERROR_TRACKING: bool = #tracking;
+
+        /// Whether the recent errors keep whole messages (`error_tracking.keep_messages`)
+        /// rather than their kind alone.
+        pub const KEEP_MESSAGES: bool = #keep;
 
         /// Tools served, in `tools/list` order.
         pub const TOOLS: usize = #count;

@@ -15,6 +15,7 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
             fixed::STDIO_DISPATCH,
             fixed::STDIO_LINK,
             fixed::STDIO_READER,
+            fixed::STDIO_SALVAGE,
             fixed::STDIO_SLOTS,
             fixed::STDIO_WRITER,
         ],

@@ -221,7 +221,10 @@ fn command_macro() -> TokenStream {
                     fn builds_its_command_without_a_shell() {
                         let input = crate::generated::tools::$tool::$input::from_arguments(arguments(serde_json::from_str($arguments).unwrap_or_default()));
                         let Ok(input) = input else { panic!("sample arguments rejected: {input:?}") };
-                        let command = crate::generated::tools::$tool::command(&input);
+                        let command = match crate::generated::tools::$tool::command(&input) {
+                            Ok(command) => command,
+                            Err(error) => panic!("sample arguments refused: {error}"),
+                        };
                         assert_eq!(command.as_std().get_program(), $program);
                         let args: Vec<String> = command.as_std().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
                         let expected: Vec<&str> = vec![$($arg),*];
@@ -270,7 +273,7 @@ fn command_test(tool: &ToolPlan) -> Option<TokenStream> {
     let expected: Vec<String> = cli
         .args
         .iter()
-        .map(|arg| fill(arg, &valid))
+        .map(|arg| fill(&arg.template, &valid))
         .collect::<Option<_>>()?;
     let program = &cli.program;
     let (module, input, arguments) = sample_call(tool, &valid);

@@ -116,40 +116,17 @@ fn attempt(tool: &ToolPlan) -> TokenStream {
         KindPlan::Cli(cli) => {
             let build = cli_command(cli);
             let program = &cli.program;
+            let max = proc_macro2::Literal::usize_unsuffixed(cli.max_output_bytes);
             quote! {
                 /// The command for one call: the program and its arguments, each filled in
-                /// separately (no shell is involved).
-                pub fn command(input: &#input) -> tokio::process::Command {
+                /// separately (no shell is involved), in an environment of its own.
+                pub fn command(input: &#input) -> Result<tokio::process::Command, ToolError> {
                     #build
                 }
 
                 #doc
                 async fn attempt(_server: &Server, input: &#input) -> Result<Value, ToolError> {
-                    let mut command = command(input);
-                    command
-                        .stdin(std::process::Stdio::null())
-                        .stdout(std::process::Stdio::piped())
-                        .stderr(std::process::Stdio::piped())
-                        .kill_on_drop(true);
-                    // Its own process group, so that a timeout or a cancellation (which drops
-                    // this future) kills everything the command started, not just the command.
-                    #[cfg(unix)]
-                    command.process_group(0);
-                    let child = command
-                        .spawn()
-                        .map_err(|error| ToolError::Handler(format!("cannot run `{}`: {error}", #program)))?;
-                    let mut group = runtime::ProcessGroup::of(&child);
-                    let output = child
-                        .wait_with_output()
-                        .await
-                        .map_err(|error| ToolError::Handler(format!("`{}` failed: {error}", #program)))?;
-                    group.finished();
-                    if !output.status.success() {
-                        let stderr = String::from_utf8_lossy(&output.stderr);
-                        let tail: String = stderr.chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
-                        return Err(ToolError::Exit { code: output.status.code(), stderr: tail.trim().to_owned() });
-                    }
-                    Ok(Value::String(String::from_utf8_lossy(&output.stdout).into_owned()))
+                    runtime::output(command(input)?, #program, #max).await
                 }
             }
         }
@@ -198,7 +175,17 @@ fn cli_command(cli: &CliPlan) -> TokenStream {
         let parts = super::http::parts(template);
         quote!(runtime::render(#parts, &values, runtime::verbatim))
     };
-    let args: Vec<TokenStream> = cli.args.iter().map(render).collect();
+    let args: Vec<TokenStream> = cli
+        .args
+        .iter()
+        .map(|arg| {
+            let text = render(&arg.template);
+            match &arg.guarded {
+                Some(param) => quote!(runtime::not_an_option(#param, #text)?),
+                None => text,
+            }
+        })
+        .collect();
     let cwd = cli.cwd.as_ref().map(|cwd| {
         let cwd = render(cwd);
         quote!(command.current_dir(#cwd);)
@@ -210,17 +197,17 @@ fn cli_command(cli: &CliPlan) -> TokenStream {
     if args.is_empty() && cwd.is_none() && cli.env.is_empty() {
         return quote! {
             let _ = input;
-            tokio::process::Command::new(#program)
+            Ok(runtime::command(#program))
         };
     }
     let args = (!args.is_empty()).then(|| quote!(command.args([#(#args),*]);));
     quote! {
         let values = runtime::values(input);
-        let mut command = tokio::process::Command::new(#program);
+        let mut command = runtime::command(#program);
         #args
         #cwd
         #(#envs)*
-        command
+        Ok(command)
     }
 }
 

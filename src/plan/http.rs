@@ -34,6 +34,10 @@ pub struct HttpCallPlan {
     /// Parameters used by no template, in declaration order: the query string of a GET or
     /// DELETE, the JSON body of the others.
     pub rest: Vec<String>,
+    /// Whether redirects within the endpoint's origin are followed (never others).
+    pub follow_redirects: bool,
+    /// Bytes of the largest body read from the upstream.
+    pub max_body_bytes: usize,
 }
 
 /// Credentials, each value read from the environment when the server runs.
@@ -57,20 +61,26 @@ pub enum AuthPlan {
     },
 }
 
-/// The request of an http tool whose parameters are `params`.
-pub fn tool_call(http: &HttpTool, params: &[&str]) -> HttpCallPlan {
-    call(
-        &http.endpoint,
-        http.method,
-        http.headers.as_ref(),
-        http.query.as_ref(),
-        http.auth.as_ref(),
-        params,
-    )
+/// The request of an http tool whose parameters are `params`, reading bodies up to
+/// `max_body_bytes`.
+pub fn tool_call(http: &HttpTool, params: &[&str], max_body_bytes: usize) -> HttpCallPlan {
+    HttpCallPlan {
+        follow_redirects: http.follow_redirects == Some(true),
+        ..call(
+            &http.endpoint,
+            http.method,
+            http.headers.as_ref(),
+            http.query.as_ref(),
+            http.auth.as_ref(),
+            params,
+            max_body_bytes,
+        )
+    }
 }
 
-/// The request of an http fallback of a tool whose parameters are `params`.
-pub fn fallback_call(http: &HttpFallback, params: &[&str]) -> HttpCallPlan {
+/// The request of an http fallback of a tool whose parameters are `params`, reading bodies
+/// up to `max_body_bytes`; it follows no redirect.
+pub fn fallback_call(http: &HttpFallback, params: &[&str], max_body_bytes: usize) -> HttpCallPlan {
     call(
         &http.endpoint,
         http.method,
@@ -78,6 +88,7 @@ pub fn fallback_call(http: &HttpFallback, params: &[&str]) -> HttpCallPlan {
         None,
         None,
         params,
+        max_body_bytes,
     )
 }
 
@@ -88,6 +99,7 @@ fn call(
     query: Option<&IndexMap<String, String>>,
     auth: Option<&Auth>,
     params: &[&str],
+    max_body_bytes: usize,
 ) -> HttpCallPlan {
     let split = crate::load::template::authority_end(endpoint).unwrap_or(0);
     let pairs = |map: Option<&IndexMap<String, String>>| -> Vec<(String, Template)> {
@@ -111,6 +123,8 @@ fn call(
         headers: pairs(headers),
         auth: auth.map(auth_plan),
         rest: Vec::new(),
+        follow_redirects: false,
+        max_body_bytes,
     };
     let templated: Vec<&str> = plan
         .origin
@@ -169,7 +183,7 @@ mod tests {
         let http = tool(
             "endpoint: https://h.example/u/{{id}}\nheaders: {X-T: '{{trace}}'}\nauth: {type: api_key, key: '${KEY}'}",
         );
-        let plan = tool_call(&http, &["id", "trace", "q"]);
+        let plan = tool_call(&http, &["id", "trace", "q"], 1024);
         assert_eq!(plan.method, HttpMethod::Get);
         assert_eq!(plan.origin.parts, [Part::Text("https://h.example".into())]);
         assert_eq!(plan.rest, ["q"]);

@@ -1,7 +1,9 @@
 //! What cli and pipeline tools run, resolved: command lines split into templates, pipeline
 //! steps with their target tool found and their condition read.
 
-use super::template::Template;
+use super::params::ParamPlan;
+use super::template::{Part, Template};
+use super::vocab::ValueKind;
 use crate::config::{CliTool, ErrorPolicy, PipelineStep};
 
 /// A command, run without a shell.
@@ -10,11 +12,24 @@ pub struct CliPlan {
     /// The program, trimmed.
     pub program: String,
     /// Its arguments, each filled separately.
-    pub args: Vec<Template>,
+    pub args: Vec<CliArg>,
+    /// Bytes of the largest stdout read.
+    pub max_output_bytes: usize,
     /// Working directory.
     pub cwd: Option<Template>,
     /// Environment variables set for it.
     pub env: Vec<(String, Template)>,
+}
+
+/// One argument of a command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CliArg {
+    /// Its text.
+    pub template: Template,
+    /// The string parameter it begins with, whose value may not begin with `-` (unless the
+    /// parameter says `allow_options` or lists its values in an `enum`): the program would
+    /// read it as an option.
+    pub guarded: Option<String>,
 }
 
 /// One step of a pipeline.
@@ -86,10 +101,28 @@ impl ArgPlan {
 }
 
 /// Plans a cli tool.
-pub fn cli(cli: &CliTool) -> CliPlan {
+pub fn cli(cli: &CliTool, params: &[ParamPlan], max_output_bytes: usize) -> CliPlan {
+    let arg = |text: &String| {
+        let template = Template::split(text);
+        let guarded = match template.parts.first() {
+            Some(Part::Param(name)) => params
+                .iter()
+                .find(|p| &p.name == name)
+                // An `enum` lists every value a caller may pass: options there are the user's.
+                .filter(|p| {
+                    p.kind == ValueKind::String
+                        && !p.allow_options
+                        && p.schema.get("enum").is_none()
+                })
+                .map(|p| p.name.clone()),
+            _ => None,
+        };
+        CliArg { template, guarded }
+    };
     CliPlan {
         program: cli.command.trim().to_owned(),
-        args: cli.args.iter().map(|a| Template::split(a)).collect(),
+        args: cli.args.iter().map(arg).collect(),
+        max_output_bytes,
         cwd: cli.cwd.as_deref().map(Template::split),
         env: cli
             .env

@@ -66,10 +66,14 @@ pub struct Plan {
     pub state: Option<StatePlan>,
     /// Recent errors kept per server, when error tracking is on.
     pub error_tracking: Option<u32>,
+    /// Whether the recent errors keep whole messages (`error_tracking.keep_messages`).
+    pub keep_error_messages: bool,
     /// What the generated crate depends on.
     pub needs: Needs,
     /// How long calls in flight may take to finish when the server stops, in milliseconds.
     pub drain_ms: u64,
+    /// Bytes of the largest output a tool reads (a command's stdout, an upstream's body).
+    pub max_output_bytes: usize,
     /// The user's middleware types, in the order they wrap a call (outermost first).
     pub middleware: Vec<HandlerPath>,
     /// The user's function naming error classes (`error_tracking.classify_by`), if any.
@@ -83,6 +87,15 @@ pub const USER_CLASS_SLOTS: usize = 32;
 /// How long calls in flight may take to finish when the server stops, unless
 /// `forge.drain_timeout` says otherwise.
 pub const DEFAULT_DRAIN_MS: u64 = 10_000;
+
+/// Bytes of the largest output a tool reads, unless `forge.max_output_bytes` says otherwise:
+/// 4 MiB, as much as the http transport accepts in a request, and 256 calls in flight reading
+/// that much hold 1 GiB at most.
+pub const DEFAULT_MAX_OUTPUT_BYTES: u32 = 4 * 1024 * 1024;
+
+/// The timeout of a cli or http tool whose forge.yaml (and default block) sets none: a
+/// command or an upstream that never ends must not hold a call, and its slot, for ever.
+pub const DEFAULT_OUTSIDE_TIMEOUT_MS: u64 = 30_000;
 
 /// Transport of the generated server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,6 +257,9 @@ pub fn plan(config: &Config) -> Plan {
         Some(crate::config::ClassifyBy::Handler(handler)) => parsed_handler(&handler.path),
         _ => None,
     });
+    let keep_error_messages = tracking
+        .as_ref()
+        .is_some_and(|t| t.keep_messages == Some(true));
     let error_tracking = tracking
         .filter(|t| t.enabled != Some(false))
         .map(|t| t.max_errors.unwrap_or(defaults::MAX_ERRORS));
@@ -299,10 +315,12 @@ pub fn plan(config: &Config) -> Plan {
         prompts: config.prompts.iter().map(catalog::prompt).collect(),
         state: config.state.as_ref().map(catalog::state),
         error_tracking,
+        keep_error_messages,
         needs,
         drain_ms: config.forge.drain_timeout.map_or(DEFAULT_DRAIN_MS, |d| {
             u64::try_from(d.0.as_millis()).unwrap_or(u64::MAX)
         }),
+        max_output_bytes: max_output_bytes(config),
         middleware: config
             .middleware
             .iter()
@@ -314,6 +332,15 @@ pub fn plan(config: &Config) -> Plan {
             .collect(),
         classifier,
     }
+}
+
+/// `forge.max_output_bytes`, or its default.
+fn max_output_bytes(config: &Config) -> usize {
+    let bytes = config
+        .forge
+        .max_output_bytes
+        .unwrap_or(DEFAULT_MAX_OUTPUT_BYTES);
+    usize::try_from(bytes).unwrap_or(usize::MAX)
 }
 
 fn plan_tool(
@@ -369,14 +396,15 @@ fn plan_tool(
     };
     let params = params::resolve(common.params.as_ref(), &derived);
     let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+    let max_output = max_output_bytes(config);
 
     let kind = match &tool.kind {
         ToolKind::Native(native) => KindPlan::Native {
             handler: parsed_handler(&native.handler.path)
                 .unwrap_or_else(|| fallback_handler_path(&common.name)),
         },
-        ToolKind::Cli(cli) => KindPlan::Cli(kind::cli(cli)),
-        ToolKind::Http(http) => KindPlan::Http(http::tool_call(http, &names)),
+        ToolKind::Cli(cli) => KindPlan::Cli(kind::cli(cli, &params, max_output)),
+        ToolKind::Http(http) => KindPlan::Http(http::tool_call(http, &names, max_output)),
         ToolKind::Pipeline(pipeline) => KindPlan::Pipeline {
             steps: kind::steps(&pipeline.steps, |name| {
                 config
@@ -393,9 +421,9 @@ fn plan_tool(
             FallbackEntry::Native(native) => {
                 parsed_handler(&native.handler.path).map(FallbackPlan::Native)
             }
-            FallbackEntry::Http(http) => {
-                Some(FallbackPlan::Http(http::fallback_call(http, &names)))
-            }
+            FallbackEntry::Http(http) => Some(FallbackPlan::Http(http::fallback_call(
+                http, &names, max_output,
+            ))),
             FallbackEntry::Value(value) => Some(FallbackPlan::Value(value.value.clone())),
         })
         .collect();
@@ -435,9 +463,11 @@ fn plan_tool(
             None
         })
         .map(policy::resolve_bulkhead);
+    let reaches_out = matches!(tool.kind, ToolKind::Cli(_) | ToolKind::Http(_));
     let timeout_ms = common
         .timeout_ms
-        .or(if inherit { defaults.timeout_ms } else { None });
+        .or(if inherit { defaults.timeout_ms } else { None })
+        .or(reaches_out.then_some(DEFAULT_OUTSIDE_TIMEOUT_MS));
 
     let module = naming::tool_module(&common.name);
     ToolPlan {

@@ -24,6 +24,8 @@ pub struct ParamPlan {
     pub description: Option<String>,
     /// The JSON Schema of the value (type and constraints).
     pub schema: Value,
+    /// Whether a value may begin with `-` where it starts a cli tool's argument.
+    pub allow_options: bool,
 }
 
 /// Resolves declared params, or derives one required string per placeholder when the tool has
@@ -47,6 +49,7 @@ pub fn resolve(declared: Option<&Params>, placeholders: &[String]) -> Vec<ParamP
                     ParamSpec::Short(_) => None,
                 },
                 schema: value_schema(spec),
+                allow_options: spec.allows_options(),
             })
             .collect(),
         None => placeholders
@@ -59,6 +62,7 @@ pub fn resolve(declared: Option<&Params>, placeholders: &[String]) -> Vec<ParamP
                 default: None,
                 description: None,
                 schema: json!({"type": "string"}),
+                allow_options: false,
             })
             .collect(),
     }

@@ -310,6 +310,7 @@ pub fn merge_tracking(
             enabled: a.enabled.or(b.enabled),
             max_errors: a.max_errors.or(b.max_errors),
             classify_by: a.classify_by.clone().or_else(|| b.classify_by.clone()),
+            keep_messages: a.keep_messages.or(b.keep_messages),
         }),
     }
 }

@@ -15,6 +15,10 @@ pub const MAX_ERRORS: usize = 2;
 /// Whether error tracking is on.
 pub const ERROR_TRACKING: bool = true;
 
+/// Whether the recent errors keep whole messages (`error_tracking.keep_messages`) rather
+/// than their kind alone.
+pub const KEEP_MESSAGES: bool = false;
+
 /// Tools served, in `tools/list` order.
 pub const TOOLS: usize = 2;
 

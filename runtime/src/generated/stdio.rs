@@ -4,12 +4,14 @@
 mod dispatch;
 mod link;
 mod reader;
+mod salvage;
 mod slots;
 mod writer;
 
 pub use self::dispatch::*;
 pub use self::link::*;
 pub use self::reader::*;
+pub use self::salvage::*;
 pub use self::slots::*;
 pub use self::writer::*;
 

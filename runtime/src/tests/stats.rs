@@ -116,14 +116,17 @@ fn only_the_most_recent_errors_are_kept() {
     stats.failed(0, "a", &ToolError::Handler("third".into()));
     let mut tools = Map::new();
     tools.insert("a".into(), figures(&stats, 0));
-    let document = stats.to_json(tools);
+    let document = stats.to_json(tools, |_| true);
     let recent = document["recent_errors"]
         .as_array()
         .unwrap_or_else(|| panic!("{document}"));
     assert_eq!(recent.len(), MAX_ERRORS);
     assert_eq!(recent[0]["tool"], "b");
     assert_eq!(recent[0]["class"], "service_unavailable");
-    assert_eq!(recent[1]["message"], "third");
+    assert_eq!(
+        recent[1]["message"], "the handler failed",
+        "only the kind of a handler's error is kept"
+    );
     assert!(recent[1]["at_ms"].as_u64().is_some_and(|ms| ms > 0));
     assert_eq!(document["errors"]["server_error"], 1);
     assert_eq!(document["errors"]["handler_error"], 1);
@@ -233,7 +236,7 @@ fn a_classifier_names_the_classes_the_figures_show() {
         json!({"quota": 0, "transport": 2, "unknown": 0, "other": 0})
     );
     assert_eq!(b["timeouts"], 1, "the built-in class still counts timeouts");
-    let document = stats.to_json(Map::new());
+    let document = stats.to_json(Map::new(), |_| true);
     assert_eq!(
         document["errors"],
         json!({"quota": 2, "transport": 2, "unknown": 1, "other": 2})
@@ -273,4 +276,51 @@ fn without_a_classifier_every_built_in_class_is_listed() {
         .unwrap_or_default();
     assert_eq!(names.len(), 10, "{errors}");
     assert_eq!(errors["handler_error"], 1);
+}
+
+#[test]
+fn the_recent_errors_keep_no_value_a_caller_or_an_upstream_chose() {
+    let stats = Stats::default();
+    stats.failed(
+        0,
+        "a",
+        &ToolError::InvalidArguments("`id` is `hunter2`".into()),
+    );
+    stats.failed(
+        1,
+        "b",
+        &ToolError::Status {
+            status: 502,
+            retry_after: None,
+            body: "secret upstream body".into(),
+        },
+    );
+    let document = stats.to_json(Map::new(), |_| true).to_string();
+    assert!(!document.contains("hunter2"), "{document}");
+    assert!(!document.contains("secret upstream body"), "{document}");
+    assert!(document.contains("HTTP 502"), "{document}");
+    let failed = ToolError::Exit {
+        code: Some(2),
+        stderr: "token=abc".into(),
+    };
+    assert_eq!(failed.summary(), "exited with status 2");
+}
+
+#[test]
+fn a_caller_sees_only_the_tools_it_may_call() {
+    let stats = Stats::default();
+    stats.failed(0, "a", &status(500));
+    stats.failed(1, "b", &status(503));
+    let document = stats.to_json(Map::new(), |index| index == 1);
+    let recent = document["recent_errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(recent.len(), 1, "{document}");
+    assert_eq!(recent[0]["tool"], "b");
+    assert_eq!(
+        document["errors"]["server_error"], 0,
+        "a's error is not counted"
+    );
+    assert_eq!(document["errors"]["service_unavailable"], 1);
 }

@@ -263,8 +263,29 @@ fn bad_lines_are_skipped_or_refused_and_the_server_goes_on() {
     let mut wire = Wire::initialized(LIMITS);
     // Not JSON: skipped, as rmcp and the other SDKs do.
     wire.raw(b"{\"jsonrpc\": \"2.0\", \"id\": 9, \"method\n");
-    // Invalid UTF-8 inside a string: not JSON either.
+    // Not JSON the parser takes, but a request whose id can be read: a parse error for that
+    // id, or its client would wait for ever. Invalid UTF-8 inside a string, a lone surrogate,
+    // nesting deeper than the parser goes:
     wire.raw(b"{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"ping\",\"x\":\"\xff\xfe\"}\n");
+    let lone = br#"{"jsonrpc":"2.0","method":"tools/call","params":{"x":"\ud800"},"id":"s-1"}"#;
+    wire.raw(&[&lone[..], b"\n"].concat());
+    let deep = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\" : -7,\"method\":\"ping\",\"params\":{{\"x\":{}{}}}}}\n",
+        "[".repeat(600),
+        "]".repeat(600)
+    );
+    wire.raw(deep.as_bytes());
+    for id in [json!(10), json!("s-1"), json!(-7)] {
+        let answer = wire.next();
+        assert_eq!(
+            (answer["id"].clone(), answer["error"]["code"].clone()),
+            (id, json!(-32700)),
+            "{answer}"
+        );
+    }
+    // A broken notification (no id) or response (no method) is only skipped.
+    wire.raw(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\",\"p\":\"\xff\"}\n");
+    wire.raw(b"{\"jsonrpc\":\"2.0\",\"id\":14,\"result\":\"\xff\"}\n");
     // JSON, but not a message: Invalid Request, with the id when there is one.
     wire.raw(b"{\"jsonrpc\":\"2.0\",\"id\":11}\n");
     let answer = wire.next();

@@ -140,6 +140,25 @@ fn uri_templates_match_one_segment_per_variable() {
         !template_matches(template, "users://4/2/profile"),
         "a slash"
     );
+    for step in [
+        "..",
+        ".",
+        "%2e%2e",
+        "4%2F2",
+        "4%2f2",
+        "4\\2",
+        "4%5C2",
+        "\u{FF0E}\u{FF0E}",
+    ] {
+        assert!(
+            !template_matches(template, &format!("users://{step}/profile")),
+            "{step} leaves its segment"
+        );
+    }
+    assert!(
+        template_matches(template, "users://.../profile"),
+        "not a step"
+    );
     assert!(
         !template_matches(template, "users://42/profile/x"),
         "a tail"

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::config::{ParamDetail, ParamSpec, ParamType, Params};
+use crate::config::{CliTool, ParamDetail, ParamSpec, ParamType, Params};
 use crate::load::report::{Reporter, Target};
 use crate::load::schema_check::describe_value;
 
@@ -11,6 +11,113 @@ use crate::load::schema_check::describe_value;
 pub fn check(params: &Params, at: &str, reporter: &mut Reporter<'_>) {
     for (name, spec) in &params.0 {
         check_spec(spec, &format!("{at}/{name}"), reporter);
+    }
+}
+
+/// How a cli tool's command uses its parameters: `allow_options` where no argument begins
+/// with the parameter (it changes nothing), and unconstrained strings that choose the
+/// working directory or a file (a caller could name any directory or file the server sees).
+/// `params` is `None` when the tool declares none (each placeholder is then a plain string);
+/// `at` is the tool's pointer.
+pub fn check_cli_use(
+    params: Option<&Params>,
+    cli: Option<&CliTool>,
+    at: &str,
+    reporter: &mut Reporter<'_>,
+) {
+    let leads = |name: &str| {
+        cli.is_some_and(|cli| {
+            cli.args.iter().any(|arg| {
+                arg.trim_start()
+                    .strip_prefix("{{")
+                    .is_some_and(|rest| placeholder_is(rest, name))
+            })
+        })
+    };
+    for (name, spec) in params.iter().flat_map(|p| p.0.iter()) {
+        if spec.allows_options() && !leads(name) {
+            reporter
+                .warning(
+                    &format!("{at}/params/{name}/allow_options"),
+                    Target::Value,
+                    format!("`allow_options` has no effect: no argument of a cli command begins with `{name}`"),
+                )
+                .help("remove it; it only lets a value that begins with `-` start a command's argument")
+                .emit();
+        }
+    }
+    let Some(cli) = cli else { return };
+    let mut names: Vec<&str> = Vec::new();
+    for text in cli.args.iter().chain(cli.cwd.iter()) {
+        for rest in text.split("{{").skip(1) {
+            if let Some((inside, _)) = rest.split_once("}}")
+                && !names.contains(&inside.trim())
+            {
+                names.push(inside.trim());
+            }
+        }
+    }
+    for name in names {
+        let spec = params.and_then(|p| p.0.get(name));
+        if spec.is_some_and(|s| s.kind() != ParamType::String || is_constrained(s)) {
+            continue;
+        }
+        let in_cwd = cli.cwd.as_deref().is_some_and(|cwd| mentions(cwd, name));
+        let as_file = ["path", "file", "dir"]
+            .iter()
+            .any(|word| name.to_ascii_lowercase().contains(word))
+            && cli.args.iter().any(|arg| mentions(arg, name));
+        if !(in_cwd || as_file) {
+            continue;
+        }
+        let what = if in_cwd {
+            "the command's working directory"
+        } else {
+            "a file the command opens"
+        };
+        let (pointer, target) = match spec {
+            Some(_) => (format!("{at}/params/{name}"), Target::Key),
+            None if in_cwd => (format!("{at}/cwd"), Target::Value),
+            None => (format!("{at}/args"), Target::Key),
+        };
+        reporter
+            .warning(
+                &pointer,
+                target,
+                format!("a caller chooses {what} through `{name}`, which has no `pattern` or `enum`"),
+            )
+            .help(format!(
+                "constrain it, e.g. `{name}: {{type: string, pattern: \"^[A-Za-z0-9_-]+$\"}}`, so that `..` and absolute paths are refused"
+            ))
+            .emit();
+    }
+}
+
+/// Whether a `{{` is followed by exactly `name` and `}}`, spaces allowed.
+fn placeholder_is(rest: &str, name: &str) -> bool {
+    rest.split_once("}}")
+        .is_some_and(|(inside, _)| inside.trim() == name)
+}
+
+/// Whether `text` holds the placeholder `{{name}}`.
+fn mentions(text: &str, name: &str) -> bool {
+    text.split("{{")
+        .skip(1)
+        .any(|rest| placeholder_is(rest, name))
+}
+
+/// Whether a string parameter's values are held to an `enum` or a `pattern`.
+fn is_constrained(spec: &ParamSpec) -> bool {
+    match spec {
+        ParamSpec::Short(_) => false,
+        ParamSpec::Long(detail) => {
+            detail.allowed.is_some()
+                || detail.pattern.is_some()
+                || detail
+                    .validation
+                    .as_ref()
+                    .is_some_and(|v| v.pattern.is_some())
+        }
     }
 }
 

@@ -122,6 +122,11 @@ pub fn check(
         if let Some(declared) = &tool.common.params {
             params::check(declared, &format!("{at}/params"), reporter);
         }
+        let cli = match &tool.kind {
+            ToolKind::Cli(cli) => Some(cli),
+            _ => None,
+        };
+        params::check_cli_use(tool.common.params.as_ref(), cli, &at, reporter);
 
         let mut retry_layers = Vec::new();
         if let Some(retry) = &tool.common.retry {
@@ -340,6 +345,24 @@ fn check_endpoint(endpoint: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut 
         reporter
             .error(at, Target::Text(&text), "a parameter cannot choose the scheme or host of the endpoint")
             .help("put placeholders in the path or query; to change hosts per deployment use `${BASE_URL}`")
+            .emit();
+        return;
+    }
+    // A `${VAR}` holds the scheme and host; text right after it still belongs to the host
+    // (`${API}{{id}}` with `API=http://h:80` reaches port 80<id>, `id=".evil.net"` another host).
+    let rest = &endpoint[authority_end..];
+    if endpoint.starts_with("${") && rest.contains("{{") && !rest.starts_with(['/', '?', '#']) {
+        let variable = &endpoint[..authority_end];
+        reporter
+            .error(
+                at,
+                Target::Text(variable),
+                format!("a parameter after `{variable}` could extend the host it names"),
+            )
+            .help(format!(
+                "end the host with `/`, `?` or `#`: write `{variable}/{}`",
+                rest.trim_start_matches('/')
+            ))
             .emit();
     }
 }

@@ -54,6 +54,34 @@ impl ToolError {
         matches!(self, Self::CircuitOpen { .. } | Self::BulkheadFull { .. })
     }
 
+    /// The error without what a caller or an upstream chose: its kind, status or exit code,
+    /// never an argument value, a body, stderr or a handler's own words. What the figures
+    /// that every caller may read keep.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::InvalidArguments(_) => "invalid arguments".to_owned(),
+            Self::Status { status, .. } => format!("HTTP {status}"),
+            Self::Exit {
+                code: Some(code), ..
+            } => format!("exited with status {code}"),
+            Self::Exit { code: None, .. } => "killed by a signal".to_owned(),
+            Self::Handler(_) => "the handler failed".to_owned(),
+            Self::Fallback { primary, failures } => {
+                let mut summary = format!("{}; every fallback failed", primary.summary());
+                for (label, failure) in failures {
+                    summary.push_str(&format!("; {label}: {}", failure.summary()));
+                }
+                summary
+            }
+            // The client's own words about the connection, without the URL (`request_error`).
+            Self::Connection(_)
+            | Self::Timeout(_)
+            | Self::Cancelled
+            | Self::CircuitOpen { .. }
+            | Self::BulkheadFull { .. } => self.to_string(),
+        }
+    }
+
     /// Whether the error counts against the operation's health: a timeout, a connection
     /// error, HTTP 5xx or 429, a non-zero exit or a handler error. Invalid arguments,
     /// other HTTP 4xx, rejections and cancellations do not.

@@ -1,7 +1,11 @@
 //! Matching a resource's `uri_template` against a requested URI.
 
+use super::is_dot_segment;
+
 /// Whether `uri` fits an RFC 6570 level-1 template such as `users://{id}/profile`:
-/// each `{var}` stands for a non-empty text without `/`.
+/// each `{var}` stands for a non-empty text without `/` or a backslash, escaped or not, that is
+/// not a step along a path (`.`, `..` in any spelling [`is_dot_segment`] knows), so that a
+/// handler which builds a path from it stays where the template says.
 pub fn template_matches(template: &str, uri: &str) -> bool {
     let mut rest = uri;
     let mut pieces = template.split('{');
@@ -25,10 +29,19 @@ pub fn template_matches(template: &str, uri: &str) -> bool {
             }
         };
         let value = &rest[..end];
-        if value.is_empty() || value.contains('/') {
+        if value.is_empty() || crosses_segments(value) {
             return false;
         }
         rest = &rest[end + literal.len()..];
     }
     rest.is_empty()
+}
+
+/// Whether a variable's value would leave its own path segment.
+fn crosses_segments(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    value.contains(['/', '\\'])
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || is_dot_segment(value)
 }

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Value, json};
 
 use super::{
-    CLASSIFY, ERROR_TRACKING, ErrorClass, MAX_ERRORS, OTHER_CLASS, TOOLS, USER_CLASSES, UserClasses,
+    CLASSIFY, ERROR_TRACKING, ErrorClass, KEEP_MESSAGES, MAX_ERRORS, OTHER_CLASS, TOOLS,
+    USER_CLASSES, UserClasses,
 };
 use crate::generated::runtime::ToolError;
 
@@ -49,6 +50,7 @@ pub const LATENCY_BOUNDS_US: [u64; 13] = [
 
 #[derive(Debug)]
 struct Recorded {
+    index: usize,
     tool: &'static str,
     class: std::borrow::Cow<'static, str>,
     message: String,
@@ -230,10 +232,18 @@ impl Stats {
             if recent.len() == MAX_ERRORS {
                 recent.pop_front();
             }
+            // A message can carry what callers sent (a validation error quotes the value)
+            // and what upstreams answered; unless kept on purpose, only its kind stays.
+            let message = if KEEP_MESSAGES {
+                error.to_string()
+            } else {
+                error.summary()
+            };
             recent.push_back(Recorded {
+                index,
                 tool,
                 class: name,
-                message: error.to_string(),
+                message,
                 at_ms,
             });
         }
@@ -271,13 +281,25 @@ impl Stats {
         })
     }
 
-    /// The whole `pforge://stats` document, from each tool's figures by name.
-    pub fn to_json(&self, tools: serde_json::Map<String, Value>) -> Value {
+    /// The whole `pforge://stats` document, from each tool's figures by name, for a caller
+    /// who may see the tools whose index `visible` accepts: the totals and the recent errors
+    /// are theirs alone.
+    pub fn to_json(
+        &self,
+        tools: serde_json::Map<String, Value>,
+        visible: impl Fn(usize) -> bool,
+    ) -> Value {
         let totals: serde_json::Map<String, Value> = self
             .columns()
             .into_iter()
             .map(|(name, column)| {
-                let total: u64 = self.tools.iter().map(|t| count(t, column)).sum();
+                let total: u64 = self
+                    .tools
+                    .iter()
+                    .enumerate()
+                    .filter(|(index, _)| visible(*index))
+                    .map(|(_, t)| count(t, column))
+                    .sum();
                 (name.into_owned(), json!(total))
             })
             .collect();
@@ -286,6 +308,7 @@ impl Stats {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
+            .filter(|r| visible(r.index))
             .map(|r| {
                 json!({ "tool": r.tool, "class": r.class, "message": r.message, "at_ms": r.at_ms })
             })

@@ -37,7 +37,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinError, JoinSet};
 
 use super::{
-    Held, Inbound, Link, Outbound, Outbox, Pending, Slot, Slots, spawn_reader, spawn_writer,
+    Held, Inbound, Link, Outbound, Outbox, Pending, Slot, Slots, salvaged_id, spawn_reader,
+    spawn_writer,
 };
 
 /// A server whose `tools/call` the stdio transport answers without rmcp's service loop.
@@ -248,10 +249,18 @@ impl<S: Tools> Dispatcher<S> {
         match serde_json::from_slice::<ClientJsonRpcMessage>(&line) {
             Ok(message) => self.route(message, slot),
             // As rmcp and the other official SDKs do: no id to answer, and answering garbage
-            // can start an error storm with a peer that echoes it.
-            Err(error) if error.is_syntax() || error.is_eof() => {
-                tracing::warn!(%error, "skipped a line that is not JSON");
-            }
+            // can start an error storm with a peer that echoes it. A request whose id can
+            // still be read is answered, or its client would wait for ever.
+            Err(error) if error.is_syntax() || error.is_eof() => match salvaged_id(&line) {
+                Some(id) => {
+                    let answer = ErrorData::parse_error(format!("not JSON: {error}"), None);
+                    self.push(
+                        &ServerJsonRpcMessage::error(answer, Some(id)),
+                        Held::Slot(slot),
+                    );
+                }
+                None => tracing::warn!(%error, "skipped a line that is not JSON"),
+            },
             Err(error) => self.malformed(&line, &error, slot),
         }
     }
