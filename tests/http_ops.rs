@@ -475,7 +475,7 @@ async fn nginx(dir: &std::path::Path, replicas: &[&str]) -> (Nginx, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateless_replicas_share_a_client_and_a_sigterm_drains() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let yaml = "forge:\n  name: replica-e2e\n  version: 0.1.0\n  transport: http\n  drain_timeout: 20s\n  http:\n    stateless: true\n    metrics: {bind: 127.0.0.1:9464}\n    auth: {bearer: {env: [MCP_TOKEN]}}\ntools:\n  - {type: cli, name: replica, description: Which replica answers, command: printenv, args: [REPLICA]}\n  - {type: cli, name: slow, description: Takes five seconds, command: sleep, args: [\"5\"], timeout_ms: 30000}\n";
+    let yaml = "forge:\n  name: replica-e2e\n  version: 0.1.0\n  transport: http\n  drain_timeout: 20s\n  http:\n    stateless: true\n    metrics: {bind: 127.0.0.1:9464}\n    auth: {bearer: {env: [MCP_TOKEN]}}\ntools:\n  - {type: cli, name: replica, description: Which replica answers, command: printenv, args: [REPLICA], env: {REPLICA: \"${REPLICA}\"}}\n  - {type: cli, name: slow, description: Takes five seconds, command: sleep, args: [\"5\"], timeout_ms: 30000}\n";
     let binary = build(dir.path(), yaml, "replica-e2e");
     let token = "t0k3n-for-the-replicas";
     let a = Server::start(&binary, &[("MCP_TOKEN", token), ("REPLICA", "a")], true).await;
