@@ -229,3 +229,33 @@ fn the_middleware_chain_wraps_every_tool_that_did_not_opt_out() {
     let none = example("policies.yaml");
     assert!(none.middleware.is_empty() && none.tools.iter().all(|t| !t.middleware));
 }
+
+#[test]
+fn tools_that_reach_out_get_a_timeout_and_an_output_bound() {
+    let plan = plan(&config(
+        "forge: {name: t, version: 0.1.0, max_output_bytes: 2048}\ntools:\n  - {type: cli, name: c, command: ls, args: [\"{{dir}}\", \"-l\", \"{{mode}}\"], params: {dir: string, mode: {type: string, allow_options: true}}}\n  - {type: http, name: h, endpoint: \"https://x.example/{{id}}\", follow_redirects: true}\n  - {type: http, name: own, endpoint: \"https://x.example/\", timeout_ms: 90000}\n  - {type: native, name: n, handler: handlers::n}\n",
+    ));
+    let timeouts: Vec<Option<Duration>> = plan.tools.iter().map(|t| t.policy.timeout).collect();
+    let default = Some(Duration::from_millis(
+        pforge::plan::DEFAULT_OUTSIDE_TIMEOUT_MS,
+    ));
+    assert_eq!(
+        timeouts,
+        [default, default, Some(Duration::from_secs(90)), None],
+        "a native handler is the user's code"
+    );
+    let KindPlan::Cli(cli) = &plan.tools[0].kind else {
+        panic!("cli")
+    };
+    assert_eq!(cli.max_output_bytes, 2048);
+    let guarded: Vec<Option<&str>> = cli.args.iter().map(|a| a.guarded.as_deref()).collect();
+    assert_eq!(guarded, [Some("dir"), None, None], "`mode` allows options");
+    let KindPlan::Http(call) = &plan.tools[1].kind else {
+        panic!("http")
+    };
+    assert_eq!((call.follow_redirects, call.max_body_bytes), (true, 2048));
+    assert_eq!(
+        plan.max_output_bytes, 2048,
+        "one bound for commands and upstreams"
+    );
+}

@@ -67,7 +67,10 @@ impl Upstream {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let base = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+        let base = format!(
+            "http://{}",
+            listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+        );
         let upstream = Self::default();
         let heads = Arc::clone(&upstream.heads);
         tokio::spawn(async move {
@@ -81,7 +84,11 @@ impl Upstream {
                     let Some(head) = read_head(&mut socket).await else {
                         return;
                     };
-                    let path = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
+                    let path = head
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_owned();
                     heads.lock().unwrap_or_else(|e| e.into_inner()).push(head);
                     let reply = match path.as_str() {
                         "/api/users/7/profile" => ok("{\"id\":7}"),
@@ -137,7 +144,10 @@ async fn thief() -> (String, Arc<Mutex<usize>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let base = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+    let base = format!(
+        "http://{}",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
     let reached = Arc::new(Mutex::new(0));
     let count = Arc::clone(&reached);
     tokio::spawn(async move {
@@ -152,7 +162,17 @@ async fn thief() -> (String, Arc<Mutex<usize>>) {
 fn repository(dir: &Path) {
     for args in [
         &["init", "-q"][..],
-        &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "first"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "first",
+        ],
     ] {
         let status = std::process::Command::new("git")
             .args(args)
@@ -170,7 +190,8 @@ fn refused(result: &rmcp::model::CallToolResult) -> String {
 
 /// Peak resident memory of a process, in KiB.
 fn peak_kib(pid: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid.trim())).unwrap_or_default();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", pid.trim())).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -198,7 +219,10 @@ async fn hostile_callers_and_upstreams_land_nowhere() {
         let message = refused(&answer(&client, "profile", json!({"id": id})).await);
         assert!(message.contains("`id`"), "{message}");
     }
-    assert_eq!(text(&answer(&client, "profile", json!({"id": "7"})).await), "{\"id\":7}");
+    assert_eq!(
+        text(&answer(&client, "profile", json!({"id": "7"})).await),
+        "{\"id\":7}"
+    );
     let failed = answer(&client, "profile", json!({"id": "boom"})).await;
     assert!(refused(&failed).contains("HTTP 500"));
     assert_eq!(
@@ -210,7 +234,11 @@ async fn hostile_callers_and_upstreams_land_nowhere() {
     // A redirect to another origin is not followed: the key and the query stay home.
     let message = refused(&answer(&client, "moved", json!({})).await);
     assert!(message.contains("302"), "{message}");
-    assert_eq!(*reached.lock().unwrap_or_else(|e| e.into_inner()), 0, "the other origin was reached");
+    assert_eq!(
+        *reached.lock().unwrap_or_else(|e| e.into_inner()),
+        0,
+        "the other origin was reached"
+    );
 
     // A caller's value is not an option of git: no file written.
     let written = work.path().join("pwned");
@@ -237,7 +265,9 @@ async fn hostile_callers_and_upstreams_land_nowhere() {
 
     // pforge://stats keeps what failed, never what a caller sent or an upstream answered.
     let read = client
-        .read_resource(rmcp::model::ReadResourceRequestParams::new("pforge://stats"))
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "pforge://stats",
+        ))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let stats: Value = serde_json::to_value(&read.contents).unwrap_or_default();

@@ -22,7 +22,7 @@ pub use http_server::{
     DEFAULT_MAX_BODY_BYTES, HttpServerPlan, MAX_LEEWAY_SECS, MetricsPlan, OAuthPlan,
     ServerAuthPlan, metadata_location,
 };
-pub use kind::{ArgPlan, CliPlan, StepPlan};
+pub use kind::{ArgPlan, CliArg, CliPlan, StepPlan};
 pub use params::{ParamPlan, input_schema, value_schema};
 pub use policy::{
     BreakerPlan, BulkheadPlan, Defaults, Failure, FallbackPlan, PolicyPlan, RetryDecisions,

@@ -34,6 +34,7 @@ pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
     let auth = access.and_then(|a| a.auth.as_ref());
     if let Some(auth) = auth {
         check_auth(auth, reporter);
+        check_tokens_stay(sections, auth, reporter);
     }
     let oauth = auth.is_some_and(|a| a.oauth.is_some())
         && forge.is_some_and(|f| f.transport == Some(Transport::Http));
@@ -270,6 +271,45 @@ fn is_secure_url(url: &str) -> bool {
         "https" => !host.is_empty(),
         "http" => matches!(host, "localhost" | "127.0.0.1" | "[::1]"),
         _ => false,
+    }
+}
+
+/// The variables holding the server's own bearer tokens never reach a command: commands do
+/// not inherit them, and forge.yaml may not hand them over through `${VAR}` either.
+fn check_tokens_stay(sections: &Sections, auth: &HttpAuth, reporter: &mut Reporter<'_>) {
+    let Some(tokens) = auth.bearer.as_ref().map(|b| &b.env) else {
+        return;
+    };
+    for (index, tool) in &sections.tools {
+        let ToolKind::Cli(cli) = &tool.kind else {
+            continue;
+        };
+        let at = format!("/tools/{index}");
+        let texts = cli
+            .args
+            .iter()
+            .enumerate()
+            .map(|(i, arg)| (format!("{at}/args/{i}"), arg))
+            .chain(cli.cwd.iter().map(|cwd| (format!("{at}/cwd"), cwd)))
+            .chain(cli.env.iter().flatten().map(|(key, value)| {
+                (
+                    format!("{at}/env/{}", crate::load::schema_check::escape(key)),
+                    value,
+                )
+            }));
+        for (pointer, text) in texts {
+            let refs = crate::load::template::env_refs(text).unwrap_or_default();
+            for found in refs.iter().filter(|r| tokens.contains(&r.name)) {
+                reporter
+                    .error(
+                        &pointer,
+                        Target::Text(&format!("${{{}", found.name)),
+                        format!("`{}` holds a bearer token of this server; a command may not receive it", found.name),
+                    )
+                    .help("give the command a credential of its own, in another variable")
+                    .emit();
+            }
+        }
     }
 }
 
