@@ -54,11 +54,13 @@ fn merge_dependencies(
     let everywhere = path.last().filter(|_| path.len() > 1).cloned();
     for (name, spec) in wanted.iter() {
         if let Some(current) = entry_mut(doc, path, name) {
+            raise_version(current, spec);
             add_features(current, spec);
             continue;
         }
         let plain = everywhere.as_ref().map(std::slice::from_ref);
         if let Some(current) = plain.and_then(|table| entry_mut(doc, table, name)) {
+            raise_version(current, spec);
             add_features(current, spec);
             continue;
         }
@@ -93,6 +95,54 @@ fn table_mut<'a>(doc: &'a mut DocumentMut, path: &[Key]) -> Result<&'a mut dyn T
             })?;
     }
     Ok(table)
+}
+
+/// Raises the version `current` requires to the one `wanted` requires when both are plain
+/// (`1.2`, `^1.2`) and the user's is lower: the generated code may use what that version
+/// added, and the crate's Cargo.lock would otherwise keep an older one that satisfies the
+/// old requirement. A higher version (the user's bump), any other form (`=1.2.3`,
+/// `>=1, <2`) and a path or git dependency stay as they are.
+fn raise_version(current: &mut Item, wanted: &Item) {
+    let wanted = match wanted {
+        Item::Value(Value::String(v)) => Some(v.value().as_str()),
+        other => other.get("version").and_then(Item::as_str),
+    };
+    let Some((wanted, minimum)) = wanted.and_then(|w| Some((w, plain_version(w)?))) else {
+        return;
+    };
+    let slot = match current {
+        Item::Value(Value::String(_)) => current.as_value_mut(),
+        _ => current
+            .as_table_like_mut()
+            .filter(|t| !t.contains_key("path") && !t.contains_key("git"))
+            .and_then(|t| t.get_mut("version"))
+            .and_then(Item::as_value_mut),
+    };
+    let Some(slot) = slot else {
+        return;
+    };
+    if slot
+        .as_str()
+        .and_then(plain_version)
+        .is_some_and(|have| have < minimum)
+    {
+        let decor = slot.decor().clone();
+        *slot = Value::from(wanted);
+        *slot.decor_mut() = decor;
+    }
+}
+
+/// The numbers of a caret requirement with up to three parts, padded with zeros (`1.2` is
+/// `[1, 2, 0]`); `None` for any other form.
+fn plain_version(requirement: &str) -> Option<[u64; 3]> {
+    let digits = requirement.strip_prefix('^').unwrap_or(requirement);
+    let mut parts = [0; 3];
+    let mut count = 0;
+    for part in digits.split('.') {
+        *parts.get_mut(count)? = part.parse().ok()?;
+        count += 1;
+    }
+    Some(parts)
 }
 
 /// Appends the features `wanted` lists that `current` lacks. A dependency given as a bare
@@ -200,6 +250,23 @@ mod tests {
     fn a_dependency_table_that_is_not_a_table_is_an_error() {
         let rendered = "[target.'cfg(unix)'.dependencies]\nnix = \"0.30\"\n";
         assert!(merge_manifest("target = 1\n", rendered).is_err());
+    }
+
+    #[test]
+    fn raises_a_lower_version_and_keeps_a_higher_or_pinned_one() {
+        let rendered = "[dependencies]\nrmcp = { version = \"3.11\", features = [\"server\"] }\nserde = \"1\"\nnix = \"0.30\"\ntokio = \"1.40\"\n";
+        let existing = "[dependencies]\nrmcp = { version = \"3.10.2\", features = [\"server\"] } # old\nserde = \"1.0.200\"\nnix = \"=0.29.0\"\ntokio = { path = \"../tokio\", version = \"1.30\" }\n";
+        let merged = merge_manifest(existing, rendered).unwrap_or_default();
+        assert_eq!(
+            merged,
+            "[dependencies]\nrmcp = { version = \"3.11\", features = [\"server\"] } # old\nserde = \"1.0.200\"\nnix = \"=0.29.0\"\ntokio = { path = \"../tokio\", version = \"1.30\" }\n"
+        );
+        let bare = merge_manifest("[dependencies]\nserde = \"0.9\" # mine\n", rendered)
+            .unwrap_or_default();
+        assert!(
+            bare.starts_with("[dependencies]\nserde = \"1\" # mine\n"),
+            "{bare}"
+        );
     }
 
     #[test]
