@@ -137,10 +137,8 @@ fn raise_version(current: &mut Item, wanted: &Item) {
 fn plain_version(requirement: &str) -> Option<[u64; 3]> {
     let digits = requirement.strip_prefix('^').unwrap_or(requirement);
     let mut parts = [0; 3];
-    let mut count = 0;
-    for part in digits.split('.') {
-        *parts.get_mut(count)? = part.parse().ok()?;
-        count += 1;
+    for (index, part) in digits.split('.').enumerate() {
+        *parts.get_mut(index)? = part.parse().ok()?;
     }
     Some(parts)
 }
