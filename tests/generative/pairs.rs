@@ -191,7 +191,6 @@ fn fixed() -> Vec<(String, Value, Value)> {
 /// The added handlers live in modules of their own, so that taking the change back leaves
 /// their files undeclared rather than stale inside a module the config still uses.
 fn drawn_change(config: &Value, choice: usize) -> (String, Value) {
-    let lacks = |key: &str| config.get(key).is_none();
     let stdio = config["forge"].get("transport").is_none();
     let mut changes: Vec<(String, Value)> = vec![
         (
@@ -249,6 +248,15 @@ fn drawn_change(config: &Value, choice: usize) -> (String, Value) {
             }),
         ),
     ];
+    changes.extend(section_changes(config));
+    changes.extend(policy_changes(config));
+    changes.swap_remove(choice % changes.len())
+}
+
+/// Adding a section the drawn config lacks: state, resources and prompts.
+fn section_changes(config: &Value) -> Vec<(String, Value)> {
+    let lacks = |key: &str| config.get(key).is_none();
+    let mut changes = Vec::new();
     if lacks("state") {
         changes.push((
             "add state".into(),
@@ -263,7 +271,14 @@ fn drawn_change(config: &Value, choice: usize) -> (String, Value) {
             with(config.clone(), resources),
         ));
     }
-    // A policy goes on the first tool without it that can take it (pipelines take no retry).
+    changes
+}
+
+/// Adding each policy to the first tool without it that can take it; a fallback calls a
+/// handler of its own module.
+fn policy_changes(config: &Value) -> Vec<(String, Value)> {
+    let mut changes = Vec::new();
+    // Pipelines take no retry, so no policy goes on them.
     for (key, policy) in policies() {
         let tools = config["tools"].as_array().cloned().unwrap_or_default();
         let target = tools
@@ -281,7 +296,7 @@ fn drawn_change(config: &Value, choice: usize) -> (String, Value) {
             ));
         }
     }
-    changes.swap_remove(choice % changes.len())
+    changes
 }
 
 /// `count` drawn configs that pass check, each with one change that passes check too.
