@@ -217,6 +217,19 @@ fn a_build_after_a_hand_edit_is_a_full_one() {
     }
 }
 
+/// A handler named by a keyword is written `fn r#gen`; pforge must find it there, not print
+/// the stub it has just written as missing.
+#[test]
+fn a_keyword_handler_in_its_stub_is_not_reported_missing() {
+    let (_dir, manifest) = project(
+        "forge: {name: raw, version: 0.1.0}\ntools:\n  - {type: native, name: a, handler: handlers::m::gen}\n",
+    );
+    for _ in 0..2 {
+        let built = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+        assert!(built.missing.is_empty(), "{:?}", built.missing);
+    }
+}
+
 #[test]
 fn an_invalid_config_writes_nothing() {
     let (dir, manifest) = project(
