@@ -326,13 +326,15 @@ pub fn missing_handlers(
 }
 
 /// Whether Rust source defines a function or type named `name` (a textual check: enough to
-/// notice an item that was never written, without parsing the user's code).
+/// notice an item that was never written, without parsing the user's code). A keyword name
+/// is written as a raw identifier (`fn r#gen`).
 fn defines(text: &str, name: &str) -> bool {
     ["fn", "struct", "enum", "type", "use"]
         .iter()
         .any(|keyword| {
             text.match_indices(name).any(|(at, _)| {
-                let before = text[..at].trim_end();
+                let before = &text[..at];
+                let before = before.strip_suffix("r#").unwrap_or(before).trim_end();
                 let after = text[at + name.len()..].chars().next();
                 let whole = !after.is_some_and(|c| c.is_alphanumeric() || c == '_');
                 whole

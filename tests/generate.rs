@@ -159,6 +159,41 @@ fn user_edits_survive_a_rebuild_and_new_stubs_are_added() {
     assert_eq!(outcome("Cargo.toml"), Some(Outcome::Updated));
 }
 
+/// Issue 17: a cli tool added to a crate first generated without one brought tokio's
+/// `process` but not `nix`, which is a `cfg(unix)` dependency.
+#[test]
+fn a_tool_added_later_brings_every_dependency_and_keeps_the_users() {
+    let without_cli = &MINIMAL[..MINIMAL.find("  - type: cli").unwrap_or(MINIMAL.len())];
+    let (dir, manifest) = project(without_cli);
+    pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let cargo = dir.path().join("Cargo.toml");
+    let generated = std::fs::read_to_string(&cargo).unwrap_or_default();
+    assert!(!generated.contains("nix"), "{generated}");
+    let edited = generated.replace("tokio = { version = \"1\"", "tokio = { version = \"1.44\"")
+        + "itoa = \"1\" # mine\n";
+    std::fs::write(&cargo, &edited).unwrap_or_else(|e| panic!("{e}"));
+    let dependencies = |doc: &toml_edit::DocumentMut, table: &str| {
+        doc.get(table).map(ToString::to_string).unwrap_or_default()
+    };
+    for config in [MINIMAL, without_cli] {
+        std::fs::write(&manifest, config).unwrap_or_else(|e| panic!("{e}"));
+        pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+        let text = std::fs::read_to_string(&cargo).unwrap_or_default();
+        let doc: toml_edit::DocumentMut = text.parse().unwrap_or_else(|e| panic!("{e}"));
+        let nix = doc
+            .get("target")
+            .and_then(|t| t.get("cfg(unix)"))
+            .and_then(|t| t.get("dependencies"))
+            .and_then(|t| t.get("nix"));
+        // Kept after the cli tool is gone again: pforge removes nothing.
+        assert!(nix.is_some(), "no nix for the cli tool:\n{text}");
+        let deps = dependencies(&doc, "dependencies");
+        assert!(deps.contains("\"process\""), "{text}");
+        assert!(deps.contains("version = \"1.44\""), "{text}");
+        assert!(text.contains("itoa = \"1\" # mine\n"), "{text}");
+    }
+}
+
 #[test]
 fn a_build_after_a_hand_edit_is_a_full_one() {
     let (dir, manifest) = project(MINIMAL);
@@ -179,6 +214,19 @@ fn a_build_after_a_hand_edit_is_a_full_one() {
     for _ in 0..2 {
         let built = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(built.missing.len(), 1, "{:?}", built.missing);
+    }
+}
+
+/// A handler named by a keyword is written `fn r#gen`; pforge must find it there, not print
+/// the stub it has just written as missing.
+#[test]
+fn a_keyword_handler_in_its_stub_is_not_reported_missing() {
+    let (_dir, manifest) = project(
+        "forge: {name: raw, version: 0.1.0}\ntools:\n  - {type: native, name: a, handler: handlers::m::gen}\n",
+    );
+    for _ in 0..2 {
+        let built = pforge::project::generate(&manifest).unwrap_or_else(|e| panic!("{e}"));
+        assert!(built.missing.is_empty(), "{:?}", built.missing);
     }
 }
 

@@ -6,8 +6,12 @@
 //!
 //! `PFORGE_GENERATIVE_CASES` sets how many configs are drawn (default 24, what CI runs);
 //! `PFORGE_GENERATIVE_SEED` picks another deterministic sequence.
+//!
+//! `pairs` regenerates crates over changed configs (see there).
 
 mod common;
+#[path = "generative/pairs.rs"]
+mod pairs;
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -390,16 +394,21 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-#[test]
-fn every_drawn_config_is_refused_with_located_errors_or_compiles() {
-    let cases = env_number("PFORGE_GENERATIVE_CASES", 24);
+/// The deterministic runner of `PFORGE_GENERATIVE_SEED`.
+fn runner() -> TestRunner {
     let seed = env_number("PFORGE_GENERATIVE_SEED", 0);
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(
+    TestRunner::new_with_rng(
         Config::default(),
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
-    );
+    )
+}
+
+#[test]
+fn every_drawn_config_is_refused_with_located_errors_or_compiles() {
+    let cases = env_number("PFORGE_GENERATIVE_CASES", 24);
+    let mut runner = runner();
     let strategy = config();
     let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mut members = Vec::new();
