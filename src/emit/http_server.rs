@@ -121,6 +121,20 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
         .stateless
         .then(|| quote!(.with_legacy_session_mode(false).with_json_response(true)));
     let (auth_setup, auth_layer, metadata_route) = auth(plan, http);
+    // Behind auth, on the server's own address, a caller sees the tools its scopes allow; on
+    // an address of their own, the metrics are the operators' and show every tool.
+    let per_caller = checks_scopes(plan) && matches!(http.metrics, MetricsPlan::Shared);
+    let (caller, visible) = if per_caller {
+        (
+            quote!(caller: Option<axum::Extension<http_server::Caller>>,),
+            quote! {
+                let caller = caller.map(|axum::Extension(caller)| caller);
+                let visible = |index: usize| http_server::Caller::allows(caller.as_ref(), TOOL_SCOPES[index]);
+            },
+        )
+    } else {
+        (quote!(), quote!(let visible = |_| true;))
+    };
     let metrics_fn = serves_metrics(plan).then(|| {
         quote! {
             /// `/metrics`.
@@ -129,9 +143,12 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
                 axum::Router::new()
                     .route(
                         "/metrics",
-                        axum::routing::get(move |State(life): State<Arc<http_server::Lifecycle>>| {
+                        axum::routing::get(move |State(life): State<Arc<http_server::Lifecycle>>, #caller| {
                             let server = server.clone();
-                            async move { http_server::metrics(server.metrics_text(), &life) }
+                            async move {
+                                #visible
+                                http_server::metrics(server.metrics_text(visible), &life)
+                            }
                         }),
                     )
                     .with_state(Arc::clone(life))

@@ -548,12 +548,12 @@ fn metrics_method(plan: &Plan) -> TokenStream {
         }
     });
     quote! {
-        /// The figures of `pforge://stats`, with each tool's latency histogram and guards,
-        /// as Prometheus text.
-        pub fn metrics_text(&self) -> String {
+        /// The figures of `pforge://stats` of the tools whose index `visible` accepts, with
+        /// each tool's latency histogram and guards, as Prometheus text.
+        pub fn metrics_text(&self, visible: impl Fn(usize) -> bool) -> String {
             let names: [&str; stats::TOOLS] = [#(#names),*];
             let gauges: [stats::Gauges; stats::TOOLS] = [#(#gauges),*];
-            self.stats().prometheus(&names, &gauges)
+            self.stats().prometheus(&names, &gauges, visible)
         }
     }
 }

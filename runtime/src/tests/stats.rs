@@ -154,7 +154,7 @@ fn the_metrics_are_prometheus_text_with_a_cumulative_histogram() {
         },
         Gauges::default(),
     ];
-    let text = stats.prometheus(&["a", "b\"q"], &gauges);
+    let text = stats.prometheus(&["a", "b\"q"], &gauges, |_| true);
     let mut samples = std::collections::HashMap::new();
     for line in text.lines() {
         if let Some(comment) = line.strip_prefix("# ") {
@@ -254,7 +254,9 @@ fn a_classifier_names_the_classes_the_figures_show() {
         "é".repeat(32),
         "cut to 64 bytes at a character boundary"
     );
-    let text = stats.prometheus(&["a", "b"], &[Gauges::default(), Gauges::default()]);
+    let text = stats.prometheus(&["a", "b"], &[Gauges::default(), Gauges::default()], |_| {
+        true
+    });
     assert!(
         text.contains("pforge_tool_errors_total{tool=\"a\",class=\"quota\"} 2"),
         "{text}"
@@ -323,4 +325,15 @@ fn a_caller_sees_only_the_tools_it_may_call() {
         "a's error is not counted"
     );
     assert_eq!(document["errors"]["service_unavailable"], 1);
+}
+
+#[test]
+fn the_metrics_show_a_caller_only_the_tools_it_may_call() {
+    use crate::generated::stats::Gauges;
+    let stats = Stats::default();
+    stats.failed(0, "hidden", &status(500));
+    let gauges = [Gauges::default(), Gauges::default()];
+    let text = stats.prometheus(&["hidden", "shown"], &gauges, |index| index == 1);
+    assert!(!text.contains("hidden"), "{text}");
+    assert!(text.contains("tool=\"shown\""), "{text}");
 }

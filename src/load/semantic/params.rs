@@ -73,7 +73,7 @@ pub fn check_cli_use(
         let what = if in_cwd {
             "the command's working directory"
         } else {
-            "a file the command opens"
+            "a file or directory the command opens"
         };
         let (pointer, target) = match spec {
             Some(_) => (format!("{at}/params/{name}"), Target::Key),

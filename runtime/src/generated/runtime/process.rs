@@ -30,7 +30,7 @@ const INHERITED: &[&str] = &[
 /// Characters of a command's stderr an error keeps: its end, where programs say what failed.
 const STDERR_CHARS: usize = 2_000;
 
-/// A command for `program` whose environment is the allow-list [`INHERITED`] and the
+/// A command for `program` whose environment is the allow-list `INHERITED` and the
 /// locale's `LC_*` variables; the tool's own `env:` entries are added after.
 pub fn command(program: &str) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(program);

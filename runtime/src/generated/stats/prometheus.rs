@@ -60,18 +60,26 @@ const COUNTERS: [Counter; 7] = [
 const BREAKER_STATES: [&str; 3] = ["closed", "open", "half_open"];
 
 impl Stats {
-    /// Every tool's figures as Prometheus text: `names` and `gauges` are in `tools/list` order.
-    pub fn prometheus(&self, names: &[&str; TOOLS], gauges: &[Gauges; TOOLS]) -> String {
+    /// The figures of the tools whose index `visible` accepts, as Prometheus text: `names`
+    /// and `gauges` are in `tools/list` order.
+    pub fn prometheus(
+        &self,
+        names: &[&str; TOOLS],
+        gauges: &[Gauges; TOOLS],
+        visible: impl Fn(usize) -> bool,
+    ) -> String {
         let mut out = String::with_capacity(512 + TOOLS * 2048);
+        let shown: [bool; TOOLS] = std::array::from_fn(visible);
         let tools = || {
             names
                 .iter()
                 .enumerate()
-                .map(|(i, name)| (self.tool(i), escape(name)))
+                .filter(|(i, _)| shown[*i])
+                .map(|(i, name)| (i, self.tool(i), escape(name)))
         };
         for (name, help, counter) in COUNTERS {
             header(&mut out, name, "counter", help);
-            for (stats, tool) in tools() {
+            for (_, stats, tool) in tools() {
                 let _ = writeln!(out, "{name}{{tool=\"{tool}\"}} {}", load(counter(stats)));
             }
         }
@@ -83,7 +91,7 @@ impl Stats {
             "Failed attempts and fallbacks, by error class.",
         );
         let table = self.error_table();
-        for (index, (_, tool)) in tools().enumerate() {
+        for (index, _, tool) in tools() {
             for (class, counts) in &table {
                 let count = counts.get(index).copied().unwrap_or(0);
                 let _ = writeln!(
@@ -93,12 +101,12 @@ impl Stats {
                 );
             }
         }
-        self.histogram(&mut out, names);
-        gauge_rows(&mut out, names, gauges);
+        self.histogram(&mut out, names, &shown);
+        gauge_rows(&mut out, names, gauges, &shown);
         out
     }
 
-    fn histogram(&self, out: &mut String, names: &[&str; TOOLS]) {
+    fn histogram(&self, out: &mut String, names: &[&str; TOOLS], shown: &[bool; TOOLS]) {
         let name = "pforge_tool_duration_seconds";
         header(
             out,
@@ -106,7 +114,7 @@ impl Stats {
             "histogram",
             "How long calls took, argument checks and fallbacks included.",
         );
-        for (index, tool) in names.iter().enumerate() {
+        for (index, tool) in names.iter().enumerate().filter(|(i, _)| shown[*i]) {
             let stats = self.tool(index);
             let tool = escape(tool);
             let mut seen = 0;
@@ -125,8 +133,20 @@ impl Stats {
 }
 
 /// The breaker and bulkhead gauges, for the tools that have them.
-fn gauge_rows(out: &mut String, names: &[&str; TOOLS], gauges: &[Gauges; TOOLS]) {
-    let tools = || names.iter().zip(gauges).map(|(name, g)| (escape(name), g));
+fn gauge_rows(
+    out: &mut String,
+    names: &[&str; TOOLS],
+    gauges: &[Gauges; TOOLS],
+    shown: &[bool; TOOLS],
+) {
+    let tools = || {
+        names
+            .iter()
+            .zip(gauges)
+            .zip(shown)
+            .filter(|(_, shown)| **shown)
+            .map(|((name, g), _)| (escape(name), g))
+    };
     if gauges.iter().any(|g| g.breaker.is_some()) {
         let name = "pforge_breaker_state";
         header(
