@@ -17,7 +17,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use common::build;
+use common::{build, stats_text};
 
 const ISSUER: &str = "https://auth.test/";
 const AUDIENCE: &str = "https://mcp.test/mcp";
@@ -351,20 +351,43 @@ async fn oauth_tokens_and_scopes_guard_the_tools() {
         call_text(&granted, "secret").await,
         Ok("secret\n".to_owned())
     );
+    // `pforge://stats` shows each caller the tools it may call, and no others.
+    assert!(stats_text(&granted).await.contains("\"secret\""));
     let _ = granted.cancel().await;
+    let plain = client(&url, &plain_token).await;
+    let stats = stats_text(&plain).await;
+    assert!(
+        stats.contains("\"open\"") && !stats.contains("secret"),
+        "{stats}"
+    );
+    let _ = plain.cancel().await;
 
     // `/metrics` is Prometheus text and counts what ran: one call of each tool (the refused
-    // call of `secret` never ran).
+    // call of `secret` never ran). A caller without `secret:read` does not see `secret` there.
     assert_eq!(
         get(&address, "/metrics").await.status,
         401,
         "metrics beside /mcp need a token"
     );
-    let metrics = request(
+    let unscoped = request(
         &address,
         "GET",
         "/metrics",
         &bearer(&token(1, "k1", &claims(""))),
+        "",
+    )
+    .await;
+    assert_eq!(unscoped.status, 200);
+    assert!(!unscoped.body.contains("secret"), "{}", unscoped.body);
+    assert_eq!(
+        prometheus(&unscoped.body).get(r#"pforge_tool_calls_total{tool="open"}"#),
+        Some(&1.0)
+    );
+    let metrics = request(
+        &address,
+        "GET",
+        "/metrics",
+        &bearer(&token(1, "k1", &claims("secret:read"))),
         "",
     )
     .await;

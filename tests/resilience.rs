@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{answer, assert_stopped, build, connect_with, read_head, text};
+use common::{answer, assert_stopped, build, connect_with, read_head, stats_text, text};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -638,20 +638,6 @@ async fn policies_hold_against_a_failing_upstream() {
     assert_eq!(of("rescued"), ok, "{audit}");
 
     let _ = client.cancel().await;
-}
-
-/// The text of the `pforge://stats` resource.
-async fn stats_text(
-    client: &rmcp::service::RunningService<rmcp::service::RoleClient, ()>,
-) -> String {
-    let read = client
-        .read_resource(rmcp::model::ReadResourceRequestParams::new(
-            "pforge://stats",
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let contents = serde_json::to_value(&read.contents).unwrap_or_default();
-    contents[0]["text"].as_str().unwrap_or_default().to_owned()
 }
 
 /// The `pforge://stats` document.

@@ -8,8 +8,8 @@ mod common;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use common::{answer, build, connect_with, read_head, text};
-use serde_json::{Value, json};
+use common::{answer, build, connect_with, read_head, stats_text, text};
+use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
 const CONFIG: &str = r#"
@@ -264,14 +264,7 @@ async fn hostile_callers_and_upstreams_land_nowhere() {
     assert!(peak < 64 * 1024, "the server peaked at {peak} KiB");
 
     // pforge://stats keeps what failed, never what a caller sent or an upstream answered.
-    let read = client
-        .read_resource(rmcp::model::ReadResourceRequestParams::new(
-            "pforge://stats",
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stats: Value = serde_json::to_value(&read.contents).unwrap_or_default();
-    let document = stats[0]["text"].as_str().unwrap_or_default();
+    let document = stats_text(&client).await;
     for leaked in ["SECRET-BODY", "%2e%2e", "--output", "pwned", "\u{FF0E}"] {
         assert!(!document.contains(leaked), "{leaked} in {document}");
     }

@@ -94,6 +94,18 @@ pub fn text(result: &CallToolResult) -> String {
         .unwrap_or_default()
 }
 
+/// The text of the `pforge://stats` resource, as `client` may read it.
+pub async fn stats_text(client: &RunningService<RoleClient, ()>) -> String {
+    let read = client
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "pforge://stats",
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let contents = serde_json::to_value(&read.contents).unwrap_or_default();
+    contents[0]["text"].as_str().unwrap_or_default().to_owned()
+}
+
 /// Waits (boundedly) for the process whose id is in `pid_file` to stop running.
 pub async fn assert_stopped(pid_file: &Path) {
     let pid = std::fs::read_to_string(pid_file).unwrap_or_default();
