@@ -64,13 +64,7 @@ struct Upstream {
 
 impl Upstream {
     async fn start(thief: String) -> (String, Self) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let base = format!(
-            "http://{}",
-            listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
-        );
+        let (listener, base) = loopback().await;
         let upstream = Self::default();
         let heads = Arc::clone(&upstream.heads);
         tokio::spawn(async move {
@@ -139,15 +133,18 @@ fn ok(body: &str) -> String {
     )
 }
 
-/// A listener on another origin that counts the connections it gets.
-async fn thief() -> (String, Arc<Mutex<usize>>) {
+/// A listener on a free loopback port, and its `http://` base URL.
+async fn loopback() -> (tokio::net::TcpListener, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let base = format!(
-        "http://{}",
-        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
-    );
+    let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    (listener, format!("http://{address}"))
+}
+
+/// A listener on another origin that counts the connections it gets.
+async fn thief() -> (String, Arc<Mutex<usize>>) {
+    let (listener, base) = loopback().await;
     let reached = Arc::new(Mutex::new(0));
     let count = Arc::clone(&reached);
     tokio::spawn(async move {
