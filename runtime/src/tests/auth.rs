@@ -215,6 +215,47 @@ async fn bad_tokens_are_refused_with_the_reason() {
     );
 }
 
+fn token_of_type(typ: Option<&str>) -> String {
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some("k1".to_owned());
+    header.typ = typ.map(str::to_owned);
+    jsonwebtoken::encode(&header, &good_claims(), &key(1)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_access_token_types_are_accepted() {
+    // Token confusion (RFC 8725, section 3.11): an ID token or a logout token signed by the
+    // same authorization server, for the same audience, is not an access token.
+    let issuer = Issuer::start(vec![jwk(1, "k1")]).await;
+    let verifier = issuer.verifier();
+    for typ in [
+        None,
+        Some("JWT"),
+        Some("jwt"),
+        Some("at+jwt"),
+        Some("application/at+JWT"),
+    ] {
+        assert!(
+            verifier.verify(&token_of_type(typ)).await.is_ok(),
+            "{typ:?}"
+        );
+    }
+    for typ in [
+        "id_token+jwt",
+        "logout+jwt",
+        "JOSE",
+        "",
+        "application/",
+        "at+jwt2",
+    ] {
+        assert_eq!(
+            verifier.verify(&token_of_type(Some(typ))).await,
+            Err(Refusal::Invalid("the token is not an access token (typ)")),
+            "{typ}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_secret_signature_is_refused() {
     // Alg confusion: an HS256 token "signed" with a public key's bytes must not pass, and a
