@@ -91,6 +91,10 @@ pub const HTTP_DRAIN: Fixed = fixed!("http_server", "drain");
 pub const HTTP_OPS: Fixed = fixed!("http_server", "ops");
 /// Serving until SIGTERM, then draining.
 pub const HTTP_SERVE: Fixed = fixed!("http_server", "serve");
+/// The accept loop: the connection cap and the connections' timeouts.
+pub const HTTP_CONNECTIONS: Fixed = fixed!("http_server", "connections");
+/// Live sessions: their caps, and each bound to the credential that opened it.
+pub const HTTP_SESSIONS: Fixed = fixed!("http_server", "sessions");
 /// `Caller`, the bearer token of a request, the 401 answer.
 pub const HTTP_CALLER: Fixed = fixed!("http_server", "caller");
 /// Fixed bearer tokens.

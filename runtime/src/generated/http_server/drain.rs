@@ -13,14 +13,35 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Requests being answered, and whether the server is stopping.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Lifecycle {
     in_flight: AtomicUsize,
     draining: AtomicBool,
     idle: tokio::sync::Notify,
+    /// One permit per request answered at once (`forge.http.max_in_flight`).
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Lifecycle {
+    /// No bound on requests answered at once.
+    fn default() -> Self {
+        Self::new(tokio::sync::Semaphore::MAX_PERMITS)
+    }
 }
 
 impl Lifecycle {
+    /// A server that answers at most `max_in_flight` MCP requests at once; more wait.
+    pub fn new(max_in_flight: usize) -> Self {
+        Self {
+            in_flight: AtomicUsize::new(0),
+            draining: AtomicBool::new(false),
+            idle: tokio::sync::Notify::new(),
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                max_in_flight.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            )),
+        }
+    }
+
     /// Whether the server is stopping: it takes no new request and is not ready.
     pub fn draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
@@ -75,28 +96,42 @@ impl Drop for Busy {
 /// when the stream ends, and refuses new ones with 503 and `Retry-After` once the server is
 /// draining, cancellations included (a client retries elsewhere; a load balancer told to
 /// retry POSTs on 503 does it for the client). GET streams and DELETE carry no work, so
-/// they are not counted: the drain ends them.
+/// they are not counted: the drain ends them. Beyond `max_in_flight` answered at once, a
+/// POST waits for one to finish: as on stdio, a burst is slowed, not refused.
 pub async fn track(State(life): State<Arc<Lifecycle>>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
-    let Some(busy) = life.enter() else {
-        return (
+    let stopping = || {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "1"), (header::CONNECTION, "close")],
             "the server is stopping\n",
         )
-            .into_response();
+            .into_response()
     };
-    next.run(request)
-        .await
-        .map(|body| Body::new(Tracked { body, _busy: busy }))
+    let Some(busy) = life.enter() else {
+        return stopping();
+    };
+    // The semaphore is never closed; an error would mean the server is going away.
+    let Ok(slot) = Arc::clone(&life.slots).acquire_owned().await else {
+        return stopping();
+    };
+    next.run(request).await.map(|body| {
+        Body::new(Tracked {
+            body,
+            _busy: busy,
+            _slot: slot,
+        })
+    })
 }
 
-/// A response body that keeps its request counted until it is sent or dropped.
+/// A response body that keeps its request counted, and its slot taken, until it is sent or
+/// dropped.
 struct Tracked {
     body: Body,
     _busy: Busy,
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl HttpBody for Tracked {

@@ -80,6 +80,7 @@ enum Scopes {
 
 #[derive(Debug, Deserialize)]
 struct Claims {
+    iss: Option<String>,
     sub: Option<String>,
     scope: Option<Scopes>,
     scp: Option<Scopes>,
@@ -123,9 +124,16 @@ impl Verifier {
                 Scopes::List(list) => list,
             })
             .collect();
+        // The issuer was checked equal to the configured one; it is kept in the principal so
+        // that the same subject at another issuer could never be the same caller.
+        let principal = claims
+            .sub
+            .as_ref()
+            .map(|sub| format!("{}\u{0}{sub}", claims.iss.as_deref().unwrap_or_default()));
         Ok(Caller {
             subject: claims.sub,
             scopes,
+            principal,
         })
     }
 
