@@ -242,6 +242,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
             let app = axum::Router::new()
                 .nest_service("/mcp", mcp)
                 #session_layer
+                .layer(axum::middleware::from_fn_with_state(Arc::clone(&life), http_server::admit))
                 #shared_metrics
                 #auth_layer
                 #metadata_route

@@ -96,45 +96,52 @@ impl Drop for Busy {
 /// when the stream ends, and refuses new ones with 503 and `Retry-After` once the server is
 /// draining, cancellations included (a client retries elsewhere; a load balancer told to
 /// retry POSTs on 503 does it for the client). GET streams and DELETE carry no work, so
-/// they are not counted: the drain ends them. Beyond `max_in_flight` answered at once, a
-/// POST waits for one to finish: as on stdio, a burst is slowed, not refused.
+/// they are not counted: the drain ends them.
 pub async fn track(State(life): State<Arc<Lifecycle>>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
-    let stopping = || {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "1"), (header::CONNECTION, "close")],
-            "the server is stopping\n",
-        )
-            .into_response()
-    };
     let Some(busy) = life.enter() else {
         return stopping();
     };
+    next.run(request)
+        .await
+        .map(|body| Body::new(Tracked { body, _held: busy }))
+}
+
+/// Holds each POST to `/mcp` until one of `max_in_flight` places is free, and keeps the place
+/// until its answer has been sent: as on stdio, a burst is slowed, not refused. It runs after
+/// auth, so that requests without a good token never take a place.
+pub async fn admit(State(life): State<Arc<Lifecycle>>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
     // The semaphore is never closed; an error would mean the server is going away.
-    let Ok(slot) = Arc::clone(&life.slots).acquire_owned().await else {
+    let Ok(place) = Arc::clone(&life.slots).acquire_owned().await else {
         return stopping();
     };
-    next.run(request).await.map(|body| {
-        Body::new(Tracked {
-            body,
-            _busy: busy,
-            _slot: slot,
-        })
-    })
+    next.run(request)
+        .await
+        .map(|body| Body::new(Tracked { body, _held: place }))
 }
 
-/// A response body that keeps its request counted, and its slot taken, until it is sent or
-/// dropped.
-struct Tracked {
+fn stopping() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "1"), (header::CONNECTION, "close")],
+        "the server is stopping\n",
+    )
+        .into_response()
+}
+
+/// A response body that keeps `held` (its request counted, or its place taken) until it is
+/// sent or dropped.
+struct Tracked<T> {
     body: Body,
-    _busy: Busy,
-    _slot: tokio::sync::OwnedSemaphorePermit,
+    _held: T,
 }
 
-impl HttpBody for Tracked {
+impl<T: Send + Unpin + 'static> HttpBody for Tracked<T> {
     type Data = Bytes;
     type Error = axum::Error;
 
