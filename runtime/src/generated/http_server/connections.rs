@@ -110,7 +110,7 @@ impl Table {
     /// `None` when every open connection is busy: the newcomer is the one to go.
     fn admit(&self, max: usize) -> Option<(u64, Arc<Conn>)> {
         let mut open = self.open();
-        if open.conns.len() - open.evicting >= max && !open.evict_idlest() {
+        if open.conns.len().saturating_sub(open.evicting) >= max && !open.evict_idlest() {
             return None;
         }
         let id = self.next.fetch_add(1, Ordering::Relaxed);
