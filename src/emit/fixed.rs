@@ -149,7 +149,7 @@ mod tests {
     use super::*;
 
     /// Every fixed file.
-    const ALL: [Fixed; 34] = [
+    const ALL: [Fixed; 36] = [
         ERROR,
         HANDLER,
         ARGUMENTS,
@@ -175,6 +175,8 @@ mod tests {
         HTTP_DRAIN,
         HTTP_OPS,
         HTTP_SERVE,
+        HTTP_CONNECTIONS,
+        HTTP_SESSIONS,
         HTTP_CALLER,
         HTTP_BEARER,
         HTTP_JWKS,
