@@ -7,6 +7,7 @@ mod bulkhead;
 mod calls;
 mod drain;
 mod http;
+mod limits;
 mod middleware;
 mod process;
 mod retry;

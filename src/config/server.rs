@@ -83,6 +83,39 @@ pub struct HttpAccess {
     pub metrics: Option<Metrics>,
     /// Who may call the server. Default: anyone who reaches it.
     pub auth: Option<HttpAuth>,
+    /// How long a request head may take to arrive whole, from its first byte; a slower one
+    /// has its connection closed, so that half-sent requests cannot hold connections.
+    /// Default: `10s`.
+    #[schemars(extend("default" = "10s"))]
+    pub header_read_timeout: Option<HumanDuration>,
+    /// How long a request body may take to arrive whole, once its head has; a slower one
+    /// is refused and its connection closed. Default: `30s`.
+    #[schemars(extend("default" = "30s"))]
+    pub request_timeout: Option<HumanDuration>,
+    /// How long a connection may wait, with no request in flight, for its next request
+    /// before it is closed. Default: `60s`.
+    #[schemars(extend("default" = "60s"))]
+    pub keep_alive_timeout: Option<HumanDuration>,
+    /// Connections open at once. When full, the connection idle the longest (no request in
+    /// flight) is closed to make room, so a flood of idle connections cannot lock a client
+    /// out; when every connection is busy, the newcomer is closed. Default: `1024`.
+    #[schemars(range(min = 1, max = 1048576), extend("default" = 1024))]
+    pub max_connections: Option<u32>,
+    /// Live MCP sessions. When full, a new session replaces the one idle the longest (no
+    /// request in flight); when every session is busy, `initialize` is refused with 503.
+    /// Default: `1024`.
+    #[schemars(range(min = 1, max = 1048576), extend("default" = 1024))]
+    pub max_sessions: Option<u32>,
+    /// Live MCP sessions of one caller (one bearer token, or one JWT issuer and subject),
+    /// with auth on; a caller's new session beyond it replaces that caller's own session
+    /// idle the longest, so no caller can push others' sessions out. Default: `64`.
+    #[schemars(range(min = 1, max = 1048576), extend("default" = 64))]
+    pub max_sessions_per_caller: Option<u32>,
+    /// MCP requests (POSTs) answered at once; more wait for one to finish, so that a burst
+    /// of callers cannot start more tool calls (processes, upstream requests) than this.
+    /// Default: `256`, as `stdio.max_in_flight`.
+    #[schemars(range(min = 1, max = 65536), extend("default" = 256))]
+    pub max_in_flight: Option<u32>,
 }
 
 /// Where `/metrics` is served.

@@ -93,6 +93,10 @@ pub const HTTP_DRAIN: Fixed = fixed!("http_server", "drain");
 pub const HTTP_OPS: Fixed = fixed!("http_server", "ops");
 /// Serving until SIGTERM, then draining.
 pub const HTTP_SERVE: Fixed = fixed!("http_server", "serve");
+/// The accept loop: the connection cap and the connections' timeouts.
+pub const HTTP_CONNECTIONS: Fixed = fixed!("http_server", "connections");
+/// Live sessions: their caps, and each bound to the credential that opened it.
+pub const HTTP_SESSIONS: Fixed = fixed!("http_server", "sessions");
 /// `Caller`, the bearer token of a request, the 401 answer.
 pub const HTTP_CALLER: Fixed = fixed!("http_server", "caller");
 /// Fixed bearer tokens.
@@ -149,7 +153,7 @@ mod tests {
     use super::*;
 
     /// Every fixed file.
-    const ALL: [Fixed; 36] = [
+    const ALL: [Fixed; 38] = [
         ERROR,
         HANDLER,
         ARGUMENTS,
@@ -176,6 +180,8 @@ mod tests {
         HTTP_DRAIN,
         HTTP_OPS,
         HTTP_SERVE,
+        HTTP_CONNECTIONS,
+        HTTP_SESSIONS,
         HTTP_CALLER,
         HTTP_BEARER,
         HTTP_JWKS,

@@ -35,14 +35,22 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
     let Some(http) = plan.transport.http() else {
         return Vec::new();
     };
-    let mut files = vec![fixed::HTTP_DRAIN, fixed::HTTP_OPS, fixed::HTTP_SERVE];
+    let mut files = vec![
+        fixed::HTTP_CONNECTIONS,
+        fixed::HTTP_DRAIN,
+        fixed::HTTP_OPS,
+        fixed::HTTP_SERVE,
+    ];
+    // Sessions are bound to the caller the auth layer names.
+    if http.auth.is_some() || !http.stateless {
+        files.push(fixed::HTTP_CALLER);
+    }
+    if !http.stateless {
+        files.push(fixed::HTTP_SESSIONS);
+    }
     match &http.auth {
-        Some(ServerAuthPlan::Bearer { .. }) => {
-            files.extend([fixed::HTTP_CALLER, fixed::HTTP_BEARER]);
-        }
-        Some(ServerAuthPlan::OAuth(_)) => {
-            files.extend([fixed::HTTP_CALLER, fixed::HTTP_JWKS, fixed::HTTP_JWT]);
-        }
+        Some(ServerAuthPlan::Bearer { .. }) => files.push(fixed::HTTP_BEARER),
+        Some(ServerAuthPlan::OAuth(_)) => files.extend([fixed::HTTP_JWKS, fixed::HTTP_JWT]),
         None => {}
     }
     files
@@ -135,6 +143,8 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
     } else {
         (quote!(), quote!(let visible = |_| true;))
     };
+    let limits = limits_consts(http);
+    let (session_manager, session_layer) = sessions(http);
     let metrics_fn = serves_metrics(plan).then(|| {
         quote! {
             /// `/metrics`.
@@ -178,8 +188,14 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
     };
     // On the server's own address, `/metrics` is behind the same auth as `/mcp`: tool names
     // and counts are not for anyone who can reach the port.
-    let shared_metrics = (http.metrics == MetricsPlan::Shared)
-        .then(|| quote!(.merge(metrics(server.clone(), &life))));
+    let shared_metrics = (http.metrics == MetricsPlan::Shared).then(|| {
+        quote! {
+            .merge(metrics(server.clone(), &life).layer(axum::middleware::from_fn_with_state(
+                ALLOWED_HOSTS,
+                http_server::check_host,
+            )))
+        }
+    });
     quote! {
         /// `Host` names requests may carry (`forge.http.allowed_hosts`); others get 403.
         pub const ALLOWED_HOSTS: &[&str] = &[#(#hosts),*];
@@ -195,6 +211,8 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
         /// How long requests in flight may take to finish once the server is told to stop
         /// (`forge.drain_timeout`).
         pub const DRAIN: std::time::Duration = std::time::Duration::from_millis(#drain);
+
+        #limits
 
         /// Where the server listens: `forge.bind`, unless `PFORGE_BIND` says otherwise.
         pub fn bind_address() -> String {
@@ -220,7 +238,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
             use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
             use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
             let server = Server::new();
-            let life = Arc::new(http_server::Lifecycle::default());
+            let life = Arc::new(http_server::Lifecycle::new(MAX_IN_FLIGHT));
             #auth_setup
             let config = StreamableHttpServerConfig::default()
                 .with_allowed_hosts(ALLOWED_HOSTS.iter().copied())
@@ -229,16 +247,19 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
                 .with_max_request_body_bytes(MAX_BODY_BYTES)
                 #stateless;
             let sessions = config.cancellation_token.clone();
+            #session_manager
             let mcp = StreamableHttpService::new(
                 {
                     let server = server.clone();
                     move || Ok(server.clone())
                 },
-                Arc::new(LocalSessionManager::default()),
+                Arc::clone(&session_manager),
                 config,
             );
             let app = axum::Router::new()
                 .nest_service("/mcp", mcp)
+                #session_layer
+                .layer(axum::middleware::from_fn_with_state(Arc::clone(&life), http_server::admit))
                 #shared_metrics
                 #auth_layer
                 #metadata_route
@@ -250,10 +271,67 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
                 mcp: bind_address(),
                 ops: ops_address,
                 drain: DRAIN,
+                limits: CONNECTIONS,
             };
             http_server::run(app, ops, life, move || sessions.cancel(), addresses).await
         }
     }
+}
+
+/// The consts of `forge.http`'s timeouts and caps.
+fn limits_consts(http: &HttpServerPlan) -> TokenStream {
+    let limits = &http.limits;
+    let ms = Literal::u64_unsuffixed;
+    let count = |n: u32| Literal::usize_unsuffixed(usize::try_from(n).unwrap_or(usize::MAX));
+    let header_read = ms(limits.header_read_timeout_ms);
+    let request = ms(limits.request_timeout_ms);
+    let keep_alive = ms(limits.keep_alive_timeout_ms);
+    let connections = count(limits.max_connections);
+    let in_flight = count(limits.max_in_flight);
+    let sessions = (!http.stateless).then(|| {
+        let total = count(limits.max_sessions);
+        let per_caller = count(limits.max_sessions_per_caller);
+        quote! {
+            /// Live sessions, in all (`forge.http.max_sessions`) and of one caller
+            /// (`forge.http.max_sessions_per_caller`); the idlest goes to make room.
+            pub const SESSIONS: http_server::SessionLimits = http_server::SessionLimits {
+                max_sessions: #total,
+                max_per_caller: #per_caller,
+            };
+        }
+    });
+    quote! {
+        /// Connections open at once (`forge.http.max_connections`), and how long one may
+        /// take to send a request head (`header_read_timeout`) and body (`request_timeout`)
+        /// or stay idle (`keep_alive_timeout`).
+        pub const CONNECTIONS: http_server::ConnectionLimits = http_server::ConnectionLimits {
+            max_connections: #connections,
+            header_read: std::time::Duration::from_millis(#header_read),
+            request: std::time::Duration::from_millis(#request),
+            keep_alive: std::time::Duration::from_millis(#keep_alive),
+        };
+
+        /// MCP requests answered at once (`forge.http.max_in_flight`); more wait.
+        pub const MAX_IN_FLIGHT: usize = #in_flight;
+
+        #sessions
+    }
+}
+
+/// The session manager `serve` makes, and the layer that binds sessions to their callers.
+fn sessions(http: &HttpServerPlan) -> (TokenStream, TokenStream) {
+    if http.stateless {
+        return (
+            quote!(let session_manager = Arc::new(LocalSessionManager::default());),
+            quote!(),
+        );
+    }
+    (
+        quote! {
+            let session_manager = Arc::new(http_server::Sessions::new(LocalSessionManager::default(), SESSIONS));
+        },
+        quote!(.layer(axum::middleware::from_fn_with_state(Arc::clone(&session_manager), http_server::bind_sessions))),
+    )
 }
 
 /// What `serve` sets up for auth, the layer in front of `/mcp`, and the metadata route.

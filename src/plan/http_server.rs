@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use super::HttpLimits;
 use crate::config::{Forge, Metrics};
 
 /// Address the http transport listens on when `bind` is not written.
@@ -105,6 +106,8 @@ pub struct HttpServerPlan {
     pub metrics: MetricsPlan,
     /// Who may call, when not anyone.
     pub auth: Option<ServerAuthPlan>,
+    /// Timeouts and caps on connections, sessions and calls.
+    pub limits: HttpLimits,
 }
 
 impl HttpServerPlan {
@@ -113,6 +116,7 @@ impl HttpServerPlan {
     pub fn of(forge: &Forge) -> Self {
         let access = forge.http.clone().unwrap_or_default();
         let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+        let limits = HttpLimits::of(&access);
         Self {
             bind: forge
                 .bind
@@ -137,6 +141,7 @@ impl HttpServerPlan {
                     .map_or(MetricsPlan::Shared, MetricsPlan::Own),
             },
             auth: access.auth.as_ref().and_then(auth),
+            limits,
         }
     }
 }

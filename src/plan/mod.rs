@@ -4,6 +4,7 @@
 
 mod catalog;
 mod http;
+mod http_limits;
 mod http_server;
 mod kind;
 mod params;
@@ -17,6 +18,11 @@ pub use catalog::{
     StatePlan,
 };
 pub use http::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
+pub use http_limits::{
+    DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_HTTP_MAX_IN_FLIGHT, DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CALLER,
+    DEFAULT_REQUEST_TIMEOUT_MS, HttpLimits,
+};
 pub use http_server::{
     DEFAULT_ALLOWED_HOSTS, DEFAULT_ALLOWED_ORIGINS, DEFAULT_BIND, DEFAULT_LEEWAY_SECS,
     DEFAULT_MAX_BODY_BYTES, HttpServerPlan, MAX_LEEWAY_SECS, MetricsPlan, OAuthPlan,

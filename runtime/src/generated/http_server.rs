@@ -3,16 +3,20 @@
 
 mod bearer;
 mod caller;
+mod connections;
 mod drain;
 mod jwks;
 mod jwt;
 mod ops;
 mod serve;
+mod sessions;
 
 pub use self::bearer::*;
 pub use self::caller::*;
+pub use self::connections::*;
 pub use self::drain::*;
 pub use self::jwks::*;
 pub use self::jwt::*;
 pub use self::ops::*;
 pub use self::serve::*;
+pub use self::sessions::*;

@@ -152,6 +152,7 @@ async fn a_good_token_names_its_caller_and_scopes() {
         Ok(Caller {
             subject: Some("ada".into()),
             scopes: vec!["a:read".into(), "b:write".into()],
+            principal: Some(format!("{ISSUER}\u{0}ada")),
         })
     );
     // `scp` as a list (Azure's spelling) counts too; the keys were fetched once.
@@ -213,6 +214,47 @@ async fn bad_tokens_are_refused_with_the_reason() {
             .await
             .is_ok()
     );
+}
+
+fn token_of_type(typ: Option<&str>) -> String {
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some("k1".to_owned());
+    header.typ = typ.map(str::to_owned);
+    jsonwebtoken::encode(&header, &good_claims(), &key(1)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_access_token_types_are_accepted() {
+    // Token confusion (RFC 8725, section 3.11): an ID token or a logout token signed by the
+    // same authorization server, for the same audience, is not an access token.
+    let issuer = Issuer::start(vec![jwk(1, "k1")]).await;
+    let verifier = issuer.verifier();
+    for typ in [
+        None,
+        Some("JWT"),
+        Some("jwt"),
+        Some("at+jwt"),
+        Some("application/at+JWT"),
+    ] {
+        assert!(
+            verifier.verify(&token_of_type(typ)).await.is_ok(),
+            "{typ:?}"
+        );
+    }
+    for typ in [
+        "id_token+jwt",
+        "logout+jwt",
+        "JOSE",
+        "",
+        "application/",
+        "at+jwt2",
+    ] {
+        assert_eq!(
+            verifier.verify(&token_of_type(Some(typ))).await,
+            Err(Refusal::Invalid("the token is not an access token (typ)")),
+            "{typ}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,6 +359,7 @@ fn scopes_allow_what_they_name() {
     let caller = Caller {
         subject: None,
         scopes: vec!["a".into(), "b".into()],
+        principal: None,
     };
     assert!(Caller::allows(Some(&caller), &["a", "b"]));
     assert!(!Caller::allows(Some(&caller), &["a", "c"]));
@@ -346,6 +389,10 @@ fn fixed_tokens_come_from_the_environment_and_match_exactly() {
     assert!(!tokens.accepts("alpha-tokenX"));
     assert!(!tokens.accepts(""));
     assert!(!format!("{tokens:?}").contains("alpha"));
+    // Which token matched names the caller a session is bound to.
+    assert_eq!(tokens.which("alpha-token"), Some(0));
+    assert_eq!(tokens.which("beta-token"), Some(1));
+    assert_eq!(tokens.which("gamma-token"), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -356,6 +403,7 @@ async fn a_call_of_a_tool_needing_other_scopes_is_found_in_the_body() {
     let reader_only = Caller {
         subject: None,
         scopes: vec!["a:read".into()],
+        principal: None,
     };
     let escaped =
         br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"guard\u0065d"}}"#;
@@ -363,6 +411,7 @@ async fn a_call_of_a_tool_needing_other_scopes_is_found_in_the_body() {
     let reader = Caller {
         subject: None,
         scopes: vec!["a:read".into()],
+        principal: None,
     };
     let call = |name: &str| {
         json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name}})
@@ -375,6 +424,7 @@ async fn a_call_of_a_tool_needing_other_scopes_is_found_in_the_body() {
     let both = Caller {
         subject: None,
         scopes: vec!["c:run".into(), "a:read".into()],
+        principal: None,
     };
     assert_eq!(
         verifier.missing_scopes(&both, call("guarded").as_bytes()),
@@ -475,6 +525,7 @@ fn the_caller_is_found_where_rmcp_puts_the_http_request() {
     let caller = Caller {
         subject: Some("ada".into()),
         scopes: vec!["a".into()],
+        principal: None,
     };
     let mut request = axum::http::Request::new(());
     request.extensions_mut().insert(caller.clone());

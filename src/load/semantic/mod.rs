@@ -3,6 +3,7 @@
 
 mod access;
 mod defaults;
+mod http_limits;
 mod middleware;
 mod names;
 mod params;
@@ -18,6 +19,7 @@ use super::sections::Sections;
 pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
     server::check_forge(sections, reporter);
     access::check(sections, reporter);
+    http_limits::check(sections, reporter);
     let mut roles = roles::HandlerRoles::default();
     let defaults = defaults::check(sections, &mut roles, reporter);
     middleware::check(sections, &mut roles, reporter);

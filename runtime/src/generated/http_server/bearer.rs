@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
-use subtle::{Choice, ConstantTimeEq};
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 use super::{Caller, presented, unauthorized};
 
@@ -52,13 +52,22 @@ impl Tokens {
     /// Whether `token` is one of the accepted tokens. Every token is compared, so the time
     /// taken says nothing about which one matched, or how much of one.
     pub fn accepts(&self, token: &str) -> bool {
+        self.which(token).is_some()
+    }
+
+    /// Which of the accepted tokens `token` is (its place in `forge.http.auth.bearer.env`),
+    /// found in constant time as [`Tokens::accepts`].
+    pub fn which(&self, token: &str) -> Option<usize> {
         let presented = digest(token);
-        self.digests
-            .iter()
-            .fold(Choice::from(0), |seen, accepted| {
-                seen | accepted.ct_eq(&presented)
-            })
-            .into()
+        let (seen, index) = self.digests.iter().enumerate().fold(
+            (Choice::from(0), 0u64),
+            |(seen, index), (at, accepted)| {
+                let here = accepted.ct_eq(&presented);
+                let at = u64::try_from(at).unwrap_or(u64::MAX);
+                (seen | here, u64::conditional_select(&index, &at, here))
+            },
+        );
+        bool::from(seen).then(|| usize::try_from(index).unwrap_or(usize::MAX))
     }
 }
 
@@ -73,13 +82,16 @@ pub async fn require_token(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let verdict = presented(&request).map(|token| tokens.accepts(token));
+    let verdict = presented(&request).map(|token| tokens.which(token));
     match verdict {
-        Some(true) => {
-            request.extensions_mut().insert(Caller::default());
+        Some(Some(index)) => {
+            request.extensions_mut().insert(Caller {
+                principal: Some(format!("bearer #{index}")),
+                ..Caller::default()
+            });
             next.run(request).await
         }
-        Some(false) => {
+        Some(None) => {
             tracing::debug!("refused a request: unknown bearer token");
             unauthorized("realm=\"mcp\"", Some("unknown token"))
         }

@@ -13,6 +13,9 @@ pub struct Caller {
     pub subject: Option<String>,
     /// The scopes the token grants (`scope` or `scp`).
     pub scopes: Vec<String>,
+    /// Which credential it is, the same for every request made with it: the JWT's issuer
+    /// and subject, or which fixed token. A session is bound to it.
+    pub principal: Option<String>,
 }
 
 impl Caller {

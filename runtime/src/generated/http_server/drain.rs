@@ -13,14 +13,35 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Requests being answered, and whether the server is stopping.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Lifecycle {
     in_flight: AtomicUsize,
     draining: AtomicBool,
     idle: tokio::sync::Notify,
+    /// One permit per request answered at once (`forge.http.max_in_flight`).
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Lifecycle {
+    /// No bound on requests answered at once.
+    fn default() -> Self {
+        Self::new(tokio::sync::Semaphore::MAX_PERMITS)
+    }
 }
 
 impl Lifecycle {
+    /// A server that answers at most `max_in_flight` MCP requests at once; more wait.
+    pub fn new(max_in_flight: usize) -> Self {
+        Self {
+            in_flight: AtomicUsize::new(0),
+            draining: AtomicBool::new(false),
+            idle: tokio::sync::Notify::new(),
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                max_in_flight.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            )),
+        }
+    }
+
     /// Whether the server is stopping: it takes no new request and is not ready.
     pub fn draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
@@ -81,25 +102,46 @@ pub async fn track(State(life): State<Arc<Lifecycle>>, request: Request, next: N
         return next.run(request).await;
     }
     let Some(busy) = life.enter() else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "1"), (header::CONNECTION, "close")],
-            "the server is stopping\n",
-        )
-            .into_response();
+        return stopping();
     };
     next.run(request)
         .await
-        .map(|body| Body::new(Tracked { body, _busy: busy }))
+        .map(|body| Body::new(Tracked { body, _held: busy }))
 }
 
-/// A response body that keeps its request counted until it is sent or dropped.
-struct Tracked {
+/// Holds each POST to `/mcp` until one of `max_in_flight` places is free, and keeps the place
+/// until its answer has been sent: as on stdio, a burst is slowed, not refused. It runs after
+/// auth, so that requests without a good token never take a place.
+pub async fn admit(State(life): State<Arc<Lifecycle>>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    // The semaphore is never closed; an error would mean the server is going away.
+    let Ok(place) = Arc::clone(&life.slots).acquire_owned().await else {
+        return stopping();
+    };
+    next.run(request)
+        .await
+        .map(|body| Body::new(Tracked { body, _held: place }))
+}
+
+fn stopping() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "1"), (header::CONNECTION, "close")],
+        "the server is stopping\n",
+    )
+        .into_response()
+}
+
+/// A response body that keeps `held` (its request counted, or its place taken) until it is
+/// sent or dropped.
+struct Tracked<T> {
     body: Body,
-    _busy: Busy,
+    _held: T,
 }
 
-impl HttpBody for Tracked {
+impl<T: Send + Unpin + 'static> HttpBody for Tracked<T> {
     type Data = Bytes;
     type Error = axum::Error;
 

@@ -80,6 +80,7 @@ enum Scopes {
 
 #[derive(Debug, Deserialize)]
 struct Claims {
+    iss: Option<String>,
     sub: Option<String>,
     scope: Option<Scopes>,
     scp: Option<Scopes>,
@@ -101,6 +102,9 @@ impl Verifier {
     pub async fn verify(&self, token: &str) -> Result<Caller, Refusal> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| Refusal::Invalid("the token is not a JWT"))?;
+        if !is_access_token_type(header.typ.as_deref()) {
+            return Err(Refusal::Invalid("the token is not an access token (typ)"));
+        }
         let kid = header
             .kid
             .ok_or(Refusal::Invalid("the token names no key (kid)"))?;
@@ -120,9 +124,16 @@ impl Verifier {
                 Scopes::List(list) => list,
             })
             .collect();
+        // The issuer was checked equal to the configured one; it is kept in the principal so
+        // that the same subject at another issuer could never be the same caller.
+        let principal = claims
+            .sub
+            .as_ref()
+            .map(|sub| format!("{}\u{0}{sub}", claims.iss.as_deref().unwrap_or_default()));
         Ok(Caller {
             subject: claims.sub,
             scopes,
+            principal,
         })
     }
 
@@ -173,6 +184,20 @@ impl Verifier {
     fn challenge(&self) -> String {
         format!("resource_metadata=\"{}\"", self.settings.metadata_url)
     }
+}
+
+/// Whether a JWT's `typ` header names an access token: absent, `JWT` (RFC 7519), or
+/// `at+jwt` (RFC 9068), with or without `application/`, in any case. Another type (an ID
+/// token's, a logout token's) is refused, so that a token issued for another purpose by the
+/// same authorization server cannot be used here (RFC 8725, section 3.11).
+fn is_access_token_type(typ: Option<&str>) -> bool {
+    let Some(typ) = typ else { return true };
+    let typ = typ.trim();
+    let bare = match (typ.get(..12), typ.get(12..)) {
+        (Some(prefix), Some(rest)) if prefix.eq_ignore_ascii_case("application/") => rest,
+        _ => typ,
+    };
+    bare.eq_ignore_ascii_case("jwt") || bare.eq_ignore_ascii_case("at+jwt")
 }
 
 fn reason(kind: &ErrorKind) -> &'static str {

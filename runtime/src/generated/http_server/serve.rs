@@ -1,14 +1,12 @@
 //! Serving an http server's routes until it is told to stop, then draining it.
 
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
-use super::{Lifecycle, StopSignal};
+use super::{ConnectionLimits, Lifecycle, StopSignal, serve_connections};
 
 /// The error `run` ends with.
 pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
@@ -22,6 +20,8 @@ pub struct Addresses {
     pub ops: Option<String>,
     /// How long calls in flight may take to finish once the server is told to stop.
     pub drain: Duration,
+    /// How many connections each address keeps open, and for how long.
+    pub limits: ConnectionLimits,
 }
 
 /// How long connections may stay open once sessions have ended, to send what is still
@@ -76,15 +76,11 @@ pub async fn run(
         end_sessions();
         let _ = ended_tx.send(true);
     };
-    let mcp = axum::serve(nodelay(listener), app).with_graceful_shutdown(drain);
+    let limits = addresses.limits;
+    let mcp = serve_connections(listener, app, limits, drain);
     let ops = async {
-        match ops {
-            Some((listener, router)) => {
-                axum::serve(nodelay(listener), router)
-                    .with_graceful_shutdown(has_ended(ended.clone()))
-                    .await
-            }
-            None => Ok(()),
+        if let Some((listener, router)) = ops {
+            serve_connections(listener, router, limits, has_ended(ended.clone())).await;
         }
     };
     let linger = async {
@@ -92,7 +88,7 @@ pub async fn run(
         tokio::time::sleep(LINGER).await;
     };
     tokio::select! {
-        served = async { tokio::try_join!(mcp.into_future(), ops) } => { served?; }
+        ((), ()) = async { tokio::join!(mcp, ops) } => {}
         () = linger => tracing::warn!("closing connections still open after the drain"),
     }
     tracing::info!("stopped");
@@ -102,14 +98,4 @@ pub async fn run(
 /// Resolves once the drain has ended.
 async fn has_ended(mut ended: tokio::sync::watch::Receiver<bool>) {
     let _ = ended.wait_for(|ended| *ended).await;
-}
-
-/// rmcp writes an answer's SSE stream in several small pieces; with Nagle's algorithm each
-/// call would wait for the client's delayed ACK (about 40 ms).
-fn nodelay(listener: TcpListener) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
-    listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    })
 }
