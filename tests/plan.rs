@@ -233,7 +233,7 @@ fn the_middleware_chain_wraps_every_tool_that_did_not_opt_out() {
 #[test]
 fn tools_that_reach_out_get_a_timeout_and_an_output_bound() {
     let plan = plan(&config(
-        "forge: {name: t, version: 0.1.0, max_output_bytes: 2048}\ntools:\n  - {type: cli, name: c, command: ls, args: [\"{{dir}}\", \"-l\", \"{{mode}}\"], params: {dir: string, mode: {type: string, allow_options: true}}}\n  - {type: http, name: h, endpoint: \"https://x.example/{{id}}\", follow_redirects: true}\n  - {type: http, name: own, endpoint: \"https://x.example/\", timeout_ms: 90000}\n  - {type: native, name: own_code, handler: handlers::own_code}\n",
+        "forge: {name: t, version: 0.1.0, max_output_bytes: 2048}\ntools:\n  - {type: cli, name: c, command: ls, args: [\"{{dir}}\", \"-l\", \"{{mode}}\"], params: {dir: string, mode: {type: string, allow_options: true}}}\n  - {type: http, name: h, endpoint: \"https://x.example/{{id}}\", follow_redirects: true}\n  - {type: http, name: own, endpoint: \"https://x.example/\", timeout_ms: 90000}\n  - {type: native, name: own_code, handler: handlers::own_code}\n  - {type: native, name: backed, handler: handlers::backed, fallback: {type: http, endpoint: \"https://b.example/\"}}\n",
     ));
     let timeouts: Vec<Option<Duration>> = plan.tools.iter().map(|t| t.policy.timeout).collect();
     let default = Some(Duration::from_millis(
@@ -241,8 +241,14 @@ fn tools_that_reach_out_get_a_timeout_and_an_output_bound() {
     ));
     assert_eq!(
         timeouts,
-        [default, default, Some(Duration::from_secs(90)), None],
-        "a native handler is the user's code"
+        [
+            default,
+            default,
+            Some(Duration::from_secs(90)),
+            None,
+            default
+        ],
+        "a native handler is the user's code; its http fallback is not"
     );
     let KindPlan::Cli(cli) = &plan.tools[0].kind else {
         panic!("cli")

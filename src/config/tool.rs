@@ -36,7 +36,9 @@ pub struct ToolCommon {
     /// Parameters. Without this key, each `{{placeholder}}` the tool uses becomes a required
     /// string parameter.
     pub params: Option<Params>,
-    /// Timeout of each attempt, in milliseconds.
+    /// Timeout of each attempt, in milliseconds. A cli or http tool (or one with an http
+    /// fallback) that sets none, here or in the defaults, gets 30,000: a command or an
+    /// upstream that never ends must not hold a call for ever.
     #[schemars(range(min = 1, max = 604800000), example = 10000)]
     pub timeout_ms: Option<u64>,
     /// Retry policy, merged over the default one.

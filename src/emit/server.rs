@@ -412,6 +412,11 @@ pub fn tools_mod(plan: &Plan) -> TokenStream {
 /// `src/main.rs`: logging and the transport; everything else is in the library.
 pub fn main_rs(plan: &Plan) -> TokenStream {
     let krate = ident(&plan.crate_ident);
+    // Commands run as the server's user; without this they could read its secrets in /proc.
+    let shield = plan
+        .needs
+        .process
+        .then(|| quote!(#krate::generated::runtime::shield();));
     quote! {
         //! Starts the server.
         #![forbid(unsafe_code)]
@@ -424,6 +429,7 @@ pub fn main_rs(plan: &Plan) -> TokenStream {
                 .with_ansi(false)
                 .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
                 .init();
+            #shield
             match #krate::generated::serve().await {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(error) => {

@@ -181,7 +181,7 @@ fn cli_command(cli: &CliPlan) -> TokenStream {
         .map(|arg| {
             let text = render(&arg.template);
             match &arg.guarded {
-                Some(param) => quote!(runtime::not_an_option(#param, #text)?),
+                Some(param) => quote!(runtime::not_an_option(#param, &values, #text)?),
                 None => text,
             }
         })

@@ -104,7 +104,12 @@ impl ArgPlan {
 pub fn cli(cli: &CliTool, params: &[ParamPlan], max_output_bytes: usize) -> CliPlan {
     let arg = |text: &String| {
         let template = Template::split(text);
-        let guarded = match template.parts.first() {
+        // A `${VAR}` may be empty: the parameter after it still leads the argument.
+        let lead = template
+            .parts
+            .iter()
+            .find(|part| !matches!(part, Part::Env { .. }));
+        let guarded = match lead {
             Some(Part::Param(name)) => params
                 .iter()
                 .find(|p| &p.name == name)

@@ -469,7 +469,8 @@ fn plan_tool(
             None
         })
         .map(policy::resolve_bulkhead);
-    let reaches_out = matches!(tool.kind, ToolKind::Cli(_) | ToolKind::Http(_));
+    let reaches_out = matches!(tool.kind, ToolKind::Cli(_) | ToolKind::Http(_))
+        || (!is_pipeline && entries.iter().any(|e| matches!(e, FallbackEntry::Http(_))));
     let timeout_ms = common
         .timeout_ms
         .or(if inherit { defaults.timeout_ms } else { None })

@@ -134,6 +134,15 @@ async fn a_value_cannot_step_along_the_upstream_path() {
         "\u{2025}",
         ".\u{FE52}",
         "",
+        // Read as steps by upstreams that decode `%2F` or `%5C`, take path parameters, or
+        // trim trailing dots and spaces (Windows).
+        "a/../b",
+        "x\\..",
+        "..;jsessionid=1",
+        ".. ",
+        "...",
+        "\u{2026}",
+        "a\u{FF0F}..",
     ] {
         let outcome = send(&client, &USER_PROFILE, &values(&[("id", id)]), Some(&base)).await;
         let Err(ToolError::InvalidArguments(message)) = outcome else {
@@ -164,8 +173,8 @@ async fn a_value_cannot_step_along_the_upstream_path() {
     );
     // Only the good calls below reach the upstream, each on the path forge.yaml names.
     for (id, path) in [
-        ("...", "/api/users/.../profile"),
-        ("a/../b", "/api/users/a%2F..%2Fb/profile"),
+        ("a.b", "/api/users/a.b/profile"),
+        ("a/b", "/api/users/a%2Fb/profile"),
     ] {
         let outcome = send(&client, &USER_PROFILE, &values(&[("id", id)]), Some(&base)).await;
         assert_eq!(outcome, Ok(serde_json::json!({})), "{id}");
@@ -253,4 +262,112 @@ async fn a_body_larger_than_the_bound_fails_the_call() {
         };
         assert!(message.contains("larger than 1048576 bytes"), "{message}");
     }
+}
+
+fn large_error(_: &str) -> Vec<u8> {
+    let mut answer =
+        b"HTTP/1.1 500 Oops\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n".to_vec();
+    answer.resize(answer.len() + (64 << 20), b'e');
+    answer
+}
+
+#[tokio::test]
+async fn an_error_body_is_read_only_as_far_as_the_error_keeps() {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base = format!(
+        "http://{}",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    // Writes a 64 MiB error body in pieces and counts what the server let it write.
+    let written = tokio::spawn(async move {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return 0;
+        };
+        let _ = read_all_head(&mut socket).await;
+        let body = large_error("");
+        let mut sent = 0;
+        for piece in body.chunks(64 * 1024) {
+            if socket.write_all(piece).await.is_err() {
+                break;
+            }
+            sent += piece.len();
+        }
+        sent
+    });
+    let outcome = send(
+        &client(),
+        &USER_PROFILE,
+        &values(&[("id", "1")]),
+        Some(&base),
+    )
+    .await;
+    let Err(ToolError::Status {
+        status: 500, body, ..
+    }) = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(body.len(), 500);
+    let sent = written.await.unwrap_or_default();
+    assert!(
+        sent < 16 << 20,
+        "the server read {sent} bytes of an error body"
+    );
+}
+
+/// Reads a request head off `socket`.
+pub async fn read_all_head(socket: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut byte = [0_u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).await.unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    head
+}
+
+fn moves(head: &str) -> Vec<u8> {
+    let path = head.split_whitespace().nth(1).unwrap_or_default();
+    let (status, to) = match path {
+        "/api/users/307/profile" => ("307 Temporary Redirect", "/kept"),
+        "/api/users/303/profile" => ("303 See Other", "/seen"),
+        "/api/users/300/profile" => ("300 Multiple Choices", "/choice"),
+        _ => return ok(head),
+    };
+    format!("HTTP/1.1 {status}\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn a_followed_redirect_keeps_or_drops_the_method_as_its_status_says() {
+    let (base, mut heads) = upstream(moves).await;
+    const POSTS: Request = Request {
+        method: Method::Post,
+        rest: &["name"],
+        follow_redirects: true,
+        ..USER_PROFILE
+    };
+    let client = client();
+    for (id, second) in [("307", "POST /kept"), ("303", "GET /seen")] {
+        let arguments = values(&[("id", id), ("name", "n")]);
+        let outcome = send(&client, &POSTS, &arguments, Some(&base)).await;
+        assert_eq!(outcome, Ok(serde_json::json!({})), "{id}");
+        let _ = heads.recv().await;
+        let head = heads.recv().await.unwrap_or_default().to_ascii_lowercase();
+        assert!(head.starts_with(&second.to_ascii_lowercase()), "{head}");
+        assert_eq!(
+            head.contains("content-length: 12"),
+            id == "307",
+            "the body: {head}"
+        );
+    }
+    let arguments = values(&[("id", "300"), ("name", "n")]);
+    let outcome = send(&client, &POSTS, &arguments, Some(&base)).await;
+    assert!(
+        matches!(outcome, Err(ToolError::Status { status: 300, .. })),
+        "{outcome:?}"
+    );
 }

@@ -48,7 +48,8 @@ fn sh(script: &str) -> tokio::process::Command {
 async fn a_command_that_writes_without_end_is_stopped_at_the_bound() {
     let dir = tempdir();
     let pid_file = dir.join("pid");
-    let script = format!("echo $$ > {}; exec cat /dev/zero", pid_file.display());
+    // `cat` is the shell's child: only killing the whole group stops it.
+    let script = format!("cat /dev/zero & echo $! > {}; wait", pid_file.display());
     let outcome = crate::generated::runtime::output(sh(&script), "sh", 1 << 20).await;
     let Err(ToolError::Handler(message)) = outcome else {
         panic!("{outcome:?}")
@@ -64,7 +65,7 @@ async fn a_command_that_writes_without_end_is_stopped_at_the_bound() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the command still runs after its output passed the bound");
+    panic!("what the command started still runs after its output passed the bound");
 }
 
 #[tokio::test]
@@ -121,8 +122,19 @@ async fn a_command_inherits_only_the_allowed_variables() {
 #[test]
 fn a_value_that_would_be_an_option_is_refused() {
     use crate::generated::runtime::not_an_option;
-    assert_eq!(not_an_option("r", "main".into()), Ok("main".into()));
-    let refused = not_an_option("ref", "--output=/tmp/x".into());
+    let values = |v: &str| {
+        rmcp::model::JsonObject::from_iter([("ref".to_owned(), serde_json::Value::from(v))])
+    };
+    assert_eq!(
+        not_an_option("ref", &values("main"), "main".into()),
+        Ok("main".into())
+    );
+    assert_eq!(
+        not_an_option("ref", &values("x"), "--from-config=x".into()),
+        Ok("--from-config=x".into()),
+        "a variable before the value wrote the dash"
+    );
+    let refused = not_an_option("ref", &values("--output=/tmp/x"), "--output=/tmp/x".into());
     let Err(ToolError::InvalidArguments(message)) = refused else {
         panic!("{refused:?}")
     };

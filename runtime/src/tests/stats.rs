@@ -124,7 +124,7 @@ fn only_the_most_recent_errors_are_kept() {
     assert_eq!(recent[0]["tool"], "b");
     assert_eq!(recent[0]["class"], "service_unavailable");
     assert_eq!(
-        recent[1]["message"], "the handler failed",
+        recent[1]["message"], "the operation failed",
         "only the kind of a handler's error is kept"
     );
     assert!(recent[1]["at_ms"].as_u64().is_some_and(|ms| ms > 0));

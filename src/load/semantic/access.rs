@@ -274,43 +274,72 @@ fn is_secure_url(url: &str) -> bool {
     }
 }
 
-/// The variables holding the server's own bearer tokens never reach a command: commands do
-/// not inherit them, and forge.yaml may not hand them over through `${VAR}` either.
+/// The variables holding the server's own bearer tokens never leave it: commands do not
+/// inherit them, and forge.yaml may not hand them to a command or send them to an upstream
+/// (token passthrough) through `${VAR}` either.
 fn check_tokens_stay(sections: &Sections, auth: &HttpAuth, reporter: &mut Reporter<'_>) {
     let Some(tokens) = auth.bearer.as_ref().map(|b| &b.env) else {
         return;
     };
+    let escape = crate::load::schema_check::escape;
     for (index, tool) in &sections.tools {
-        let ToolKind::Cli(cli) = &tool.kind else {
-            continue;
-        };
         let at = format!("/tools/{index}");
-        let texts = cli
-            .args
-            .iter()
-            .enumerate()
-            .map(|(i, arg)| (format!("{at}/args/{i}"), arg))
-            .chain(cli.cwd.iter().map(|cwd| (format!("{at}/cwd"), cwd)))
-            .chain(cli.env.iter().flatten().map(|(key, value)| {
-                (
-                    format!("{at}/env/{}", crate::load::schema_check::escape(key)),
-                    value,
-                )
-            }));
+        let keyed = |key: &str, map: Option<&indexmap::IndexMap<String, String>>| {
+            map.into_iter()
+                .flatten()
+                .map(|(name, value)| (format!("{at}/{key}/{}", escape(name)), value.clone()))
+                .collect::<Vec<_>>()
+        };
+        let (texts, receiver) = match &tool.kind {
+            ToolKind::Cli(cli) => {
+                let mut texts: Vec<(String, String)> = cli
+                    .args
+                    .iter()
+                    .enumerate()
+                    .map(|(i, arg)| (format!("{at}/args/{i}"), arg.clone()))
+                    .collect();
+                texts.extend(cli.cwd.iter().map(|cwd| (format!("{at}/cwd"), cwd.clone())));
+                texts.extend(keyed("env", cli.env.as_ref()));
+                (texts, "a command")
+            }
+            ToolKind::Http(http) => {
+                let mut texts = vec![(format!("{at}/endpoint"), http.endpoint.clone())];
+                texts.extend(keyed("headers", http.headers.as_ref()));
+                texts.extend(keyed("query", http.query.as_ref()));
+                texts.extend(auth_texts(http.auth.as_ref(), &at));
+                (texts, "an upstream")
+            }
+            ToolKind::Native(_) | ToolKind::Pipeline(_) => continue,
+        };
         for (pointer, text) in texts {
-            let refs = crate::load::template::env_refs(text).unwrap_or_default();
+            let refs = crate::load::template::env_refs(&text).unwrap_or_default();
             for found in refs.iter().filter(|r| tokens.contains(&r.name)) {
                 reporter
                     .error(
                         &pointer,
                         Target::Text(&format!("${{{}", found.name)),
-                        format!("`{}` holds a bearer token of this server; a command may not receive it", found.name),
+                        format!("`{}` holds a bearer token of this server; {receiver} may not receive it", found.name),
                     )
-                    .help("give the command a credential of its own, in another variable")
+                    .help("give it a credential of its own, in another variable")
                     .emit();
             }
         }
     }
+}
+
+/// The strings of an http tool's credentials, with their pointers.
+fn auth_texts(auth: Option<&crate::config::Auth>, at: &str) -> Vec<(String, String)> {
+    use crate::config::Auth;
+    let fields: Vec<(&str, &String)> = match auth {
+        None => Vec::new(),
+        Some(Auth::Bearer(b)) => vec![("token", &b.token)],
+        Some(Auth::Basic(b)) => vec![("username", &b.username), ("password", &b.password)],
+        Some(Auth::ApiKey(k)) => vec![("key", &k.key)],
+    };
+    fields
+        .into_iter()
+        .map(|(key, value)| (format!("{at}/auth/{key}"), value.clone()))
+        .collect()
 }
 
 #[cfg(test)]

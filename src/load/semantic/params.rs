@@ -35,6 +35,25 @@ pub fn check_cli_use(
         })
     };
     for (name, spec) in params.iter().flat_map(|p| p.0.iter()) {
+        let dashed_default = match spec {
+            ParamSpec::Long(detail) => detail
+                .default
+                .as_ref()
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.starts_with('-')),
+            ParamSpec::Short(_) => false,
+        };
+        if dashed_default && leads(name) && !spec.allows_options() && !is_constrained_to_enum(spec)
+        {
+            reporter
+                .error(
+                    &format!("{at}/params/{name}/default"),
+                    Target::Value,
+                    format!("the default of `{name}` begins with `-`, which a value starting an argument may not"),
+                )
+                .help("list the values in an `enum`, or set `allow_options: true` if callers may pass options")
+                .emit();
+        }
         if spec.allows_options() && !leads(name) {
             reporter
                 .warning(
@@ -63,9 +82,10 @@ pub fn check_cli_use(
             continue;
         }
         let in_cwd = cli.cwd.as_deref().is_some_and(|cwd| mentions(cwd, name));
-        let as_file = ["path", "file", "dir"]
-            .iter()
-            .any(|word| name.to_ascii_lowercase().contains(word))
+        let as_file = name
+            .to_ascii_lowercase()
+            .split('_')
+            .any(|word| FILE_WORDS.contains(&word))
             && cli.args.iter().any(|arg| mentions(arg, name));
         if !(in_cwd || as_file) {
             continue;
@@ -91,6 +111,23 @@ pub fn check_cli_use(
             ))
             .emit();
     }
+}
+
+/// Words of a parameter's name that say it names a file or a directory.
+const FILE_WORDS: &[&str] = &[
+    "path",
+    "file",
+    "dir",
+    "filename",
+    "filepath",
+    "dirname",
+    "directory",
+    "folder",
+];
+
+/// Whether a parameter's values are listed in an `enum`.
+fn is_constrained_to_enum(spec: &ParamSpec) -> bool {
+    matches!(spec, ParamSpec::Long(detail) if detail.allowed.is_some())
 }
 
 /// Whether a `{{` is followed by exactly `name` and `}}`, spaces allowed.

@@ -322,6 +322,41 @@ fn check_cli(
         check_env_refs(cwd, &format!("{at}/cwd"), reporter);
     }
     check_strings(cli.env.as_ref(), &format!("{at}/env"), uses, reporter);
+    for (key, value) in cli.env.iter().flatten() {
+        if value.contains("{{") && runs_code(key) {
+            reporter
+                .error(
+                    &format!("{at}/env/{}", escape(key)),
+                    Target::Value,
+                    format!("a caller's value in `{key}` chooses code the command loads or runs"),
+                )
+                .help(
+                    "set it from forge.yaml or the environment (`${VAR}`), never from a parameter",
+                )
+                .emit();
+        }
+    }
+}
+
+/// Variables through which a value makes a program load or run other code: the dynamic
+/// loader's, the shell's, and the interpreters' and git's hooks.
+fn runs_code(variable: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "PATH",
+        "BASH_ENV",
+        "ENV",
+        "SHELLOPTS",
+        "PS4",
+        "IFS",
+        "EDITOR",
+        "PAGER",
+    ];
+    const PREFIXES: &[&str] = &[
+        "LD_", "DYLD_", "GIT_", "PYTHON", "NODE_", "PERL", "RUBY", "JAVA_", "_JAVA_", "GCONV",
+        "LUA_",
+    ];
+    let upper = variable.to_ascii_uppercase();
+    NAMES.contains(&upper.as_str()) || PREFIXES.iter().any(|p| upper.starts_with(p))
 }
 
 /// An endpoint is an absolute http(s) URL (or starts with `${VAR}`), and parameters may not

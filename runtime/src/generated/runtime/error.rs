@@ -65,7 +65,7 @@ impl ToolError {
                 code: Some(code), ..
             } => format!("exited with status {code}"),
             Self::Exit { code: None, .. } => "killed by a signal".to_owned(),
-            Self::Handler(_) => "the handler failed".to_owned(),
+            Self::Handler(_) => "the operation failed".to_owned(),
             Self::Fallback { primary, failures } => {
                 let mut summary = format!("{}; every fallback failed", primary.summary());
                 for (label, failure) in failures {

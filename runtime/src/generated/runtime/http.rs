@@ -278,8 +278,8 @@ fn redirect(
     from: &reqwest::Url,
     response: &reqwest::Response,
 ) -> Option<reqwest::Url> {
-    let status = response.status();
-    if !request.follow_redirects || !status.is_redirection() || status.as_u16() == 304 {
+    let status = response.status().as_u16();
+    if !request.follow_redirects || !matches!(status, 301 | 302 | 303 | 307 | 308) {
         return None;
     }
     let location = response.headers().get(reqwest::header::LOCATION)?;

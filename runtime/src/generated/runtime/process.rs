@@ -1,6 +1,7 @@
 //! Running a cli tool's command: a clean environment, output read up to a bound, and the
 //! guard that kills what the command started when its call is dropped.
 
+use rmcp::model::JsonObject;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -46,10 +47,27 @@ pub fn command(program: &str) -> tokio::process::Command {
     command
 }
 
-/// Refuses `argument` when it begins with `-`: a caller's value that forms the start of an
-/// argument must not become an option of the program (`--output=/some/file`).
-pub fn not_an_option(param: &str, argument: String) -> Result<String, ToolError> {
-    if argument.starts_with('-') {
+/// Keeps the commands this server runs, which run as the same user, from reading its memory
+/// and its environment (bearer tokens, upstream keys) through `/proc/<pid>/environ` and
+/// `/proc/<pid>/mem`: the process is made not dumpable, which also turns off its core dumps.
+/// Root can still read them.
+pub fn shield() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = nix::sys::prctl::set_dumpable(false) {
+        tracing::warn!(%error, "cannot hide this process's environment from its commands");
+    }
+}
+
+/// Refuses `argument`, which `param` begins (after `${VAR}`s, which may be empty), when it
+/// and the parameter's value begin with `-`: a caller's value that starts an argument must
+/// not become an option of the program (`--output=/some/file`).
+pub fn not_an_option(
+    param: &str,
+    values: &JsonObject,
+    argument: String,
+) -> Result<String, ToolError> {
+    let value = values.get(param).map(super::text_of).unwrap_or_default();
+    if argument.starts_with('-') && value.starts_with('-') {
         return Err(ToolError::InvalidArguments(format!(
             "`{param}` cannot begin with `-`: it would be read as an option of the command"
         )));

@@ -1,31 +1,51 @@
 //! The path segments a caller's value may never become: `.` and `..`, which URL parsers and
 //! upstream servers read as steps along the path, in every spelling they still read that way.
 
-/// Whether `text` would be read as the path segment `.` or `..`: as written, after the
-/// percent-decoding the WHATWG URL parser does on dot segments (`%2E`) and an upstream may
-/// repeat, and after the Unicode compatibility folding (NFKC) some upstreams apply, which
-/// turns fullwidth, small and leader dots into `.`.
+/// Whether `text` would take a step along a path: hold a segment `.` or `..` as written, after
+/// the percent-decoding the WHATWG URL parser does on dot segments (`%2E`) and an upstream may
+/// repeat (which also turns `%2F` and `%5C` into separators), and after the folding some
+/// upstreams apply: Unicode compatibility forms (fullwidth, small and leader dots, fullwidth
+/// slashes), path parameters (`..;x`), and the trailing dots, spaces and NULs Windows drops.
 pub fn is_dot_segment(text: &str) -> bool {
-    let mut text = text.to_owned();
-    // Each round peels one layer of escapes; three covers an upstream that decodes twice.
-    for _ in 0..3 {
-        match percent_decoded(&text) {
-            Some(decoded) if decoded != text => text = decoded,
-            _ => break,
-        }
-    }
-    let mut dots = 0_usize;
-    for c in text.chars() {
-        dots += match c {
-            '.' | '\u{FF0E}' | '\u{FE52}' | '\u{2024}' | '\u{3002}' | '\u{FF61}' => 1,
-            '\u{2025}' => 2,
-            _ => return false,
-        };
-        if dots > 2 {
-            return false;
-        }
-    }
-    dots > 0
+    layers(text).any(|layer| layer.split(SEPARATORS).any(is_dots))
+}
+
+/// Whether `text` holds a path separator (`/`, a backslash, or their fullwidth forms), as
+/// written or under up to three layers of percent-escapes.
+pub fn has_separator(text: &str) -> bool {
+    layers(text).any(|layer| layer.contains(SEPARATORS))
+}
+
+/// What upstreams read as path separators.
+const SEPARATORS: [char; 4] = ['/', '\\', '\u{FF0F}', '\u{FF3C}'];
+
+/// `text` as written, then with each layer of percent-escapes peeled in turn (three layers
+/// cover an upstream that decodes twice after the URL parser).
+fn layers(text: &str) -> impl Iterator<Item = String> {
+    std::iter::successors(Some(text.to_owned()), |layer| {
+        percent_decoded(layer).filter(|decoded| decoded != layer)
+    })
+    .take(4)
+}
+
+/// Whether one piece between separators reads as `.` or `..` (or more dots, which Windows
+/// trims to nothing).
+fn is_dots(piece: &str) -> bool {
+    let piece = piece.split(';').next().unwrap_or_default();
+    let piece = piece.trim_end_matches(|c: char| c.is_whitespace() || c == '\0');
+    !piece.is_empty()
+        && piece.chars().all(|c| {
+            matches!(
+                c,
+                '.' | '\u{FF0E}'
+                    | '\u{FE52}'
+                    | '\u{2024}'
+                    | '\u{2025}'
+                    | '\u{2026}'
+                    | '\u{3002}'
+                    | '\u{FF61}'
+            )
+        })
 }
 
 /// `text` with its `%XX` escapes decoded; `None` when nothing was escaped or the bytes are

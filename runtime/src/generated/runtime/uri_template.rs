@@ -1,6 +1,6 @@
 //! Matching a resource's `uri_template` against a requested URI.
 
-use super::is_dot_segment;
+use super::{has_separator, is_dot_segment};
 
 /// Whether `uri` fits an RFC 6570 level-1 template such as `users://{id}/profile`:
 /// each `{var}` stands for a non-empty text without `/` or a backslash, escaped or not, that is
@@ -39,9 +39,5 @@ pub fn template_matches(template: &str, uri: &str) -> bool {
 
 /// Whether a variable's value would leave its own path segment.
 fn crosses_segments(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    value.contains(['/', '\\'])
-        || lower.contains("%2f")
-        || lower.contains("%5c")
-        || is_dot_segment(value)
+    has_separator(value) || is_dot_segment(value)
 }
