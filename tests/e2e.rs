@@ -215,11 +215,15 @@ prompts:
         text(&result)
     );
 
-    // http: the placeholder stays inside its path segment; the header comes from the environment.
-    let result = answer(&client, "fetch_user", json!({"user_id": "../admin?x=1#y"})).await;
+    // http: a value that would step up the path is refused before any request; any other
+    // stays inside its path segment; the header comes from the environment.
+    let refused = answer(&client, "fetch_user", json!({"user_id": "../admin"})).await;
+    assert_eq!(refused.is_error, Some(true), "{refused:?}");
+    assert!(text(&refused).contains("`user_id`"), "{}", text(&refused));
+    let result = answer(&client, "fetch_user", json!({"user_id": "a/admin?x=1#y"})).await;
     assert_eq!(
         result.structured_content,
-        Some(json!({"request": "GET /users/..%2Fadmin%3Fx%3D1%23y HTTP/1.1"}))
+        Some(json!({"request": "GET /users/a%2Fadmin%3Fx%3D1%23y HTTP/1.1"}))
     );
     let first = seen.lock().map(|s| s[0].clone()).unwrap_or_default();
     assert!(
