@@ -239,7 +239,7 @@ impl Connection {
             let answer = hyper::service::Service::call(&app, request);
             async move {
                 let response = answer.await?;
-                Ok::<_, Infallible>(response.map(|body| Body::new(Held { body, _busy: busy })))
+                Ok::<_, Infallible>(response.map(|body| super::holding(body, busy)))
             }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
@@ -334,32 +334,6 @@ impl Drop for Busy {
             .idle_since
             .store(self.table.now(), Ordering::SeqCst);
         self.conn.busy.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// A response body that keeps its connection busy until it is sent or dropped.
-struct Held {
-    body: Body,
-    _busy: Busy,
-}
-
-impl HttpBody for Held {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
     }
 }
 

@@ -104,9 +104,7 @@ pub async fn track(State(life): State<Arc<Lifecycle>>, request: Request, next: N
     let Some(busy) = life.enter() else {
         return stopping();
     };
-    next.run(request)
-        .await
-        .map(|body| Body::new(Tracked { body, _held: busy }))
+    next.run(request).await.map(|body| holding(body, busy))
 }
 
 /// Holds each POST to `/mcp` until one of `max_in_flight` places is free, and keeps the place
@@ -120,9 +118,7 @@ pub async fn admit(State(life): State<Arc<Lifecycle>>, request: Request, next: N
     let Ok(place) = Arc::clone(&life.slots).acquire_owned().await else {
         return stopping();
     };
-    next.run(request)
-        .await
-        .map(|body| Body::new(Tracked { body, _held: place }))
+    next.run(request).await.map(|body| holding(body, place))
 }
 
 fn stopping() -> Response {
@@ -134,8 +130,13 @@ fn stopping() -> Response {
         .into_response()
 }
 
-/// A response body that keeps `held` (its request counted, or its place taken) until it is
-/// sent or dropped.
+/// `body`, keeping `held` (a request counted, a place taken, a connection or a session in
+/// use) until it is sent or dropped: for a streamed answer, until the stream ends.
+pub fn holding<T: Send + Unpin + 'static>(body: Body, held: T) -> Body {
+    Body::new(Tracked { body, _held: held })
+}
+
+/// A response body that keeps what it holds until it is sent or dropped.
 struct Tracked<T> {
     body: Body,
     _held: T,

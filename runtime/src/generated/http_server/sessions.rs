@@ -3,12 +3,9 @@
 //! id seen by someone else is worth nothing to them.
 
 use std::collections::HashMap;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
@@ -283,12 +280,10 @@ pub async fn bind_sessions(
         else {
             return (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
         };
-        return next.run(request).await.map(|body| {
-            Body::new(Using {
-                body,
-                _in_use: in_use,
-            })
-        });
+        return next
+            .run(request)
+            .await
+            .map(|body| super::holding(body, in_use));
     }
     if request.method() == Method::POST && !sessions.has_room(principal.as_ref()) {
         tracing::warn!("refused a new session: every session is in use (forge.http.max_sessions)");
@@ -300,30 +295,4 @@ pub async fn bind_sessions(
             .into_response();
     }
     OPENER.scope(principal, next.run(request)).await
-}
-
-/// A response body that keeps its session in use until it is sent or dropped.
-struct Using {
-    body: Body,
-    _in_use: InUse,
-}
-
-impl HttpBody for Using {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
-    }
 }
