@@ -6,6 +6,7 @@
 //! child processes see it.
 
 mod common;
+use common::{Response, raw_request};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -15,7 +16,7 @@ use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 const TOKEN_A: &str = "token-of-caller-a";
 const TOKEN_B: &str = "token-of-caller-b";
@@ -145,51 +146,6 @@ impl Server {
     }
 }
 
-/// A response: status, head (lowercase) and body.
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-/// One HTTP/1.1 request on a new connection, read to its end; `host` is the `Host` header.
-async fn request(
-    address: &str,
-    host: &str,
-    method: &str,
-    path: &str,
-    headers: &str,
-    body: &str,
-) -> Response {
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .unwrap_or_else(|e| panic!("{address}: {e}"));
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut raw = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw)).await;
-    assert!(read.is_ok(), "no whole answer to {method} {path} in 30 s");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Response {
-        status,
-        head: head.to_ascii_lowercase(),
-        body: body.to_owned(),
-    }
-}
-
 /// A request to `/mcp` with `token`, and the session `session` when given.
 async fn mcp(
     address: &str,
@@ -202,7 +158,7 @@ async fn mcp(
     if let Some(id) = session {
         headers.push_str(&format!("mcp-session-id: {id}\r\n"));
     }
-    request(address, "localhost", method, "/mcp", &headers, body).await
+    raw_request(address, "localhost", method, "/mcp", &headers, body).await
 }
 
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
@@ -340,10 +296,10 @@ async fn metrics_on_the_main_address_checks_the_host() {
     let server = Server::start(dir.path()).await;
     let auth = format!("authorization: Bearer {TOKEN_A}\r\n");
     // A DNS-rebinding page reaches the port under its own name: refused, token or not.
-    let rebound = request(&server.address, "evil.test", "GET", "/metrics", &auth, "").await;
+    let rebound = raw_request(&server.address, "evil.test", "GET", "/metrics", &auth, "").await;
     assert_eq!(rebound.status, 403, "{rebound:?}");
     assert!(!rebound.body.contains("pforge_"), "{}", rebound.body);
-    let local = request(&server.address, "localhost", "GET", "/metrics", &auth, "").await;
+    let local = raw_request(&server.address, "localhost", "GET", "/metrics", &auth, "").await;
     assert_eq!(local.status, 200, "{local:?}");
     assert!(
         local.body.contains("pforge_http_requests_in_flight"),
@@ -351,7 +307,7 @@ async fn metrics_on_the_main_address_checks_the_host() {
         local.body
     );
     // The probes say only up or ready, to any Host.
-    let probe = request(&server.address, "evil.test", "GET", "/healthz", "", "").await;
+    let probe = raw_request(&server.address, "evil.test", "GET", "/healthz", "", "").await;
     assert_eq!(probe.status, 200, "{probe:?}");
 }
 

@@ -15,9 +15,9 @@ use rmcp::model::CallToolRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use common::{build, stats_text};
+use common::{Response, build, raw_request, stats_text};
 
 const ISSUER: &str = "https://auth.test/";
 const AUDIENCE: &str = "https://mcp.test/mcp";
@@ -97,40 +97,9 @@ impl Server {
 }
 
 /// A response: status, head (lowercase) and body.
-struct Response {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-/// One HTTP/1.1 request on a new connection, read to its end (the connection is closed).
+/// One HTTP/1.1 request on a new connection to `address`, named in its `Host` header.
 async fn request(address: &str, method: &str, path: &str, headers: &str, body: &str) -> Response {
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .unwrap_or_else(|e| panic!("{address}: {e}"));
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut raw = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw)).await;
-    assert!(read.is_ok(), "no whole answer to {method} {path} in 30 s");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Response {
-        status,
-        head: head.to_ascii_lowercase(),
-        body: body.to_owned(),
-    }
+    raw_request(address, address, method, path, headers, body).await
 }
 
 async fn get(address: &str, path: &str) -> Response {
