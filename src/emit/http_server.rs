@@ -129,6 +129,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
         .stateless
         .then(|| quote!(.with_legacy_session_mode(false).with_json_response(true)));
     let (auth_setup, auth_layer, metadata_route) = auth(plan, http);
+    let (gate, gate_init) = gate(http);
     // Behind auth, on the server's own address, a caller sees the tools its scopes allow; on
     // an address of their own, the metrics are the operators' and show every tool.
     let per_caller = checks_scopes(plan) && matches!(http.metrics, MetricsPlan::Shared);
@@ -144,7 +145,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
         (quote!(), quote!(let visible = |_| true;))
     };
     let limits = limits_consts(http);
-    let (session_manager, session_layer) = sessions(http);
+    let session_manager = session_manager(http);
     let metrics_fn = serves_metrics(plan).then(|| {
         quote! {
             /// `/metrics`.
@@ -193,7 +194,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
             .merge(metrics(server.clone(), &life).layer(axum::middleware::from_fn_with_state(
                 ALLOWED_HOSTS,
                 http_server::check_host,
-            )))
+            ))#auth_layer)
         }
     });
     quote! {
@@ -213,6 +214,8 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
         pub const DRAIN: std::time::Duration = std::time::Duration::from_millis(#drain);
 
         #limits
+
+        #gate
 
         /// Where the server listens: `forge.bind`, unless `PFORGE_BIND` says otherwise.
         pub fn bind_address() -> String {
@@ -256,14 +259,14 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
                 Arc::clone(&session_manager),
                 config,
             );
-            let app = axum::Router::new()
-                .nest_service("/mcp", mcp)
-                #session_layer
-                .layer(axum::middleware::from_fn_with_state(Arc::clone(&life), http_server::admit))
+            let gate = Arc::new(Gate {
+                life: Arc::clone(&life),
+                #gate_init
+            });
+            let app = http_server::mcp_router(mcp)
+                .layer(axum::middleware::from_fn_with_state(gate, pass_gate))
                 #shared_metrics
-                #auth_layer
-                #metadata_route
-                .layer(axum::middleware::from_fn_with_state(Arc::clone(&life), http_server::track));
+                #metadata_route;
             let (app, ops, ops_address): (axum::Router, Option<axum::Router>, Option<String>) = {
                 #assemble
             };
@@ -318,20 +321,68 @@ fn limits_consts(http: &HttpServerPlan) -> TokenStream {
     }
 }
 
-/// The session manager `serve` makes, and the layer that binds sessions to their callers.
-fn sessions(http: &HttpServerPlan) -> (TokenStream, TokenStream) {
+/// The session manager `serve` makes.
+fn session_manager(http: &HttpServerPlan) -> TokenStream {
     if http.stateless {
-        return (
-            quote!(let session_manager = Arc::new(LocalSessionManager::default());),
-            quote!(),
-        );
+        return quote!(let session_manager = Arc::new(LocalSessionManager::default()););
     }
-    (
-        quote! {
-            let session_manager = Arc::new(http_server::Sessions::new(LocalSessionManager::default(), SESSIONS));
-        },
-        quote!(.layer(axum::middleware::from_fn_with_state(Arc::clone(&session_manager), http_server::bind_sessions))),
-    )
+    quote! {
+        let session_manager = Arc::new(http_server::Sessions::new(LocalSessionManager::default(), SESSIONS));
+    }
+}
+
+/// The one layer in front of `/mcp` (`Gate` and `pass_gate`), and the fields `serve` gives
+/// it. One layer, not one per check: axum clones and boxes each layer's service for every
+/// request, which cost the transport about a tenth of its throughput.
+fn gate(http: &HttpServerPlan) -> (TokenStream, TokenStream) {
+    let (auth_field, auth_init, auth_step) = match &http.auth {
+        None => (quote!(), quote!(), quote!()),
+        Some(ServerAuthPlan::Bearer { .. }) => (
+            quote!(tokens: Arc<http_server::Tokens>,),
+            quote!(tokens: Arc::clone(&tokens),),
+            quote!(let request = gate.tokens.authenticate(request)?;),
+        ),
+        Some(ServerAuthPlan::OAuth(_)) => (
+            quote!(verifier: Arc<http_server::Verifier>,),
+            quote!(verifier: Arc::clone(&verifier),),
+            quote!(let request = gate.verifier.authenticate(request).await?;),
+        ),
+    };
+    let (sessions_field, sessions_init, answer) = if http.stateless {
+        (quote!(), quote!(), quote!(next.run(request).await))
+    } else {
+        (
+            quote!(sessions: Arc<http_server::Sessions>,),
+            quote!(sessions: Arc::clone(&session_manager),),
+            quote!(gate.sessions.serve(request, next).await),
+        )
+    };
+    let definitions = quote! {
+        /// What a request to `/mcp` passes before rmcp sees it.
+        struct Gate {
+            life: Arc<http_server::Lifecycle>,
+            #auth_field
+            #sessions_field
+        }
+
+        /// Lets a request to `/mcp` through the [`Gate`], in this order: refused while the
+        /// server drains, refused without a good token, held until one of
+        /// [`MAX_IN_FLIGHT`] places is free, refused on a session someone else opened.
+        /// What it holds is released when the answer has been sent.
+        async fn pass_gate(
+            axum::extract::State(gate): axum::extract::State<Arc<Gate>>,
+            request: axum::extract::Request,
+            next: axum::middleware::Next,
+        ) -> Result<axum::response::Response, http_server::Refused> {
+            let counted = gate.life.count_in(request.method())?;
+            #auth_step
+            let place = gate.life.take_place(request.method()).await?;
+            let answer = #answer;
+            Ok(answer.map(|body| http_server::holding(body, (counted, place))))
+        }
+    };
+    let init = quote!(#auth_init #sessions_init);
+    (definitions, init)
 }
 
 /// What `serve` sets up for auth, the layer in front of `/mcp`, and the metadata route.
@@ -342,7 +393,7 @@ fn auth(plan: &Plan, http: &HttpServerPlan) -> (TokenStream, TokenStream, TokenS
             quote! {
                 let tokens = Arc::new(http_server::Tokens::from_env(&[#(#env),*])?);
             },
-            quote!(.layer(axum::middleware::from_fn_with_state(tokens, http_server::require_token))),
+            quote!(.layer(axum::middleware::from_fn_with_state(Arc::clone(&tokens), http_server::require_token))),
             quote!(),
         ),
         Some(ServerAuthPlan::OAuth(oauth)) => {

@@ -3,7 +3,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::generated::http_server::{Lifecycle, track};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::generated::http_server::{Lifecycle, Refused, holding};
+
+/// What the gate in front of `/mcp` does with the lifecycle: count a POST until answered.
+async fn track(
+    State(life): State<Arc<Lifecycle>>,
+    request: Request,
+    next: Next,
+) -> Result<Response, Refused> {
+    let counted = life.count_in(request.method())?;
+    Ok(next.run(request).await.map(|body| holding(body, counted)))
+}
 
 /// A router whose POSTs answer after `wait`, behind `track`.
 fn app(life: &Arc<Lifecycle>, wait: Duration) -> axum::Router {

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
-use super::{Caller, presented, unauthorized};
+use super::{Caller, Refused, presented, unauthorized};
 
 /// The accepted tokens, kept as SHA-256 digests: comparing digests takes the same time
 /// whatever the presented token's length, and the tokens themselves are not kept around.
@@ -75,26 +75,36 @@ fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// Lets a request through when it carries an accepted token, else answers 401. A fixed
-/// token grants every tool. The token is never logged.
+impl Tokens {
+    /// The request, with its [`Caller`] in its extensions, when it carries an accepted
+    /// token; else the 401 to answer. A fixed token grants every tool. The token is never
+    /// logged.
+    pub fn authenticate(&self, mut request: Request) -> Result<Request, Refused> {
+        match presented(&request).map(|token| self.which(token)) {
+            Some(Some(index)) => {
+                request.extensions_mut().insert(Caller {
+                    principal: Some(format!("bearer #{index}")),
+                    ..Caller::default()
+                });
+                Ok(request)
+            }
+            Some(None) => {
+                tracing::debug!("refused a request: unknown bearer token");
+                Err(unauthorized("realm=\"mcp\"", Some("unknown token")).into())
+            }
+            None => Err(unauthorized("realm=\"mcp\"", None).into()),
+        }
+    }
+}
+
+/// Lets a request through when it carries an accepted token, else answers 401.
 pub async fn require_token(
     State(tokens): State<Arc<Tokens>>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
-    let verdict = presented(&request).map(|token| tokens.which(token));
-    match verdict {
-        Some(Some(index)) => {
-            request.extensions_mut().insert(Caller {
-                principal: Some(format!("bearer #{index}")),
-                ..Caller::default()
-            });
-            next.run(request).await
-        }
-        Some(None) => {
-            tracing::debug!("refused a request: unknown bearer token");
-            unauthorized("realm=\"mcp\"", Some("unknown token"))
-        }
-        None => unauthorized("realm=\"mcp\"", None),
+    match tokens.authenticate(request) {
+        Ok(request) => next.run(request).await,
+        Err(refusal) => refusal.into_response(),
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -233,7 +233,8 @@ impl Connection {
             let request = request.map(|body| {
                 Body::new(Deadline {
                     body,
-                    timer: Box::pin(tokio::time::sleep(limit)),
+                    until: tokio::time::Instant::now() + limit,
+                    timer: None,
                 })
             });
             let answer = hyper::service::Service::call(&app, request);
@@ -242,13 +243,10 @@ impl Connection {
                 Ok::<_, Infallible>(response.map(|body| super::holding(body, busy)))
             }
         });
+        // No timer for hyper: `overdue` below keeps the head's and the idle time, and hyper's
+        // own header timeout would cost a timer for every request.
         let mut builder = hyper::server::conn::http1::Builder::new();
-        // hyper's own timer counts from the end of the previous answer; as a backstop it gets
-        // the idle wait and the head's time together.
-        builder
-            .timer(TokioTimer::new())
-            .keep_alive(true)
-            .header_read_timeout(self.limits.keep_alive + self.limits.header_read);
+        builder.keep_alive(true);
         let mut connection = std::pin::pin!(builder.serve_connection(io, service));
         let mut check = tokio::time::interval(self.check_every());
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -338,10 +336,12 @@ impl Drop for Busy {
 }
 
 /// A request body that fails once its time is up, so that a body sent a byte at a time
-/// cannot hold a connection and a request slot.
+/// cannot hold a connection and a request slot. Its timer is set only when the body keeps
+/// it waiting: most bodies arrive with their head.
 struct Deadline {
     body: Incoming,
-    timer: Pin<Box<tokio::time::Sleep>>,
+    until: tokio::time::Instant,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 /// The error of a body that took too long.
@@ -367,7 +367,11 @@ impl HttpBody for Deadline {
         if let Poll::Ready(frame) = Pin::new(&mut self.body).poll_frame(cx) {
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
-        match self.timer.as_mut().poll(cx) {
+        let until = self.until;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(until)));
+        match timer.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(TooSlow)))),
             Poll::Pending => Poll::Pending,
         }

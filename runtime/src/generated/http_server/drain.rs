@@ -7,9 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Requests being answered, and whether the server is stopping.
@@ -70,55 +68,70 @@ impl Lifecycle {
         }
     }
 
-    /// Counts a request in, unless the server is draining.
-    fn enter(self: &Arc<Self>) -> Option<Busy> {
+    /// Counts a POST to `/mcp` in until its answer has been sent, which for a streamed
+    /// answer is when the stream ends; once the server is draining, refuses it with 503 and
+    /// `Retry-After` (a client retries elsewhere; a load balancer told to retry POSTs on 503
+    /// does it for the client). GET streams and DELETE carry no work, so they are not
+    /// counted: the drain ends them.
+    pub fn count_in(self: &Arc<Self>, method: &Method) -> Result<Option<InFlight>, Refused> {
+        if method != Method::POST {
+            return Ok(None);
+        }
         // Counted before the flag is read: a drain that starts in between either sees this
         // request in flight or is seen by it, never neither.
         self.in_flight.fetch_add(1, Ordering::SeqCst);
-        let busy = Busy(Arc::clone(self));
-        (!self.draining()).then_some(busy)
+        let counted = InFlight(Arc::clone(self));
+        if self.draining() {
+            return Err(stopping().into());
+        }
+        Ok(Some(counted))
+    }
+
+    /// Holds a POST to `/mcp` until one of `max_in_flight` places is free; the place is kept
+    /// until its answer has been sent. As on stdio, a burst is slowed, not refused. Taken
+    /// after auth, so that requests without a good token never take a place.
+    pub async fn take_place(
+        &self,
+        method: &Method,
+    ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, Refused> {
+        if method != Method::POST {
+            return Ok(None);
+        }
+        // The semaphore is never closed; an error would mean the server is going away.
+        match Arc::clone(&self.slots).acquire_owned().await {
+            Ok(place) => Ok(Some(place)),
+            Err(_) => Err(stopping().into()),
+        }
     }
 }
 
-/// One request being answered; dropping it counts the request out.
+/// The answer to a request refused before it is served (503, 401, 404, …), boxed so that
+/// the results of the checks stay small on the path of the requests that pass.
 #[derive(Debug)]
-struct Busy(Arc<Lifecycle>);
+pub struct Refused(Box<Response>);
 
-impl Drop for Busy {
+impl From<Response> for Refused {
+    fn from(response: Response) -> Self {
+        Self(Box::new(response))
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// A request counted in flight; dropping it counts the request out.
+#[derive(Debug)]
+pub struct InFlight(Arc<Lifecycle>);
+
+impl Drop for InFlight {
     fn drop(&mut self) {
         if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.0.idle.notify_waiters();
         }
     }
-}
-
-/// Counts each POST to `/mcp` until its answer has been sent, which for a streamed answer is
-/// when the stream ends, and refuses new ones with 503 and `Retry-After` once the server is
-/// draining, cancellations included (a client retries elsewhere; a load balancer told to
-/// retry POSTs on 503 does it for the client). GET streams and DELETE carry no work, so
-/// they are not counted: the drain ends them.
-pub async fn track(State(life): State<Arc<Lifecycle>>, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST {
-        return next.run(request).await;
-    }
-    let Some(busy) = life.enter() else {
-        return stopping();
-    };
-    next.run(request).await.map(|body| holding(body, busy))
-}
-
-/// Holds each POST to `/mcp` until one of `max_in_flight` places is free, and keeps the place
-/// until its answer has been sent: as on stdio, a burst is slowed, not refused. It runs after
-/// auth, so that requests without a good token never take a place.
-pub async fn admit(State(life): State<Arc<Lifecycle>>, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST {
-        return next.run(request).await;
-    }
-    // The semaphore is never closed; an error would mean the server is going away.
-    let Ok(place) = Arc::clone(&life.slots).acquire_owned().await else {
-        return stopping();
-    };
-    next.run(request).await.map(|body| holding(body, place))
 }
 
 fn stopping() -> Response {

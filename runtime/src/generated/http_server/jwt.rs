@@ -14,7 +14,7 @@ use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
 use serde::Deserialize;
 
-use super::{Caller, Jwks, KeyError, presented, unauthorized};
+use super::{Caller, Jwks, KeyError, Refused, presented, unauthorized};
 
 /// Where tokens come from and what they must say (`forge.http.auth.oauth`).
 #[derive(Debug, Clone, Copy)]
@@ -213,58 +213,84 @@ fn reason(kind: &ErrorKind) -> &'static str {
     }
 }
 
+impl Verifier {
+    /// The request, with its [`Caller`] in its extensions, when its JWT is good (and, where
+    /// tools need scopes, grants the tool a `tools/call` names); else the 401 pointing at
+    /// the metadata, the 403 of a missing scope, or 503 when the keys cannot be fetched.
+    pub async fn authenticate(&self, mut request: Request) -> Result<Request, Refused> {
+        let challenge = self.challenge();
+        let Some(token) = presented(&request) else {
+            return Err(unauthorized(&challenge, None).into());
+        };
+        match self.verify(token).await {
+            Ok(caller) => {
+                if !self.settings.tool_scopes.is_empty() && request.method() == Method::POST {
+                    request = self.check_scopes(&challenge, &caller, request).await?;
+                }
+                request.extensions_mut().insert(caller);
+                Ok(request)
+            }
+            Err(Refusal::Invalid(why)) => {
+                tracing::debug!(why, "refused a request's token");
+                Err(unauthorized(&challenge, Some(why)).into())
+            }
+            Err(Refusal::KeysUnavailable) => Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "5")],
+                "the authorization server's keys cannot be fetched\n",
+            )
+                .into_response()
+                .into()),
+        }
+    }
+
+    /// The request, its body read whole and put back, when `caller` holds the scopes of the
+    /// tool it calls; else the 403 (or the 413/400 of a body too large or cut off).
+    async fn check_scopes(
+        &self,
+        challenge: &str,
+        caller: &Caller,
+        request: Request,
+    ) -> Result<Request, Refused> {
+        let (parts, body) = request.into_parts();
+        let limit = self.settings.max_body_bytes;
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|length| length > limit) {
+            return Err((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large\n",
+            )
+                .into_response()
+                .into());
+        }
+        let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read whole (cut off, or too large)\n",
+            )
+                .into_response()
+                .into());
+        };
+        if let Some(needed) = self.missing_scopes(caller, &bytes) {
+            return Err(insufficient_scope(challenge, needed).into());
+        }
+        Ok(Request::from_parts(parts, Body::from(bytes)))
+    }
+}
+
 /// Lets a request through when its JWT is good, with the [`Caller`] in its extensions; else
-/// answers 401 pointing at the metadata, or 503 when the keys cannot be fetched.
+/// answers as [`Verifier::authenticate`] says.
 pub async fn require_jwt(
     State(verifier): State<Arc<Verifier>>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
-    let challenge = verifier.challenge();
-    let Some(token) = presented(&request) else {
-        return unauthorized(&challenge, None);
-    };
-    match verifier.verify(token).await {
-        Ok(caller) => {
-            if !verifier.settings.tool_scopes.is_empty() && request.method() == Method::POST {
-                let (parts, body) = request.into_parts();
-                let limit = verifier.settings.max_body_bytes;
-                let declared = parts
-                    .headers
-                    .get(header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-                if declared.is_some_and(|length| length > limit) {
-                    return (
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "the request body is too large\n",
-                    )
-                        .into_response();
-                }
-                let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
-                    return (
-                        StatusCode::BAD_REQUEST,
-                        "the request body could not be read whole (cut off, or too large)\n",
-                    )
-                        .into_response();
-                };
-                if let Some(needed) = verifier.missing_scopes(&caller, &bytes) {
-                    return insufficient_scope(&challenge, needed);
-                }
-                request = Request::from_parts(parts, Body::from(bytes));
-            }
-            request.extensions_mut().insert(caller);
-            next.run(request).await
-        }
-        Err(Refusal::Invalid(why)) => {
-            tracing::debug!(why, "refused a request's token");
-            unauthorized(&challenge, Some(why))
-        }
-        Err(Refusal::KeysUnavailable) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "5")],
-            "the authorization server's keys cannot be fetched\n",
-        )
-            .into_response(),
+    match verifier.authenticate(request).await {
+        Ok(request) => next.run(request).await,
+        Err(refusal) => refusal.into_response(),
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -259,40 +259,40 @@ impl SessionManager for Sessions {
     }
 }
 
-/// Serves a request that names a session only with the credential that opened it: any other
-/// gets the 404 of an unknown session, for every method, DELETE included. A request that
-/// names none may open one; when every session is busy it gets 503.
-pub async fn bind_sessions(
-    State(sessions): State<Arc<Sessions>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let principal: Option<Arc<str>> = request
-        .extensions()
-        .get::<Caller>()
-        .and_then(|caller| caller.principal.as_deref())
-        .map(Arc::from);
-    if let Some(id) = request.headers().get("mcp-session-id") {
-        let Some(in_use) = id
-            .to_str()
-            .ok()
-            .and_then(|id| sessions.enter(id, principal.as_ref()))
-        else {
-            return (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
-        };
-        return next
-            .run(request)
-            .await
-            .map(|body| super::holding(body, in_use));
+impl Sessions {
+    /// Serves a request that names a session only with the credential that opened it: any
+    /// other gets the 404 of an unknown session, for every method, DELETE included. A
+    /// request that names none may open one; when every session is busy it gets 503.
+    pub async fn serve(self: &Arc<Self>, request: Request, next: Next) -> Response {
+        let principal: Option<Arc<str>> = request
+            .extensions()
+            .get::<Caller>()
+            .and_then(|caller| caller.principal.as_deref())
+            .map(Arc::from);
+        if let Some(id) = request.headers().get("mcp-session-id") {
+            let Some(in_use) = id
+                .to_str()
+                .ok()
+                .and_then(|id| self.enter(id, principal.as_ref()))
+            else {
+                return (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
+            };
+            return next
+                .run(request)
+                .await
+                .map(|body| super::holding(body, in_use));
+        }
+        if request.method() == Method::POST && !self.has_room(principal.as_ref()) {
+            tracing::warn!(
+                "refused a new session: every session is in use (forge.http.max_sessions)"
+            );
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "1")],
+                "every session is in use; try again later\n",
+            )
+                .into_response();
+        }
+        OPENER.scope(principal, next.run(request)).await
     }
-    if request.method() == Method::POST && !sessions.has_room(principal.as_ref()) {
-        tracing::warn!("refused a new session: every session is in use (forge.http.max_sessions)");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "1")],
-            "every session is in use; try again later\n",
-        )
-            .into_response();
-    }
-    OPENER.scope(principal, next.run(request)).await
 }
