@@ -383,7 +383,15 @@ fn each_tool_module_states_its_policy_in_one_line() {
     .unwrap_or_else(|| panic!("no module"));
     assert_eq!(
         policy_paragraph(&module),
-        "Policy: timeout 10 s/attempt · 3 attempts 100 ms→200 ms ±25 % · breaker 5/60 s/2 · bulkhead 20 · fallback UserDataFallback",
+        "Policy: timeout 10 s/attempt · 3 attempts 100 ms→200 ms ±25 % (waits ≤5 s) · breaker 5/60 s/2 · bulkhead 20 · fallback UserDataFallback",
+    );
+    // A policy tool's line shows both caps that bound its policy.
+    let custom = file_of("policies.yaml", "src/generated/tools/custom_retry.rs")
+        .unwrap_or_else(|| panic!("no module"));
+    assert!(
+        policy_paragraph(&custom).contains("≤5 attempts by CustomRetryPolicy (waits ≤2 s)"),
+        "{}",
+        policy_paragraph(&custom)
     );
     let chain = file_of("policies.yaml", "src/generated/tools/with_chain.rs")
         .unwrap_or_else(|| panic!("no module"));
