@@ -363,7 +363,9 @@ fn retry_policy_stub(plan: &Plan, item: &HandlerPath) -> TokenStream {
     let doc = crate::emit::doc(&format!(
         "Decides which failed attempts of {} are tried again, and how long to wait first. \
          Each tool keeps its own instance (`Default`); its `max_attempts` and `max_delay` \
-         still bound what this says. Replace the example decisions with yours.",
+         still bound what this says. It is asked about every failed attempt but invalid \
+         arguments, a cancelled call and a breaker's or bulkhead's rejection: HTTP 4xx \
+         included. Replace the example decisions with yours.",
         match users.split_last() {
             Some((last, rest)) if !rest.is_empty() => {
                 format!("the tools {} and {last}", rest.join(", "))
