@@ -273,12 +273,16 @@ pub fn check_default_caps(
         (
             "max_attempts",
             retry.max_attempts.is_some(),
-            pick(defaults, "max_attempts", |r| r.max_attempts.map(|n| n.to_string())),
+            pick(defaults, "max_attempts", |r| {
+                r.max_attempts.map(|n| n.to_string())
+            }),
         ),
         (
             "max_delay",
             retry.max_delay.is_some(),
-            pick(defaults, "max_delay", |r| r.max_delay.map(|d| d.to_string())),
+            pick(defaults, "max_delay", |r| {
+                r.max_delay.map(|d| d.to_string())
+            }),
         ),
     ];
     for (key, written, default) in caps {
