@@ -434,3 +434,51 @@ fn build_shows_the_trait_impl_a_type_lacks_in_its_new_role() {
         "{stderr}"
     );
 }
+
+/// A default retry's caps bound only the tools that decide as it does: a tool's own policy
+/// under a default schedule (or the reverse) is warned about each cap it does not get.
+#[test]
+fn default_caps_that_do_not_bound_a_tool_are_warnings() {
+    let cases = [
+        (
+            "fault_tolerance:\n  retry: {max_attempts: 3, max_delay: 1s, initial_delay: 10ms}\ntools:\n  - {type: cli, name: a, command: date, retry: {policy: handlers::Patient}}\n",
+            [
+                "warning: the default `max_attempts: 3` does not bound this tool's policy",
+                "warning: the default `max_delay: 1s` does not bound this tool's policy",
+            ],
+            "write `max_attempts: 3` in this tool's `retry`",
+        ),
+        (
+            "middleware:\n  - type: recovery\n    retry: {policy: handlers::Patient, max_attempts: 7}\ntools:\n  - {type: cli, name: a, command: date, retry: {jitter: false}}\n",
+            [
+                "warning: the default `max_attempts: 7` does not bound this tool's schedule",
+                "decides by a `policy`",
+            ],
+            "write `max_attempts: 7` in this tool's `retry`",
+        ),
+    ];
+    for (rest, warnings, help) in cases {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let yaml = format!("forge:\n  name: w\n  version: 0.1.0\n{rest}");
+        std::fs::write(dir.path().join("forge.yaml"), &yaml).unwrap_or_else(|e| panic!("{e}"));
+        let output = run_in(dir.path(), &["check"]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{yaml}\n{stderr}");
+        assert!(
+            warnings.iter().all(|w| stderr.contains(w)) && stderr.contains(help),
+            "{yaml}\n{stderr}"
+        );
+    }
+    // Caps the tool writes itself, or defaults that only cap, are no news.
+    for rest in [
+        "fault_tolerance:\n  retry: {max_attempts: 3, initial_delay: 10ms}\ntools:\n  - {type: cli, name: a, command: date, retry: {policy: handlers::Patient, max_attempts: 4}}\n",
+        "fault_tolerance:\n  retry: {max_attempts: 3}\ntools:\n  - {type: cli, name: a, command: date, retry: {policy: handlers::Patient}}\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let yaml = format!("forge:\n  name: w\n  version: 0.1.0\n{rest}");
+        std::fs::write(dir.path().join("forge.yaml"), &yaml).unwrap_or_else(|e| panic!("{e}"));
+        let output = run_in(dir.path(), &["check"]);
+        let stderr = text(&output.stderr);
+        assert!(!stderr.contains("warning"), "{yaml}\n{stderr}");
+    }
+}

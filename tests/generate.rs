@@ -383,7 +383,15 @@ fn each_tool_module_states_its_policy_in_one_line() {
     .unwrap_or_else(|| panic!("no module"));
     assert_eq!(
         policy_paragraph(&module),
-        "Policy: timeout 10 s/attempt · 3 attempts 100 ms→200 ms ±25 % · breaker 5/60 s/2 · bulkhead 20 · fallback UserDataFallback",
+        "Policy: timeout 10 s/attempt · 3 attempts 100 ms→200 ms ±25 % (waits ≤5 s) · breaker 5/60 s/2 · bulkhead 20 · fallback UserDataFallback",
+    );
+    // A policy tool's line shows both caps that bound its policy.
+    let custom = file_of("policies.yaml", "src/generated/tools/custom_retry.rs")
+        .unwrap_or_else(|| panic!("no module"));
+    assert!(
+        policy_paragraph(&custom).contains("≤5 attempts by CustomRetryPolicy (waits ≤2 s)"),
+        "{}",
+        policy_paragraph(&custom)
     );
     let chain = file_of("policies.yaml", "src/generated/tools/with_chain.rs")
         .unwrap_or_else(|| panic!("no module"));
@@ -508,4 +516,52 @@ fn the_projects_rustfmt_settings_are_honoured() {
         .map(|l| l.chars().count())
         .max();
     assert!(widest.is_some_and(|w| w <= 70), "{widest:?}");
+}
+
+/// The README of a project generated from `yaml`.
+fn readme_of(yaml: &str) -> String {
+    let (_dir, manifest) = project(yaml);
+    let (_, files, _) = pforge::project::render(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    files
+        .into_iter()
+        .find(|f| f.path == Path::new("README.md"))
+        .map(|f| f.contents)
+        .unwrap_or_default()
+}
+
+/// The generated README tells how the crate is really served: a stdio server is a command a
+/// client starts; an http server is a URL, with its bind variable, its tokens and probes.
+#[test]
+fn the_readme_states_the_transport_served() {
+    let stdio = readme_of(MINIMAL);
+    assert!(stdio.contains("standard input and output"), "{stdio}");
+    assert!(stdio.contains(r#"{ "command": "/path/to/"#), "{stdio}");
+    assert!(!stdio.contains("http://"), "{stdio}");
+
+    let http = readme_of(
+        "forge:\n  name: web\n  version: 0.1.0\n  transport: http\n  bind: 0.0.0.0:9000\n  http:\n    allowed_hosts: [mcp.example.com]\n    stateless: true\n    auth: {bearer: {env: [MCP_TOKEN, MCP_TOKEN_NEXT]}}\ntools:\n  - {type: cli, name: now, command: date}\n",
+    );
+    assert!(!http.contains("standard input"), "{http}");
+    for expected in [
+        "streamable HTTP at `http://mcp.example.com:9000/mcp`",
+        "listens on `0.0.0.0:9000`",
+        "`PFORGE_BIND=host:port`",
+        "`mcp.example.com`",
+        "It is stateless",
+        "one of the environment variables `MCP_TOKEN`, `MCP_TOKEN_NEXT`",
+        r#"MCP_TOKEN="$(openssl rand -hex 32)" MCP_TOKEN_NEXT="$(openssl rand -hex 32)" ./target/debug/web"#,
+        "`http://mcp.example.com:9000/healthz`",
+        "`http://mcp.example.com:9000/readyz`",
+        "`http://mcp.example.com:9000/metrics` (Prometheus text), behind\nthe same auth as `/mcp`",
+        r#""type": "http", "url": "http://mcp.example.com:9000/mcp", "headers": { "Authorization": "Bearer ${MCP_TOKEN}" }"#,
+    ] {
+        assert!(http.contains(expected), "missing {expected:?} in\n{http}");
+    }
+
+    let quiet = readme_of(
+        "forge:\n  name: quiet\n  version: 0.1.0\n  transport: http\n  http: {metrics: false}\ntools:\n  - {type: cli, name: now, command: date}\n",
+    );
+    assert!(quiet.contains("no `/metrics`"), "{quiet}");
+    assert!(!quiet.contains("Auth."), "{quiet}");
+    assert!(!quiet.contains("\"headers\""), "{quiet}");
 }

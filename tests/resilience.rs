@@ -647,3 +647,102 @@ async fn read_stats(
     let document = stats_text(client).await;
     serde_json::from_str(&document).unwrap_or_else(|e| panic!("{e}: {document}"))
 }
+
+/// The README's section that maps the chapter's Rust to pforge's: its forge.yaml, and each
+/// Rust block with the path its first line names.
+fn chapter_section() -> (String, Vec<(String, String)>) {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("### From the chapter's Rust to pforge's")
+        .unwrap_or_else(|| panic!("the README has no chapter section"));
+    let section = &readme[start..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let mut yaml = String::new();
+    let mut files = Vec::new();
+    for block in section.split("\n```").skip(1).step_by(2) {
+        if let Some(text) = block.strip_prefix("yaml\n") {
+            yaml = format!("{text}\n");
+        } else if let Some(text) = block.strip_prefix("rust\n") {
+            let path = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("// "))
+                .unwrap_or_else(|| panic!("a block without its path:\n{text}"));
+            files.push((path.to_owned(), format!("{text}\n")));
+        }
+    }
+    (yaml, files)
+}
+
+/// The chapter's handler, as the test writes it: the upstream is always down.
+const USERS: &str = r#"//! The test's `fetch_user_data`.
+
+/// Fails as an upstream answering 503 would.
+pub async fn fetch(
+    input: crate::generated::tools::fetch_user_data::FetchUserDataInput,
+    _context: crate::generated::runtime::Context<'_>,
+) -> Result<serde_json::Value, crate::generated::runtime::HandlerError> {
+    Err(crate::generated::runtime::HandlerError::new(format!(
+        "upstream answered 503 for {}",
+        input.user_id
+    )))
+}
+"#;
+
+/// The README's rewrite of the chapter's extension examples compiles against the generated
+/// traits (none of its types implements `Debug`) and does what the chapter says; and an
+/// unchanged classifier stub keeps the built-in class of what it does not name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readmes_chapter_examples_compile_and_run() {
+    let (yaml, files) = chapter_section();
+    assert_eq!(files.len(), 4, "{files:?}");
+    let config = format!(
+        "forge:\n  name: chapter-e2e\n  version: 0.1.0\n\n{yaml}  - type: cli\n    name: tripped\n    command: sh\n    args: [\"-c\", \"exit 3\"]\n    circuit_breaker: {{failure_threshold: 1}}\n"
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let handlers = dir.path().join("src/handlers");
+    std::fs::create_dir_all(&handlers).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(handlers.join("users.rs"), USERS).unwrap_or_else(|e| panic!("{e}"));
+    // First the classifier pforge writes, unchanged; then the chapter's in its place.
+    let (classifier, others): (Vec<_>, Vec<_>) = files
+        .iter()
+        .partition(|(path, _)| path.ends_with("/classify_error.rs"));
+    for (path, text) in others {
+        std::fs::write(dir.path().join(path), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    for stage in ["stub", "chapter"] {
+        if stage == "chapter" {
+            let (path, text) = &classifier[0];
+            std::fs::write(dir.path().join(path), text).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let binary = build(dir.path(), &config, "chapter-e2e");
+        let client = connect_with(&binary, dir.path(), &[]).await;
+        // The policy retries the handler's "503" up to `max_attempts`; the fallback answers.
+        let result = answer(&client, "fetch_user_data", json!({"user_id": "u1"})).await;
+        assert_eq!(result.is_error, Some(false), "{stage}: {}", text(&result));
+        assert!(text(&result).contains("Guest User"), "{}", text(&result));
+        // One failure opens the breaker; the second call is rejected.
+        for _ in 0..2 {
+            let result = answer(&client, "tripped", json!({})).await;
+            assert_eq!(result.is_error, Some(true));
+        }
+        let stats = read_stats(&client).await;
+        let fetch = &stats["tools"]["fetch_user_data"];
+        assert_eq!(fetch["retries"], 2, "{stage}: {fetch}");
+        let tripped = &stats["tools"]["tripped"]["errors"];
+        assert_eq!(tripped["handler_error"], 1, "{stage}: {tripped}");
+        assert_eq!(
+            tripped["circuit_open"], 1,
+            "{stage}: a rejection keeps its built-in class: {tripped}"
+        );
+        assert!(tripped.get("unknown").is_none(), "{stage}: {tripped}");
+        let class = if stage == "stub" {
+            "handler_error"
+        } else {
+            "service_unavailable"
+        };
+        assert_eq!(fetch["errors"][class], 3, "{stage}: {fetch}");
+        let _ = client.cancel().await;
+    }
+}

@@ -363,7 +363,9 @@ fn retry_policy_stub(plan: &Plan, item: &HandlerPath) -> TokenStream {
     let doc = crate::emit::doc(&format!(
         "Decides which failed attempts of {} are tried again, and how long to wait first. \
          Each tool keeps its own instance (`Default`); its `max_attempts` and `max_delay` \
-         still bound what this says. Replace the example decisions with yours.",
+         still bound what this says. It is asked about every failed attempt but invalid \
+         arguments, a cancelled call and a breaker's or bulkhead's rejection: HTTP 4xx \
+         included. Replace the example decisions with yours.",
         match users.split_last() {
             Some((last, rest)) if !rest.is_empty() => {
                 format!("the tools {} and {last}", rest.join(", "))
@@ -458,13 +460,17 @@ pub fn middleware_impl(item: &HandlerPath) -> TokenStream {
     }
 }
 
-/// The chapter's `classify_error`: names from the error's kind and a handler's message.
+/// The chapter's `classify_error`: a handler's message names its class, and every other
+/// error keeps its built-in class.
 fn classifier_stub(item: &HandlerPath) -> TokenStream {
     let name = ident(&item.item);
     let doc = crate::emit::doc(&format!(
         "Names the class of each failed attempt for `pforge://stats`, `/metrics` and the \
          recent errors (`error_tracking.classify_by`): the first {} names it returns are \
-         counted apart, later ones as `other`. Replace the example with your classes.",
+         counted apart, later ones as `other`, the overflow (so `other` is reserved: \
+         returning it counts the error there). Errors the example does not name keep their \
+         built-in class (`timeout`, `server_error`, `circuit_open`, ...). Replace the \
+         example with your classes.",
         crate::plan::USER_CLASS_SLOTS - 1
     ));
     quote! {
@@ -472,14 +478,9 @@ fn classifier_stub(item: &HandlerPath) -> TokenStream {
         pub fn #name(error: &crate::generated::runtime::ToolError) -> String {
             use crate::generated::runtime::ToolError;
             let class = match error {
-                ToolError::Timeout(_) => "timeout",
-                ToolError::Connection(_) => "connection",
-                ToolError::Status { status: 429, .. } => "rate_limit",
-                ToolError::Status { status: 503, .. } => "service_unavailable",
                 ToolError::Handler(message) if message.contains("timeout") => "timeout",
-                ToolError::Handler(_) | ToolError::Exit { .. } => "handler_error",
-                ToolError::InvalidArguments(_) => "validation",
-                _ => "unknown",
+                ToolError::Handler(message) if message.contains("connection") => "connection",
+                _ => crate::generated::stats::ErrorClass::of(error).as_str(),
             };
             class.to_owned()
         }

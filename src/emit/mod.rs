@@ -495,6 +495,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         monitoring => plan.needs.monitoring,
         jwt => plan.needs.jwt,
         bearer => plan.transport.http().is_some_and(|h| matches!(h.auth, Some(crate::plan::ServerAuthPlan::Bearer { .. }))),
+        http => plan.transport.http().map(|http| http_readme(plan, http)),
     };
     let mut files = Vec::new();
     for (name, ownership) in [
@@ -520,6 +521,81 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         ownership: Ownership::Generated,
     });
     Ok(files)
+}
+
+/// What the README says about the http transport: where it listens, who may call, and where
+/// the probes and metrics are.
+fn http_readme(plan: &Plan, http: &crate::plan::HttpServerPlan) -> minijinja::Value {
+    use crate::plan::{MetricsPlan, ServerAuthPlan};
+    // A client on this machine reaches an unspecified address through the loopback.
+    let reachable = |address: std::net::SocketAddr| {
+        let mut address = address;
+        match address.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+                address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+                address.set_ip(std::net::Ipv6Addr::LOCALHOST.into());
+            }
+            _ => {}
+        }
+        format!("http://{address}")
+    };
+    // The main address checks `Host`: a client names a host it allows.
+    let base = match http.bind.ip() {
+        ip if !ip.is_unspecified() && http.allowed_hosts.contains(&ip.to_string()) => {
+            format!("http://{}", http.bind)
+        }
+        _ => http.allowed_hosts.first().map_or_else(
+            || reachable(http.bind),
+            |host| match host.parse::<std::net::Ipv6Addr>() {
+                Ok(ip) => format!("http://[{ip}]:{}", http.bind.port()),
+                Err(_) if host.contains(':') => format!("http://{host}"),
+                Err(_) => format!("http://{host}:{}", http.bind.port()),
+            },
+        ),
+    };
+    let (auth, bearer_env, oauth) = match &http.auth {
+        None => (None, Vec::new(), None),
+        Some(ServerAuthPlan::Bearer { env }) => (Some("bearer"), env.clone(), None),
+        Some(ServerAuthPlan::OAuth(oauth)) => (
+            Some("oauth"),
+            Vec::new(),
+            Some(context! {
+                issuer => &oauth.issuer,
+                audience => &oauth.audience,
+                metadata_url => &oauth.metadata_url,
+            }),
+        ),
+    };
+    let scoped: Vec<_> = plan
+        .tools
+        .iter()
+        .filter(|t| !t.scopes.is_empty())
+        .map(|t| context! { name => &t.name, scopes => t.scopes.join(" ") })
+        .collect();
+    let (metrics, ops) = match http.metrics {
+        MetricsPlan::Off => ("off", None),
+        MetricsPlan::Shared => ("shared", None),
+        MetricsPlan::Own(address) => (
+            "own",
+            Some(context! { bind => address.to_string(), base => reachable(address) }),
+        ),
+    };
+    context! {
+        bind => http.bind.to_string(),
+        base => &base,
+        url => format!("{base}/mcp"),
+        hosts => &http.allowed_hosts,
+        stateless => http.stateless,
+        auth => auth,
+        bearer_env => bearer_env,
+        oauth => oauth,
+        scoped => scoped,
+        metrics => metrics,
+        ops => ops,
+        drain => crate::config::HumanDuration(std::time::Duration::from_millis(plan.drain_ms)).to_string(),
+    }
 }
 
 /// The project's copy of the schema, for the editor modeline; JSON has no comments, so the

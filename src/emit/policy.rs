@@ -94,12 +94,23 @@ pub fn summary(tool: &ToolPlan) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
-/// The retry layer in a few words: `3 attempts 100 ms→200 ms ±25 % on timeout`, or
-/// `≤100 attempts by CustomRetryPolicy`.
+/// The retry layer in a few words, every number in force: `3 attempts 100 ms→200 ms ±25 %
+/// (waits ≤5 s) on timeout`, or `≤100 attempts by CustomRetryPolicy (waits ≤5 s)`.
 fn retry_summary(retry: &RetryPlan) -> String {
+    // `max_delay` caps every wait: the jittered ones, `Retry-After`'s and a policy's.
+    let hours = 3_600_000;
+    let cap = if retry.max_delay_ms >= hours && retry.max_delay_ms.is_multiple_of(hours) {
+        format!("(waits ≤{} h)", retry.max_delay_ms / hours)
+    } else {
+        format!("(waits ≤{})", human_ms(retry.max_delay_ms))
+    };
     let Some(schedule) = retry.schedule() else {
         let by = retry.policy().map_or("", |p| p.name());
-        return format!("≤{} attempts by {by}", retry.max_attempts);
+        return if retry.max_attempts == 1 {
+            format!("1 attempt by {by}")
+        } else {
+            format!("≤{} attempts by {by} {cap}", retry.max_attempts)
+        };
     };
     let mut text = if retry.max_attempts == 1 {
         "1 attempt".to_owned()
@@ -109,6 +120,9 @@ fn retry_summary(retry: &RetryPlan) -> String {
     };
     if schedule.jitter && retry.max_attempts > 1 {
         text.push_str(" ±25 %");
+    }
+    if retry.max_attempts > 1 {
+        text.push_str(&format!(" {cap}"));
     }
     if let RetryOnPlan::Listed { classes, statuses } = &schedule.retry_on {
         let names: Vec<String> = classes

@@ -237,9 +237,16 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
         #fallback_trait
 
         /// Instances of the type handlers.
-        #[derive(Debug, Default)]
+        #[derive(Default)]
         pub struct Handlers {
             #(#handler_fields)*
+        }
+
+        /// Names no field: the types are yours, and need not implement `Debug`.
+        impl std::fmt::Debug for Handlers {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("Handlers").finish_non_exhaustive()
+            }
         }
 
         struct Inner {

@@ -343,3 +343,45 @@ async fn rejections_invalid_arguments_and_cancellations_never_reach_a_policy() {
     let (outcome, _, _) = drive(single, &NeverAsked, &[Err(reset.clone())]).await;
     assert_eq!(outcome, Err(reset), "one attempt allowed: nothing to ask");
 }
+
+/// Records every error it is asked about, and retries none.
+#[derive(Default)]
+struct Recording(std::sync::Mutex<Vec<ToolError>>);
+
+impl crate::generated::resilience::RetryPolicy for Recording {
+    fn should_retry(&self, _attempt: usize, error: &ToolError) -> bool {
+        if let Ok(mut asked) = self.0.lock() {
+            asked.push(error.clone());
+        }
+        false
+    }
+
+    fn delay(&self, _attempt: usize) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// What the README says a policy is asked about: every failure but the four above, HTTP 4xx
+/// included, though the generated schedule never retries a 404.
+#[tokio::test(start_paused = true)]
+async fn every_other_failure_reaches_a_policy_4xx_included() {
+    for error in [
+        status_error(404, None),
+        status_error(400, None),
+        status_error(500, None),
+        status_error(429, Some(1)),
+        ToolError::Timeout(Duration::from_secs(1)),
+        ToolError::Connection("reset".into()),
+        ToolError::Exit {
+            code: Some(2),
+            stderr: String::new(),
+        },
+        ToolError::Handler("failed".into()),
+    ] {
+        let policy = Recording::default();
+        let (outcome, times, _) = drive(LAYER, &policy, &[Err(error.clone())]).await;
+        assert_eq!((outcome, times.len()), (Err(error.clone()), 1));
+        let asked = policy.0.lock().map(|a| a.clone()).unwrap_or_default();
+        assert_eq!(asked, [error], "the policy is asked");
+    }
+}

@@ -337,3 +337,20 @@ fn the_metrics_show_a_caller_only_the_tools_it_may_call() {
     assert!(!text.contains("hidden"), "{text}");
     assert!(text.contains("tool=\"shown\""), "{text}");
 }
+
+#[test]
+fn a_classifiers_other_is_the_reserved_overflow() {
+    let stats = Stats::classified_by(Some(by_message));
+    let handler = |message: &str| ToolError::Handler(message.to_owned());
+    // `other` from the classifier: counted with the overflow, and no counter taken.
+    stats.failed(0, "a", &handler("other"));
+    stats.failed(0, "a", &handler("  other "));
+    for name in ["quota", "disk", "cpu", "net"] {
+        stats.failed(0, "a", &handler(name));
+    }
+    assert_eq!(
+        figures(&stats, 0)["errors"],
+        json!({"quota": 1, "disk": 1, "cpu": 1, "other": 3}),
+        "three names still fit beside the reserved `other`, then `net` overflows"
+    );
+}

@@ -236,6 +236,78 @@ pub fn check_retry_block(
     }
 }
 
+/// A tool's retry block that decides the other way than the default blocks (a `policy` under
+/// a default schedule, or a schedule under a default `policy`) does not get their caps: the
+/// plan merges them only into tools that decide the same way. A cap the tool does not write
+/// itself would silently not bound it, so each one is reported.
+pub fn check_default_caps(
+    at: &str,
+    retry: &Retry,
+    defaults: &[(String, &Retry)],
+    reporter: &mut Reporter<'_>,
+) {
+    if !retry.decides() {
+        return;
+    }
+    let own_policy = retry.policy.is_some();
+    let Some((_, deciding)) = defaults.iter().find(|(_, layer)| layer.decides()) else {
+        // Defaults that only cap bound every tool.
+        return;
+    };
+    if deciding.policy.is_some() == own_policy {
+        return;
+    }
+    let (own, theirs) = if own_policy {
+        ("policy", "a schedule")
+    } else {
+        ("schedule", "a `policy`")
+    };
+    // Where the tool decides: its `policy`, or its first schedule key.
+    let deciding_key = if own_policy {
+        "policy"
+    } else {
+        retry.schedule_keys().first().copied().unwrap_or("policy")
+    };
+    let deciding_at = format!("{at}/{deciding_key}");
+    let caps = [
+        (
+            "max_attempts",
+            retry.max_attempts.is_some(),
+            pick(defaults, "max_attempts", |r| {
+                r.max_attempts.map(|n| n.to_string())
+            }),
+        ),
+        (
+            "max_delay",
+            retry.max_delay.is_some(),
+            pick(defaults, "max_delay", |r| {
+                r.max_delay.map(|d| d.to_string())
+            }),
+        ),
+    ];
+    for (key, written, default) in caps {
+        let Some((cap_at, value)) = default.filter(|_| !written) else {
+            continue;
+        };
+        reporter
+            .warning(
+                &deciding_at,
+                Target::Key,
+                format!("the default `{key}: {value}` does not bound this tool's {own}"),
+            )
+            .related(
+                &cap_at,
+                Target::Value,
+                format!("this cap belongs to the default retry, which decides by {theirs}"),
+            )
+            .help(format!(
+                "a default block's caps bound only the tools that decide as it does; write \
+                 `{key}: {value}` in this tool's `retry` to bound it too"
+            ))
+            .emit();
+    }
+}
+
 /// The two spellings of the default retry merge key by key, so a `policy` in one and
 /// schedule keys in the other would leave one of them doing nothing: the first block that
 /// decides (`fault_tolerance` before `recovery`) wins, and the other's keys are reported.

@@ -11,11 +11,15 @@ use crate::generated::stats::Recorder;
 
 /// Your decisions for the tools whose forge.yaml says `retry: {policy: handlers::YourType}`:
 /// which failed attempts are tried again, and how long to wait first. Each such tool keeps
-/// one instance, made with `Default`; the generated code calls it directly (no `dyn`).
+/// one instance, made with `Default` (the type need not implement `Debug`); the generated
+/// code calls it directly (no `dyn`).
 ///
-/// The tool's `max_attempts` (100 unless written) and `max_delay` still bound what it says.
-/// It is never asked about invalid arguments, a cancelled call, or a call turned away by the
-/// tool's breaker or bulkhead: those are never retried.
+/// The tool's `max_attempts` (100 unless written) and `max_delay` still bound what it says:
+/// after the attempt that reaches `max_attempts` it is not asked. It is asked about every
+/// other failed attempt except invalid arguments, a cancelled call, or a call turned away by
+/// the tool's breaker or bulkhead (those are never retried). That includes every HTTP
+/// status, 4xx too (a 404, which the generated schedule never retries), a command's non-zero
+/// exit and a native handler's error: match on what you mean to retry.
 pub trait RetryPolicy: Send + Sync {
     /// Whether to try again after attempt number `attempt` (1 for the first) failed with
     /// `error`.
@@ -93,7 +97,8 @@ impl PolicyRetry {
 }
 
 /// Whether a policy is asked about `error` at all: invalid arguments, cancellations and
-/// rejections by the breaker or the bulkhead are never retried.
+/// rejections by the breaker or the bulkhead are never retried; everything else is offered,
+/// HTTP 4xx included.
 fn offered(error: &ToolError) -> bool {
     !error.is_rejection()
         && !matches!(

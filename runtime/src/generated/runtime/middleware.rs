@@ -20,7 +20,8 @@ pub struct Call {
 }
 
 /// Code of yours that runs around every tool call (forge.yaml: `middleware: [{type: native,
-/// handler: handlers::YourType}]`). The server keeps one instance, made with `Default`.
+/// handler: handlers::YourType}]`). The server keeps one instance, made with `Default`; the
+/// type need not implement `Debug`.
 /// Every method has a default that passes the call through, so implement only what you need.
 ///
 /// It sits outside the tool's whole policy: `after` sees the final answer (a fallback's

@@ -81,7 +81,8 @@ impl ErrorClass {
     }
 }
 
-/// The class of errors beyond the most a classifier may name.
+/// The class of errors beyond the most a classifier may name. Reserved: a classifier that
+/// returns it has its error counted with that overflow, and takes no counter of its own.
 pub const OTHER_CLASS: &str = "other";
 
 /// The longest class name kept, in bytes; a longer one is cut at a character boundary.
