@@ -1,6 +1,7 @@
 //! The http transport run as a service: OAuth tokens checked against a loopback JWKS server
 //! and per-tool scopes; fixed bearer tokens; `/metrics`, `/healthz`, `/readyz`; two stateless
-//! replicas behind nginx (the Debian package, started here) serving one rmcp client; and a
+//! replicas behind nginx (the Debian package, installed with apt-get when absent and started
+//! here) serving one rmcp client; and a
 //! SIGTERM during a slow call, which is answered before the process exits 0.
 
 mod common;
@@ -409,6 +410,184 @@ async fn oauth_tokens_and_scopes_guard_the_tools() {
     }
 }
 
+/// Where nginx is looked for first (Debian's path, then other distributions' usual one), before
+/// the directories of `PATH`.
+const NGINX_PATHS: [&str; 2] = ["/usr/sbin/nginx", "/usr/bin/nginx"];
+
+/// nginx's binary. When it is absent, the Debian package `nginx` is installed with apt-get,
+/// as root or through `sudo -n`, so that the README's test command needs nothing set up
+/// beforehand; the first test to ask installs it and any other waits for that answer. Panics
+/// saying what to do when it cannot be installed.
+fn nginx_binary() -> std::path::PathBuf {
+    static FOUND: std::sync::OnceLock<Result<std::path::PathBuf, String>> =
+        std::sync::OnceLock::new();
+    let sudo = (!running_as_root()).then(|| std::path::Path::new("sudo"));
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let candidates: Vec<_> = NGINX_PATHS
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain(std::env::split_paths(&path).map(|dir| dir.join("nginx")))
+        .collect();
+    find_or_install_once(&FOUND, &candidates, std::path::Path::new("apt-get"), sudo)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// [`find_or_install`] once per `cell`: concurrent callers wait for the first one's answer,
+/// so apt-get never runs twice at once from one test binary (and other processes wait for
+/// apt's own lock, see [`find_or_install`]).
+fn find_or_install_once(
+    cell: &std::sync::OnceLock<Result<std::path::PathBuf, String>>,
+    candidates: &[std::path::PathBuf],
+    apt_get: &std::path::Path,
+    sudo: Option<&std::path::Path>,
+) -> Result<std::path::PathBuf, String> {
+    cell.get_or_init(|| find_or_install(candidates, apt_get, sudo))
+        .clone()
+}
+
+/// The first of `candidates` that exists; when none does, `apt-get update` and
+/// `apt-get install -y --no-install-recommends nginx` (through `sudo -n` when `sudo` is given,
+/// waiting up to five minutes for another apt's lock) and the first candidate that then exists.
+fn find_or_install(
+    candidates: &[std::path::PathBuf],
+    apt_get: &std::path::Path,
+    sudo: Option<&std::path::Path>,
+) -> Result<std::path::PathBuf, String> {
+    let found = || candidates.iter().find(|p| p.is_file()).cloned();
+    if let Some(path) = found() {
+        return Ok(path);
+    }
+    let needed =
+        "nginx (the Debian package `nginx`) is needed by tests/http_ops.rs and is not installed";
+    for step in [
+        &["update", "-qq"][..],
+        &["install", "-y", "-qq", "--no-install-recommends", "nginx"],
+    ] {
+        let mut command = match sudo {
+            Some(sudo) => {
+                let mut command = std::process::Command::new(sudo);
+                command.arg("-n").arg("env");
+                command
+            }
+            None => std::process::Command::new("env"),
+        };
+        command
+            .arg("DEBIAN_FRONTEND=noninteractive")
+            .arg(apt_get)
+            .args(["-o", "DPkg::Lock::Timeout=300"])
+            .args(step)
+            .stdin(std::process::Stdio::null());
+        let shown = format!("{command:?}").replace('"', "");
+        let output = command.output().map_err(|e| {
+            format!(
+                "{needed}; installing it needs root or sudo, and `{shown}` could not start: {e}"
+            )
+        })?;
+        if !output.status.success() {
+            return Err(format!(
+                "{needed}; `{shown}` failed ({}), so install it yourself \
+                 (`sudo apt-get install nginx`, or your system's package):\n{}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    found()
+        .ok_or_else(|| format!("{needed}; apt-get installed it, but not at any of {candidates:?}"))
+}
+
+#[test]
+fn a_missing_nginx_is_installed_once_with_apt_get() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = dir.path();
+    let script = |name: &str, body: &str| {
+        let path = root.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("{e}"));
+        path
+    };
+    let log = root.join("log");
+    let nginx = root.join("sbin/nginx");
+    // An apt-get that records its calls, takes a while (so that unguarded callers would all
+    // start one) and, on `install`, puts an nginx where it belongs.
+    let apt_get = script(
+        "apt-get",
+        &format!(
+            "echo \"apt-get $DEBIAN_FRONTEND $*\" >> {log}\nsleep 0.2\ncase \"$*\" in *install*) mkdir -p {sbin} && touch {nginx} ;; esac",
+            log = log.display(),
+            sbin = root.join("sbin").display(),
+            nginx = nginx.display()
+        ),
+    );
+    let sudo = script(
+        "sudo",
+        &format!("echo \"sudo $1\" >> {}\nshift\nexec \"$@\"", log.display()),
+    );
+    let candidates = [root.join("usr/sbin/nginx"), nginx.clone()];
+    let cell = std::sync::OnceLock::new();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let found = find_or_install_once(&cell, &candidates, &apt_get, Some(&sudo));
+                assert_eq!(found, Ok(nginx.clone()));
+            });
+        }
+    });
+    let calls = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        calls,
+        "sudo -n\napt-get noninteractive -o DPkg::Lock::Timeout=300 update -qq\n\
+         sudo -n\napt-get noninteractive -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends nginx\n",
+        "four tests asked at once; apt-get must run once, through sudo"
+    );
+
+    // Found: nothing runs. As root: no sudo.
+    std::fs::remove_file(&log).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        find_or_install(&candidates, &apt_get, None),
+        Ok(nginx.clone())
+    );
+    assert!(!log.exists(), "apt-get ran with nginx installed");
+    std::fs::remove_file(&nginx).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        find_or_install(&candidates, &apt_get, None),
+        Ok(nginx.clone())
+    );
+    let calls = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !calls.contains("sudo") && calls.lines().count() == 2,
+        "{calls}"
+    );
+
+    // Impossible: no sudo, or apt-get refusing, is an error that says what to do.
+    std::fs::remove_file(&nginx).unwrap_or_else(|e| panic!("{e}"));
+    let error = find_or_install(&candidates, &apt_get, Some(&root.join("no-sudo")))
+        .expect_err("without sudo nothing can be installed");
+    assert!(
+        error.contains("`nginx`) is needed") && error.contains("root or sudo"),
+        "{error}"
+    );
+    let refusing = script(
+        "refusing",
+        "echo 'E: Unable to locate package nginx' >&2; exit 100",
+    );
+    let error = find_or_install(&candidates, &refusing, None).expect_err("apt-get failed");
+    assert!(
+        error.contains("install it yourself") && error.contains("Unable to locate package"),
+        "{error}"
+    );
+}
+
 /// A running nginx; dropping it stops it with SIGTERM, on which the master process stops
 /// its workers too (SIGKILL would leave them running).
 struct Nginx(std::process::Child);
@@ -438,11 +617,8 @@ async fn nginx(dir: &std::path::Path, replicas: &[&str]) -> (Nginx, String) {
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, conf).unwrap_or_else(|e| panic!("{e}"));
-    let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .unwrap_or("nginx");
-    let child = std::process::Command::new(binary)
+    let binary = nginx_binary();
+    let child = std::process::Command::new(&binary)
         .arg("-p")
         .arg(dir)
         .arg("-c")
@@ -451,7 +627,7 @@ async fn nginx(dir: &std::path::Path, replicas: &[&str]) -> (Nginx, String) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .map(Nginx)
-        .unwrap_or_else(|e| panic!("nginx (the Debian package `nginx`) is needed: {e}"));
+        .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
     let address = format!("127.0.0.1:{port}");
     let up = tokio::time::timeout(Duration::from_secs(10), async {
         while tokio::net::TcpStream::connect(&address).await.is_err() {
