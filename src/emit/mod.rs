@@ -594,7 +594,7 @@ fn http_readme(plan: &Plan, http: &crate::plan::HttpServerPlan) -> minijinja::Va
         scoped => scoped,
         metrics => metrics,
         ops => ops,
-        drain => crate::config::HumanDuration(std::time::Duration::from_millis(plan.drain_ms)).to_string(),
+        drain => policy::human_ms(plan.drain_ms),
     }
 }
 

@@ -30,7 +30,8 @@ pub fn guard_needs_server(tool: &ToolPlan) -> bool {
     tool.policy.breaker.is_some() || tool.policy.bulkhead.is_some()
 }
 
-fn human_ms(ms: u64) -> String {
+/// A duration for people: `5 s`, `250 ms`.
+pub fn human_ms(ms: u64) -> String {
     if ms >= 1000 && ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
