@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End to end `pforge build --no-compile` of a 1,000-tool config with the chapter's defaults
 # (retry and breaker on every tool, a bulkhead and a value fallback on a third of them; all four
-# tool kinds), fresh and with nothing changed, beside `pforge check` of the same file (the
-# floor: loading alone) in the same hyperfine run; then the size of what it generates.
+# tool kinds), fresh and with nothing changed, beside two floors in the same hyperfine run:
+# `pforge check` of the same file (loading alone) and rustfmt alone on the generated files;
+# then the size of what it generates.
 # Needs hyperfine (Debian package). Run from the repository root:
 #   bash benches/build.sh
 set -euo pipefail
@@ -36,13 +37,20 @@ trap 'rm -rf "$work"' EXIT
 "$bin" check "$work/forge.yaml" >/dev/null
 
 cd "$work"
+# The formatter's own floor: rustfmt on the same crate's files, run as `cargo fmt` runs it
+# (the crate roots; rustfmt follows their modules), in one process.
+reference="$work/reference"
+mkdir "$reference" && cp forge.yaml "$reference/"
+"$bin" build --manifest "$reference/forge.yaml" --no-compile >/dev/null
+roots=$(cd "$reference" && ls src/lib.rs src/main.rs 2>/dev/null | sed "s|^|$reference/|" | tr '\n' ' ')
 # Fresh: a new project directory every run (what `pforge new` and a first build see).
 # "Nothing changed": the same project again, which the build stamp lets pforge skip. Without
 # rustfmt: the same fresh build, printed by prettyplease only, to show the formatter's share.
 new_dir='d=$(mktemp -d -p "'"$work"'" fresh.XXXX) && cp forge.yaml "$d"/'
 hyperfine --warmup 2 --runs 10 --export-markdown "$work/times.md" \
-  --prepare true --prepare true --prepare true --prepare "$bin build --no-compile" \
+  --prepare true --prepare true --prepare true --prepare true --prepare "$bin build --no-compile" \
   -n "check (floor)" "$bin check forge.yaml" \
+  -n "rustfmt alone, same files (floor)" "rustfmt --edition 2024 $roots" \
   -n "build --no-compile, fresh" "$new_dir && $bin build --manifest \"\$d/forge.yaml\" --no-compile" \
   -n "build --no-compile, fresh, no rustfmt" "$new_dir && RUSTFMT=/nonexistent $bin build --manifest \"\$d/forge.yaml\" --no-compile" \
   -n "build --no-compile, nothing changed" "$bin build --no-compile"
