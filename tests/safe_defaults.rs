@@ -40,6 +40,12 @@ tools:
     command: git
     args: [log, --oneline, -n, "3", "{{ref}}"]
   - type: cli
+    name: recent
+    description: The commits of a range; `-1` would be an option.
+    command: git
+    args: [log, --oneline, "{{range}}"]
+    params: {range: integer}
+  - type: cli
     name: variable
     description: One environment variable of the command.
     command: printenv
@@ -244,6 +250,9 @@ async fn hostile_callers_and_upstreams_land_nowhere() {
     assert!(message.contains("`ref`"), "{message}");
     assert!(!written.exists(), "git wrote the caller's file");
     assert!(text(&answer(&client, "history", json!({"ref": "HEAD"})).await).contains("first"));
+    // A negative number is an option too: `git log --oneline -1` would answer the commit.
+    let message = refused(&answer(&client, "recent", json!({"range": -1})).await);
+    assert!(message.contains("`range`"), "{message}");
 
     // A command never sees the server's secrets, only the allow-list.
     let secret = answer(&client, "variable", json!({"name": "MCP_TOKEN"})).await;

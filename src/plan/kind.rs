@@ -26,9 +26,9 @@ pub struct CliPlan {
 pub struct CliArg {
     /// Its text.
     pub template: Template,
-    /// The string parameter it begins with, whose value may not begin with `-` (unless the
+    /// The parameter it begins with, whose value may not begin with `-` (unless the
     /// parameter says `allow_options` or lists its values in an `enum`): the program would
-    /// read it as an option.
+    /// read it as an option. A string, or a number that may be negative.
     pub guarded: Option<String>,
 }
 
@@ -100,6 +100,21 @@ impl ArgPlan {
     }
 }
 
+/// Whether a value of `param` may begin with `-`: any string, and a number without a
+/// `minimum` (or `exclusiveMinimum`) of 0 or more (`-1` reads as an option to `kill`, `head`,
+/// `git log`).
+fn may_begin_with_dash(param: &ParamPlan) -> bool {
+    let bound = |key: &str| param.schema.get(key).and_then(serde_json::Value::as_f64);
+    match param.kind {
+        ValueKind::String => true,
+        ValueKind::Integer | ValueKind::Number => {
+            !(bound("minimum").is_some_and(|m| m >= 0.0)
+                || bound("exclusiveMinimum").is_some_and(|m| m >= 0.0))
+        }
+        _ => false,
+    }
+}
+
 /// Plans a cli tool.
 pub fn cli(cli: &CliTool, params: &[ParamPlan], max_output_bytes: usize) -> CliPlan {
     let arg = |text: &String| {
@@ -115,9 +130,7 @@ pub fn cli(cli: &CliTool, params: &[ParamPlan], max_output_bytes: usize) -> CliP
                 .find(|p| &p.name == name)
                 // An `enum` lists every value a caller may pass: options there are the user's.
                 .filter(|p| {
-                    p.kind == ValueKind::String
-                        && !p.allow_options
-                        && p.schema.get("enum").is_none()
+                    may_begin_with_dash(p) && !p.allow_options && p.schema.get("enum").is_none()
                 })
                 .map(|p| p.name.clone()),
             _ => None,

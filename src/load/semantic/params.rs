@@ -36,11 +36,11 @@ pub fn check_cli_use(
     };
     for (name, spec) in params.iter().flat_map(|p| p.0.iter()) {
         let dashed_default = match spec {
-            ParamSpec::Long(detail) => detail
-                .default
-                .as_ref()
-                .and_then(Value::as_str)
-                .is_some_and(|d| d.starts_with('-')),
+            ParamSpec::Long(detail) => detail.default.as_ref().is_some_and(|d| match d {
+                Value::String(text) => text.starts_with('-'),
+                Value::Number(number) => number.as_f64().is_some_and(|n| n < 0.0),
+                _ => false,
+            }),
             ParamSpec::Short(_) => false,
         };
         if dashed_default && leads(name) && !spec.allows_options() && !is_constrained_to_enum(spec)
