@@ -416,7 +416,7 @@ pub fn main_rs(plan: &Plan) -> TokenStream {
     let shield = plan
         .needs
         .process
-        .then(|| quote!(#krate::generated::runtime::shield();));
+        .then(|| quote!(::#krate::generated::runtime::shield();));
     quote! {
         //! Starts the server.
         #![forbid(unsafe_code)]
@@ -430,7 +430,7 @@ pub fn main_rs(plan: &Plan) -> TokenStream {
                 .with_env_filter(::tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
                 .init();
             #shield
-            match #krate::generated::serve().await {
+            match ::#krate::generated::serve().await {
                 Ok(()) => ::std::process::ExitCode::SUCCESS,
                 Err(error) => {
                     ::tracing::error!(%error, "server stopped");
