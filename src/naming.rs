@@ -29,8 +29,94 @@ pub const DEPENDENCIES: &[&str] = &[
     "regex",
     "reqwest",
     "axum",
+    "hyper",
+    "hyper_util",
+    "http_body",
+    "futures_core",
     "nix",
+    "sha2",
+    "subtle",
+    "jsonwebtoken",
 ];
+
+/// The names of Rust 2024's standard prelude (types, traits, variants, functions and the
+/// primitive types). A user's item may take one of them: generated code names every one it
+/// uses by path (`::std::result::Result`), and the stubs pforge writes into a handler file
+/// do so when that file has an item of the same name.
+pub const PRELUDE: &[&str] = &[
+    "Copy",
+    "Send",
+    "Sized",
+    "Sync",
+    "Unpin",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "AsyncFn",
+    "AsyncFnMut",
+    "AsyncFnOnce",
+    "drop",
+    "align_of",
+    "align_of_val",
+    "size_of",
+    "size_of_val",
+    "Box",
+    "ToOwned",
+    "Clone",
+    "PartialEq",
+    "PartialOrd",
+    "Eq",
+    "Ord",
+    "AsRef",
+    "AsMut",
+    "Into",
+    "From",
+    "Default",
+    "Iterator",
+    "Extend",
+    "IntoIterator",
+    "DoubleEndedIterator",
+    "ExactSizeIterator",
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "String",
+    "ToString",
+    "Vec",
+    "TryFrom",
+    "TryInto",
+    "FromIterator",
+    "Future",
+    "IntoFuture",
+    "Debug",
+    "Hash",
+    "bool",
+    "char",
+    "str",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "f32",
+    "f64",
+];
+
+/// Whether `name` is a name of the standard prelude (see [`PRELUDE`]).
+pub fn is_prelude(name: &str) -> bool {
+    PRELUDE.contains(&name)
+}
 
 /// Names Cargo refuses for a package, besides keywords.
 const RESERVED_CRATE_NAMES: &[&str] = &[
@@ -100,17 +186,37 @@ pub fn crate_ident(crate_name: &str) -> String {
     crate_name.replace('-', "_")
 }
 
-/// Why a package name cannot be used, if it cannot.
-pub fn crate_name_problem(crate_name: &str) -> Option<String> {
+/// Why a package name cannot be used, if it cannot, and the name to write instead.
+pub fn crate_name_problem(crate_name: &str) -> Option<NameProblem> {
     let ident = crate_ident(crate_name);
+    let reserved = || {
+        NameProblem::new(
+            format!("`{crate_name}` cannot be a crate name: Rust or Cargo reserves it"),
+            format!("pick another name, e.g. `{crate_name}-server`"),
+        )
+    };
     if is_keyword(&ident) || RESERVED_CRATE_NAMES.contains(&ident.as_str()) {
-        return Some(format!(
-            "`{crate_name}` cannot be a crate name: Rust or Cargo reserves it"
-        ));
+        return Some(reserved());
     }
     if DEPENDENCIES.contains(&ident.as_str()) {
-        return Some(format!(
-            "`{crate_name}` is the name of a crate the generated server depends on"
+        return Some(NameProblem::new(
+            format!("`{crate_name}` is the name of a crate the generated server depends on"),
+            format!("pick another name, e.g. `{crate_name}-server`"),
+        ));
+    }
+    if !is_snake_case(&ident) {
+        // The name is the package's, the binary's and the one MCP clients see: pforge does
+        // not change it behind the user's back, it says what to write.
+        let mut suggested = snake(crate_name).trim_matches('_').replace('_', "-");
+        if crate_name_problem(&suggested).is_some() {
+            suggested.push_str("-server");
+        }
+        return Some(NameProblem::new(
+            format!(
+                "`{crate_name}` is not a snake_case crate name (rustc's `non_snake_case` lint \
+                 refuses upper-case letters and doubled separators)"
+            ),
+            format!("write `{suggested}`"),
         ));
     }
     None
@@ -419,8 +525,24 @@ mod tests {
     #[test]
     fn crate_names_that_shadow_a_dependency_are_refused() {
         assert!(crate_name_problem("tokio").is_some());
+        assert!(crate_name_problem("hyper-util").is_some());
         assert!(crate_name_problem("serde-json").is_some());
         assert!(crate_name_problem("gen").is_some());
         assert!(crate_name_problem("weather-server").is_none());
+    }
+
+    #[test]
+    fn crate_names_that_are_not_snake_case_get_a_spelling_that_is() {
+        let help = |name: &str| crate_name_problem(name).map(|p| p.help);
+        assert_eq!(
+            help("My-2-Server--9-"),
+            Some("write `my-2-server-9`".into())
+        );
+        assert_eq!(help("weatherServer"), Some("write `weather-server`".into()));
+        assert_eq!(help("a__b"), Some("write `a-b`".into()));
+        assert_eq!(help("Tokio"), Some("write `tokio-server`".into()));
+        for fine in ["a-b", "a_b", "a-", "x2", "my-2-server-9"] {
+            assert_eq!(crate_name_problem(fine), None, "{fine}");
+        }
     }
 }

@@ -17,7 +17,9 @@ pub const SEMVER_PATTERN: &str = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Forge {
-    /// Name of the generated crate and binary.
+    /// Name of the generated crate and binary, in snake_case or kebab-case: lower-case
+    /// letters, digits and single `-` or `_` between them (`check` suggests the spelling for
+    /// any other name).
     #[schemars(regex(pattern = CRATE_NAME_PATTERN), example = &"resilient-api-server")]
     pub name: String,
     /// Version of the server (semver), reported to MCP clients.

@@ -39,16 +39,16 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
         let uri = r.uri.as_ref()?;
         let name = &r.name;
         let meta = with_meta(r);
-        Some(quote!(rmcp::model::Resource::new(#uri, #name) #meta))
+        Some(quote!(::rmcp::model::Resource::new(#uri, #name) #meta))
     });
     let templates = plan.resources.iter().filter_map(|r| {
         let template = r.uri_template.as_ref()?;
         let name = &r.name;
         let meta = with_meta(r);
-        Some(quote!(rmcp::model::ResourceTemplate::new(#template, #name) #meta))
+        Some(quote!(::rmcp::model::ResourceTemplate::new(#template, #name) #meta))
     });
     let stats_resource = plan.needs.monitoring.then(|| {
-        quote!(rmcp::model::Resource::new(STATS_URI, "stats")
+        quote!(::rmcp::model::Resource::new(STATS_URI, "stats")
             .with_description("Per tool: breaker state, calls, successes, failures, rejections, retries, fallbacks, timeouts and errors by class; and the recent errors")
             .with_mime_type("application/json"))
     });
@@ -64,7 +64,7 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
         quote!(|_| true)
     };
     let stats_arm = plan.needs.monitoring.then(|| {
-        quote!(STATS_URI => (Ok(serde_json::to_string_pretty(&self.stats_json(#visible)).unwrap_or_default()), "application/json"),)
+        quote!(STATS_URI => (Ok(::serde_json::to_string_pretty(&self.stats_json(#visible)).unwrap_or_default()), "application/json"),)
     });
     let read_context = if scoped && plan.needs.monitoring {
         quote!(context)
@@ -76,7 +76,7 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
         let read = match &r.source {
             ResourceSource::Content(content) => quote!(Ok(#content.to_owned())),
             ResourceSource::File(file) => {
-                quote!(tokio::fs::read_to_string(#file).await.map_err(|error| runtime::HandlerError::new(format!("cannot read {}: {error}", #file))))
+                quote!(::tokio::fs::read_to_string(#file).await.map_err(|error| runtime::HandlerError::new(format!("cannot read {}: {error}", #file))))
             }
             ResourceSource::Handler(handler) => {
                 let path = path_tokens(handler);
@@ -100,25 +100,25 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
     quote! {
         async fn list_resources(
             &self,
-            _request: Option<rmcp::model::PaginatedRequestParams>,
+            _request: Option<::rmcp::model::PaginatedRequestParams>,
             _context: RequestContext<RoleServer>,
-        ) -> Result<rmcp::model::ListResourcesResult, ErrorData> {
-            Ok(rmcp::model::ListResourcesResult::with_all_items(vec![#(#fixed),*]))
+        ) -> Result<::rmcp::model::ListResourcesResult, ErrorData> {
+            Ok(::rmcp::model::ListResourcesResult::with_all_items(vec![#(#fixed),*]))
         }
 
         async fn list_resource_templates(
             &self,
-            _request: Option<rmcp::model::PaginatedRequestParams>,
+            _request: Option<::rmcp::model::PaginatedRequestParams>,
             _context: RequestContext<RoleServer>,
-        ) -> Result<rmcp::model::ListResourceTemplatesResult, ErrorData> {
-            Ok(rmcp::model::ListResourceTemplatesResult::with_all_items(vec![#(#templates),*]))
+        ) -> Result<::rmcp::model::ListResourceTemplatesResult, ErrorData> {
+            Ok(::rmcp::model::ListResourceTemplatesResult::with_all_items(vec![#(#templates),*]))
         }
 
         async fn read_resource(
             &self,
-            request: rmcp::model::ReadResourceRequestParams,
+            request: ::rmcp::model::ReadResourceRequestParams,
             #read_context: RequestContext<RoleServer>,
-        ) -> Result<rmcp::model::ReadResourceResponse, ErrorData> {
+        ) -> Result<::rmcp::model::ReadResourceResponse, ErrorData> {
             let uri = request.uri.as_str();
             let (contents, mime): (Result<String, runtime::HandlerError>, &str) = match uri {
                 #stats_arm
@@ -126,7 +126,7 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
                 _ => return Err(ErrorData::resource_not_found(format!("no resource `{uri}`"), None)),
             };
             match contents {
-                Ok(text) => Ok(rmcp::model::ReadResourceResult::new(vec![rmcp::model::ResourceContents::text(text, uri).with_mime_type(mime)]).into()),
+                Ok(text) => Ok(::rmcp::model::ReadResourceResult::new(vec![::rmcp::model::ResourceContents::text(text, uri).with_mime_type(mime)]).into()),
                 Err(error) => Err(ErrorData::internal_error(error.to_string(), None)),
             }
         }
@@ -148,9 +148,9 @@ pub fn prompt_methods(plan: &Plan) -> TokenStream {
             let arguments = p.arguments.iter().map(|a| {
             let (arg, required) = (&a.name, a.required);
             let description = a.description.as_ref().map(|d| quote!(.with_description(#d)));
-            quote!(rmcp::model::PromptArgument::new(#arg) #description .with_required(#required))
+            quote!(::rmcp::model::PromptArgument::new(#arg) #description .with_required(#required))
         });
-            quote!(rmcp::model::Prompt::new(#name, #description, Some(vec![#(#arguments),*])))
+            quote!(::rmcp::model::Prompt::new(#name, #description, Some(vec![#(#arguments),*])))
         });
     let arms = plan.prompts.iter().map(|p| {
         let name = &p.name;
@@ -174,24 +174,24 @@ pub fn prompt_methods(plan: &Plan) -> TokenStream {
             #name => {
                 #(#required)*
                 let text = #text;
-                Ok(rmcp::model::GetPromptResult::new(vec![rmcp::model::PromptMessage::new_text(rmcp::model::Role::User, text)]) #describe .into())
+                Ok(::rmcp::model::GetPromptResult::new(vec![::rmcp::model::PromptMessage::new_text(::rmcp::model::Role::User, text)]) #describe .into())
             }
         }
     });
     quote! {
         async fn list_prompts(
             &self,
-            _request: Option<rmcp::model::PaginatedRequestParams>,
+            _request: Option<::rmcp::model::PaginatedRequestParams>,
             _context: RequestContext<RoleServer>,
-        ) -> Result<rmcp::model::ListPromptsResult, ErrorData> {
-            Ok(rmcp::model::ListPromptsResult::with_all_items(vec![#(#listed),*]))
+        ) -> Result<::rmcp::model::ListPromptsResult, ErrorData> {
+            Ok(::rmcp::model::ListPromptsResult::with_all_items(vec![#(#listed),*]))
         }
 
         async fn get_prompt(
             &self,
-            request: rmcp::model::GetPromptRequestParams,
+            request: ::rmcp::model::GetPromptRequestParams,
             _context: RequestContext<RoleServer>,
-        ) -> Result<rmcp::model::GetPromptResponse, ErrorData> {
+        ) -> Result<::rmcp::model::GetPromptResponse, ErrorData> {
             let arguments = request.arguments.unwrap_or_default();
             match request.name.as_str() {
                 #(#arms)*

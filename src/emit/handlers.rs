@@ -93,6 +93,48 @@ pub fn items(plan: &Plan) -> BTreeMap<String, Vec<(HandlerPath, Role)>> {
     files
 }
 
+/// The prelude names a stub uses, each written so that an item of the stub's own file cannot
+/// shadow it: a handler type named `Ok` or `Result` is the file's `Ok` or `Result`, so the stubs
+/// in that file name the standard ones by path (`::std::result::Result::Ok`). Files without
+/// such an item keep the short names.
+#[derive(Debug, Clone, Copy)]
+pub struct Prelude<'a> {
+    items: &'a [(HandlerPath, Role)],
+}
+
+impl<'a> Prelude<'a> {
+    /// The prelude of the file holding `items` (every item of one handler module).
+    pub fn of(items: &'a [(HandlerPath, Role)]) -> Self {
+        Self { items }
+    }
+
+    fn name(&self, short: &str, path: TokenStream) -> TokenStream {
+        debug_assert!(crate::naming::is_prelude(short));
+        if self.items.iter().any(|(item, _)| item.name() == short) {
+            path
+        } else {
+            let short = proc_macro2::Ident::new(short, proc_macro2::Span::call_site());
+            quote!(#short)
+        }
+    }
+
+    fn ok(&self) -> TokenStream {
+        self.name("Ok", quote!(::std::result::Result::Ok))
+    }
+
+    fn err(&self) -> TokenStream {
+        self.name("Err", quote!(::std::result::Result::Err))
+    }
+
+    fn result(&self) -> TokenStream {
+        self.name("Result", quote!(::std::result::Result))
+    }
+
+    fn string(&self) -> TokenStream {
+        self.name("String", quote!(::std::string::String))
+    }
+}
+
 /// `pub mod handlers { ... }` for `main.rs`.
 pub fn module_tree(plan: &Plan) -> TokenStream {
     let files = items(plan);
@@ -129,7 +171,7 @@ pub fn stub_file(plan: &Plan, module: &str, items: &[(HandlerPath, Role)]) -> To
         "Handlers in `handlers::{}`. This file is yours: pforge wrote it once and never overwrites it.",
         crate::naming::unraw(module)
     ));
-    let stubs = stub_items(plan, items);
+    let stubs = stub_items(plan, items, Prelude::of(items));
     quote! {
         #doc
         #stubs
@@ -137,19 +179,20 @@ pub fn stub_file(plan: &Plan, module: &str, items: &[(HandlerPath, Role)]) -> To
 }
 
 /// The items of a handler file, without the file's header.
-pub fn stub_items(plan: &Plan, items: &[(HandlerPath, Role)]) -> TokenStream {
+pub fn stub_items(plan: &Plan, items: &[(HandlerPath, Role)], prelude: Prelude<'_>) -> TokenStream {
     let stubs = items.iter().map(|(item, role)| match role {
-        Role::Tool(index) => tool_stub(plan, item, *index),
-        Role::Resource(index) => resource_stub(plan, item, *index),
-        Role::Fallback { tool, .. } => fallback_stub(plan, item, *tool),
+        Role::Tool(index) => tool_stub(plan, item, *index, prelude),
+        Role::Resource(index) => resource_stub(plan, item, *index, prelude),
+        Role::Fallback { tool, .. } => fallback_stub(plan, item, *tool, prelude),
         Role::RetryPolicy => retry_policy_stub(plan, item),
-        Role::Middleware => middleware_stub(item),
-        Role::Classifier => classifier_stub(item),
+        Role::Middleware => middleware_stub(item, prelude),
+        Role::Classifier => classifier_stub(item, prelude),
     });
     quote!(#(#stubs)*)
 }
 
-fn tool_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
+fn tool_stub(plan: &Plan, item: &HandlerPath, index: usize, prelude: Prelude<'_>) -> TokenStream {
+    let (ok, result) = (prelude.ok(), prelude.result());
     let tool = &plan.tools[index];
     let tool_module = ident(&tool.module);
     let input = format_ident!("{}Input", tool.type_prefix);
@@ -159,7 +202,7 @@ fn tool_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
         tool.name
     ));
     let body = quote! {
-        Ok(serde_json::json!({ "tool": context.name, "input": input }))
+        #ok(serde_json::json!({ "tool": context.name, "input": input }))
     };
     if item.is_type {
         quote! {
@@ -174,7 +217,7 @@ fn tool_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
                     &self,
                     input: crate::generated::tools::#tool_module::#input,
                     context: crate::generated::runtime::Context<'_>,
-                ) -> Result<Self::Output, crate::generated::runtime::HandlerError> {
+                ) -> #result<Self::Output, crate::generated::runtime::HandlerError> {
                     #body
                 }
             }
@@ -185,14 +228,20 @@ fn tool_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
             pub async fn #name(
                 input: crate::generated::tools::#tool_module::#input,
                 context: crate::generated::runtime::Context<'_>,
-            ) -> Result<serde_json::Value, crate::generated::runtime::HandlerError> {
+            ) -> #result<serde_json::Value, crate::generated::runtime::HandlerError> {
                 #body
             }
         }
     }
 }
 
-fn resource_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
+fn resource_stub(
+    plan: &Plan,
+    item: &HandlerPath,
+    index: usize,
+    prelude: Prelude<'_>,
+) -> TokenStream {
+    let (ok, result, string) = (prelude.ok(), prelude.result(), prelude.string());
     let resource = &plan.resources[index];
     let name = ident(&item.item);
     let doc = crate::emit::doc(&format!(
@@ -200,7 +249,7 @@ fn resource_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
         resource.name
     ));
     let body = quote! {
-        Ok(format!("contents of {uri}"))
+        #ok(format!("contents of {uri}"))
     };
     if item.is_type {
         quote! {
@@ -213,7 +262,7 @@ fn resource_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
                     &self,
                     uri: &str,
                     _context: crate::generated::runtime::Context<'_>,
-                ) -> Result<String, crate::generated::runtime::HandlerError> {
+                ) -> #result<#string, crate::generated::runtime::HandlerError> {
                     #body
                 }
             }
@@ -224,7 +273,7 @@ fn resource_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
             pub async fn #name(
                 uri: &str,
                 _context: crate::generated::runtime::Context<'_>,
-            ) -> Result<String, crate::generated::runtime::HandlerError> {
+            ) -> #result<#string, crate::generated::runtime::HandlerError> {
                 #body
             }
         }
@@ -232,7 +281,12 @@ fn resource_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
 }
 
 /// `impl Fallback<Input> for Item` of one tool, with a placeholder body.
-pub fn fallback_impl(item: &HandlerPath, tool: &crate::plan::ToolPlan) -> TokenStream {
+pub fn fallback_impl(
+    item: &HandlerPath,
+    tool: &crate::plan::ToolPlan,
+    prelude: Prelude<'_>,
+) -> TokenStream {
+    let (ok, result) = (prelude.ok(), prelude.result());
     let name = ident(&item.item);
     let tool_module = ident(&tool.module);
     let input = format_ident!("{}Input", tool.type_prefix);
@@ -245,8 +299,8 @@ pub fn fallback_impl(item: &HandlerPath, tool: &crate::plan::ToolPlan) -> TokenS
                 input: crate::generated::tools::#tool_module::#input,
                 error: crate::generated::runtime::ToolError,
                 context: crate::generated::runtime::Context<'_>,
-            ) -> Result<Self::Output, crate::generated::runtime::HandlerError> {
-                Ok(serde_json::json!({ "tool": context.name, "input": input, "unavailable": error.to_string() }))
+            ) -> #result<Self::Output, crate::generated::runtime::HandlerError> {
+                #ok(serde_json::json!({ "tool": context.name, "input": input, "unavailable": error.to_string() }))
             }
         }
     }
@@ -259,6 +313,7 @@ pub fn trait_impls(
     plan: &Plan,
     item: &HandlerPath,
     role: Role,
+    prelude: Prelude<'_>,
 ) -> Vec<(String, String, TokenStream)> {
     if !item.is_type {
         return Vec::new();
@@ -278,12 +333,12 @@ pub fn trait_impls(
                         item.name()
                     ),
                     format!("{}Input", tool.type_prefix),
-                    fallback_impl(item, tool),
+                    fallback_impl(item, tool, prelude),
                 )
             })
             .collect(),
         Role::RetryPolicy => vec![named("RetryPolicy", retry_policy_impl(item))],
-        Role::Middleware => vec![named("Middleware", middleware_impl(item))],
+        Role::Middleware => vec![named("Middleware", middleware_impl(item, prelude))],
         Role::Tool(_) | Role::Resource(_) | Role::Classifier => Vec::new(),
     }
 }
@@ -303,7 +358,13 @@ pub fn fallback_users<'a>(plan: &'a Plan, item: &HandlerPath) -> Vec<&'a crate::
         .collect()
 }
 
-fn fallback_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
+fn fallback_stub(
+    plan: &Plan,
+    item: &HandlerPath,
+    index: usize,
+    prelude: Prelude<'_>,
+) -> TokenStream {
+    let (ok, result) = (prelude.ok(), prelude.result());
     let tool = &plan.tools[index];
     let tool_module = ident(&tool.module);
     let input = format_ident!("{}Input", tool.type_prefix);
@@ -319,10 +380,10 @@ fn fallback_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
         }
     ));
     let body = quote! {
-        Ok(serde_json::json!({ "tool": context.name, "input": input, "unavailable": error.to_string() }))
+        #ok(serde_json::json!({ "tool": context.name, "input": input, "unavailable": error.to_string() }))
     };
     if item.is_type {
-        let impls = users.iter().map(|tool| fallback_impl(item, tool));
+        let impls = users.iter().map(|tool| fallback_impl(item, tool, prelude));
         quote! {
             #doc
             #[derive(Debug, Default)]
@@ -337,7 +398,7 @@ fn fallback_stub(plan: &Plan, item: &HandlerPath, index: usize) -> TokenStream {
                 input: crate::generated::tools::#tool_module::#input,
                 error: crate::generated::runtime::ToolError,
                 context: crate::generated::runtime::Context<'_>,
-            ) -> Result<serde_json::Value, crate::generated::runtime::HandlerError> {
+            ) -> #result<serde_json::Value, crate::generated::runtime::HandlerError> {
                 #body
             }
         }
@@ -409,14 +470,14 @@ pub fn retry_policy_impl(item: &HandlerPath) -> TokenStream {
 }
 
 /// A middleware that logs each call and its outcome on stderr, with the hooks spelled out.
-fn middleware_stub(item: &HandlerPath) -> TokenStream {
+fn middleware_stub(item: &HandlerPath, prelude: Prelude<'_>) -> TokenStream {
     let name = ident(&item.item);
     let doc = crate::emit::doc(
         "Runs around every tool call (see `middleware` in forge.yaml): `before` in the listed \
          order, then `after` or `on_error` in reverse. The server keeps one instance \
          (`Default`). Each hook has a pass-through default; replace the logging with yours.",
     );
-    let implementation = middleware_impl(item);
+    let implementation = middleware_impl(item, prelude);
     quote! {
         #doc
         #[derive(Debug, Default)]
@@ -427,34 +488,35 @@ fn middleware_stub(item: &HandlerPath) -> TokenStream {
 }
 
 /// `impl Middleware for Item` that logs each call and its outcome, hooks spelled out.
-pub fn middleware_impl(item: &HandlerPath) -> TokenStream {
+pub fn middleware_impl(item: &HandlerPath, prelude: Prelude<'_>) -> TokenStream {
+    let (ok, err, result) = (prelude.ok(), prelude.err(), prelude.result());
     let name = ident(&item.item);
     quote! {
         impl crate::generated::runtime::Middleware for #name {
             async fn before(
                 &self,
                 call: &mut crate::generated::runtime::Call,
-            ) -> Result<(), crate::generated::runtime::ToolError> {
+            ) -> #result<(), crate::generated::runtime::ToolError> {
                 tracing::debug!(tool = call.tool, "call");
-                Ok(())
+                #ok(())
             }
 
             async fn after(
                 &self,
                 call: &crate::generated::runtime::Call,
                 answer: crate::generated::runtime::Answer,
-            ) -> Result<crate::generated::runtime::Answer, crate::generated::runtime::ToolError> {
+            ) -> #result<crate::generated::runtime::Answer, crate::generated::runtime::ToolError> {
                 tracing::debug!(tool = call.tool, "answered");
-                Ok(answer)
+                #ok(answer)
             }
 
             async fn on_error(
                 &self,
                 call: &crate::generated::runtime::Call,
                 error: crate::generated::runtime::ToolError,
-            ) -> Result<crate::generated::runtime::Answer, crate::generated::runtime::ToolError> {
+            ) -> #result<crate::generated::runtime::Answer, crate::generated::runtime::ToolError> {
                 tracing::debug!(tool = call.tool, "failed: {error}");
-                Err(error)
+                #err(error)
             }
         }
     }
@@ -462,7 +524,8 @@ pub fn middleware_impl(item: &HandlerPath) -> TokenStream {
 
 /// The chapter's `classify_error`: a handler's message names its class, and every other
 /// error keeps its built-in class.
-fn classifier_stub(item: &HandlerPath) -> TokenStream {
+fn classifier_stub(item: &HandlerPath, prelude: Prelude<'_>) -> TokenStream {
+    let string = prelude.string();
     let name = ident(&item.item);
     let doc = crate::emit::doc(&format!(
         "Names the class of each failed attempt for `pforge://stats`, `/metrics` and the \
@@ -475,7 +538,7 @@ fn classifier_stub(item: &HandlerPath) -> TokenStream {
     ));
     quote! {
         #doc
-        pub fn #name(error: &crate::generated::runtime::ToolError) -> String {
+        pub fn #name(error: &crate::generated::runtime::ToolError) -> #string {
             use crate::generated::runtime::ToolError;
             let class = match error {
                 ToolError::Handler(message) if message.contains("timeout") => "timeout",

@@ -135,9 +135,9 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
     let per_caller = checks_scopes(plan) && matches!(http.metrics, MetricsPlan::Shared);
     let (caller, visible) = if per_caller {
         (
-            quote!(caller: Option<axum::Extension<http_server::Caller>>,),
+            quote!(caller: Option<::axum::Extension<http_server::Caller>>,),
             quote! {
-                let caller = caller.map(|axum::Extension(caller)| caller);
+                let caller = caller.map(|::axum::Extension(caller)| caller);
                 let visible = |index: usize| http_server::Caller::allows(caller.as_ref(), TOOL_SCOPES[index]);
             },
         )
@@ -149,12 +149,12 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
     let metrics_fn = serves_metrics(plan).then(|| {
         quote! {
             /// `/metrics`.
-            fn metrics(server: Server, life: &Arc<http_server::Lifecycle>) -> axum::Router {
-                use axum::extract::State;
-                axum::Router::new()
+            fn metrics(server: Server, life: &Arc<http_server::Lifecycle>) -> ::axum::Router {
+                use ::axum::extract::State;
+                ::axum::Router::new()
                     .route(
                         "/metrics",
-                        axum::routing::get(move |State(life): State<Arc<http_server::Lifecycle>>, #caller| {
+                        ::axum::routing::get(move |State(life): State<Arc<http_server::Lifecycle>>, #caller| {
                             let server = server.clone();
                             async move {
                                 #visible
@@ -174,7 +174,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
                     /// Where `/metrics`, `/healthz` and `/readyz` are served:
                     /// `forge.http.metrics.bind`, unless `PFORGE_METRICS_BIND` says otherwise.
                     pub fn ops_address() -> String {
-                        std::env::var("PFORGE_METRICS_BIND").unwrap_or_else(|_| #address.to_owned())
+                        ::std::env::var("PFORGE_METRICS_BIND").unwrap_or_else(|_| #address.to_owned())
                     }
                 },
                 quote! {
@@ -191,7 +191,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
     // and counts are not for anyone who can reach the port.
     let shared_metrics = (http.metrics == MetricsPlan::Shared).then(|| {
         quote! {
-            .merge(metrics(server.clone(), &life).layer(axum::middleware::from_fn_with_state(
+            .merge(metrics(server.clone(), &life).layer(::axum::middleware::from_fn_with_state(
                 ALLOWED_HOSTS,
                 http_server::check_host,
             ))#auth_layer)
@@ -211,7 +211,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
 
         /// How long requests in flight may take to finish once the server is told to stop
         /// (`forge.drain_timeout`).
-        pub const DRAIN: std::time::Duration = std::time::Duration::from_millis(#drain);
+        pub const DRAIN: ::std::time::Duration = ::std::time::Duration::from_millis(#drain);
 
         #limits
 
@@ -219,17 +219,17 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
 
         /// Where the server listens: `forge.bind`, unless `PFORGE_BIND` says otherwise.
         pub fn bind_address() -> String {
-            std::env::var("PFORGE_BIND").unwrap_or_else(|_| #default_bind.to_owned())
+            ::std::env::var("PFORGE_BIND").unwrap_or_else(|_| #default_bind.to_owned())
         }
 
         #ops_bind
         #metrics_fn
 
         /// `/healthz` and `/readyz`.
-        fn probes(life: &Arc<http_server::Lifecycle>) -> axum::Router {
-            axum::Router::new()
-                .route("/healthz", axum::routing::get(http_server::healthz))
-                .route("/readyz", axum::routing::get(http_server::readyz))
+        fn probes(life: &Arc<http_server::Lifecycle>) -> ::axum::Router {
+            ::axum::Router::new()
+                .route("/healthz", ::axum::routing::get(http_server::healthz))
+                .route("/readyz", ::axum::routing::get(http_server::readyz))
                 .with_state(Arc::clone(life))
         }
 
@@ -237,9 +237,9 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
         /// and the metrics, until SIGTERM or Ctrl-C; then answers the requests in flight
         /// (for up to [`DRAIN`]) and returns. Every session talks to the same server, so
         /// handlers and state are shared.
-        pub async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-            use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-            use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+        pub async fn serve() -> Result<(), Box<dyn ::std::error::Error + Send + Sync>> {
+            use ::rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+            use ::rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
             let server = Server::new();
             let life = Arc::new(http_server::Lifecycle::new(MAX_IN_FLIGHT));
             #auth_setup
@@ -264,10 +264,10 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
                 #gate_init
             });
             let app = http_server::mcp_router(mcp)
-                .layer(axum::middleware::from_fn_with_state(gate, pass_gate))
+                .layer(::axum::middleware::from_fn_with_state(gate, pass_gate))
                 #shared_metrics
                 #metadata_route;
-            let (app, ops, ops_address): (axum::Router, Option<axum::Router>, Option<String>) = {
+            let (app, ops, ops_address): (::axum::Router, Option<::axum::Router>, Option<String>) = {
                 #assemble
             };
             let addresses = http_server::Addresses {
@@ -309,9 +309,9 @@ fn limits_consts(http: &HttpServerPlan) -> TokenStream {
         /// or stay idle (`keep_alive_timeout`).
         pub const CONNECTIONS: http_server::ConnectionLimits = http_server::ConnectionLimits {
             max_connections: #connections,
-            header_read: std::time::Duration::from_millis(#header_read),
-            request: std::time::Duration::from_millis(#request),
-            keep_alive: std::time::Duration::from_millis(#keep_alive),
+            header_read: ::std::time::Duration::from_millis(#header_read),
+            request: ::std::time::Duration::from_millis(#request),
+            keep_alive: ::std::time::Duration::from_millis(#keep_alive),
         };
 
         /// MCP requests answered at once (`forge.http.max_in_flight`); more wait.
@@ -370,10 +370,10 @@ fn gate(http: &HttpServerPlan) -> (TokenStream, TokenStream) {
         /// [`MAX_IN_FLIGHT`] places is free, refused on a session someone else opened.
         /// What it holds is released when the answer has been sent.
         async fn pass_gate(
-            axum::extract::State(gate): axum::extract::State<Arc<Gate>>,
-            request: axum::extract::Request,
-            next: axum::middleware::Next,
-        ) -> Result<axum::response::Response, http_server::Refused> {
+            ::axum::extract::State(gate): ::axum::extract::State<Arc<Gate>>,
+            request: ::axum::extract::Request,
+            next: ::axum::middleware::Next,
+        ) -> Result<::axum::response::Response, http_server::Refused> {
             let counted = gate.life.count_in(request.method())?;
             #auth_step
             let place = gate.life.take_place(request.method()).await?;
@@ -393,7 +393,7 @@ fn auth(plan: &Plan, http: &HttpServerPlan) -> (TokenStream, TokenStream, TokenS
             quote! {
                 let tokens = Arc::new(http_server::Tokens::from_env(&[#(#env),*])?);
             },
-            quote!(.layer(axum::middleware::from_fn_with_state(Arc::clone(&tokens), http_server::require_token))),
+            quote!(.layer(::axum::middleware::from_fn_with_state(Arc::clone(&tokens), http_server::require_token))),
             quote!(),
         ),
         Some(ServerAuthPlan::OAuth(oauth)) => {
@@ -433,8 +433,8 @@ fn auth(plan: &Plan, http: &HttpServerPlan) -> (TokenStream, TokenStream, TokenS
                         max_body_bytes: MAX_BODY_BYTES,
                     })?);
                 },
-                quote!(.layer(axum::middleware::from_fn_with_state(Arc::clone(&verifier), http_server::require_jwt))),
-                quote!(.route(#metadata_path, axum::routing::get(http_server::metadata).with_state(verifier))),
+                quote!(.layer(::axum::middleware::from_fn_with_state(Arc::clone(&verifier), http_server::require_jwt))),
+                quote!(.route(#metadata_path, ::axum::routing::get(http_server::metadata).with_state(verifier))),
             )
         }
     }

@@ -81,6 +81,7 @@ pub fn inner_doc(text: &str) -> TokenStream {
 /// The lines of a doc text: rustdoc style wants a space after `///`; lines longer than
 /// [`DOC_WIDTH`] are wrapped at spaces (code blocks are left alone).
 fn doc_lines(text: &str) -> String {
+    let text = visible(text);
     let mut lines = Vec::new();
     let mut in_code = false;
     for line in text.lines() {
@@ -106,6 +107,50 @@ fn doc_lines(text: &str) -> String {
         .join("\n")
 }
 
+/// Whether `c` changes the direction of text or shows nothing: rustc refuses the first kind
+/// in comments and literals (`text_direction_codepoint_in_comment`, deny by default), clippy
+/// the zero-width ones in literals (`invisible_characters`), and either kind makes source
+/// read other than it runs. Control characters are not counted: each place handles them.
+pub fn is_hidden(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// `text` with each [hidden](is_hidden) character written as its Rust escape (`\u{202e}`), so
+/// that it survives, visibly, where only visible text may go.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_hidden(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Splits `line` at spaces into lines of at most [`DOC_WIDTH`] characters (a longer word
 /// keeps a line of its own).
 fn wrap(line: &str, out: &mut Vec<String>) {
@@ -124,7 +169,7 @@ fn wrap(line: &str, out: &mut Vec<String>) {
 }
 
 /// Text from forge.yaml made safe inside a doc comment: control characters become spaces,
-/// lines lose their indentation (an indented line would be a doctest), Markdown's active
+/// [hidden](is_hidden) ones their escapes in code spans (`` `\u{202e}` ``), lines lose their indentation (an indented line would be a doctest), Markdown's active
 /// characters are escaped and URLs become autolinks, so that rustdoc shows the text as
 /// written and has nothing to warn about.
 pub fn user_text(text: &str) -> String {
@@ -137,7 +182,8 @@ pub fn user_text(text: &str) -> String {
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
-        for (i, word) in clean.trim().split(' ').enumerate() {
+        let clean = clean.trim_matches(|c: char| c.is_whitespace() && !is_hidden(c));
+        for (i, word) in clean.split(' ').enumerate() {
             if i > 0 {
                 out.push(' ');
             }
@@ -147,11 +193,24 @@ pub fn user_text(text: &str) -> String {
                 out.push('>');
                 continue;
             }
+            // A run of hidden characters becomes one code span of escapes.
+            let mut in_span = false;
             for c in word.chars() {
+                if is_hidden(c) != in_span {
+                    out.push('`');
+                    in_span = !in_span;
+                }
+                if in_span {
+                    out.extend(c.escape_unicode());
+                    continue;
+                }
                 if "\\`*_[]<>#|~!&{}".contains(c) {
                     out.push('\\');
                 }
                 out.push(c);
+            }
+            if in_span {
+                out.push('`');
             }
         }
     }
@@ -161,6 +220,7 @@ pub fn user_text(text: &str) -> String {
 fn is_url(word: &str) -> bool {
     (word.starts_with("https://") || word.starts_with("http://"))
         && !word.contains(['<', '>', '`', '\\'])
+        && !word.chars().any(is_hidden)
 }
 
 /// `#[allow(clippy::module_inception)]` for a module named like its parent (a tool named
@@ -175,6 +235,11 @@ pub fn allow_inception(module: &str, parent: &str) -> TokenStream {
 
 /// A raw string literal token for `text` (`r#"..."#`), with enough hashes to stay closed.
 pub fn raw_string(text: &str) -> proc_macro2::Literal {
+    // A raw string has no escapes: text with hidden characters is written as a plain literal,
+    // which escapes them (`\u{202e}`).
+    if text.chars().any(is_hidden) {
+        return proc_macro2::Literal::string(text);
+    }
     let mut hashes = String::from("#");
     while text.contains(&format!("\"{hashes}")) {
         hashes.push('#');
@@ -218,12 +283,14 @@ pub fn handler_stubs(plan: &Plan) -> Result<Vec<HandlerStub>, EmitError> {
         };
         for entry in &items {
             let (item, role) = entry;
-            let tokens = handlers::stub_items(plan, std::slice::from_ref(entry));
+            let prelude = handlers::Prelude::of(&items);
+            let tokens = handlers::stub_items(plan, std::slice::from_ref(entry), prelude);
             stubs.push(stub(item.name().to_owned(), tokens, None)?);
             // A type's impls of pforge's traits may be missing from a file that already has
             // the type (a fallback type serves each tool through its own impl; a type may
             // have served another role before).
-            for (name, implements_for, tokens) in handlers::trait_impls(plan, item, *role) {
+            for (name, implements_for, tokens) in handlers::trait_impls(plan, item, *role, prelude)
+            {
                 stubs.push(stub(name, tokens, Some(implements_for))?);
             }
         }

@@ -15,8 +15,8 @@ fn value_type(param: &ParamPlan) -> TokenStream {
         ParamType::Integer => quote!(i64),
         ParamType::Number => quote!(f64),
         ParamType::Boolean => quote!(bool),
-        ParamType::Array => quote!(Vec<serde_json::Value>),
-        ParamType::Object => quote!(serde_json::Map<String, serde_json::Value>),
+        ParamType::Array => quote!(Vec<::serde_json::Value>),
+        ParamType::Object => quote!(::serde_json::Map<String, ::serde_json::Value>),
     }
 }
 
@@ -68,7 +68,7 @@ pub fn input_struct(tool: &ToolPlan) -> TokenStream {
     };
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
         pub struct #name {
             #(#fields)*
         }
@@ -97,7 +97,7 @@ fn read_param(param: &ParamPlan) -> TokenStream {
         quote! {
             match #read {
                 Some(value) => value,
-                None => serde_json::from_str(#json).map_err(|error| ToolError::InvalidArguments(format!("default of `{}`: {error}", #wire)))?,
+                None => ::serde_json::from_str(#json).map_err(|error| ToolError::InvalidArguments(format!("default of `{}`: {error}", #wire)))?,
             }
         }
     } else {
@@ -165,7 +165,7 @@ fn checks(param: &ParamPlan) -> Vec<TokenStream> {
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
         let rule = format!("must match the pattern `{pattern}`");
         out.push(quote! {
-            static PATTERN: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| regex::Regex::new(#pattern).ok());
+            static PATTERN: ::std::sync::LazyLock<Option<::regex::Regex>> = ::std::sync::LazyLock::new(|| ::regex::Regex::new(#pattern).ok());
             runtime::check(PATTERN.as_ref().is_some_and(|re| re.is_match(value)), #wire, #rule)?;
         });
     }
@@ -174,8 +174,8 @@ fn checks(param: &ParamPlan) -> Vec<TokenStream> {
         let shown: Vec<String> = allowed.iter().map(Value::to_string).collect();
         let rule = format!("must be one of {}", shown.join(", "));
         out.push(quote! {
-            let allowed: Vec<serde_json::Value> = serde_json::from_str(#json).unwrap_or_default();
-            let given = serde_json::to_value(value).unwrap_or_default();
+            let allowed: Vec<::serde_json::Value> = ::serde_json::from_str(#json).unwrap_or_default();
+            let given = ::serde_json::to_value(value).unwrap_or_default();
             runtime::check(allowed.contains(&given), #wire, #rule)?;
         });
     }

@@ -234,7 +234,7 @@ impl Sample {
     /// The error as an expression.
     pub fn tokens(self) -> TokenStream {
         match self {
-            Self::Timeout => quote!(ToolError::Timeout(std::time::Duration::from_millis(1))),
+            Self::Timeout => quote!(ToolError::Timeout(::std::time::Duration::from_millis(1))),
             Self::Connection => quote!(ToolError::Connection("injected".to_owned())),
             Self::Handler => quote!(ToolError::Handler("injected".to_owned())),
             Self::Status(code) => {
@@ -332,7 +332,7 @@ fn constants(tool: &ToolPlan) -> TokenStream {
         let ms = ms_literal(ms);
         out.extend(quote! {
             #doc
-            pub const TIMEOUT: std::time::Duration = std::time::Duration::from_millis(#ms);
+            pub const TIMEOUT: ::std::time::Duration = ::std::time::Duration::from_millis(#ms);
         });
     }
     if let Some(breaker) = &policy.breaker {
@@ -649,7 +649,7 @@ fn fallback_entry(tool: &ToolPlan, index: usize, entry: &FallbackEntry) -> Token
     match entry {
         FallbackEntry::Value(_) => {
             let name = format_ident!("FALLBACK_VALUE_{}", index);
-            quote!(serde_json::from_str(#name).map_err(|error| ToolError::Handler(format!("invalid fallback value: {error}"))))
+            quote!(::serde_json::from_str(#name).map_err(|error| ToolError::Handler(format!("invalid fallback value: {error}"))))
         }
         FallbackEntry::Http(_) => {
             let request = format_ident!("FALLBACK_REQUEST_{}", index);
@@ -670,7 +670,7 @@ fn fallback_entry(tool: &ToolPlan, index: usize, entry: &FallbackEntry) -> Token
                 tool,
                 quote!(async {
                     let output = #call.await?;
-                    serde_json::to_value(output).map_err(|error| ToolError::Handler(format!("the fallback's output is not JSON: {error}")))
+                    ::serde_json::to_value(output).map_err(|error| ToolError::Handler(format!("the fallback's output is not JSON: {error}")))
                 }),
             );
             quote!({

@@ -79,7 +79,7 @@ pub fn tests(tool: &ToolPlan) -> TokenStream {
         let server = super::policy::guard_needs_server(tool).then(|| quote!(server: &Server,));
         cases.push(quote! {
             /// One attempt through the tool's guards, as `invoke` runs it.
-            async fn guarded(#server operation: impl std::future::Future<Output = Result<Value, ToolError>>) -> Result<Value, ToolError> {
+            async fn guarded(#server operation: impl ::std::future::Future<Output = Result<Value, ToolError>>) -> Result<Value, ToolError> {
                 #run.await
             }
         });
@@ -151,12 +151,12 @@ fn guard_call(tool: &ToolPlan, operation: TokenStream) -> TokenStream {
 }
 
 fn timeout_case(tool: &ToolPlan) -> TokenStream {
-    let call = guard_call(tool, quote!(std::future::pending()));
+    let call = guard_call(tool, quote!(::std::future::pending()));
     quote! {
-        #[tokio::test(start_paused = true)]
+        #[::tokio::test(start_paused = true)]
         async fn an_attempt_times_out_at_timeout_ms() {
             let server = Server::new();
-            let start = tokio::time::Instant::now();
+            let start = ::tokio::time::Instant::now();
             let outcome = #call;
             assert_eq!(outcome, Err(ToolError::Timeout(TIMEOUT)));
             assert_eq!(start.elapsed(), TIMEOUT);
@@ -180,7 +180,7 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
     let counted = guard_call(
         tool,
         quote!(async {
-            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            calls.fetch_add(1, ::std::sync::atomic::Ordering::SeqCst);
             Ok(Value::Null)
         }),
     );
@@ -189,10 +189,10 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
     });
     let still_open = (open_ms > 0).then(|| {
         quote! {
-            tokio::time::advance(std::time::Duration::from_millis(OPEN_MS - 1)).await;
+            ::tokio::time::advance(::std::time::Duration::from_millis(OPEN_MS - 1)).await;
             let outcome = #succeed;
             assert!(circuit_open(&outcome), "still open 1 ms before OPEN_MS: {outcome:?}");
-            tokio::time::advance(std::time::Duration::from_millis(1)).await;
+            ::tokio::time::advance(::std::time::Duration::from_millis(1)).await;
         }
     });
     let wait_open = if open_ms > 0 {
@@ -203,7 +203,7 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
     let threshold = tool.policy.breaker.map_or(1, |b| b.failure_threshold);
     let reset_case = (threshold > 1).then(|| {
         quote! {
-            #[tokio::test(start_paused = true)]
+            #[::tokio::test(start_paused = true)]
             async fn a_success_resets_the_failure_count() {
                 let server = Server::new();
                 for _ in 1..FAILURE_THRESHOLD {
@@ -223,8 +223,8 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
             fn concurrent_failures_open_the_breaker_exactly_once() {
                 let server = Server::new();
                 let breaker = &guards(&server).breaker;
-                let start = std::sync::Barrier::new(4);
-                std::thread::scope(|scope| {
+                let start = ::std::sync::Barrier::new(4);
+                ::std::thread::scope(|scope| {
                     for _ in 0..4 {
                         scope.spawn(|| {
                             start.wait();
@@ -261,19 +261,19 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
             assert_eq!(state, BreakerState::Open);
         }
 
-        #[tokio::test(start_paused = true)]
+        #[::tokio::test(start_paused = true)]
         async fn the_breaker_opens_at_failure_threshold_and_then_rejects_without_calling() {
             let server = Server::new();
             open(&server).await;
-            let calls = std::sync::atomic::AtomicU32::new(0);
+            let calls = ::std::sync::atomic::AtomicU32::new(0);
             let outcome = #counted;
             assert!(circuit_open(&outcome), "{outcome:?}");
-            assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0, "an open breaker must not run the operation");
+            assert_eq!(calls.load(::std::sync::atomic::Ordering::SeqCst), 0, "an open breaker must not run the operation");
         }
 
         #reset_case
 
-        #[tokio::test(start_paused = true)]
+        #[::tokio::test(start_paused = true)]
         async fn the_breaker_half_opens_after_open_ms_and_closes_after_success_threshold() {
             let server = Server::new();
             open(&server).await;
@@ -287,11 +287,11 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
             }
         }
 
-        #[tokio::test(start_paused = true)]
+        #[::tokio::test(start_paused = true)]
         async fn a_failed_probe_reopens_the_breaker() {
             let server = Server::new();
             open(&server).await;
-            tokio::time::advance(std::time::Duration::from_millis(OPEN_MS)).await;
+            ::tokio::time::advance(::std::time::Duration::from_millis(OPEN_MS)).await;
             let _ = #fail;
             let state = guards(&server).breaker.get_state();
             assert_eq!(state, BreakerState::Open);
@@ -301,11 +301,11 @@ fn breaker_cases(tool: &ToolPlan) -> TokenStream {
             }
         }
 
-        #[tokio::test(start_paused = true)]
+        #[::tokio::test(start_paused = true)]
         async fn half_open_admits_at_most_success_threshold_probes() {
             let server = Server::new();
             open(&server).await;
-            tokio::time::advance(std::time::Duration::from_millis(OPEN_MS)).await;
+            ::tokio::time::advance(::std::time::Duration::from_millis(OPEN_MS)).await;
             let breaker = &guards(&server).breaker;
             let mut probes = Vec::new();
             for _ in 0..SUCCESS_THRESHOLD {
@@ -337,7 +337,7 @@ fn schedule_cases(retry: &crate::plan::RetryPlan, schedule: &crate::plan::Schedu
         async fn retried<F, Fut>(server: &Server, operation: F) -> Result<Value, ToolError>
         where
             F: FnMut() -> Fut,
-            Fut: std::future::Future<Output = Result<Value, ToolError>>,
+            Fut: ::std::future::Future<Output = Result<Value, ToolError>>,
         {
             RETRY.run(server.stats().of(INDEX, NAME), operation).await
         }
@@ -345,9 +345,9 @@ fn schedule_cases(retry: &crate::plan::RetryPlan, schedule: &crate::plan::Schedu
     let bounds = if schedule.jitter {
         quote! {
             let low = scheduled.mul_f64(0.75);
-            let high = scheduled.mul_f64(1.25).min(std::time::Duration::from_millis(MAX_DELAY_MS));
+            let high = scheduled.mul_f64(1.25).min(::std::time::Duration::from_millis(MAX_DELAY_MS));
             // tokio's timer rounds a deadline up to the next millisecond.
-            let slack = std::time::Duration::from_millis(1);
+            let slack = ::std::time::Duration::from_millis(1);
             assert!(gap >= low && gap <= high + slack, "wait {n}: {gap:?} is not within {low:?}..={high:?}");
         }
     } else {
@@ -356,37 +356,37 @@ fn schedule_cases(retry: &crate::plan::RetryPlan, schedule: &crate::plan::Schedu
     if let Some(sample) = retryable {
         let error = sample.tokens();
         out.extend(quote! {
-            #[tokio::test(start_paused = true)]
+            #[::tokio::test(start_paused = true)]
             async fn retry_makes_max_attempts_at_the_emitted_delays() {
                 let server = Server::new();
-                let times = std::sync::Mutex::new(Vec::new());
+                let times = ::std::sync::Mutex::new(Vec::new());
                 let outcome = retried(&server, || {
-                    times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tokio::time::Instant::now());
+                    times.lock().unwrap_or_else(::std::sync::PoisonError::into_inner).push(::tokio::time::Instant::now());
                     async { Err(#error) }
                 })
                 .await;
                 assert_eq!(outcome, Err(#error));
-                let times = times.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let times = times.into_inner().unwrap_or_else(::std::sync::PoisonError::into_inner);
                 assert_eq!(times.len(), MAX_ATTEMPTS as usize);
                 for (n, pair) in times.windows(2).enumerate() {
                     let gap = pair[1] - pair[0];
-                    let scheduled = std::time::Duration::from_millis(BACKOFF_MS[n]);
+                    let scheduled = ::std::time::Duration::from_millis(BACKOFF_MS[n]);
                     #bounds
                 }
             }
 
-            #[tokio::test(start_paused = true)]
+            #[::tokio::test(start_paused = true)]
             async fn retry_stops_at_the_first_success() {
                 let server = Server::new();
-                let attempts = std::sync::atomic::AtomicU32::new(0);
+                let attempts = ::std::sync::atomic::AtomicU32::new(0);
                 let outcome = retried(&server, || {
-                    let n = attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let n = attempts.fetch_add(1, ::std::sync::atomic::Ordering::SeqCst);
                     async move { if n == 0 { Err(#error) } else { Ok(Value::Bool(true)) } }
                 })
                 .await;
                 let expected = if MAX_ATTEMPTS > 1 { Ok(Value::Bool(true)) } else { Err(#error) };
                 assert_eq!(outcome, expected);
-                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), MAX_ATTEMPTS.min(2));
+                assert_eq!(attempts.load(::std::sync::atomic::Ordering::SeqCst), MAX_ATTEMPTS.min(2));
             }
         });
     }
@@ -395,54 +395,54 @@ fn schedule_cases(retry: &crate::plan::RetryPlan, schedule: &crate::plan::Schedu
     {
         let error = sample.tokens();
         out.extend(quote! {
-            #[tokio::test(start_paused = true)]
+            #[::tokio::test(start_paused = true)]
             async fn a_cancelled_call_stops_retrying_at_once() {
                 let server = Server::new();
-                let attempts = std::sync::atomic::AtomicU32::new(0);
+                let attempts = ::std::sync::atomic::AtomicU32::new(0);
                 // The client gives up halfway through the first wait: the call is dropped.
-                let halfway = std::time::Duration::from_millis(BACKOFF_MS[0] / 2);
-                let outcome = tokio::time::timeout(halfway, retried(&server, || {
-                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let halfway = ::std::time::Duration::from_millis(BACKOFF_MS[0] / 2);
+                let outcome = ::tokio::time::timeout(halfway, retried(&server, || {
+                    attempts.fetch_add(1, ::std::sync::atomic::Ordering::SeqCst);
                     async { Err(#error) }
                 }))
                 .await;
                 assert!(outcome.is_err(), "the call was not cut short");
-                tokio::time::advance(std::time::Duration::from_millis(MAX_DELAY_MS.saturating_mul(u64::from(MAX_ATTEMPTS)))).await;
-                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+                ::tokio::time::advance(::std::time::Duration::from_millis(MAX_DELAY_MS.saturating_mul(u64::from(MAX_ATTEMPTS)))).await;
+                assert_eq!(attempts.load(::std::sync::atomic::Ordering::SeqCst), 1);
             }
         });
     }
     if let Some(sample) = refused {
         let error = sample.tokens();
         out.extend(quote! {
-            #[tokio::test(start_paused = true)]
+            #[::tokio::test(start_paused = true)]
             async fn a_failure_that_is_not_retryable_is_not_retried() {
                 let server = Server::new();
-                let attempts = std::sync::atomic::AtomicU32::new(0);
+                let attempts = ::std::sync::atomic::AtomicU32::new(0);
                 let outcome = retried(&server, || {
-                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    attempts.fetch_add(1, ::std::sync::atomic::Ordering::SeqCst);
                     async { Err(#error) }
                 })
                 .await;
                 assert_eq!(outcome, Err(#error));
-                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+                assert_eq!(attempts.load(::std::sync::atomic::Ordering::SeqCst), 1);
             }
         });
     }
     out.extend(quote! {
-        #[tokio::test(start_paused = true)]
+        #[::tokio::test(start_paused = true)]
         async fn rejections_are_not_retried() {
             let server = Server::new();
             for rejection in [ToolError::CircuitOpen { retry_in_ms: 5 }, ToolError::BulkheadFull { waited_ms: None }] {
-                let attempts = std::sync::atomic::AtomicU32::new(0);
+                let attempts = ::std::sync::atomic::AtomicU32::new(0);
                 let outcome = retried(&server, || {
-                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    attempts.fetch_add(1, ::std::sync::atomic::Ordering::SeqCst);
                     let rejection = rejection.clone();
                     async move { Err(rejection) }
                 })
                 .await;
                 assert_eq!(outcome, Err(rejection));
-                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+                assert_eq!(attempts.load(::std::sync::atomic::Ordering::SeqCst), 1);
             }
         }
     });
@@ -453,18 +453,18 @@ fn schedule_cases(retry: &crate::plan::RetryPlan, schedule: &crate::plan::Schedu
         && retries(schedule, &Sample::Status(503));
     if honours {
         out.extend(quote! {
-            #[tokio::test(start_paused = true)]
+            #[::tokio::test(start_paused = true)]
             async fn retry_after_is_honoured_and_capped_at_max_delay() {
                 let server = Server::new();
                 for seconds in [1_u64, 3600] {
-                    let times = std::sync::Mutex::new(Vec::new());
+                    let times = ::std::sync::Mutex::new(Vec::new());
                     let _ = retried(&server, || {
-                        times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tokio::time::Instant::now());
+                        times.lock().unwrap_or_else(::std::sync::PoisonError::into_inner).push(::tokio::time::Instant::now());
                         async move { Err(ToolError::Status { status: 503, retry_after: Some(seconds), body: String::new() }) }
                     })
                     .await;
-                    let times = times.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let expected = std::time::Duration::from_millis((seconds * 1000).min(MAX_DELAY_MS));
+                    let times = times.into_inner().unwrap_or_else(::std::sync::PoisonError::into_inner);
+                    let expected = ::std::time::Duration::from_millis((seconds * 1000).min(MAX_DELAY_MS));
                     assert_eq!(times[1] - times[0], expected, "Retry-After: {seconds}");
                 }
             }
@@ -484,7 +484,7 @@ fn policy_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
         where
             P: resilience::RetryPolicy,
             F: FnMut() -> Fut,
-            Fut: std::future::Future<Output = Result<Value, ToolError>>,
+            Fut: ::std::future::Future<Output = Result<Value, ToolError>>,
         {
             RETRY.run(policy, server.stats().of(INDEX, NAME), operation).await
         }
@@ -497,56 +497,56 @@ fn policy_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
                 true
             }
 
-            fn delay(&self, _attempt: usize) -> std::time::Duration {
-                std::time::Duration::MAX
+            fn delay(&self, _attempt: usize) -> ::std::time::Duration {
+                ::std::time::Duration::MAX
             }
         }
 
         /// Records the attempt numbers it is asked about, and retries up to the third.
         #[derive(Default)]
-        struct Recording(std::sync::Mutex<Vec<usize>>);
+        struct Recording(::std::sync::Mutex<Vec<usize>>);
 
         impl resilience::RetryPolicy for Recording {
             fn should_retry(&self, attempt: usize, _error: &ToolError) -> bool {
-                self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(attempt);
+                self.0.lock().unwrap_or_else(::std::sync::PoisonError::into_inner).push(attempt);
                 attempt < 3
             }
 
-            fn delay(&self, _attempt: usize) -> std::time::Duration {
-                std::time::Duration::ZERO
+            fn delay(&self, _attempt: usize) -> ::std::time::Duration {
+                ::std::time::Duration::ZERO
             }
         }
 
-        #[tokio::test(start_paused = true)]
+        #[::tokio::test(start_paused = true)]
         async fn the_policy_is_bounded_by_max_attempts_and_max_delay() {
             let server = Server::new();
-            let times = std::sync::Mutex::new(Vec::new());
+            let times = ::std::sync::Mutex::new(Vec::new());
             let outcome = retried(&server, &Always, || {
-                times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tokio::time::Instant::now());
+                times.lock().unwrap_or_else(::std::sync::PoisonError::into_inner).push(::tokio::time::Instant::now());
                 async { Err(ToolError::Connection("injected".to_owned())) }
             })
             .await;
             assert_eq!(outcome, Err(ToolError::Connection("injected".to_owned())));
-            let times = times.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let times = times.into_inner().unwrap_or_else(::std::sync::PoisonError::into_inner);
             assert_eq!(times.len(), ATTEMPT_CAP as usize);
             for pair in times.windows(2) {
-                assert_eq!(pair[1] - pair[0], std::time::Duration::from_millis(MAX_DELAY_MS));
+                assert_eq!(pair[1] - pair[0], ::std::time::Duration::from_millis(MAX_DELAY_MS));
             }
         }
 
-        #[tokio::test(start_paused = true)]
+        #[::tokio::test(start_paused = true)]
         async fn the_policy_is_asked_with_each_attempt_number() {
             let server = Server::new();
             let policy = Recording::default();
-            let attempts = std::sync::atomic::AtomicU32::new(0);
+            let attempts = ::std::sync::atomic::AtomicU32::new(0);
             let _ = retried(&server, &policy, || {
-                attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                attempts.fetch_add(1, ::std::sync::atomic::Ordering::SeqCst);
                 async { Err(ToolError::Handler("injected".to_owned())) }
             })
             .await;
-            let made = attempts.load(std::sync::atomic::Ordering::SeqCst);
+            let made = attempts.load(::std::sync::atomic::Ordering::SeqCst);
             assert_eq!(made, ATTEMPT_CAP.min(3));
-            let asked = policy.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let asked = policy.0.into_inner().unwrap_or_else(::std::sync::PoisonError::into_inner);
             let expected: Vec<usize> = (1..=made as usize).take_while(|n| *n < ATTEMPT_CAP as usize).collect();
             assert_eq!(asked, expected);
         }
@@ -555,7 +555,7 @@ fn policy_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
     // With one attempt allowed the cap ends every call before the policy could be asked.
     if retry.max_attempts > 1 {
         out.extend(quote! {
-        #[tokio::test(start_paused = true)]
+        #[::tokio::test(start_paused = true)]
         async fn rejections_invalid_arguments_and_cancellations_are_never_offered() {
             let server = Server::new();
             let never = [
@@ -566,54 +566,54 @@ fn policy_cases(retry: &crate::plan::RetryPlan) -> TokenStream {
             ];
             for error in never {
                 let policy = Recording::default();
-                let attempts = std::sync::atomic::AtomicU32::new(0);
+                let attempts = ::std::sync::atomic::AtomicU32::new(0);
                 let outcome = retried(&server, &policy, || {
-                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    attempts.fetch_add(1, ::std::sync::atomic::Ordering::SeqCst);
                     let error = error.clone();
                     async move { Err(error) }
                 })
                 .await;
                 assert_eq!(outcome, Err(error));
-                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
-                assert!(policy.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).is_empty());
+                assert_eq!(attempts.load(::std::sync::atomic::Ordering::SeqCst), 1);
+                assert!(policy.0.into_inner().unwrap_or_else(::std::sync::PoisonError::into_inner).is_empty());
             }
         }
         });
     }
     if retry.max_attempts > 1 && retry.max_delay_ms >= 2 {
         out.extend(quote! {
-            #[tokio::test(start_paused = true)]
+            #[::tokio::test(start_paused = true)]
             async fn a_cancelled_call_stops_retrying_at_once() {
                 let server = Server::new();
-                let attempts = std::sync::atomic::AtomicU32::new(0);
+                let attempts = ::std::sync::atomic::AtomicU32::new(0);
                 // The client gives up halfway through the first wait: the call is dropped.
-                let halfway = std::time::Duration::from_millis(MAX_DELAY_MS / 2);
-                let outcome = tokio::time::timeout(halfway, retried(&server, &Always, || {
-                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let halfway = ::std::time::Duration::from_millis(MAX_DELAY_MS / 2);
+                let outcome = ::tokio::time::timeout(halfway, retried(&server, &Always, || {
+                    attempts.fetch_add(1, ::std::sync::atomic::Ordering::SeqCst);
                     async { Err(ToolError::Connection("injected".to_owned())) }
                 }))
                 .await;
                 assert!(outcome.is_err(), "the call was not cut short");
-                tokio::time::advance(std::time::Duration::from_millis(MAX_DELAY_MS.saturating_mul(u64::from(ATTEMPT_CAP)))).await;
-                assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+                ::tokio::time::advance(::std::time::Duration::from_millis(MAX_DELAY_MS.saturating_mul(u64::from(ATTEMPT_CAP)))).await;
+                assert_eq!(attempts.load(::std::sync::atomic::Ordering::SeqCst), 1);
             }
         });
     }
     // With `max_delay: 0ms` every wait is nothing, and the expected wait a constant.
     if retry.retry_after && retry.max_attempts > 1 && retry.max_delay_ms > 0 {
         out.extend(quote! {
-            #[tokio::test(start_paused = true)]
+            #[::tokio::test(start_paused = true)]
             async fn retry_after_is_honoured_and_capped_at_max_delay() {
                 let server = Server::new();
                 for seconds in [1_u64, 3600] {
-                    let times = std::sync::Mutex::new(Vec::new());
+                    let times = ::std::sync::Mutex::new(Vec::new());
                     let _ = retried(&server, &Always, || {
-                        times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tokio::time::Instant::now());
+                        times.lock().unwrap_or_else(::std::sync::PoisonError::into_inner).push(::tokio::time::Instant::now());
                         async move { Err(ToolError::Status { status: 503, retry_after: Some(seconds), body: String::new() }) }
                     })
                     .await;
-                    let times = times.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let expected = std::time::Duration::from_millis((seconds * 1000).min(MAX_DELAY_MS));
+                    let times = times.into_inner().unwrap_or_else(::std::sync::PoisonError::into_inner);
+                    let expected = ::std::time::Duration::from_millis((seconds * 1000).min(MAX_DELAY_MS));
                     assert_eq!(times[1] - times[0], expected, "Retry-After: {seconds}");
                 }
             }
@@ -642,12 +642,12 @@ fn bulkhead_cases(bulkhead: &crate::plan::BulkheadPlan) -> TokenStream {
     let wait = match bulkhead.wait {
         Some(_) => quote! {
             // Nobody leaves: every waiter gives up after exactly QUEUE_WAIT_MS.
-            let start = tokio::time::Instant::now();
+            let start = ::tokio::time::Instant::now();
             for waiter in waiters {
                 assert_eq!(waiter.await.ok(), Some(Err(ToolError::BulkheadFull { waited_ms: Some(QUEUE_WAIT_MS) })));
             }
             if queued > 0 {
-                assert_eq!(start.elapsed(), std::time::Duration::from_millis(QUEUE_WAIT_MS));
+                assert_eq!(start.elapsed(), ::std::time::Duration::from_millis(QUEUE_WAIT_MS));
             }
             drop(held);
         },
@@ -659,23 +659,23 @@ fn bulkhead_cases(bulkhead: &crate::plan::BulkheadPlan) -> TokenStream {
         },
     };
     let stress = quote! {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn under_contention_the_bulkhead_never_exceeds_max_concurrent_nor_loses_a_wakeup() {
             let server = Server::new();
-            let active = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
-            let most = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+            let active = ::std::sync::Arc::new(::std::sync::atomic::AtomicU32::new(0));
+            let most = ::std::sync::Arc::new(::std::sync::atomic::AtomicU32::new(0));
             let tasks: Vec<_> = (0..32)
                 .map(|_| {
                     let (server, active, most) = (server.clone(), active.clone(), most.clone());
-                    tokio::spawn(async move {
+                    ::tokio::spawn(async move {
                         for _ in 0..50 {
                             let Ok(permit) = guards(&server).bulkhead.enter().await else {
                                 continue;
                             };
-                            let now = active.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                            most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
-                            tokio::task::yield_now().await;
-                            active.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                            let now = active.fetch_add(1, ::std::sync::atomic::Ordering::SeqCst) + 1;
+                            most.fetch_max(now, ::std::sync::atomic::Ordering::SeqCst);
+                            ::tokio::task::yield_now().await;
+                            active.fetch_sub(1, ::std::sync::atomic::Ordering::SeqCst);
                             drop(permit);
                         }
                     })
@@ -687,8 +687,8 @@ fn bulkhead_cases(bulkhead: &crate::plan::BulkheadPlan) -> TokenStream {
                     assert!(task.await.is_ok());
                 }
             };
-            assert!(tokio::time::timeout(std::time::Duration::from_secs(60), all).await.is_ok(), "a waiter was never woken");
-            assert!(most.load(std::sync::atomic::Ordering::SeqCst) <= MAX_CONCURRENT);
+            assert!(::tokio::time::timeout(::std::time::Duration::from_secs(60), all).await.is_ok(), "a waiter was never woken");
+            assert!(most.load(::std::sync::atomic::Ordering::SeqCst) <= MAX_CONCURRENT);
             let bulkhead = &guards(&server).bulkhead;
             assert_eq!((bulkhead.in_flight(), bulkhead.queued()), (0, 0));
         }
@@ -696,7 +696,7 @@ fn bulkhead_cases(bulkhead: &crate::plan::BulkheadPlan) -> TokenStream {
     quote! {
         #stress
 
-        #[tokio::test(start_paused = true)]
+        #[::tokio::test(start_paused = true)]
         async fn #name() {
             let server = Server::new();
             let bulkhead = &guards(&server).bulkhead;
@@ -710,14 +710,14 @@ fn bulkhead_cases(bulkhead: &crate::plan::BulkheadPlan) -> TokenStream {
             let waiters: Vec<_> = (0..queued)
                 .map(|_| {
                     let server = server.clone();
-                    tokio::spawn(async move { guards(&server).bulkhead.enter().await.map(drop) })
+                    ::tokio::spawn(async move { guards(&server).bulkhead.enter().await.map(drop) })
                 })
                 .collect();
             for _ in 0..(queued + 10) * 4 {
                 if bulkhead.queued() == queued {
                     break;
                 }
-                tokio::task::yield_now().await;
+                ::tokio::task::yield_now().await;
             }
             assert_eq!(bulkhead.queued(), queued);
             #reject
@@ -731,7 +731,7 @@ fn fallback_cases(tool: &ToolPlan) -> TokenStream {
     let tracked = tool.policy.retry.is_none().then(|| {
         quote! {
             let errors = &server.stats().tool(INDEX).errors;
-            let validation = errors[crate::generated::stats::ErrorClass::Validation as usize].load(std::sync::atomic::Ordering::Relaxed);
+            let validation = errors[crate::generated::stats::ErrorClass::Validation as usize].load(::std::sync::atomic::Ordering::Relaxed);
             assert_eq!(validation, 1, "the 404 is tracked");
         }
     });
@@ -740,26 +740,26 @@ fn fallback_cases(tool: &ToolPlan) -> TokenStream {
         async fn fall_back<F, Fut>(server: &Server, error: ToolError, fallback: F) -> Result<Answer, ToolError>
         where
             F: FnMut(usize, ToolError) -> Fut,
-            Fut: std::future::Future<Output = Result<Value, ToolError>>,
+            Fut: ::std::future::Future<Output = Result<Value, ToolError>>,
         {
             FALLBACKS.run(server.stats().of(INDEX, NAME), error, fallback).await
         }
 
-        #[tokio::test]
+        #[::tokio::test]
         async fn the_fallback_chain_runs_in_order_and_marks_the_answer_degraded() {
             let server = Server::new();
-            let order = std::sync::Mutex::new(Vec::new());
+            let order = ::std::sync::Mutex::new(Vec::new());
             let last = FALLBACKS.labels.len() - 1;
             let primary = ToolError::Connection("injected".to_owned());
             let outcome = fall_back(&server, primary.clone(), |index, error| {
-                order.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(index);
+                order.lock().unwrap_or_else(::std::sync::PoisonError::into_inner).push(index);
                 async move {
                     assert_eq!(error, ToolError::Connection("injected".to_owned()));
                     if index == last { Ok(Value::from("degraded")) } else { Err(ToolError::Handler(format!("fallback {index} injected"))) }
                 }
             })
             .await;
-            let order = order.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let order = order.into_inner().unwrap_or_else(::std::sync::PoisonError::into_inner);
             let in_order: Vec<usize> = (0..FALLBACKS.labels.len()).collect();
             assert_eq!(order, in_order);
             let degraded = runtime::Degraded { fallback: FALLBACKS.labels[last].to_owned(), error: primary.to_string() };
@@ -767,10 +767,10 @@ fn fallback_cases(tool: &ToolPlan) -> TokenStream {
             assert_eq!(outcome, Ok(expected));
         }
 
-        #[tokio::test]
+        #[::tokio::test]
         async fn when_every_fallback_fails_the_error_names_each_failure() {
             let server = Server::new();
-            let outcome = fall_back(&server, ToolError::Timeout(std::time::Duration::from_millis(7)), |index, _| async move {
+            let outcome = fall_back(&server, ToolError::Timeout(::std::time::Duration::from_millis(7)), |index, _| async move {
                 Err(ToolError::Handler(format!("fallback {index} injected")))
             })
             .await;
@@ -782,7 +782,7 @@ fn fallback_cases(tool: &ToolPlan) -> TokenStream {
             }
         }
 
-        #[tokio::test]
+        #[::tokio::test]
         async fn an_answer_that_is_not_a_failure_is_not_replaced() {
             let server = Server::new();
             let not_found = ToolError::Status { status: 404, retry_after: None, body: String::new() };

@@ -69,7 +69,7 @@ fn state_limits(ttl_seconds: Option<u64>, max_size: Option<u64>) -> TokenStream 
     let ttl = match ttl_seconds {
         Some(seconds) => {
             let seconds = proc_macro2::Literal::u64_unsuffixed(seconds);
-            quote!(Some(std::time::Duration::from_secs(#seconds)))
+            quote!(Some(::std::time::Duration::from_secs(#seconds)))
         }
         None => quote!(None),
     };
@@ -83,7 +83,7 @@ fn state_limits(ttl_seconds: Option<u64>, max_size: Option<u64>) -> TokenStream 
     };
     quote! {
         /// How long an entry lives (`state.ttl_seconds`).
-        const STATE_TTL: Option<std::time::Duration> = #ttl;
+        const STATE_TTL: Option<::std::time::Duration> = #ttl;
         /// Most entries kept (`state.max_size`); the oldest is evicted first.
         const STATE_MAX: Option<usize> = #max;
     }

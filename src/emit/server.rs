@@ -39,7 +39,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
     let http_field = plan
         .needs
         .http_client
-        .then(|| quote!(http: reqwest::Client,));
+        .then(|| quote!(http: ::reqwest::Client,));
     let http_init = plan
         .needs
         .http_client
@@ -47,7 +47,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
     let http_accessor = plan.needs.http_client.then(|| {
         quote! {
             /// The HTTP client shared by every http tool (one connection pool).
-            pub fn http(&self) -> &reqwest::Client {
+            pub fn http(&self) -> &::reqwest::Client {
                 &self.inner.http
             }
         }
@@ -74,7 +74,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
         quote! {
             /// Runs one tool by name without the middleware (the crate's own tests use it, so
             /// that they test the tools whatever the middleware does).
-            pub async fn run_without_middleware(&self, name: &str, arguments: rmcp::model::JsonObject) -> Option<Result<runtime::Answer, runtime::ToolError>> {
+            pub async fn run_without_middleware(&self, name: &str, arguments: ::rmcp::model::JsonObject) -> Option<Result<runtime::Answer, runtime::ToolError>> {
                 Some(match name {
                     #(#bare)*
                     _ => return None,
@@ -115,7 +115,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
         /// server starts and calls `fallback` when its tool has finally failed.
         pub trait Fallback<Input>: Send + Sync + 'static {
             /// What the fallback answers; any serializable value.
-            type Output: serde::Serialize;
+            type Output: ::serde::Serialize;
 
             /// Answers in place of the tool, which failed with `error`.
             fn fallback(
@@ -123,7 +123,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
                 input: Input,
                 error: runtime::ToolError,
                 context: runtime::Context<'_>,
-            ) -> impl std::future::Future<Output = Result<Self::Output, runtime::HandlerError>> + Send;
+            ) -> impl ::std::future::Future<Output = Result<Self::Output, runtime::HandlerError>> + Send;
         }
     });
     let description = plan.description.clone().unwrap_or_default();
@@ -193,7 +193,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
                 &self,
                 uri: &str,
                 context: runtime::Context<'_>,
-            ) -> impl std::future::Future<Output = Result<String, runtime::HandlerError>> + Send;
+            ) -> impl ::std::future::Future<Output = Result<String, runtime::HandlerError>> + Send;
         }
     });
 
@@ -208,27 +208,27 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
         #tests_mod
         pub mod tools;
 
-        use std::sync::Arc;
+        use ::std::sync::Arc;
 
-        use rmcp::model::{
+        use ::rmcp::model::{
             CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
             PaginatedRequestParams, ServerCapabilities, ServerConfig,
         };
-        use rmcp::service::RequestContext;
-        use rmcp::{ErrorData, RoleServer, ServerHandler};
+        use ::rmcp::service::RequestContext;
+        use ::rmcp::{ErrorData, RoleServer, ServerHandler};
 
         /// A native handler implemented as a type: pforge builds one with `Default` when the
         /// server starts and calls `handle` for every call of its tool.
         pub trait Handler<Input>: Send + Sync + 'static {
             /// What the handler answers; any serializable value.
-            type Output: serde::Serialize;
+            type Output: ::serde::Serialize;
 
             /// Handles one call.
             fn handle(
                 &self,
                 input: Input,
                 context: runtime::Context<'_>,
-            ) -> impl std::future::Future<Output = Result<Self::Output, runtime::HandlerError>> + Send;
+            ) -> impl ::std::future::Future<Output = Result<Self::Output, runtime::HandlerError>> + Send;
         }
 
         #stats_uri
@@ -263,8 +263,8 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
             inner: Arc<Inner>,
         }
 
-        impl std::fmt::Debug for Server {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        impl ::std::fmt::Debug for Server {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("Server").finish_non_exhaustive()
             }
         }
@@ -301,8 +301,8 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
             #stats_accessor
 
             /// Every tool, in `tools/list` order, built once.
-            pub fn tools() -> &'static [rmcp::model::Tool] {
-                static TOOLS: std::sync::OnceLock<Vec<rmcp::model::Tool>> = std::sync::OnceLock::new();
+            pub fn tools() -> &'static [::rmcp::model::Tool] {
+                static TOOLS: ::std::sync::OnceLock<Vec<::rmcp::model::Tool>> = ::std::sync::OnceLock::new();
                 TOOLS.get_or_init(|| vec![#(tools::#modules::definition()),*])
             }
 
@@ -316,7 +316,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
             }
 
             /// Runs one tool by name; `None` when there is no such tool.
-            pub async fn run(&self, name: &str, arguments: rmcp::model::JsonObject) -> Option<Result<runtime::Answer, runtime::ToolError>> {
+            pub async fn run(&self, name: &str, arguments: ::rmcp::model::JsonObject) -> Option<Result<runtime::Answer, runtime::ToolError>> {
                 Some(match name {
                     #(#arms)*
                     _ => return None,
@@ -373,7 +373,7 @@ fn serve(plan: &Plan) -> TokenStream {
 
             /// Serves MCP over standard input and output until stdin is closed and every call
             /// is answered.
-            pub async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            pub async fn serve() -> Result<(), Box<dyn ::std::error::Error + Send + Sync>> {
                 stdio::serve(Server::new()).await
             }
         },
@@ -423,25 +423,25 @@ pub fn main_rs(plan: &Plan) -> TokenStream {
     let shield = plan
         .needs
         .process
-        .then(|| quote!(#krate::generated::runtime::shield();));
+        .then(|| quote!(::#krate::generated::runtime::shield();));
     quote! {
         //! Starts the server.
         #![forbid(unsafe_code)]
 
         /// Logs go to stderr (stdout carries only MCP messages); `RUST_LOG` sets the level.
-        #[tokio::main]
-        async fn main() -> std::process::ExitCode {
-            tracing_subscriber::fmt()
-                .with_writer(std::io::stderr)
+        #[::tokio::main]
+        async fn main() -> ::std::process::ExitCode {
+            ::tracing_subscriber::fmt()
+                .with_writer(::std::io::stderr)
                 .with_ansi(false)
-                .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+                .with_env_filter(::tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
                 .init();
             #shield
-            match #krate::generated::serve().await {
-                Ok(()) => std::process::ExitCode::SUCCESS,
+            match ::#krate::generated::serve().await {
+                Ok(()) => ::std::process::ExitCode::SUCCESS,
                 Err(error) => {
-                    tracing::error!(%error, "server stopped");
-                    std::process::ExitCode::FAILURE
+                    ::tracing::error!(%error, "server stopped");
+                    ::std::process::ExitCode::FAILURE
                 }
             }
         }
@@ -517,10 +517,10 @@ fn stats_methods(plan: &Plan) -> TokenStream {
         /// The `pforge://stats` document for a caller who may see the tools whose index
         /// `visible` accepts: per tool, its breaker's state and its counters; the error counts
         /// by class; the recent errors.
-        pub fn stats_json(&self, visible: impl Fn(usize) -> bool) -> serde_json::Value {
+        pub fn stats_json(&self, visible: impl Fn(usize) -> bool) -> ::serde_json::Value {
             let names: [&str; stats::TOOLS] = [#(#names),*];
             let breakers: [Option<&'static str>; stats::TOOLS] = [#(#states),*];
-            let mut tools = serde_json::Map::new();
+            let mut tools = ::serde_json::Map::new();
             for (index, (name, breaker)) in names.into_iter().zip(breakers).enumerate() {
                 if visible(index) {
                     tools.insert(name.to_owned(), self.stats().tool_json(index, breaker));

@@ -43,6 +43,6 @@ pub fn root(plan: &Plan, files: &[Fixed]) -> TokenStream {
         const MAX_MESSAGE_BYTES: usize = #message;
 
         /// How long calls may take to finish once stdin is closed (`forge.drain_timeout`).
-        const DRAIN: std::time::Duration = std::time::Duration::from_millis(#drain);
+        const DRAIN: ::std::time::Duration = ::std::time::Duration::from_millis(#drain);
     }
 }

@@ -108,12 +108,12 @@ pub fn tests(plan: &Plan) -> TokenStream {
             /// but for one thing) and what the error must name, separated by tabs.
             const REFUSED: &str = #refused;
 
-            #[tokio::test]
+            #[::tokio::test]
             async fn every_tool_refuses_unknown_missing_and_mistyped_arguments() {
                 for case in REFUSED.lines().filter(|l| !l.is_empty()) {
                     let mut fields = case.split('\t');
                     let (tool, arguments, needle) = (fields.next().unwrap_or_default(), fields.next().unwrap_or_default(), fields.next().unwrap_or_default());
-                    let outcome = run(tool, serde_json::from_str(arguments).unwrap_or_default()).await;
+                    let outcome = run(tool, ::serde_json::from_str(arguments).unwrap_or_default()).await;
                     assert!(rejected(&outcome, needle), "`{tool}` with {arguments}: {outcome:?}");
                 }
             }
@@ -122,16 +122,34 @@ pub fn tests(plan: &Plan) -> TokenStream {
     let cli_tests: Vec<TokenStream> = plan.tools.iter().filter_map(command_test).collect();
     let cli_macro = (!cli_tests.is_empty()).then(command_macro);
     let http_tests: Vec<TokenStream> = plan.tools.iter().filter_map(endpoint_test).collect();
-    let http_macro = (!http_tests.is_empty()).then(|| {
+    // The modules named like tools live in a module of their own, out of the scope of the
+    // code above: a tool named `tokio`, `serde_json` or `str` shadows nothing it uses.
+    let cli_tests = (!cli_tests.is_empty()).then(|| {
+        quote! {
+            /// The command line of each cli tool, in a module named like the tool's.
+            mod commands {
+                #(#cli_tests)*
+            }
+        }
+    });
+    let http_tests = (!http_tests.is_empty()).then(|| {
+        quote! {
+            /// The request of each http tool, in a module named like the tool's.
+            mod endpoints {
+                #(#http_tests)*
+            }
+        }
+    });
+    let http_macro = http_tests.is_some().then(|| {
         let upstream = upstream();
         let endpoint_macro = endpoint_macro();
         quote!(#upstream #endpoint_macro)
     });
     // Only the tests that call tools with sample arguments need to build them.
-    let arguments = (refusal_test.is_some() || !cli_tests.is_empty() || !http_tests.is_empty())
-        .then(|| {
+    let arguments =
+        (refusal_test.is_some() || cli_tests.is_some() || http_tests.is_some()).then(|| {
             quote! {
-                fn arguments(value: Value) -> rmcp::model::JsonObject {
+                fn arguments(value: Value) -> ::rmcp::model::JsonObject {
                     value.as_object().cloned().unwrap_or_default()
                 }
             }
@@ -139,7 +157,7 @@ pub fn tests(plan: &Plan) -> TokenStream {
     quote! {
         //! Tests of the generated server, on the same code paths the server uses.
 
-        use serde_json::Value;
+        use ::serde_json::Value;
 
         use super::Server;
 
@@ -156,21 +174,21 @@ pub fn tests(plan: &Plan) -> TokenStream {
             assert_eq!(tools.len(), expected.len());
             for (tool, (name, schema)) in tools.iter().zip(expected) {
                 assert_eq!(tool.name, name);
-                let schema: Value = serde_json::from_str(schema).unwrap_or_default();
+                let schema: Value = ::serde_json::from_str(schema).unwrap_or_default();
                 assert_eq!(Value::Object((*tool.input_schema).clone()), schema, "input schema of `{name}`");
             }
         }
 
-        #[tokio::test]
+        #[::tokio::test]
         async fn an_unknown_tool_is_not_run() {
-            assert!(Server::new().run("no-such-tool", rmcp::model::JsonObject::new()).await.is_none());
+            assert!(Server::new().run("no-such-tool", ::rmcp::model::JsonObject::new()).await.is_none());
         }
 
         #refusal_test
         #cli_macro
-        #(#cli_tests)*
+        #cli_tests
         #http_macro
-        #(#http_tests)*
+        #http_tests
     }
 }
 
@@ -215,11 +233,9 @@ fn command_macro() -> TokenStream {
             ($(#[$attr:meta])* $tool:ident, $input:ident, $arguments:expr, $program:expr, [$($arg:expr),*]) => {
                 $(#[$attr])*
                 mod $tool {
-                    use super::*;
-
                     #[test]
                     fn builds_its_command_without_a_shell() {
-                        let input = crate::generated::tools::$tool::$input::from_arguments(arguments(serde_json::from_str($arguments).unwrap_or_default()));
+                        let input = crate::generated::tools::$tool::$input::from_arguments(crate::generated::tests::arguments(::serde_json::from_str($arguments).unwrap_or_default()));
                         let Ok(input) = input else { panic!("sample arguments rejected: {input:?}") };
                         let command = match crate::generated::tools::$tool::command(&input) {
                             Ok(command) => command,
@@ -244,17 +260,15 @@ fn endpoint_macro() -> TokenStream {
             ($(#[$attr:meta])* $tool:ident, $input:ident, $arguments:expr, $method:expr) => {
                 $(#[$attr])*
                 mod $tool {
-                    use super::*;
-
-                    #[tokio::test]
+                    #[::tokio::test]
                     async fn calls_its_endpoint() {
-                        let (base, requests) = upstream().await;
-                        let input = crate::generated::tools::$tool::$input::from_arguments(arguments(serde_json::from_str($arguments).unwrap_or_default()));
+                        let (base, requests) = crate::generated::tests::upstream().await;
+                        let input = crate::generated::tools::$tool::$input::from_arguments(crate::generated::tests::arguments(::serde_json::from_str($arguments).unwrap_or_default()));
                         let Ok(input) = input else { panic!("sample arguments rejected: {input:?}") };
                         let values = crate::generated::runtime::values(&input);
                         let request = &crate::generated::tools::$tool::REQUEST;
-                        let outcome = crate::generated::runtime::send(Server::new().http(), request, &values, Some(&base)).await;
-                        assert_eq!(outcome.ok().and_then(|v| v.get("ok").cloned()), Some(Value::Bool(true)));
+                        let outcome = crate::generated::runtime::send(crate::generated::Server::new().http(), request, &values, Some(&base)).await;
+                        assert_eq!(outcome.ok().and_then(|v| v.get("ok").cloned()), Some(::serde_json::Value::Bool(true)));
                         let seen = requests.await.unwrap_or_default();
                         assert!(seen.starts_with(&format!("{} /", $method)), "{seen}");
                     }
@@ -277,7 +291,7 @@ fn command_test(tool: &ToolPlan) -> Option<TokenStream> {
         .collect::<Option<_>>()?;
     let program = &cli.program;
     let (module, input, arguments) = sample_call(tool, &valid);
-    let allow = super::allow_inception(&tool.module, "tests");
+    let allow = super::allow_inception(&tool.module, "commands");
     Some(quote!(
         command_test! { #allow #module, #input, #arguments, #program, [#(#expected),*] }
     ))
@@ -299,7 +313,7 @@ fn endpoint_test(tool: &ToolPlan) -> Option<TokenStream> {
     let valid = samples(tool)?;
     let (module, input, arguments) = sample_call(tool, &valid);
     let method = call.method.as_str();
-    let allow = super::allow_inception(&tool.module, "tests");
+    let allow = super::allow_inception(&tool.module, "endpoints");
     Some(quote!(
         endpoint_test! { #allow #module, #input, #arguments, #method }
     ))
@@ -339,12 +353,12 @@ fn upstream() -> TokenStream {
     quote! {
         /// A loopback HTTP upstream that answers one request with `{"ok": true}` and hands
         /// back the request it received.
-        async fn upstream() -> (String, tokio::sync::oneshot::Receiver<String>) {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        async fn upstream() -> (String, ::tokio::sync::oneshot::Receiver<String>) {
+            use ::tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = ::tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
             let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-            let (sender, receiver) = tokio::sync::oneshot::channel();
-            tokio::spawn(async move {
+            let (sender, receiver) = ::tokio::sync::oneshot::channel();
+            ::tokio::spawn(async move {
                 let Ok((mut socket, _)) = listener.accept().await else { return };
                 let mut buffer = vec![0u8; 16 * 1024];
                 let mut read = 0;

@@ -70,8 +70,8 @@ pub fn tool_module(plan: &crate::plan::Plan, tool: &ToolPlan) -> TokenStream {
     quote! {
         #summary
 
-        use rmcp::model::{JsonObject, Tool};
-        use serde_json::Value;
+        use ::rmcp::model::{JsonObject, Tool};
+        use ::serde_json::Value;
 
         use crate::generated::Server;
         use crate::generated::runtime::{self, Answer, ToolError};
@@ -89,8 +89,8 @@ pub fn tool_module(plan: &crate::plan::Plan, tool: &ToolPlan) -> TokenStream {
 
         /// The tool as `tools/list` shows it.
         pub fn definition() -> Tool {
-            let schema: JsonObject = serde_json::from_str(INPUT_SCHEMA).unwrap_or_default();
-            Tool::new_with_raw(NAME, #description, std::sync::Arc::new(schema))
+            let schema: JsonObject = ::serde_json::from_str(INPUT_SCHEMA).unwrap_or_default();
+            Tool::new_with_raw(NAME, #description, ::std::sync::Arc::new(schema))
         }
 
         /// Answers a `tools/call` of this tool.
@@ -120,7 +120,7 @@ fn attempt(tool: &ToolPlan) -> TokenStream {
             quote! {
                 /// The command for one call: the program and its arguments, each filled in
                 /// separately (no shell is involved), in an environment of its own.
-                pub fn command(input: &#input) -> Result<tokio::process::Command, ToolError> {
+                pub fn command(input: &#input) -> Result<::tokio::process::Command, ToolError> {
                     #build
                 }
 
@@ -165,7 +165,7 @@ fn native(tool: &ToolPlan, handler: &HandlerPath) -> TokenStream {
     quote! {
         let context = runtime::Context { name: NAME, server };
         let output = #call;
-        serde_json::to_value(output).map_err(|error| ToolError::Handler(format!("the handler's output is not JSON: {error}")))
+        ::serde_json::to_value(output).map_err(|error| ToolError::Handler(format!("the handler's output is not JSON: {error}")))
     }
 }
 
@@ -219,9 +219,9 @@ fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
     let deadline = match budget {
         Some(ms) => {
             let ms = proc_macro2::Literal::u64_unsuffixed(ms);
-            quote!(let deadline = Some(tokio::time::Instant::now() + std::time::Duration::from_millis(#ms));)
+            quote!(let deadline = Some(::tokio::time::Instant::now() + ::std::time::Duration::from_millis(#ms));)
         }
-        None => quote!(let deadline: Option<tokio::time::Instant> = None;),
+        None => quote!(let deadline: Option<::tokio::time::Instant> = None;),
     };
     let outputs = steps.iter().any(|s| s.output_var.is_some());
     let steps = steps.iter().map(|step| {
@@ -232,14 +232,14 @@ fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
         });
         let step_ms = step.timeout_ms.map_or(quote!(None), |ms| {
             let ms = proc_macro2::Literal::u64_unsuffixed(ms);
-            quote!(Some(std::time::Duration::from_millis(#ms)))
+            quote!(Some(::std::time::Duration::from_millis(#ms)))
         });
         let store = step
             .output_var
             .as_ref()
             .map(|var| quote!(variables.insert(#var.to_owned(), value.clone());));
         let on_error = if step.continue_on_error {
-            quote!(Err(error) => tracing::warn!(tool = NAME, step = super::#module::NAME, %error, "step failed; continuing"),)
+            quote!(Err(error) => ::tracing::warn!(tool = NAME, step = super::#module::NAME, %error, "step failed; continuing"),)
         } else {
             quote!(Err(error) => return Err(error),)
         };

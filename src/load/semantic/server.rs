@@ -14,8 +14,8 @@ pub fn check_forge(sections: &Sections, reporter: &mut Reporter<'_>) {
     let Some(forge) = &sections.forge else { return };
     if let Some(problem) = naming::crate_name_problem(&forge.name) {
         reporter
-            .error("/forge/name", Target::Value, problem)
-            .help(format!("pick another name, e.g. `{}-server`", forge.name))
+            .error("/forge/name", Target::Value, problem.message)
+            .help(problem.help)
             .emit();
     }
     match (forge.transport, &forge.bind) {
