@@ -718,6 +718,10 @@ async fn stateless_replicas_share_a_client_and_a_sigterm_drains() {
     assert_eq!(get(a.ops(), "/healthz").await.status, 200);
     let refused = request(&a.mcp, "POST", "/mcp", &bearer(token), INITIALIZE).await;
     assert_eq!(refused.status, 503, "{}", refused.body);
+    // The drain answers before auth: a client without a token is sent elsewhere too, not
+    // asked for credentials by a server that is going away.
+    let anonymous = request(&a.mcp, "POST", "/mcp", "", INITIALIZE).await;
+    assert_eq!(anonymous.status, 503, "{}", anonymous.body);
     let answered = slow.await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(answered.status, 200, "{}\n{}", answered.head, a.log());
     let result: Value = serde_json::from_str(&answered.body).unwrap_or_default();

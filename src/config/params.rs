@@ -162,6 +162,29 @@ impl ParamSpec {
         matches!(self, Self::Long(detail) if detail.allow_options == Some(true))
     }
 
+    /// Whether pforge refuses a caller's value that begins with `-` where it starts a cli
+    /// argument: the value can begin with one (any string; a number that may be negative, and
+    /// a `number` may be `-0.0` unless its minimum is above 0), and neither `allow_options`
+    /// nor an `enum` (every value the user's own) says options are meant.
+    pub fn guards_options(&self) -> bool {
+        let (minimum, listed) = match self {
+            Self::Short(_) => (None, false),
+            Self::Long(detail) => (
+                detail
+                    .minimum
+                    .or(detail.validation.as_ref().and_then(|v| v.min)),
+                detail.allowed.is_some(),
+            ),
+        };
+        let may_dash = match self.kind() {
+            ParamType::String => true,
+            ParamType::Integer => !minimum.is_some_and(|m| m >= 0.0),
+            ParamType::Number | ParamType::Float => !minimum.is_some_and(|m| m > 0.0),
+            _ => false,
+        };
+        may_dash && !self.allows_options() && !listed
+    }
+
     /// Short form is required; long form only when it says so.
     pub fn is_required(&self) -> bool {
         match self {

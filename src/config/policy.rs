@@ -138,6 +138,40 @@ impl Retry {
     pub fn decides(&self) -> bool {
         self.policy.is_some() || !self.schedule_keys().is_empty()
     }
+
+    /// Whether this block's caps (`max_attempts`, `max_delay`) bound a block merged over it
+    /// whose retries are decided by a `policy` (`by_policy`) or by a schedule: only when this
+    /// one decides the same way, or not at all. A default schedule's caps do not bound a
+    /// tool's policy, nor a default policy's a tool's own schedule.
+    pub fn caps_bind(&self, by_policy: bool) -> bool {
+        if by_policy {
+            !self.decides() || self.policy.is_some()
+        } else {
+            self.policy.is_none()
+        }
+    }
+
+    /// `self` over `under`, key by key, with `under`'s caps only where they bind (see
+    /// [`Retry::caps_bind`]).
+    pub fn over(&self, under: &Retry) -> Retry {
+        // A block that decides retries itself (a policy or a schedule key) does not inherit
+        // the policy of the one under it.
+        let policy = if self.decides() {
+            self.policy.clone()
+        } else {
+            under.policy.clone()
+        };
+        let binds = under.caps_bind(policy.is_some());
+        Retry {
+            max_attempts: self.max_attempts.or(under.max_attempts.filter(|_| binds)),
+            initial_delay: self.initial_delay.or(under.initial_delay),
+            max_delay: self.max_delay.or(under.max_delay.filter(|_| binds)),
+            multiplier: self.multiplier.or(under.multiplier),
+            jitter: self.jitter.or(under.jitter),
+            retry_on: self.retry_on.clone().or_else(|| under.retry_on.clone()),
+            policy,
+        }
+    }
 }
 
 /// A failure that `retry_on` names: an error class or an HTTP status code.

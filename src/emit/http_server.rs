@@ -385,7 +385,8 @@ fn gate(http: &HttpServerPlan) -> (TokenStream, TokenStream) {
     (definitions, init)
 }
 
-/// What `serve` sets up for auth, the layer in front of `/mcp`, and the metadata route.
+/// What `serve` sets up for auth, the auth layer of the shared `/metrics` route (`/mcp` is
+/// behind the gate), and the metadata route.
 fn auth(plan: &Plan, http: &HttpServerPlan) -> (TokenStream, TokenStream, TokenStream) {
     match &http.auth {
         None => (quote!(), quote!(), quote!()),

@@ -243,8 +243,8 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
         }
 
         /// Names no field: the types are yours, and need not implement `Debug`.
-        impl std::fmt::Debug for Handlers {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        impl ::std::fmt::Debug for Handlers {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("Handlers").finish_non_exhaustive()
             }
         }

@@ -56,6 +56,38 @@ pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, TemplateError> {
     Ok(found)
 }
 
+/// The parameter a cli argument begins with: its first `{{name}}` when nothing but `${VAR}`s
+/// (which may be empty) comes before it. A placeholder inside a `${VAR:-…}` default is part
+/// of that reference, as `Template::split` reads it.
+pub fn leading_param(text: &str) -> Option<String> {
+    let mut holes: Vec<(Range<usize>, Option<String>)> = env_refs(text)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| (r.range, None))
+        .collect();
+    holes.extend(
+        placeholders(text)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p.range, Some(p.name))),
+    );
+    holes.sort_by_key(|(range, _)| range.start);
+    let mut at = 0;
+    for (range, param) in holes {
+        if range.start < at {
+            continue;
+        }
+        if range.start > at {
+            return None;
+        }
+        match param {
+            Some(name) => return Some(name),
+            None => at = range.end,
+        }
+    }
+    None
+}
+
 /// An environment reference found in a string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvRef {
@@ -158,6 +190,21 @@ pub fn authority_end(endpoint: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cli_argument_leads_with_its_first_placeholder_after_env_refs() {
+        let lead = |text: &str| leading_param(text);
+        assert_eq!(lead("{{ref}}").as_deref(), Some("ref"));
+        assert_eq!(lead("{{ ref }}x").as_deref(), Some("ref"));
+        assert_eq!(lead("${PREFIX}{{ref}}").as_deref(), Some("ref"));
+        assert_eq!(lead("${A}${B:-x}{{ref}}").as_deref(), Some("ref"));
+        assert_eq!(lead("--{{ref}}"), None);
+        assert_eq!(lead(" {{ref}}"), None);
+        assert_eq!(lead("${A} {{ref}}"), None);
+        // Inside a default, the placeholder is part of the reference.
+        assert_eq!(lead("${A:-{{ref}}}"), None);
+        assert_eq!(lead("plain"), None);
+    }
 
     #[test]
     fn finds_placeholders_with_their_ranges() {

@@ -2,8 +2,7 @@
 //! steps with their target tool found and their condition read.
 
 use super::params::ParamPlan;
-use super::template::{Part, Template};
-use super::vocab::ValueKind;
+use super::template::Template;
 use crate::config::{CliTool, ErrorPolicy, PipelineStep};
 
 /// A command, run without a shell.
@@ -26,9 +25,8 @@ pub struct CliPlan {
 pub struct CliArg {
     /// Its text.
     pub template: Template,
-    /// The parameter it begins with, whose value may not begin with `-` (unless the
-    /// parameter says `allow_options` or lists its values in an `enum`): the program would
-    /// read it as an option. A string, or a number that may be negative.
+    /// The parameter it begins with (after `${VAR}`s), whose value may not begin with `-`:
+    /// the program would read it as an option (`ParamSpec::guards_options` says which).
     pub guarded: Option<String>,
 }
 
@@ -100,42 +98,15 @@ impl ArgPlan {
     }
 }
 
-/// Whether a value of `param` may begin with `-`: any string, and a number without a
-/// `minimum` (or `exclusiveMinimum`) of 0 or more (`-1` reads as an option to `kill`, `head`,
-/// `git log`).
-fn may_begin_with_dash(param: &ParamPlan) -> bool {
-    let bound = |key: &str| param.schema.get(key).and_then(serde_json::Value::as_f64);
-    match param.kind {
-        ValueKind::String => true,
-        ValueKind::Integer | ValueKind::Number => {
-            !(bound("minimum").is_some_and(|m| m >= 0.0)
-                || bound("exclusiveMinimum").is_some_and(|m| m >= 0.0))
-        }
-        _ => false,
-    }
-}
-
 /// Plans a cli tool.
 pub fn cli(cli: &CliTool, params: &[ParamPlan], max_output_bytes: usize) -> CliPlan {
     let arg = |text: &String| {
-        let template = Template::split(text);
-        // A `${VAR}` may be empty: the parameter after it still leads the argument.
-        let lead = template
-            .parts
-            .iter()
-            .find(|part| !matches!(part, Part::Env { .. }));
-        let guarded = match lead {
-            Some(Part::Param(name)) => params
-                .iter()
-                .find(|p| &p.name == name)
-                // An `enum` lists every value a caller may pass: options there are the user's.
-                .filter(|p| {
-                    may_begin_with_dash(p) && !p.allow_options && p.schema.get("enum").is_none()
-                })
-                .map(|p| p.name.clone()),
-            _ => None,
-        };
-        CliArg { template, guarded }
+        let guarded = crate::load::template::leading_param(text)
+            .filter(|name| params.iter().any(|p| &p.name == name && p.guards_options));
+        CliArg {
+            template: Template::split(text),
+            guarded,
+        }
     };
     CliPlan {
         program: cli.command.trim().to_owned(),

@@ -24,8 +24,9 @@ pub struct ParamPlan {
     pub description: Option<String>,
     /// The JSON Schema of the value (type and constraints).
     pub schema: Value,
-    /// Whether a value may begin with `-` where it starts a cli tool's argument.
-    pub allow_options: bool,
+    /// Whether a value that begins with `-` is refused where it starts a cli tool's argument
+    /// (`ParamSpec::guards_options`).
+    pub guards_options: bool,
 }
 
 /// Resolves declared params, or derives one required string per placeholder when the tool has
@@ -49,7 +50,7 @@ pub fn resolve(declared: Option<&Params>, placeholders: &[String]) -> Vec<ParamP
                     ParamSpec::Short(_) => None,
                 },
                 schema: value_schema(spec),
-                allow_options: spec.allows_options(),
+                guards_options: spec.guards_options(),
             })
             .collect(),
         None => placeholders
@@ -62,7 +63,7 @@ pub fn resolve(declared: Option<&Params>, placeholders: &[String]) -> Vec<ParamP
                 default: None,
                 description: None,
                 schema: json!({"type": "string"}),
-                allow_options: false,
+                guards_options: true,
             })
             .collect(),
     }

@@ -267,34 +267,7 @@ pub fn merge_retry(over: Option<&Retry>, under: Option<&Retry>) -> Option<Retry>
     match (over, under) {
         (None, None) => None,
         (Some(a), None) | (None, Some(a)) => Some(a.clone()),
-        (Some(a), Some(b)) => Some(merge_retry_blocks(a, b)),
-    }
-}
-
-/// `a` over `b`, both written. The caps (`max_attempts`, `max_delay`) of `b` apply only when
-/// `b` decides the same way as the result, or not at all: a default schedule's caps do not
-/// bound a tool's policy, nor a default policy's a tool's own schedule.
-fn merge_retry_blocks(a: &Retry, b: &Retry) -> Retry {
-    // A block that decides retries itself (a policy or a schedule key) does not inherit the
-    // policy of the one under it.
-    let policy = if a.decides() {
-        a.policy.clone()
-    } else {
-        b.policy.clone()
-    };
-    let b_agrees = if policy.is_some() {
-        !b.decides() || b.policy.is_some()
-    } else {
-        b.policy.is_none()
-    };
-    Retry {
-        max_attempts: a.max_attempts.or(b.max_attempts.filter(|_| b_agrees)),
-        initial_delay: a.initial_delay.or(b.initial_delay),
-        max_delay: a.max_delay.or(b.max_delay.filter(|_| b_agrees)),
-        multiplier: a.multiplier.or(b.multiplier),
-        jitter: a.jitter.or(b.jitter),
-        retry_on: a.retry_on.clone().or_else(|| b.retry_on.clone()),
-        policy,
+        (Some(a), Some(b)) => Some(a.over(b)),
     }
 }
 

@@ -236,25 +236,28 @@ pub fn check_retry_block(
     }
 }
 
-/// A tool's retry block that decides the other way than the default blocks (a `policy` under
-/// a default schedule, or a schedule under a default `policy`) does not get their caps: the
-/// plan merges them only into tools that decide the same way. A cap the tool does not write
-/// itself would silently not bound it, so each one is reported.
+/// A tool's retry block that decides the other way than the default retry (a `policy` under a
+/// default schedule, or a schedule under a default `policy`) does not get its caps: the plan
+/// merges them only into tools that decide the same way ([`Retry::caps_bind`]). A cap the tool
+/// does not write itself would silently not bound it, so each one is reported. Pipelines
+/// inherit no defaults, so they are not asked about.
 pub fn check_default_caps(
     at: &str,
     retry: &Retry,
     defaults: &[(String, &Retry)],
     reporter: &mut Reporter<'_>,
 ) {
-    if !retry.decides() {
-        return;
-    }
-    let own_policy = retry.policy.is_some();
-    let Some((_, deciding)) = defaults.iter().find(|(_, layer)| layer.decides()) else {
-        // Defaults that only cap bound every tool.
+    // The default retry as the plan sees it: each block over the ones after it.
+    let Some(default) = defaults
+        .iter()
+        .rev()
+        .map(|(_, layer)| (*layer).clone())
+        .reduce(|under, over| over.over(&under))
+    else {
         return;
     };
-    if deciding.policy.is_some() == own_policy {
+    let own_policy = retry.policy.is_some();
+    if !retry.decides() || default.caps_bind(own_policy) {
         return;
     }
     let (own, theirs) = if own_policy {
@@ -272,21 +275,21 @@ pub fn check_default_caps(
     let caps = [
         (
             "max_attempts",
-            retry.max_attempts.is_some(),
+            retry.max_attempts.is_none() && default.max_attempts.is_some(),
             pick(defaults, "max_attempts", |r| {
                 r.max_attempts.map(|n| n.to_string())
             }),
         ),
         (
             "max_delay",
-            retry.max_delay.is_some(),
+            retry.max_delay.is_none() && default.max_delay.is_some(),
             pick(defaults, "max_delay", |r| {
                 r.max_delay.map(|d| d.to_string())
             }),
         ),
     ];
-    for (key, written, default) in caps {
-        let Some((cap_at, value)) = default.filter(|_| !written) else {
+    for (key, unbound, written_at) in caps {
+        let Some((cap_at, value)) = written_at.filter(|_| unbound) else {
             continue;
         };
         reporter

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::config::{CliTool, ParamDetail, ParamSpec, ParamType, Params};
 use crate::load::report::{Reporter, Target};
 use crate::load::schema_check::describe_value;
+use crate::load::template::leading_param;
 
 /// Checks every parameter of a `params` block.
 pub fn check(params: &Params, at: &str, reporter: &mut Reporter<'_>) {
@@ -27,24 +28,22 @@ pub fn check_cli_use(
 ) {
     let leads = |name: &str| {
         cli.is_some_and(|cli| {
-            cli.args.iter().any(|arg| {
-                arg.trim_start()
-                    .strip_prefix("{{")
-                    .is_some_and(|rest| placeholder_is(rest, name))
-            })
+            cli.args
+                .iter()
+                .any(|arg| leading_param(arg).is_some_and(|lead| lead == name))
         })
     };
     for (name, spec) in params.iter().flat_map(|p| p.0.iter()) {
         let dashed_default = match spec {
             ParamSpec::Long(detail) => detail.default.as_ref().is_some_and(|d| match d {
                 Value::String(text) => text.starts_with('-'),
-                Value::Number(number) => number.as_f64().is_some_and(|n| n < 0.0),
+                // `-0.0` prints with its sign.
+                Value::Number(number) => number.as_f64().is_some_and(f64::is_sign_negative),
                 _ => false,
             }),
             ParamSpec::Short(_) => false,
         };
-        if dashed_default && leads(name) && !spec.allows_options() && !is_constrained_to_enum(spec)
-        {
+        if dashed_default && leads(name) && spec.guards_options() {
             reporter
                 .error(
                     &format!("{at}/params/{name}/default"),
@@ -124,11 +123,6 @@ const FILE_WORDS: &[&str] = &[
     "directory",
     "folder",
 ];
-
-/// Whether a parameter's values are listed in an `enum`.
-fn is_constrained_to_enum(spec: &ParamSpec) -> bool {
-    matches!(spec, ParamSpec::Long(detail) if detail.allowed.is_some())
-}
 
 /// Whether a `{{` is followed by exactly `name` and `}}`, spaces allowed.
 fn placeholder_is(rest: &str, name: &str) -> bool {

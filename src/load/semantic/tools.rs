@@ -131,7 +131,14 @@ pub fn check(
         let mut retry_layers = Vec::new();
         if let Some(retry) = &tool.common.retry {
             defaults::check_retry_block(&format!("{at}/retry"), retry, handlers, reporter);
-            defaults::check_default_caps(&format!("{at}/retry"), retry, &defaults.retry, reporter);
+            if !matches!(tool.kind, ToolKind::Pipeline(_)) {
+                defaults::check_default_caps(
+                    &format!("{at}/retry"),
+                    retry,
+                    &defaults.retry,
+                    reporter,
+                );
+            }
             retry_layers.push((format!("{at}/retry"), retry));
         }
         retry_layers.extend(defaults.retry.iter().map(|(p, r)| (p.clone(), *r)));
