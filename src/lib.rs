@@ -7,6 +7,7 @@
 pub mod config;
 pub mod diagnostics;
 pub mod emit;
+pub mod holes;
 pub mod load;
 pub mod naming;
 pub mod plan;

@@ -7,7 +7,6 @@ mod schema_check;
 mod sections;
 mod semantic;
 mod suggest;
-pub mod template;
 mod yaml;
 
 pub use report::{Reporter, Target};

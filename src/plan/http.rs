@@ -101,7 +101,7 @@ fn call(
     params: &[&str],
     max_body_bytes: usize,
 ) -> HttpCallPlan {
-    let split = crate::load::template::authority_end(endpoint).unwrap_or(0);
+    let split = crate::holes::authority_end(endpoint).unwrap_or(0);
     let pairs = |map: Option<&IndexMap<String, String>>| -> Vec<(String, Template)> {
         map.into_iter()
             .flatten()

@@ -101,7 +101,7 @@ impl ArgPlan {
 /// Plans a cli tool.
 pub fn cli(cli: &CliTool, params: &[ParamPlan], max_output_bytes: usize) -> CliPlan {
     let arg = |text: &String| {
-        let guarded = crate::load::template::leading_param(text)
+        let guarded = crate::holes::leading_param(text)
             .filter(|name| params.iter().any(|p| &p.name == name && p.guards_options));
         CliArg {
             template: Template::split(text),
@@ -144,7 +144,7 @@ pub fn steps(steps: &[PipelineStep], module_of: impl Fn(&str) -> Option<String>)
                 condition: step
                     .condition
                     .as_deref()
-                    .and_then(crate::load::template::condition)
+                    .and_then(crate::holes::condition)
                     .map(Into::into),
             })
         })

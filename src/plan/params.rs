@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::vocab::ValueKind;
 use crate::config::{ParamSpec, ParamType, Params};
-use crate::load::template;
+use crate::holes;
 use crate::naming::param_field;
 
 /// One parameter, every spelling resolved.
@@ -140,7 +140,7 @@ pub fn input_schema(params: &[ParamPlan]) -> Value {
 pub fn placeholders<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for text in texts {
-        for placeholder in template::placeholders(text).unwrap_or_default() {
+        for placeholder in holes::placeholders(text).unwrap_or_default() {
             if !names.contains(&placeholder.name) {
                 names.push(placeholder.name);
             }

@@ -2,7 +2,7 @@
 //! `${VAR}` references, so that the generated code never scans a string per call and a value
 //! filled into one hole can never be read as another.
 
-use crate::load::template;
+use crate::holes;
 
 /// One piece of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl Template {
     fn split_holes(text: &str, env: bool, params: bool) -> Self {
         let mut holes: Vec<(std::ops::Range<usize>, Part)> = Vec::new();
         if env {
-            let found = template::env_refs(text).unwrap_or_default();
+            let found = holes::env_refs(text).unwrap_or_default();
             holes.extend(found.into_iter().map(|r| {
                 let part = Part::Env {
                     name: r.name,
@@ -59,7 +59,7 @@ impl Template {
             }));
         }
         if params {
-            let found = template::placeholders(text).unwrap_or_default();
+            let found = holes::placeholders(text).unwrap_or_default();
             holes.extend(found.into_iter().map(|p| (p.range, Part::Param(p.name))));
         }
         holes.sort_by_key(|(range, _)| range.start);

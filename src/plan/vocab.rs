@@ -143,8 +143,8 @@ pub struct StepCondition {
     pub negated: bool,
 }
 
-impl From<crate::load::template::Condition> for StepCondition {
-    fn from(condition: crate::load::template::Condition) -> Self {
+impl From<crate::holes::Condition> for StepCondition {
+    fn from(condition: crate::holes::Condition) -> Self {
         Self {
             variable: condition.variable,
             negated: condition.negated,

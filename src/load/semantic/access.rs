@@ -312,7 +312,7 @@ fn check_tokens_stay(sections: &Sections, auth: &HttpAuth, reporter: &mut Report
             ToolKind::Native(_) | ToolKind::Pipeline(_) => continue,
         };
         for (pointer, text) in texts {
-            let refs = crate::load::template::env_refs(&text).unwrap_or_default();
+            let refs = crate::holes::env_refs(&text).unwrap_or_default();
             for found in refs.iter().filter(|r| tokens.contains(&r.name)) {
                 reporter
                     .error(

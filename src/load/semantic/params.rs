@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use crate::config::{CliTool, ParamDetail, ParamSpec, ParamType, Params};
+use crate::holes::leading_param;
 use crate::load::report::{Reporter, Target};
 use crate::load::schema_check::describe_value;
-use crate::load::template::leading_param;
 
 /// Checks every parameter of a `params` block.
 pub fn check(params: &Params, at: &str, reporter: &mut Reporter<'_>) {

@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use super::tools::{Catalogue, Use, all_tool_names, collect_json};
 use crate::config::{PipelineTool, ToolKind};
+use crate::holes::{self, is_identifier};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
-use crate::load::template::{self, is_identifier};
 
 /// Checks every pipeline tool.
 pub fn check(sections: &Sections, catalogue: &Catalogue, reporter: &mut Reporter<'_>) {
@@ -119,7 +119,7 @@ fn check_steps(
             }
         }
         if let Some(condition) = &step.condition {
-            let parsed = template::condition(condition);
+            let parsed = holes::condition(condition);
             let cond_at = format!("{step_at}/condition");
             if parsed.is_none() {
                 reporter

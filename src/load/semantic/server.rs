@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 
 use crate::config::{Forge, PromptArguments, Transport};
+use crate::holes::{self, is_identifier};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
-use crate::load::template::{self, is_identifier};
 use crate::naming;
 
 /// Checks crate name and transport.
@@ -318,7 +318,7 @@ pub fn check_prompts(sections: &Sections, reporter: &mut Reporter<'_>) {
             continue;
         };
         let template_at = format!("{at}/template");
-        let placeholders = match template::placeholders(text) {
+        let placeholders = match holes::placeholders(text) {
             Ok(found) => found,
             Err(error) => {
                 reporter

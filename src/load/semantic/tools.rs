@@ -10,10 +10,10 @@ use super::names::{Scope, Written, WrittenAs};
 use super::params;
 use super::roles::{HandlerRoles, Role};
 use crate::config::{FallbackEntry, Tool, ToolKind};
+use crate::holes::{self, TemplateError};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
-use crate::load::template::{self, TemplateError};
 use crate::naming;
 
 /// What other checks need to know about a tool.
@@ -372,7 +372,7 @@ fn runs_code(variable: &str) -> bool {
 fn check_endpoint(endpoint: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
     collect_string(endpoint, at, uses, reporter);
     check_env_refs(endpoint, at, reporter);
-    let Some(authority_end) = template::authority_end(endpoint) else {
+    let Some(authority_end) = holes::authority_end(endpoint) else {
         reporter
             .error(at, Target::Value, "the endpoint must be an absolute http:// or https:// URL")
             .help("write e.g. `https://api.example.com/users/{{user_id}}`, or start with `${BASE_URL}`")
@@ -550,7 +550,7 @@ pub fn collect_json(value: &Value, at: &str, uses: &mut Vec<Use>, reporter: &mut
 
 /// Collects the placeholders of one string, reporting malformed ones.
 pub fn collect_string(text: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
-    match template::placeholders(text) {
+    match holes::placeholders(text) {
         Ok(found) => uses.extend(found.into_iter().map(|p| Use {
             pointer: at.to_owned(),
             text: text[p.range].to_owned(),
@@ -561,7 +561,7 @@ pub fn collect_string(text: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut 
 }
 
 fn check_env_refs(text: &str, at: &str, reporter: &mut Reporter<'_>) {
-    if let Err(error) = template::env_refs(text) {
+    if let Err(error) = holes::env_refs(text) {
         report_template_error(text, at, &error, reporter);
     }
 }
