@@ -6,14 +6,14 @@
 //! tell a value the user wrote from a default; defaults are resolved later, by the planner.
 
 mod duration;
-mod http;
+mod upstream;
 mod params;
 mod policy;
 mod server;
 mod tool;
 
 pub use duration::{DURATION_PATTERN, DurationError, HumanDuration, MAX_MS as MAX_DURATION_MS};
-pub use http::{ApiKeyAuth, Auth, BasicAuth, BearerAuth, HttpMethod, METHOD_PATTERN};
+pub use upstream::{ApiKeyAuth, Auth, BasicAuth, BearerAuth, HttpMethod, METHOD_PATTERN};
 pub use params::{PARAM_NAME_PATTERN, ParamDetail, ParamSpec, ParamType, Params, Validation};
 pub use policy::{
     BuiltinClassify, Bulkhead, CircuitBreaker, ClassifyBy, ErrorClass, ErrorTracking, Fallback,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::duration::HumanDuration;
-use super::http::HttpMethod;
+use super::upstream::HttpMethod;
 use super::tool::HandlerRef;
 
 /// Defaults applied to every tool.

@@ -7,7 +7,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::http::{Auth, HttpMethod};
+use super::upstream::{Auth, HttpMethod};
 use super::params::Params;
 use super::policy::{Bulkhead, CircuitBreaker, Fallback, Retry};
 

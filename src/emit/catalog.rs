@@ -164,7 +164,7 @@ pub fn prompt_methods(plan: &Plan) -> TokenStream {
         });
         let text = match &p.text {
             PromptText::Template(template) => {
-                let parts = super::http::parts(template);
+                let parts = super::upstream::parts(template);
                 quote!(runtime::render(#parts, &arguments, runtime::verbatim))
             }
             PromptText::Fixed(text) => quote!(#text.to_owned()),

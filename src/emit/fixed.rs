@@ -1,4 +1,4 @@
-//! The fixed files of a generated crate: the files of `runtime/src/generated/runtime/`,
+//! The fixed files of a generated crate: the files of `runtime/src/inlineable/runtime/`,
 //! `resilience/`, `stats/` and `stdio/` in this repository, where the `pforge-runtime` crate
 //! compiles, lints and tests them. Each is copied to the same path under the generated crate's
 //! `src/generated/` when the plan needs it, with two changes only: the `@generated` header
@@ -31,7 +31,7 @@ macro_rules! fixed {
             parent: $parent,
             module: $module,
             source: include_str!(concat!(
-                "../../runtime/src/generated/",
+                "../../runtime/src/inlineable/",
                 $parent,
                 "/",
                 $module,
@@ -195,7 +195,7 @@ mod tests {
     ];
 
     fn runtime_dir() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("runtime/src/generated")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("runtime/src/inlineable")
     }
 
     #[test]
@@ -227,7 +227,7 @@ mod tests {
             let exported = format!("\npub use self::{}::*;\n", file.module);
             assert!(
                 root.contains(&declared) && root.contains(&exported),
-                "runtime/src/generated/{}.rs does not declare and re-export `{}`",
+                "runtime/src/inlineable/{}.rs does not declare and re-export `{}`",
                 file.parent,
                 file.module
             );

@@ -1,5 +1,5 @@
 //! The http transport: `src/generated/http_server.rs` (the files of
-//! `runtime/src/generated/http_server/` the plan needs), the `serve` function that assembles
+//! `runtime/src/inlineable/http_server/` the plan needs), the `serve` function that assembles
 //! MCP, auth and the operators' endpoints, and the scope checks of `tools/list` and
 //! `tools/call`.
 

@@ -7,18 +7,18 @@ mod catalog;
 mod fixed;
 mod format;
 mod handlers;
-mod http;
+mod upstream;
 mod http_server;
 mod ident_tokens;
 mod params;
 mod policy;
-mod policy_tests;
+mod generated_policy_tests;
 mod resilience;
 mod runtime;
 mod server;
 mod stats;
 mod stdio;
-mod tests;
+mod generated_tests;
 mod tool;
 
 use std::path::PathBuf;
@@ -351,7 +351,7 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     }
     files.push(rust("src/generated/tools/mod.rs", server::tools_mod(plan))?);
     if !plan.tools.is_empty() {
-        files.push(rust("src/generated/tests.rs", tests::tests(plan))?);
+        files.push(rust("src/generated/tests.rs", generated_tests::tests(plan))?);
     }
     files.extend(tool_modules(plan)?);
     files.extend(policy_test_files(plan)?);
@@ -380,9 +380,9 @@ fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
             "src/generated/tools/{}.rs",
             crate::naming::unraw(&tool.module)
         );
-        let shape_file = policy_tests::shape_file(&policy_tests::shape(tool));
+        let shape_file = generated_policy_tests::shape_file(&generated_policy_tests::shape(tool));
         let tokens = tool::tool_module(plan, tool);
-        let tests = policy_tests::tests_module(tool, &shape_file);
+        let tests = generated_policy_tests::tests_module(tool, &shape_file);
         let contents = render_rust(&path, quote!(#tokens #tests), Ownership::Generated)?;
         Ok(GeneratedFile {
             path: PathBuf::from(path),
@@ -418,16 +418,16 @@ fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
 /// One file of policy test cases per policy shape, included by every tool of that shape.
 fn policy_test_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     let mut shapes = std::collections::BTreeMap::new();
-    for tool in plan.tools.iter().filter(|t| policy_tests::has_tests(t)) {
+    for tool in plan.tools.iter().filter(|t| generated_policy_tests::has_tests(t)) {
         shapes
-            .entry(policy_tests::shape_file(&policy_tests::shape(tool)))
+            .entry(generated_policy_tests::shape_file(&generated_policy_tests::shape(tool)))
             .or_insert(tool);
     }
     shapes
         .into_iter()
         .map(|(file, tool)| {
             let path = format!("src/generated/tools/{file}");
-            let tokens = policy_tests::tests(tool);
+            let tokens = generated_policy_tests::tests(tool);
             let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
                 path: path.clone(),
                 message: e.to_string(),
@@ -521,7 +521,7 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     if plan.needs.http_client {
         dev_tokio_features.extend(["net", "io-util", "sync"]);
     }
-    if plan.tools.iter().any(policy_tests::has_tests) {
+    if plan.tools.iter().any(generated_policy_tests::has_tests) {
         // The policy tests run on tokio's paused clock.
         dev_tokio_features.push("test-util");
     }

@@ -619,7 +619,7 @@ fn fallback_fns(tool: &ToolPlan) -> TokenStream {
                         call.method.as_str(),
                         call.endpoint
                     ));
-                    let request = super::http::request(call);
+                    let request = super::upstream::request(call);
                     Some(quote! {
                         #doc
                         pub const #name: runtime::Request = #request;

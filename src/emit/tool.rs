@@ -131,7 +131,7 @@ fn attempt(tool: &ToolPlan) -> TokenStream {
             }
         }
         KindPlan::Http(call) => {
-            let request = super::http::request(call);
+            let request = super::upstream::request(call);
             let doc = super::doc(&format!(
                 "The request, from forge.yaml: `{} {}`.",
                 call.method.as_str(),
@@ -172,7 +172,7 @@ fn native(tool: &ToolPlan, handler: &HandlerPath) -> TokenStream {
 fn cli_command(cli: &CliPlan) -> TokenStream {
     let program = &cli.program;
     let render = |template| {
-        let parts = super::http::parts(template);
+        let parts = super::upstream::parts(template);
         quote!(runtime::render(#parts, &values, runtime::verbatim))
     };
     let args: Vec<TokenStream> = cli
@@ -295,7 +295,7 @@ fn argument(arg: &ArgPlan) -> TokenStream {
         ArgPlan::Json(json) => quote!(runtime::json(#json)),
         ArgPlan::Variable(name) => quote!(runtime::variable(&variables, #name)),
         ArgPlan::Text(template) => {
-            let parts = super::http::parts(template);
+            let parts = super::upstream::parts(template);
             quote!(Value::String(runtime::render(#parts, &variables, runtime::verbatim)))
         }
         ArgPlan::Array(items) => {

@@ -3,7 +3,7 @@
 //! derived, so that emitting code is a straight translation.
 
 mod catalog;
-mod http;
+mod upstream;
 mod http_limits;
 mod http_server;
 mod kind;
@@ -17,7 +17,7 @@ pub use catalog::{
     DEFAULT_MIME_TYPE, PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource,
     StatePlan,
 };
-pub use http::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
+pub use upstream::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
 pub use http_limits::{
     DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_HTTP_MAX_IN_FLIGHT, DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CALLER,
@@ -410,7 +410,7 @@ fn plan_tool(
                 .unwrap_or_else(|| fallback_handler_path(&common.name)),
         },
         ToolKind::Cli(cli) => KindPlan::Cli(kind::cli(cli, &params, max_output)),
-        ToolKind::Http(http) => KindPlan::Http(http::tool_call(http, &names, max_output)),
+        ToolKind::Http(http) => KindPlan::Http(upstream::tool_call(http, &names, max_output)),
         ToolKind::Pipeline(pipeline) => KindPlan::Pipeline {
             steps: kind::steps(&pipeline.steps, |name| {
                 config
@@ -427,7 +427,7 @@ fn plan_tool(
             FallbackEntry::Native(native) => {
                 parsed_handler(&native.handler.path).map(FallbackPlan::Native)
             }
-            FallbackEntry::Http(http) => Some(FallbackPlan::Http(http::fallback_call(
+            FallbackEntry::Http(http) => Some(FallbackPlan::Http(upstream::fallback_call(
                 http, &names, max_output,
             ))),
             FallbackEntry::Value(value) => Some(FallbackPlan::Value(value.value.clone())),
