@@ -24,7 +24,7 @@ pub fn resource_type_handlers(plan: &Plan) -> Vec<(proc_macro2::Ident, TokenStre
 
 /// The `ServerHandler` methods for resources, if the plan has any.
 pub fn resource_methods(plan: &Plan) -> TokenStream {
-    if plan.resources.is_empty() && !plan.needs.monitoring {
+    if !plan.serves_resources() {
         return quote!();
     }
     let with_meta = |r: &ResourcePlan| {
@@ -54,7 +54,7 @@ pub fn resource_methods(plan: &Plan) -> TokenStream {
     });
     let fixed = stats_resource.into_iter().chain(fixed);
     // A caller sees the figures and errors of the tools its scopes let it call, no others.
-    let scoped = super::http_server::checks_scopes(plan);
+    let scoped = plan.checks_scopes();
     let visible = if scoped {
         quote!(|index| http_server::Caller::allows(
             http_server::Caller::of(&context.extensions),

@@ -37,19 +37,10 @@ pub fn shape_file(shape: &str) -> String {
     format!("policy_tests/shape_{hash:016x}.rs")
 }
 
-/// Whether the tool has a policy to test.
-pub fn has_tests(tool: &ToolPlan) -> bool {
-    attempt_timeout(tool).is_some()
-        || tool.policy.breaker.is_some()
-        || tool.policy.retry.is_some()
-        || tool.policy.bulkhead.is_some()
-        || !tool.policy.fallback.is_empty()
-}
-
 /// The `mod tests` of a tool module: it includes the file of the tool's policy shape, which
 /// every tool of that shape shares, so that a thousand tools carry one copy of their tests.
 pub fn tests_module(tool: &ToolPlan, file: &str) -> TokenStream {
-    if !has_tests(tool) {
+    if !tool.has_policy_tests() {
         return quote!();
     }
     let allow = super::allow_inception(&tool.module, "tests");
@@ -76,7 +67,7 @@ pub fn tests(tool: &ToolPlan) -> TokenStream {
     if attempt_timeout(tool).is_some() || tool.policy.breaker.is_some() {
         let operation = quote!(operation);
         let run = super::policy::guarded_attempt(tool, operation);
-        let server = super::policy::guard_needs_server(tool).then(|| quote!(server: &Server,));
+        let server = tool.is_guarded().then(|| quote!(server: &Server,));
         cases.push(quote! {
             /// One attempt through the tool's guards, as `invoke` runs it.
             async fn guarded(#server operation: impl ::std::future::Future<Output = Result<Value, ToolError>>) -> Result<Value, ToolError> {
@@ -143,7 +134,7 @@ fn collect_idents(tokens: TokenStream, out: &mut std::collections::HashSet<Strin
 }
 
 fn guard_call(tool: &ToolPlan, operation: TokenStream) -> TokenStream {
-    if tool.policy.breaker.is_some() || tool.policy.bulkhead.is_some() {
+    if tool.is_guarded() {
         quote!(guarded(&server, #operation).await)
     } else {
         quote!(guarded(#operation).await)

@@ -10,25 +10,6 @@ use super::fixed::{self, Fixed};
 use super::ident;
 use crate::plan::{HttpServerPlan, MetricsPlan, OAuthPlan, Plan, ServerAuthPlan};
 
-/// Whether the server serves `/metrics`.
-pub fn serves_metrics(plan: &Plan) -> bool {
-    plan.transport
-        .http()
-        .is_some_and(|http| http.metrics != MetricsPlan::Off)
-}
-
-/// Whether `tools/list` and `tools/call` look at the caller's scopes.
-pub fn checks_scopes(plan: &Plan) -> bool {
-    oauth(plan).is_some() && plan.tools.iter().any(|t| !t.scopes.is_empty())
-}
-
-fn oauth(plan: &Plan) -> Option<&OAuthPlan> {
-    match plan.transport.http()?.auth.as_ref()? {
-        ServerAuthPlan::OAuth(oauth) => Some(oauth),
-        ServerAuthPlan::Bearer { .. } => None,
-    }
-}
-
 /// The files of `http_server/`: the drain and the operators' endpoints for every http
 /// server, the auth files of its kind of auth.
 pub fn files(plan: &Plan) -> Vec<Fixed> {
@@ -68,7 +49,7 @@ pub fn root(files: &[Fixed]) -> TokenStream {
 
 /// `TOOL_SCOPES`, when scopes are checked.
 pub fn scopes_const(plan: &Plan) -> Option<TokenStream> {
-    if !checks_scopes(plan) {
+    if !plan.checks_scopes() {
         return None;
     }
     let count = Literal::usize_unsuffixed(plan.tools.len());
@@ -84,7 +65,7 @@ pub fn scopes_const(plan: &Plan) -> Option<TokenStream> {
 
 /// The body of `list_tools`: every tool, or those the caller's scopes allow.
 pub fn list_tools_body(plan: &Plan) -> TokenStream {
-    if !checks_scopes(plan) {
+    if !plan.checks_scopes() {
         return quote!(Ok(ListToolsResult::with_all_items(Self::tools().to_vec())));
     }
     quote! {
@@ -101,7 +82,7 @@ pub fn list_tools_body(plan: &Plan) -> TokenStream {
 
 /// What `call_tool` checks first: that the caller's scopes allow the tool.
 pub fn call_tool_guard(plan: &Plan) -> Option<TokenStream> {
-    checks_scopes(plan).then(|| {
+    plan.checks_scopes().then(|| {
         quote! {
             let needed = Self::tools()
                 .iter()
@@ -132,7 +113,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
     let (gate, gate_init) = gate(http);
     // Behind auth, on the server's own address, a caller sees the tools its scopes allow; on
     // an address of their own, the metrics are the operators' and show every tool.
-    let per_caller = checks_scopes(plan) && matches!(http.metrics, MetricsPlan::Shared);
+    let per_caller = plan.checks_scopes() && matches!(http.metrics, MetricsPlan::Shared);
     let (caller, visible) = if per_caller {
         (
             quote!(caller: Option<::axum::Extension<http_server::Caller>>,),
@@ -146,7 +127,7 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
     };
     let limits = limits_consts(http);
     let session_manager = session_manager(http);
-    let metrics_fn = serves_metrics(plan).then(|| {
+    let metrics_fn = plan.serves_metrics().then(|| {
         quote! {
             /// `/metrics`.
             fn metrics(server: Server, life: &Arc<http_server::Lifecycle>) -> ::axum::Router {

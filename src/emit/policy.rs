@@ -25,11 +25,6 @@ pub fn attempt_timeout(tool: &ToolPlan) -> Option<u64> {
     tool.attempt_timeout().map(millis)
 }
 
-/// Whether the tool's guards are kept by the server (a breaker or a bulkhead).
-pub fn guard_needs_server(tool: &ToolPlan) -> bool {
-    tool.policy.breaker.is_some() || tool.policy.bulkhead.is_some()
-}
-
 /// A duration for people: `5 s`, `250 ms`.
 pub fn human_ms(ms: u64) -> String {
     if ms >= 1000 && ms.is_multiple_of(1000) {
@@ -395,13 +390,13 @@ fn constants(tool: &ToolPlan) -> TokenStream {
 }
 
 fn guards_struct(tool: &ToolPlan) -> TokenStream {
+    if !tool.is_guarded() {
+        return quote!();
+    }
     let (breaker, bulkhead) = (
         tool.policy.breaker.is_some(),
         tool.policy.bulkhead.is_some(),
     );
-    if !breaker && !bulkhead {
-        return quote!();
-    }
     let breaker = if breaker { quote!(Breaker) } else { quote!(()) };
     let bulkhead = if bulkhead {
         quote!(Bulkhead)
@@ -539,7 +534,7 @@ fn retry_on_text(schedule: &Schedule) -> String {
 /// runtime's `Guards::run`), and the attempt timeout.
 pub fn guarded_attempt(tool: &ToolPlan, operation: TokenStream) -> TokenStream {
     let timeout = attempt_timeout(tool).is_some();
-    if guard_needs_server(tool) {
+    if tool.is_guarded() {
         let limit = if timeout {
             quote!(Some(TIMEOUT))
         } else {

@@ -39,7 +39,7 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
     if uses(|p| p.bulkhead.is_some()) {
         files.push(fixed::BULKHEAD);
     }
-    if uses(|p| p.breaker.is_some() || p.bulkhead.is_some()) {
+    if uses(crate::plan::PolicyPlan::is_guarded) {
         files.push(fixed::GUARDS);
     }
     if uses(|p| !p.fallback.is_empty()) {

@@ -82,10 +82,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
             }
         }
     });
-    let guarded = plan
-        .tools
-        .iter()
-        .any(|t| t.policy.breaker.is_some() || t.policy.bulkhead.is_some());
+    let guarded = plan.keeps_guards();
     let guards_field = guarded.then(|| quote!(guards: tools::Guards,));
     let guards_init = guarded.then(|| quote!(guards: tools::Guards::default(),));
     let guards_accessor = guarded.then(|| {
@@ -130,7 +127,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
     let serve = serve(plan);
     let list_body = super::http_server::list_tools_body(plan);
     let call_guard = super::http_server::call_tool_guard(plan);
-    let list_context = if super::http_server::checks_scopes(plan) {
+    let list_context = if plan.checks_scopes() {
         quote!(context)
     } else {
         quote!(_context)
@@ -158,10 +155,7 @@ pub fn generated_mod(plan: &Plan) -> TokenStream {
             pub const STATS_URI: &str = "pforge://stats";
         }
     });
-    let capabilities = match (
-        plan.resources.is_empty() && !plan.needs.monitoring,
-        plan.prompts.is_empty(),
-    ) {
+    let capabilities = match (!plan.serves_resources(), plan.prompts.is_empty()) {
         (true, true) => quote!(),
         (false, true) => quote!(.enable_resources()),
         (true, false) => quote!(.enable_prompts()),
@@ -390,9 +384,7 @@ pub fn tools_mod(plan: &Plan) -> TokenStream {
         quote!(#allow pub mod #module;)
     });
     let guarded: Vec<_> = plan
-        .tools
-        .iter()
-        .filter(|t| t.policy.breaker.is_some() || t.policy.bulkhead.is_some())
+        .guarded_tools()
         .map(|t| {
             let module = ident(&t.module);
             let doc = crate::emit::doc(&format!("The guards of `{}`.", t.name));
@@ -495,7 +487,7 @@ pub fn fallback_type_handlers(plan: &Plan) -> Vec<(proc_macro2::Ident, TokenStre
 
 /// The stats accessor and the `pforge://stats` document.
 fn stats_methods(plan: &Plan) -> TokenStream {
-    let metrics = super::http_server::serves_metrics(plan).then(|| metrics_method(plan));
+    let metrics = plan.serves_metrics().then(|| metrics_method(plan));
     let names = plan.tools.iter().map(|tool| {
         let module = ident(&tool.module);
         quote!(tools::#module::NAME)

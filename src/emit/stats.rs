@@ -15,7 +15,7 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
         return Vec::new();
     }
     let mut files = vec![fixed::ERROR_CLASS, fixed::COUNTERS];
-    if super::http_server::serves_metrics(plan) {
+    if plan.serves_metrics() {
         files.push(fixed::PROMETHEUS);
     }
     files
