@@ -101,98 +101,15 @@ pub fn call_tool_guard(plan: &Plan) -> Option<TokenStream> {
 
 /// The `serve` of an http server, with its access rules as consts.
 pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
-    let default_bind = http.bind.to_string();
-    let hosts = &http.allowed_hosts;
-    let origins = &http.allowed_origins;
-    let body = Literal::u32_unsuffixed(http.max_body_bytes);
-    let drain = Literal::u64_unsuffixed(plan.drain_ms);
-    let stateless = http
-        .stateless
-        .then(|| quote!(.with_legacy_session_mode(false).with_json_response(true)));
-    let (auth_setup, auth_layer, metadata_route) = auth(plan, http);
-    let (gate, gate_init) = gate(http);
-    // Behind auth, on the server's own address, a caller sees the tools its scopes allow; on
-    // an address of their own, the metrics are the operators' and show every tool.
-    let per_caller = plan.checks_scopes() && matches!(http.metrics, MetricsPlan::Shared);
-    let (caller, visible) = if per_caller {
-        (
-            quote!(caller: Option<::axum::Extension<http_server::Caller>>,),
-            quote! {
-                let caller = caller.map(|::axum::Extension(caller)| caller);
-                let visible = |index: usize| http_server::Caller::allows(caller.as_ref(), TOOL_SCOPES[index]);
-            },
-        )
-    } else {
-        (quote!(), quote!(let visible = |_| true;))
-    };
+    let access = access_consts(plan, http);
     let limits = limits_consts(http);
-    let session_manager = session_manager(http);
-    let metrics_fn = plan.serves_metrics().then(|| {
-        quote! {
-            /// `/metrics`.
-            fn metrics(server: Server, life: &Arc<http_server::Lifecycle>) -> ::axum::Router {
-                use ::axum::extract::State;
-                ::axum::Router::new()
-                    .route(
-                        "/metrics",
-                        ::axum::routing::get(move |State(life): State<Arc<http_server::Lifecycle>>, #caller| {
-                            let server = server.clone();
-                            async move {
-                                #visible
-                                http_server::metrics(server.metrics_text(visible), &life)
-                            }
-                        }),
-                    )
-                    .with_state(Arc::clone(life))
-            }
-        }
-    });
-    let (ops_bind, assemble) = match http.metrics {
-        MetricsPlan::Own(address) => {
-            let address = address.to_string();
-            (
-                quote! {
-                    /// Where `/metrics`, `/healthz` and `/readyz` are served:
-                    /// `forge.http.metrics.bind`, unless `PFORGE_METRICS_BIND` says otherwise.
-                    pub fn ops_address() -> String {
-                        ::std::env::var("PFORGE_METRICS_BIND").unwrap_or_else(|_| #address.to_owned())
-                    }
-                },
-                quote! {
-                    let ops = probes(&life).merge(metrics(server, &life));
-                    (app.merge(probes(&life)), Some(ops), Some(ops_address()))
-                },
-            )
-        }
-        MetricsPlan::Off | MetricsPlan::Shared => {
-            (quote!(), quote!((app.merge(probes(&life)), None, None)))
-        }
-    };
-    // On the server's own address, `/metrics` is behind the same auth as `/mcp`: tool names
-    // and counts are not for anyone who can reach the port.
-    let shared_metrics = (http.metrics == MetricsPlan::Shared).then(|| {
-        quote! {
-            .merge(metrics(server.clone(), &life).layer(::axum::middleware::from_fn_with_state(
-                ALLOWED_HOSTS,
-                http_server::check_host,
-            ))#auth_layer)
-        }
-    });
+    let (gate, gate_init) = gate(http);
+    let default_bind = http.bind.to_string();
+    let (ops_bind, assemble) = ops_router(http);
+    let metrics_fn = plan.serves_metrics().then(|| metrics_router(plan, http));
+    let serve_fn = serve_fn(plan, http, &gate_init, &assemble);
     quote! {
-        /// `Host` names requests may carry (`forge.http.allowed_hosts`); others get 403.
-        pub const ALLOWED_HOSTS: &[&str] = &[#(#hosts),*];
-
-        /// Browser origins requests may carry (`forge.http.allowed_origins`); others get
-        /// 403, and requests without an `Origin` header are served.
-        pub const ALLOWED_ORIGINS: &[&str] = &[#(#origins),*];
-
-        /// Bytes of the largest request body (`forge.http.max_body_bytes`); larger ones
-        /// get 413.
-        pub const MAX_BODY_BYTES: usize = #body;
-
-        /// How long requests in flight may take to finish once the server is told to stop
-        /// (`forge.drain_timeout`).
-        pub const DRAIN: ::std::time::Duration = ::std::time::Duration::from_millis(#drain);
+        #access
 
         #limits
 
@@ -214,6 +131,121 @@ pub fn serve(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
                 .with_state(Arc::clone(life))
         }
 
+        #serve_fn
+    }
+}
+
+/// The consts of who may call and how much they may send: hosts, origins, body size, and
+/// how long the drain waits.
+fn access_consts(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
+    let hosts = &http.allowed_hosts;
+    let origins = &http.allowed_origins;
+    let body = Literal::u32_unsuffixed(http.max_body_bytes);
+    let drain = Literal::u64_unsuffixed(plan.drain_ms);
+    quote! {
+        /// `Host` names requests may carry (`forge.http.allowed_hosts`); others get 403.
+        pub const ALLOWED_HOSTS: &[&str] = &[#(#hosts),*];
+
+        /// Browser origins requests may carry (`forge.http.allowed_origins`); others get
+        /// 403, and requests without an `Origin` header are served.
+        pub const ALLOWED_ORIGINS: &[&str] = &[#(#origins),*];
+
+        /// Bytes of the largest request body (`forge.http.max_body_bytes`); larger ones
+        /// get 413.
+        pub const MAX_BODY_BYTES: usize = #body;
+
+        /// How long requests in flight may take to finish once the server is told to stop
+        /// (`forge.drain_timeout`).
+        pub const DRAIN: ::std::time::Duration = ::std::time::Duration::from_millis(#drain);
+    }
+}
+
+/// `metrics`, the router of `/metrics`: every tool, or on the server's own address behind
+/// auth, the tools the caller's scopes allow.
+fn metrics_router(plan: &Plan, http: &HttpServerPlan) -> TokenStream {
+    // On an address of their own, the metrics are the operators' and show every tool.
+    let per_caller = plan.checks_scopes() && matches!(http.metrics, MetricsPlan::Shared);
+    let (caller, visible) = if per_caller {
+        (
+            quote!(caller: Option<::axum::Extension<http_server::Caller>>,),
+            quote! {
+                let caller = caller.map(|::axum::Extension(caller)| caller);
+                let visible = |index: usize| http_server::Caller::allows(caller.as_ref(), TOOL_SCOPES[index]);
+            },
+        )
+    } else {
+        (quote!(), quote!(let visible = |_| true;))
+    };
+    quote! {
+        /// `/metrics`.
+        fn metrics(server: Server, life: &Arc<http_server::Lifecycle>) -> ::axum::Router {
+            use ::axum::extract::State;
+            ::axum::Router::new()
+                .route(
+                    "/metrics",
+                    ::axum::routing::get(move |State(life): State<Arc<http_server::Lifecycle>>, #caller| {
+                        let server = server.clone();
+                        async move {
+                            #visible
+                            http_server::metrics(server.metrics_text(visible), &life)
+                        }
+                    }),
+                )
+                .with_state(Arc::clone(life))
+        }
+    }
+}
+
+/// Where the operators' endpoints go: `ops_address` and the block that splits the routers
+/// when the metrics have an address of their own; else nothing, and the probes join `/mcp`.
+fn ops_router(http: &HttpServerPlan) -> (TokenStream, TokenStream) {
+    let MetricsPlan::Own(address) = http.metrics else {
+        return (quote!(), quote!((app.merge(probes(&life)), None, None)));
+    };
+    let address = address.to_string();
+    let ops_bind = quote! {
+        /// Where `/metrics`, `/healthz` and `/readyz` are served:
+        /// `forge.http.metrics.bind`, unless `PFORGE_METRICS_BIND` says otherwise.
+        pub fn ops_address() -> String {
+            ::std::env::var("PFORGE_METRICS_BIND").unwrap_or_else(|_| #address.to_owned())
+        }
+    };
+    let assemble = quote! {
+        let ops = probes(&life).merge(metrics(server, &life));
+        (app.merge(probes(&life)), Some(ops), Some(ops_address()))
+    };
+    (ops_bind, assemble)
+}
+
+/// `/metrics` merged into the app when it shares the server's address: then it is behind
+/// the same auth as `/mcp`, since tool names and counts are not for anyone who can reach the
+/// port.
+fn shared_metrics(http: &HttpServerPlan, auth_layer: &TokenStream) -> Option<TokenStream> {
+    (http.metrics == MetricsPlan::Shared).then(|| {
+        quote! {
+            .merge(metrics(server.clone(), &life).layer(::axum::middleware::from_fn_with_state(
+                ALLOWED_HOSTS,
+                http_server::check_host,
+            ))#auth_layer)
+        }
+    })
+}
+
+/// The generated `serve` itself. One function of the generated crate, kept whole: its steps
+/// build on each other's locals, and the parts that vary are rendered by the helpers.
+fn serve_fn(
+    plan: &Plan,
+    http: &HttpServerPlan,
+    gate_init: &TokenStream,
+    assemble: &TokenStream,
+) -> TokenStream {
+    let stateless = http
+        .stateless
+        .then(|| quote!(.with_legacy_session_mode(false).with_json_response(true)));
+    let (auth_setup, auth_layer, metadata_route) = auth(plan, http);
+    let session_manager = session_manager(http);
+    let shared_metrics = shared_metrics(http, &auth_layer);
+    quote! {
         /// Serves MCP streamable HTTP at `http://<bind>/mcp`, with `/healthz`, `/readyz`
         /// and the metrics, until SIGTERM or Ctrl-C; then answers the requests in flight
         /// (for up to [`DRAIN`]) and returns. Every session talks to the same server, so
