@@ -21,17 +21,17 @@ mod server_members;
 mod server_stats;
 mod stats;
 mod stdio;
+mod text_files;
 mod tool;
 mod upstream;
 
 use std::path::PathBuf;
 
 use ident_tokens::ident;
-use minijinja::{Environment, context};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::plan::{KindPlan, Plan};
+use crate::plan::Plan;
 use crate::write::{GeneratedFile, Ownership};
 
 /// First line of every file pforge owns.
@@ -374,7 +374,7 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
             ownership: Ownership::User,
         });
     }
-    files.extend(text_files(plan)?);
+    files.extend(text_files::files(plan)?);
     Ok(files)
 }
 
@@ -486,193 +486,6 @@ fn render_rust(path: &str, tokens: TokenStream, ownership: Ownership) -> Result<
     Ok(format!("{header}\n\n{}", format::print(&file)))
 }
 
-fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
-    let mut env = Environment::new();
-    let syntax = minijinja::syntax::SyntaxConfig::builder()
-        .keep_trailing_newline(true)
-        .build()
-        .map_err(|e| template_error("syntax", &e))?;
-    env.set_syntax(syntax);
-    let templates = [
-        ("Cargo.toml", include_str!("../../templates/Cargo.toml.j2")),
-        (".gitignore", include_str!("../../templates/gitignore.j2")),
-        ("README.md", include_str!("../../templates/README.md.j2")),
-    ];
-    for (name, source) in templates {
-        env.add_template(name, source)
-            .map_err(|e| template_error(name, &e))?;
-    }
-    let mut tokio_features = vec!["macros", "rt-multi-thread"];
-    if plan.needs.process {
-        // Reading a command's output up to a bound.
-        tokio_features.extend(["process", "io-util"]);
-    }
-    if plan.needs.timers {
-        tokio_features.push("time");
-    }
-    // The stdio transport's channels; a bulkhead's semaphore.
-    if plan.needs.bulkhead || plan.transport.stdio().is_some() {
-        tokio_features.push("sync");
-    }
-    if plan.needs.http_server {
-        // The listener, SIGTERM, and the drain's counters and deadline.
-        for feature in ["net", "signal", "sync", "time"] {
-            if !tokio_features.contains(&feature) {
-                tokio_features.push(feature);
-            }
-        }
-    }
-    if plan.needs.files {
-        tokio_features.push("fs");
-    }
-    let mut dev_tokio_features = Vec::new();
-    if plan.needs.http_client {
-        dev_tokio_features.extend(["net", "io-util", "sync"]);
-    }
-    if plan.has_policy_tests() {
-        // The policy tests run on tokio's paused clock.
-        dev_tokio_features.push("test-util");
-    }
-    let tools: Vec<_> = plan
-        .tools
-        .iter()
-        .map(|t| {
-            let kind = match t.kind {
-                KindPlan::Native { .. } => "native",
-                KindPlan::Cli(_) => "cli",
-                KindPlan::Http { .. } => "http",
-                KindPlan::Pipeline { .. } => "pipeline",
-            };
-            context! {
-                name => &t.name,
-                kind => kind,
-                description => t.description.clone().unwrap_or_default().replace('|', "\\|"),
-                policy => policy::summary(t).map(|p| p.replace('|', "\\|")),
-            }
-        })
-        .collect();
-    let profile = if plan.release { "release" } else { "debug" };
-    let ctx = context! {
-        name => &plan.crate_name,
-        version => &plan.version,
-        description => &plan.description,
-        description_toml => plan.package_description.as_deref().map(|d| toml_edit::Value::from(d).to_string()),
-        release => plan.release,
-        http_client => plan.needs.http_client,
-        regex => params::uses_patterns(&plan.tools),
-        tokio_features => tokio_features,
-        tools => tools,
-        pforge_version => env!("CARGO_PKG_VERSION"),
-        binary_path => format!("/path/to/{}/target/{profile}/{}", plan.crate_name, plan.crate_name),
-        http_server => plan.needs.http_server,
-        process => plan.needs.process,
-        dev_tokio_features => dev_tokio_features,
-        monitoring => plan.needs.monitoring,
-        jwt => plan.needs.jwt,
-        bearer => plan.transport.http().is_some_and(|h| matches!(h.auth, Some(crate::plan::ServerAuthPlan::Bearer { .. }))),
-        http => plan.transport.http().map(|http| http_readme(plan, http)),
-    };
-    let mut files = Vec::new();
-    for (name, ownership) in [
-        ("Cargo.toml", Ownership::Manifest),
-        (".gitignore", Ownership::User),
-        ("README.md", Ownership::Generated),
-    ] {
-        let template = env
-            .get_template(name)
-            .map_err(|e| template_error(name, &e))?;
-        let contents = template
-            .render(&ctx)
-            .map_err(|e| template_error(name, &e))?;
-        files.push(GeneratedFile {
-            path: PathBuf::from(name),
-            contents,
-            ownership,
-        });
-    }
-    files.push(GeneratedFile {
-        path: PathBuf::from("forge.schema.json"),
-        contents: schema_copy(),
-        ownership: Ownership::Generated,
-    });
-    Ok(files)
-}
-
-/// What the README says about the http transport: where it listens, who may call, and where
-/// the probes and metrics are.
-fn http_readme(plan: &Plan, http: &crate::plan::HttpServerPlan) -> minijinja::Value {
-    use crate::plan::{MetricsPlan, ServerAuthPlan};
-    // A client on this machine reaches an unspecified address through the loopback.
-    let reachable = |address: std::net::SocketAddr| {
-        let mut address = address;
-        match address.ip() {
-            std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
-                address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-            }
-            std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
-                address.set_ip(std::net::Ipv6Addr::LOCALHOST.into());
-            }
-            _ => {}
-        }
-        format!("http://{address}")
-    };
-    // The main address checks `Host`: a client names a host it allows.
-    let base = match http.bind.ip() {
-        ip if !ip.is_unspecified() && http.allowed_hosts.contains(&ip.to_string()) => {
-            format!("http://{}", http.bind)
-        }
-        _ => http.allowed_hosts.first().map_or_else(
-            || reachable(http.bind),
-            |host| match host.parse::<std::net::Ipv6Addr>() {
-                Ok(ip) => format!("http://[{ip}]:{}", http.bind.port()),
-                Err(_) if host.contains(':') => format!("http://{host}"),
-                Err(_) => format!("http://{host}:{}", http.bind.port()),
-            },
-        ),
-    };
-    let (auth, bearer_env, oauth) = match &http.auth {
-        None => (None, Vec::new(), None),
-        Some(ServerAuthPlan::Bearer { env }) => (Some("bearer"), env.clone(), None),
-        Some(ServerAuthPlan::OAuth(oauth)) => (
-            Some("oauth"),
-            Vec::new(),
-            Some(context! {
-                issuer => &oauth.issuer,
-                audience => &oauth.audience,
-                metadata_url => &oauth.metadata_url,
-            }),
-        ),
-    };
-    let scoped: Vec<_> = plan
-        .tools
-        .iter()
-        .filter(|t| !t.scopes.is_empty())
-        .map(|t| context! { name => &t.name, scopes => t.scopes.join(" ") })
-        .collect();
-    let (metrics, ops) = match http.metrics {
-        MetricsPlan::Off => ("off", None),
-        MetricsPlan::Shared => ("shared", None),
-        MetricsPlan::Own(address) => (
-            "own",
-            Some(context! { bind => address.to_string(), base => reachable(address) }),
-        ),
-    };
-    context! {
-        bind => http.bind.to_string(),
-        base => &base,
-        url => format!("{base}/mcp"),
-        hosts => &http.allowed_hosts,
-        stateless => http.stateless,
-        auth => auth,
-        bearer_env => bearer_env,
-        oauth => oauth,
-        scoped => scoped,
-        metrics => metrics,
-        ops => ops,
-        drain => policy::human_ms(plan.drain_ms),
-    }
-}
-
 /// The project's copy of the schema, for the editor modeline; JSON has no comments, so the
 /// `@generated` line is a `$comment`.
 fn schema_copy() -> String {
@@ -687,11 +500,4 @@ fn schema_copy() -> String {
     let mut text = serde_json::to_string_pretty(&copy).unwrap_or_default();
     text.push('\n');
     text
-}
-
-fn template_error(name: &str, error: &minijinja::Error) -> EmitError {
-    EmitError::Template {
-        name: name.to_owned(),
-        message: error.to_string(),
-    }
 }
