@@ -303,64 +303,70 @@ pub fn handler_stubs(plan: &Plan) -> Result<Vec<HandlerStub>, EmitError> {
 
 /// Every file of the project for `plan`, in a stable order.
 pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
-    let rust = |path: &str, tokens: TokenStream| -> Result<GeneratedFile, EmitError> {
-        Ok(GeneratedFile {
-            path: PathBuf::from(path),
-            contents: render_rust(path, tokens, Ownership::Generated)?,
-            ownership: Ownership::Generated,
-        })
-    };
     let mut files = vec![
-        rust("src/lib.rs", lib_rs(plan))?,
-        rust("src/main.rs", server::main_rs(plan))?,
-        rust("src/generated/mod.rs", server::generated_mod(plan))?,
+        generated_rust("src/lib.rs", lib_rs(plan))?,
+        generated_rust("src/main.rs", server::main_rs(plan))?,
+        generated_rust("src/generated/mod.rs", server::generated_mod(plan))?,
     ];
-    // Each module root, then the files it declares, in the order rustfmt gives `mod` items.
-    let by_name = |mut files: Vec<fixed::Fixed>| {
-        files.sort_by_key(|f| f.module);
-        files
-    };
-    let runtime = by_name(runtime::files(plan));
-    files.push(rust(
-        "src/generated/runtime.rs",
-        runtime::root(plan, &runtime),
+    files.extend(fixed_modules(plan)?);
+    files.push(generated_rust(
+        "src/generated/tools/mod.rs",
+        server::tools_mod(plan),
     )?);
-    files.extend(runtime.iter().map(|f| f.copy(&plan.crate_ident)));
-    let resilience = by_name(resilience::files(plan));
-    if !resilience.is_empty() {
-        files.push(rust(
-            "src/generated/resilience.rs",
-            resilience::root(&resilience),
-        )?);
-        files.extend(resilience.iter().map(|f| f.copy(&plan.crate_ident)));
-    }
-    let stats = by_name(stats::files(plan));
-    if !stats.is_empty() {
-        files.push(rust("src/generated/stats.rs", stats::root(plan, &stats))?);
-        files.extend(stats.iter().map(|f| f.copy(&plan.crate_ident)));
-    }
-    let http_server = by_name(http_server::files(plan));
-    if !http_server.is_empty() {
-        files.push(rust(
-            "src/generated/http_server.rs",
-            http_server::root(&http_server),
-        )?);
-        files.extend(http_server.iter().map(|f| f.copy(&plan.crate_ident)));
-    }
-    let stdio = by_name(stdio::files(plan));
-    if !stdio.is_empty() {
-        files.push(rust("src/generated/stdio.rs", stdio::root(plan, &stdio))?);
-        files.extend(stdio.iter().map(|f| f.copy(&plan.crate_ident)));
-    }
-    files.push(rust("src/generated/tools/mod.rs", server::tools_mod(plan))?);
     if !plan.tools.is_empty() {
-        files.push(rust(
+        files.push(generated_rust(
             "src/generated/tests.rs",
             generated_tests::tests(plan),
         )?);
     }
     files.extend(tool_modules(plan)?);
     files.extend(policy_test_files(plan)?);
+    files.extend(handler_files(plan)?);
+    files.extend(text_files::files(plan)?);
+    Ok(files)
+}
+
+/// A Rust file pforge owns.
+fn generated_rust(path: &str, tokens: TokenStream) -> Result<GeneratedFile, EmitError> {
+    Ok(GeneratedFile {
+        path: PathBuf::from(path),
+        contents: render_rust(path, tokens, Ownership::Generated)?,
+        ownership: Ownership::Generated,
+    })
+}
+
+/// The modules of `generated/` made of files copied from the runtime crate: each root, then
+/// the files it declares, in the order rustfmt gives `mod` items; a module without files is
+/// left out (the runtime always has some).
+fn fixed_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
+    type Root = fn(&Plan, &[fixed::Fixed]) -> TokenStream;
+    let modules: [(&str, Vec<fixed::Fixed>, Root); 5] = [
+        ("runtime", runtime::files(plan), runtime::root),
+        ("resilience", resilience::files(plan), |_, files| {
+            resilience::root(files)
+        }),
+        ("stats", stats::files(plan), stats::root),
+        ("http_server", http_server::files(plan), |_, files| {
+            http_server::root(files)
+        }),
+        ("stdio", stdio::files(plan), stdio::root),
+    ];
+    let mut out = Vec::new();
+    for (module, mut files, root) in modules {
+        if files.is_empty() {
+            continue;
+        }
+        files.sort_by_key(|f| f.module);
+        let path = format!("src/generated/{module}.rs");
+        out.push(generated_rust(&path, root(plan, &files))?);
+        out.extend(files.iter().map(|f| f.copy(&plan.crate_ident)));
+    }
+    Ok(out)
+}
+
+/// The user's handler files, with a stub of every item the plan needs.
+fn handler_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
+    let mut files = Vec::new();
     for (module, items) in handlers::items(plan) {
         let path = format!("src/handlers/{}.rs", crate::naming::unraw(&module));
         let contents = render_rust(
@@ -374,7 +380,6 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
             ownership: Ownership::User,
         });
     }
-    files.extend(text_files::files(plan)?);
     Ok(files)
 }
 
