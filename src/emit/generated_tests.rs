@@ -74,72 +74,11 @@ pub fn tests(plan: &Plan) -> TokenStream {
     if plan.tools.is_empty() {
         return quote!();
     }
-    let expected: String = plan
-        .tools
-        .iter()
-        .map(|t| format!("\n{} {}", t.name, crate::plan::input_schema(&t.params)))
-        .collect();
-    let expected = super::raw_string(&format!("{expected}\n"));
-    let refused: String = plan.tools.iter().flat_map(refusals).collect();
-    // The user's middleware may refuse or rescue calls; these tests are about the tools.
-    let run = if plan.middleware.is_empty() {
-        quote!(run)
-    } else {
-        quote!(run_without_middleware)
-    };
-    let refusal_test = (!refused.is_empty()).then(|| {
-        let refused = super::raw_string(&refused);
-        quote! {
-            use super::runtime::ToolError;
-
-            /// Runs a tool the way `tools/call` does, without the middleware.
-            async fn run(tool: &str, value: Value) -> Result<Value, ToolError> {
-                match Server::new().#run(tool, arguments(value)).await {
-                    Some(outcome) => outcome.map(|answer| answer.value),
-                    None => panic!("no tool `{tool}`"),
-                }
-            }
-
-            fn rejected(outcome: &Result<Value, ToolError>, needle: &str) -> bool {
-                matches!(outcome, Err(ToolError::InvalidArguments(message)) if message.contains(needle))
-            }
-
-            /// Arguments each tool must refuse, one case per line: the tool, the arguments (valid
-            /// but for one thing) and what the error must name, separated by tabs.
-            const REFUSED: &str = #refused;
-
-            #[::tokio::test]
-            async fn every_tool_refuses_unknown_missing_and_mistyped_arguments() {
-                for case in REFUSED.lines().filter(|l| !l.is_empty()) {
-                    let mut fields = case.split('\t');
-                    let (tool, arguments, needle) = (fields.next().unwrap_or_default(), fields.next().unwrap_or_default(), fields.next().unwrap_or_default());
-                    let outcome = run(tool, ::serde_json::from_str(arguments).unwrap_or_default()).await;
-                    assert!(rejected(&outcome, needle), "`{tool}` with {arguments}: {outcome:?}");
-                }
-            }
-        }
-    });
-    let cli_tests: Vec<TokenStream> = plan.tools.iter().filter_map(command_test).collect();
-    let cli_macro = (!cli_tests.is_empty()).then(command_macro);
-    let http_tests: Vec<TokenStream> = plan.tools.iter().filter_map(endpoint_test).collect();
-    // The modules named like tools live in a module of their own, out of the scope of the
-    // code above: a tool named `tokio`, `serde_json` or `str` shadows nothing it uses.
-    let cli_tests = (!cli_tests.is_empty()).then(|| {
-        quote! {
-            /// The command line of each cli tool, in a module named like the tool's.
-            mod commands {
-                #(#cli_tests)*
-            }
-        }
-    });
-    let http_tests = (!http_tests.is_empty()).then(|| {
-        quote! {
-            /// The request of each http tool, in a module named like the tool's.
-            mod endpoints {
-                #(#http_tests)*
-            }
-        }
-    });
+    let tools_list = tools_list_tests(plan);
+    let refusal_test = refusal_test(plan);
+    let cli_tests = commands_module(plan);
+    let cli_macro = cli_tests.is_some().then(command_macro);
+    let http_tests = endpoints_module(plan);
     let http_macro = http_tests.is_some().then(|| {
         let upstream = upstream();
         let endpoint_macro = endpoint_macro();
@@ -162,7 +101,25 @@ pub fn tests(plan: &Plan) -> TokenStream {
         use super::Server;
 
         #arguments
+        #tools_list
+        #refusal_test
+        #cli_macro
+        #cli_tests
+        #http_macro
+        #http_tests
+    }
+}
 
+/// `tools/list` lists every tool of forge.yaml with its schema, and nothing runs an unknown
+/// tool.
+fn tools_list_tests(plan: &Plan) -> TokenStream {
+    let expected: String = plan
+        .tools
+        .iter()
+        .map(|t| format!("\n{} {}", t.name, crate::plan::input_schema(&t.params)))
+        .collect();
+    let expected = super::raw_string(&format!("{expected}\n"));
+    quote! {
         /// Every tool as forge.yaml defines it, in `tools/list` order: its name and input
         /// schema, one per line.
         const EXPECTED_TOOLS: &str = #expected;
@@ -183,13 +140,81 @@ pub fn tests(plan: &Plan) -> TokenStream {
         async fn an_unknown_tool_is_not_run() {
             assert!(Server::new().run("no-such-tool", ::rmcp::model::JsonObject::new()).await.is_none());
         }
-
-        #refusal_test
-        #cli_macro
-        #cli_tests
-        #http_macro
-        #http_tests
     }
+}
+
+/// The table of arguments each tool must refuse and the loop that runs it, when some tool
+/// has such arguments.
+fn refusal_test(plan: &Plan) -> Option<TokenStream> {
+    let refused: String = plan.tools.iter().flat_map(refusals).collect();
+    if refused.is_empty() {
+        return None;
+    }
+    let refused = super::raw_string(&refused);
+    // The user's middleware may refuse or rescue calls; these tests are about the tools.
+    let run = if plan.middleware.is_empty() {
+        quote!(run)
+    } else {
+        quote!(run_without_middleware)
+    };
+    Some(quote! {
+        use super::runtime::ToolError;
+
+        /// Runs a tool the way `tools/call` does, without the middleware.
+        async fn run(tool: &str, value: Value) -> Result<Value, ToolError> {
+            match Server::new().#run(tool, arguments(value)).await {
+                Some(outcome) => outcome.map(|answer| answer.value),
+                None => panic!("no tool `{tool}`"),
+            }
+        }
+
+        fn rejected(outcome: &Result<Value, ToolError>, needle: &str) -> bool {
+            matches!(outcome, Err(ToolError::InvalidArguments(message)) if message.contains(needle))
+        }
+
+        /// Arguments each tool must refuse, one case per line: the tool, the arguments (valid
+        /// but for one thing) and what the error must name, separated by tabs.
+        const REFUSED: &str = #refused;
+
+        #[::tokio::test]
+        async fn every_tool_refuses_unknown_missing_and_mistyped_arguments() {
+            for case in REFUSED.lines().filter(|l| !l.is_empty()) {
+                let mut fields = case.split('\t');
+                let (tool, arguments, needle) = (fields.next().unwrap_or_default(), fields.next().unwrap_or_default(), fields.next().unwrap_or_default());
+                let outcome = run(tool, ::serde_json::from_str(arguments).unwrap_or_default()).await;
+                assert!(rejected(&outcome, needle), "`{tool}` with {arguments}: {outcome:?}");
+            }
+        }
+    })
+}
+
+// The modules named like tools live in a module of their own, out of the scope of the code
+// above: a tool named `tokio`, `serde_json` or `str` shadows nothing it uses.
+
+/// `mod commands`: the command line of each cli tool.
+fn commands_module(plan: &Plan) -> Option<TokenStream> {
+    let tests: Vec<TokenStream> = plan.tools.iter().filter_map(command_test).collect();
+    (!tests.is_empty()).then(|| {
+        quote! {
+            /// The command line of each cli tool, in a module named like the tool's.
+            mod commands {
+                #(#tests)*
+            }
+        }
+    })
+}
+
+/// `mod endpoints`: the request of each http tool.
+fn endpoints_module(plan: &Plan) -> Option<TokenStream> {
+    let tests: Vec<TokenStream> = plan.tools.iter().filter_map(endpoint_test).collect();
+    (!tests.is_empty()).then(|| {
+        quote! {
+            /// The request of each http tool, in a module named like the tool's.
+            mod endpoints {
+                #(#tests)*
+            }
+        }
+    })
 }
 
 /// The lines of `REFUSED` for one tool: an unknown argument, each required parameter left
