@@ -13,15 +13,7 @@ use crate::plan::{ArgPlan, CliPlan, KindPlan, StepPlan, ToolPlan};
 /// The module of one tool.
 pub fn tool_module(plan: &crate::plan::Plan, tool: &ToolPlan) -> TokenStream {
     let name = &tool.name;
-    let mut summary = match &tool.description {
-        Some(description) => format!("Tool `{name}`: {}", super::user_text(description)),
-        None => format!("Tool `{name}`."),
-    };
-    if let Some(policy) = super::policy::summary(tool) {
-        summary.push_str(&format!("\n\nPolicy: {policy}"));
-    }
-    let summary = crate::emit::inner_doc(&summary);
-    let input = format_ident!("{}Input", tool.type_prefix);
+    let summary = crate::emit::inner_doc(&module_summary(tool));
     let input_struct = params::input_struct(tool);
     let schema = crate::emit::raw_string(&crate::plan::input_schema(&tool.params).to_string());
     let description = match &tool.description {
@@ -30,8 +22,7 @@ pub fn tool_module(plan: &crate::plan::Plan, tool: &ToolPlan) -> TokenStream {
     };
     let attempt = attempt(tool);
     let policy = super::policy::policy_items(tool);
-    let uses_resilience = tool.uses_resilience();
-    let resilience = uses_resilience.then(|| {
+    let resilience = tool.uses_resilience().then(|| {
         quote!(
             use crate::generated::resilience;
         )
@@ -44,29 +35,7 @@ pub fn tool_module(plan: &crate::plan::Plan, tool: &ToolPlan) -> TokenStream {
             const INDEX: usize = #position;
         }
     });
-    let answer = if tool.policy.fallback.is_empty() {
-        quote!(.map(Answer::from))
-    } else {
-        quote!()
-    };
-    let call_body = if monitored {
-        let tracked = tool.policy.tracks_attempts();
-        quote! {
-            let started = server.stats().called(INDEX);
-            let outcome = match #input::from_arguments(arguments) {
-                Ok(input) => invoke(server, &input).await #answer,
-                Err(error) => Err(error),
-            };
-            server.stats().finished(INDEX, NAME, &outcome, #tracked);
-            server.stats().took(INDEX, started.elapsed());
-            outcome
-        }
-    } else {
-        quote! {
-            let input = #input::from_arguments(arguments)?;
-            invoke(server, &input).await #answer
-        }
-    };
+    let call_body = call_body(tool, monitored);
     quote! {
         #summary
 
@@ -101,6 +70,48 @@ pub fn tool_module(plan: &crate::plan::Plan, tool: &ToolPlan) -> TokenStream {
         #policy
 
         #attempt
+    }
+}
+
+/// The module's doc: the tool, what it does, and its policy in one line.
+fn module_summary(tool: &ToolPlan) -> String {
+    let name = &tool.name;
+    let mut summary = match &tool.description {
+        Some(description) => format!("Tool `{name}`: {}", super::user_text(description)),
+        None => format!("Tool `{name}`."),
+    };
+    if let Some(policy) = super::policy::summary(tool) {
+        summary.push_str(&format!("\n\nPolicy: {policy}"));
+    }
+    summary
+}
+
+/// The body of `call`: parse the arguments, invoke, and when the server is `monitored`,
+/// count the call and time it.
+fn call_body(tool: &ToolPlan, monitored: bool) -> TokenStream {
+    let input = format_ident!("{}Input", tool.type_prefix);
+    // The fallback layer answers an `Answer` itself (it may mark it degraded).
+    let answer = tool
+        .policy
+        .fallback
+        .is_empty()
+        .then(|| quote!(.map(Answer::from)));
+    if !monitored {
+        return quote! {
+            let input = #input::from_arguments(arguments)?;
+            invoke(server, &input).await #answer
+        };
+    }
+    let tracked = tool.policy.tracks_attempts();
+    quote! {
+        let started = server.stats().called(INDEX);
+        let outcome = match #input::from_arguments(arguments) {
+            Ok(input) => invoke(server, &input).await #answer,
+            Err(error) => Err(error),
+        };
+        server.stats().finished(INDEX, NAME, &outcome, #tracked);
+        server.stats().took(INDEX, started.elapsed());
+        outcome
     }
 }
 
@@ -211,8 +222,9 @@ fn cli_command(cli: &CliPlan) -> TokenStream {
     }
 }
 
+/// A pipeline's attempt: its steps in order, within the pipeline's budget, the last output
+/// its answer.
 fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
-    let steps_plan = steps;
     let budget = tool
         .budget()
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -223,63 +235,8 @@ fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
         }
         None => quote!(let deadline: Option<::tokio::time::Instant> = None;),
     };
-    let outputs = steps.iter().any(|s| s.output_var.is_some());
-    let steps = steps.iter().map(|step| {
-        let module = ident(&step.module);
-        let arguments = step.arguments.iter().map(|(name, value)| {
-            let value = argument(value);
-            quote!((#name.to_owned(), #value))
-        });
-        let step_ms = step.timeout_ms.map_or(quote!(None), |ms| {
-            let ms = proc_macro2::Literal::u64_unsuffixed(ms);
-            quote!(Some(::std::time::Duration::from_millis(#ms)))
-        });
-        let store = step
-            .output_var
-            .as_ref()
-            .map(|var| quote!(variables.insert(#var.to_owned(), value.clone());));
-        let on_error = if step.continue_on_error {
-            quote!(Err(error) => ::tracing::warn!(tool = NAME, step = super::#module::NAME, %error, "step failed; continuing"),)
-        } else {
-            quote!(Err(error) => return Err(error),)
-        };
-        let run = quote! {
-            let arguments = JsonObject::from_iter([#(#arguments),*]);
-            let outcome = runtime::within(deadline, #step_ms, async { super::#module::call(server, arguments).await.map(|answer| answer.value) }).await;
-            match outcome {
-                Ok(value) => {
-                    #store
-                    outputs.push(value);
-                }
-                #on_error
-            }
-        };
-        match &step.condition {
-            Some(condition) => {
-                let name = &condition.variable;
-                let test = if condition.negated {
-                    quote!(!runtime::truthy(variables.get(#name)))
-                } else {
-                    quote!(runtime::truthy(variables.get(#name)))
-                };
-                quote!(if #test { #run })
-            }
-            None => quote!({ #run }),
-        }
-    });
-    let mutable = if outputs { quote!(mut) } else { quote!() };
-    let reads = steps_plan.iter().any(|s| {
-        s.condition.is_some()
-            || s.output_var.is_some()
-            || s.arguments
-                .iter()
-                .any(|(_, a)| !matches!(a, ArgPlan::Json(_)))
-    });
-    let variables = if reads {
-        quote!(let #mutable variables = runtime::values(input);)
-    } else {
-        quote!(let _ = input;)
-    };
+    let variables = pipeline_variables(steps);
+    let steps = steps.iter().map(pipeline_step);
     quote! {
         #variables
         #deadline
@@ -287,6 +244,70 @@ fn pipeline_attempt(tool: &ToolPlan, steps: &[StepPlan]) -> TokenStream {
         #(#steps)*
         Ok(outputs.pop().unwrap_or(Value::Null))
     }
+}
+
+/// The pipeline's variables, made from the input when some step reads them (mutable when
+/// some step stores its output).
+fn pipeline_variables(steps: &[StepPlan]) -> TokenStream {
+    let reads = steps.iter().any(|s| {
+        s.condition.is_some()
+            || s.output_var.is_some()
+            || s.arguments
+                .iter()
+                .any(|(_, a)| !matches!(a, ArgPlan::Json(_)))
+    });
+    if !reads {
+        return quote!(let _ = input;);
+    }
+    let mutable = steps
+        .iter()
+        .any(|s| s.output_var.is_some())
+        .then(|| quote!(mut));
+    quote!(let #mutable variables = runtime::values(input);)
+}
+
+/// One step: call its tool with its arguments within its deadline, store or keep going, and
+/// only when its condition holds.
+fn pipeline_step(step: &StepPlan) -> TokenStream {
+    let module = ident(&step.module);
+    let arguments = step.arguments.iter().map(|(name, value)| {
+        let value = argument(value);
+        quote!((#name.to_owned(), #value))
+    });
+    let step_ms = step.timeout_ms.map_or(quote!(None), |ms| {
+        let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+        quote!(Some(::std::time::Duration::from_millis(#ms)))
+    });
+    let store = step
+        .output_var
+        .as_ref()
+        .map(|var| quote!(variables.insert(#var.to_owned(), value.clone());));
+    let on_error = if step.continue_on_error {
+        quote!(Err(error) => ::tracing::warn!(tool = NAME, step = super::#module::NAME, %error, "step failed; continuing"),)
+    } else {
+        quote!(Err(error) => return Err(error),)
+    };
+    let run = quote! {
+        let arguments = JsonObject::from_iter([#(#arguments),*]);
+        let outcome = runtime::within(deadline, #step_ms, async { super::#module::call(server, arguments).await.map(|answer| answer.value) }).await;
+        match outcome {
+            Ok(value) => {
+                #store
+                outputs.push(value);
+            }
+            #on_error
+        }
+    };
+    let Some(condition) = &step.condition else {
+        return quote!({ #run });
+    };
+    let name = &condition.variable;
+    let test = if condition.negated {
+        quote!(!runtime::truthy(variables.get(#name)))
+    } else {
+        quote!(runtime::truthy(variables.get(#name)))
+    };
+    quote!(if #test { #run })
 }
 
 /// The value of one step argument, built from the pipeline's variables.
