@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use minijinja::{Environment, context};
 
-use super::{EmitError, params, policy};
+use super::{EmitError, params, policy_summary};
 use crate::plan::{HttpServerPlan, KindPlan, MetricsPlan, Plan, ServerAuthPlan};
 use crate::write::{GeneratedFile, Ownership};
 
@@ -150,7 +150,7 @@ fn tool_rows(plan: &Plan) -> Vec<minijinja::Value> {
                 name => &t.name,
                 kind => kind,
                 description => t.description.clone().unwrap_or_default().replace('|', "\\|"),
-                policy => policy::summary(t).map(|p| p.replace('|', "\\|")),
+                policy => policy_summary::summary(t).map(|p| p.replace('|', "\\|")),
             }
         })
         .collect()
@@ -199,7 +199,7 @@ fn http_readme(plan: &Plan, http: &HttpServerPlan) -> minijinja::Value {
         scoped => scoped,
         metrics => metrics,
         ops => ops,
-        drain => policy::human_ms(plan.drain_ms),
+        drain => policy_summary::human_ms(plan.drain_ms),
     }
 }
 

@@ -80,7 +80,7 @@ fn module_summary(tool: &ToolPlan) -> String {
         Some(description) => format!("Tool `{name}`: {}", super::user_text(description)),
         None => format!("Tool `{name}`."),
     };
-    if let Some(policy) = super::policy::summary(tool) {
+    if let Some(policy) = super::policy_summary::summary(tool) {
         summary.push_str(&format!("\n\nPolicy: {policy}"));
     }
     summary

@@ -1,11 +1,10 @@
 //! The cases of a retry with a backoff schedule: the attempts and their exact waits, the
 //! first success ending it, what is not retried, cancellation and `Retry-After`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use crate::emit::policy::{Sample, retries};
-use crate::plan::{RetryPlan, Schedule};
+use crate::plan::{Failure, RetryPlan, Schedule};
 
 /// Every case of a scheduled retry, with the `retried` helper they share.
 pub fn cases(retry: &RetryPlan, schedule: &Schedule) -> TokenStream {
@@ -169,6 +168,59 @@ fn retry_after_case() -> TokenStream {
                 let times = times.into_inner().unwrap_or_else(::std::sync::PoisonError::into_inner);
                 let expected = ::std::time::Duration::from_millis((seconds * 1000).min(MAX_DELAY_MS));
                 assert_eq!(times[1] - times[0], expected, "Retry-After: {seconds}");
+            }
+        }
+    }
+}
+
+/// Whether a retry policy retries an error of this shape, for the generated tests' choice of
+/// samples.
+fn retries(schedule: &Schedule, sample: &Sample) -> bool {
+    let on = &schedule.retry_on;
+    match sample {
+        Sample::Timeout => on.retries(Failure::Timeout),
+        Sample::Connection => on.retries(Failure::Connection),
+        Sample::Handler => on.retries(Failure::Handler),
+        Sample::Status(code) => on.retries_status(*code),
+    }
+}
+
+/// An error the generated tests inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sample {
+    /// `ToolError::Timeout`.
+    Timeout,
+    /// `ToolError::Connection`.
+    Connection,
+    /// `ToolError::Handler`.
+    Handler,
+    /// `ToolError::Status`.
+    Status(u16),
+}
+
+impl Sample {
+    /// Candidates, most typical first.
+    const ALL: [Self; 9] = [
+        Self::Connection,
+        Self::Timeout,
+        Self::Status(503),
+        Self::Status(429),
+        Self::Status(502),
+        Self::Status(500),
+        Self::Handler,
+        Self::Status(404),
+        Self::Status(400),
+    ];
+
+    /// The error as an expression.
+    fn tokens(self) -> TokenStream {
+        match self {
+            Self::Timeout => quote!(ToolError::Timeout(::std::time::Duration::from_millis(1))),
+            Self::Connection => quote!(ToolError::Connection("injected".to_owned())),
+            Self::Handler => quote!(ToolError::Handler("injected".to_owned())),
+            Self::Status(code) => {
+                let code = Literal::u16_unsuffixed(code);
+                quote!(ToolError::Status { status: #code, retry_after: None, body: "injected".to_owned() })
             }
         }
     }
