@@ -7,7 +7,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::ident;
-use crate::plan::ToolPlan;
+use crate::plan::{BreakerPlan, BulkheadPlan, ToolPlan};
 
 /// Milliseconds as an unsuffixed literal.
 pub fn ms_literal(ms: u64) -> Literal {
@@ -37,11 +37,26 @@ pub fn fallback_field(tool: &ToolPlan, index: usize) -> proc_macro2::Ident {
 /// runtime's generic code, specialized for the tool by its types (`Breaker`, `Bulkhead`) and
 /// constants (`TIMEOUT`, `RETRY`, `FALLBACKS`).
 pub fn policy_items(tool: &ToolPlan) -> TokenStream {
-    let input = format_ident!("{}Input", tool.type_prefix);
     let policy = &tool.policy;
     let consts = constants(tool);
     let guards = guards_struct(tool);
+    let invoke = invoke(tool);
+    let retried = policy.retry.as_ref().map(super::policy_retry::retry_items);
+    let fallback =
+        (!policy.fallback.is_empty()).then(|| super::policy_fallback::fallback_fns(tool));
+    quote! {
+        #consts
+        #guards
+        #invoke
+        #retried
+        #fallback
+    }
+}
 
+/// `invoke`: the attempt through the guards, the retry around it, the fallbacks after it.
+fn invoke(tool: &ToolPlan) -> TokenStream {
+    let input = format_ident!("{}Input", tool.type_prefix);
+    let policy = &tool.policy;
     // Named closures keep each line one short call, as rustfmt prints it.
     let one = guarded_attempt(tool, quote!(attempt(server, input)));
     let stats = if policy.fallback.is_empty() {
@@ -61,119 +76,114 @@ pub fn policy_items(tool: &ToolPlan) -> TokenStream {
     } else {
         (quote!(), quote!(#one.await))
     };
-    let invoke = if policy.fallback.is_empty() {
-        quote! {
+    if policy.fallback.is_empty() {
+        return quote! {
             /// One protected call of the tool.
             pub async fn invoke(server: &Server, input: &#input) -> Result<Value, ToolError> {
                 #bind_primary
                 #primary
             }
-        }
-    } else {
-        let entry = if policy.fallback.len() == 1 {
-            quote!(|_, error| fallback(server, input, error))
-        } else {
-            quote!(|index, error| fallback(server, input, index, error))
         };
-        quote! {
-            /// One protected call of the tool: a fallback answers when the primary path
-            /// finally fails.
-            pub async fn invoke(server: &Server, input: &#input) -> Result<Answer, ToolError> {
-                let stats = server.stats().of(INDEX, NAME);
-                #bind_primary
-                let fallbacks = #entry;
-                match #primary {
-                    Ok(value) => Ok(Answer::from(value)),
-                    Err(error) => FALLBACKS.run(stats, error, fallbacks).await,
-                }
+    }
+    let entry = if policy.fallback.len() == 1 {
+        quote!(|_, error| fallback(server, input, error))
+    } else {
+        quote!(|index, error| fallback(server, input, index, error))
+    };
+    quote! {
+        /// One protected call of the tool: a fallback answers when the primary path
+        /// finally fails.
+        pub async fn invoke(server: &Server, input: &#input) -> Result<Answer, ToolError> {
+            let stats = server.stats().of(INDEX, NAME);
+            #bind_primary
+            let fallbacks = #entry;
+            match #primary {
+                Ok(value) => Ok(Answer::from(value)),
+                Err(error) => FALLBACKS.run(stats, error, fallbacks).await,
             }
         }
-    };
-    let retried = policy.retry.as_ref().map(super::policy_retry::retry_items);
-    let fallback =
-        (!policy.fallback.is_empty()).then(|| super::policy_fallback::fallback_fns(tool));
-    quote! {
-        #consts
-        #guards
-        #invoke
-        #retried
-        #fallback
     }
 }
 
+/// The constants and types of the tool's numbers, one per layer it has.
 fn constants(tool: &ToolPlan) -> TokenStream {
     let policy = &tool.policy;
-    let mut out = TokenStream::new();
-    if let Some(ms) = attempt_timeout(tool) {
-        let doc = super::doc(&format!(
-            "Each attempt may take at most {ms} ms (`timeout_ms`)."
-        ));
-        let ms = ms_literal(ms);
-        out.extend(quote! {
-            #doc
-            pub const TIMEOUT: ::std::time::Duration = ::std::time::Duration::from_millis(#ms);
-        });
-    }
-    if let Some(breaker) = &policy.breaker {
-        let open = millis(breaker.open_for);
-        let doc = super::doc(&format!(
-            "This tool's circuit breaker (`circuit_breaker`): it opens after {} consecutive \
-             failures, stays open {open} ms, then closes after {} successful probes.",
-            breaker.failure_threshold, breaker.success_threshold
-        ));
-        let failures = Literal::u32_unsuffixed(breaker.failure_threshold);
-        let open = ms_literal(open);
-        let probes = Literal::u32_unsuffixed(breaker.success_threshold);
-        out.extend(quote! {
-            #doc
-            pub type Breaker = resilience::CircuitBreaker<#failures, #open, #probes>;
-        });
-    }
-    if let Some(bulkhead) = &policy.bulkhead {
-        let max = Literal::u32_unsuffixed(bulkhead.max_concurrent);
-        let queue = bulkhead
-            .max_queued
-            .map_or(quote!({ resilience::UNBOUNDED }), |q| {
-                let q = Literal::u32_unsuffixed(q);
-                quote!(#q)
-            });
-        let wait = bulkhead.wait.map_or(quote!({ resilience::FOREVER }), |w| {
-            let w = ms_literal(millis(w));
-            quote!(#w)
-        });
-        let queued = match bulkhead.max_queued {
-            Some(q) => format!("at most {q} callers wait for a slot (`max_queued`)"),
-            None => "callers may all wait for a slot".to_owned(),
-        };
-        let waits = match bulkhead.wait {
-            Some(w) => format!("each at most {} ms (`timeout`)", millis(w)),
-            None => "until one frees".to_owned(),
-        };
-        let doc = super::doc(&format!(
-            "This tool's bulkhead: {} attempts in flight at once (`bulkhead.max_concurrent`); \
-             {queued}, {waits}.",
-            bulkhead.max_concurrent
-        ));
-        out.extend(quote! {
-            #doc
-            pub type Bulkhead = resilience::Bulkhead<#max, #queue, #wait>;
-        });
-    }
-    if !policy.fallback.is_empty() {
+    let timeout = attempt_timeout(tool).map(timeout_const);
+    let breaker = policy.breaker.as_ref().map(breaker_type);
+    let bulkhead = policy.bulkhead.as_ref().map(bulkhead_type);
+    let fallbacks = (!policy.fallback.is_empty()).then(|| {
         let labels = policy
             .fallback
             .iter()
             .map(super::policy_summary::fallback_label);
         let count_primary = policy.retry.is_none();
-        out.extend(quote! {
+        quote! {
             /// The fallbacks, in the order they are tried once the primary path has failed.
             pub const FALLBACKS: resilience::Fallbacks = resilience::Fallbacks {
                 labels: &[#(#labels),*],
                 count_primary: #count_primary,
             };
-        });
+        }
+    });
+    quote!(#timeout #breaker #bulkhead #fallbacks)
+}
+
+fn timeout_const(ms: u64) -> TokenStream {
+    let doc = super::doc(&format!(
+        "Each attempt may take at most {ms} ms (`timeout_ms`)."
+    ));
+    let ms = ms_literal(ms);
+    quote! {
+        #doc
+        pub const TIMEOUT: ::std::time::Duration = ::std::time::Duration::from_millis(#ms);
     }
-    out
+}
+
+fn breaker_type(breaker: &BreakerPlan) -> TokenStream {
+    let open = millis(breaker.open_for);
+    let doc = super::doc(&format!(
+        "This tool's circuit breaker (`circuit_breaker`): it opens after {} consecutive \
+         failures, stays open {open} ms, then closes after {} successful probes.",
+        breaker.failure_threshold, breaker.success_threshold
+    ));
+    let failures = Literal::u32_unsuffixed(breaker.failure_threshold);
+    let open = ms_literal(open);
+    let probes = Literal::u32_unsuffixed(breaker.success_threshold);
+    quote! {
+        #doc
+        pub type Breaker = resilience::CircuitBreaker<#failures, #open, #probes>;
+    }
+}
+
+fn bulkhead_type(bulkhead: &BulkheadPlan) -> TokenStream {
+    let max = Literal::u32_unsuffixed(bulkhead.max_concurrent);
+    let queue = bulkhead
+        .max_queued
+        .map_or(quote!({ resilience::UNBOUNDED }), |q| {
+            let q = Literal::u32_unsuffixed(q);
+            quote!(#q)
+        });
+    let wait = bulkhead.wait.map_or(quote!({ resilience::FOREVER }), |w| {
+        let w = ms_literal(millis(w));
+        quote!(#w)
+    });
+    let queued = match bulkhead.max_queued {
+        Some(q) => format!("at most {q} callers wait for a slot (`max_queued`)"),
+        None => "callers may all wait for a slot".to_owned(),
+    };
+    let waits = match bulkhead.wait {
+        Some(w) => format!("each at most {} ms (`timeout`)", millis(w)),
+        None => "until one frees".to_owned(),
+    };
+    let doc = super::doc(&format!(
+        "This tool's bulkhead: {} attempts in flight at once (`bulkhead.max_concurrent`); \
+         {queued}, {waits}.",
+        bulkhead.max_concurrent
+    ));
+    quote! {
+        #doc
+        pub type Bulkhead = resilience::Bulkhead<#max, #queue, #wait>;
+    }
 }
 
 fn guards_struct(tool: &ToolPlan) -> TokenStream {

@@ -9,80 +9,28 @@ use super::policy::{attempt_timeout, fallback_field};
 use crate::plan::FallbackPlan as FallbackEntry;
 use crate::plan::ToolPlan;
 
+/// `fallback`, which runs the entry `index` names (there is no index with one entry), and
+/// the constants of the entries that have one.
 pub fn fallback_fns(tool: &ToolPlan) -> TokenStream {
     let input = format_ident!("{}Input", tool.type_prefix);
-    let single = tool.policy.fallback.len() == 1;
-    let entries: Vec<TokenStream> = tool
-        .policy
-        .fallback
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| fallback_entry(tool, index, entry))
-        .collect();
-    let uses_error = tool
-        .policy
-        .fallback
-        .iter()
-        .any(|e| matches!(e, FallbackEntry::Native(_)));
-    let uses_input = tool
-        .policy
-        .fallback
-        .iter()
-        .any(|e| !matches!(e, FallbackEntry::Value(_)));
-    let error_param = if uses_error {
+    let chain = &tool.policy.fallback;
+    // Only a native fallback reads the error; a static value reads neither input nor server.
+    let error_param = if chain.iter().any(|e| matches!(e, FallbackEntry::Native(_))) {
         quote!(error)
     } else {
         quote!(_error)
     };
-    let (input_param, server_param) = if uses_input {
+    let (input_param, server_param) = if chain.iter().any(|e| !matches!(e, FallbackEntry::Value(_)))
+    {
         (quote!(input), quote!(server))
     } else {
         (quote!(_input), quote!(_server))
     };
-    let (index_param, body) = if single {
-        (quote!(), entries.into_iter().next().unwrap_or_default())
-    } else {
-        let last = entries.len() - 1;
-        let arms = entries.iter().enumerate().map(|(i, body)| {
-            if i == last {
-                quote!(_ => #body,)
-            } else {
-                let i = Literal::usize_unsuffixed(i);
-                quote!(#i => #body,)
-            }
-        });
-        (quote!(index: usize,), quote!(match index { #(#arms)* }))
-    };
-    let constants =
-        tool.policy
-            .fallback
-            .iter()
-            .enumerate()
-            .filter_map(|(index, entry)| match entry {
-                FallbackEntry::Value(value) => {
-                    let name = format_ident!("FALLBACK_VALUE_{}", index);
-                    let json = super::raw_string(&value.to_string());
-                    Some(quote! {
-                        /// The static answer of a `value` fallback, as JSON.
-                        const #name: &str = #json;
-                    })
-                }
-                FallbackEntry::Http(call) => {
-                    let name = format_ident!("FALLBACK_REQUEST_{}", index);
-                    let doc = super::doc(&format!(
-                        "Fallback {}: `{} {}`.",
-                        index + 1,
-                        call.method.as_str(),
-                        call.endpoint
-                    ));
-                    let request = super::upstream::request(call);
-                    Some(quote! {
-                        #doc
-                        pub const #name: runtime::Request = #request;
-                    })
-                }
-                FallbackEntry::Native(_) => None,
-            });
+    let (index_param, body) = fallback_body(tool);
+    let constants = chain
+        .iter()
+        .enumerate()
+        .filter_map(|(index, entry)| entry_constant(index, entry));
     quote! {
         /// Runs one fallback for `input`, after the primary path failed with `error`.
         async fn fallback(#server_param: &Server, #input_param: &#input, #index_param #error_param: ToolError) -> Result<Value, ToolError> {
@@ -90,6 +38,60 @@ pub fn fallback_fns(tool: &ToolPlan) -> TokenStream {
         }
 
         #(#constants)*
+    }
+}
+
+/// The index parameter of `fallback` and its body: the one entry, or a `match` on the index
+/// (the last entry is the catch-all).
+fn fallback_body(tool: &ToolPlan) -> (TokenStream, TokenStream) {
+    let entries: Vec<TokenStream> = tool
+        .policy
+        .fallback
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| fallback_entry(tool, index, entry))
+        .collect();
+    if entries.len() == 1 {
+        return (quote!(), entries.into_iter().next().unwrap_or_default());
+    }
+    let last = entries.len() - 1;
+    let arms = entries.iter().enumerate().map(|(i, body)| {
+        if i == last {
+            quote!(_ => #body,)
+        } else {
+            let i = Literal::usize_unsuffixed(i);
+            quote!(#i => #body,)
+        }
+    });
+    (quote!(index: usize,), quote!(match index { #(#arms)* }))
+}
+
+/// The constant of an entry: a static value's JSON, an http entry's request.
+fn entry_constant(index: usize, entry: &FallbackEntry) -> Option<TokenStream> {
+    match entry {
+        FallbackEntry::Value(value) => {
+            let name = format_ident!("FALLBACK_VALUE_{}", index);
+            let json = super::raw_string(&value.to_string());
+            Some(quote! {
+                /// The static answer of a `value` fallback, as JSON.
+                const #name: &str = #json;
+            })
+        }
+        FallbackEntry::Http(call) => {
+            let name = format_ident!("FALLBACK_REQUEST_{}", index);
+            let doc = super::doc(&format!(
+                "Fallback {}: `{} {}`.",
+                index + 1,
+                call.method.as_str(),
+                call.endpoint
+            ));
+            let request = super::upstream::request(call);
+            Some(quote! {
+                #doc
+                pub const #name: runtime::Request = #request;
+            })
+        }
+        FallbackEntry::Native(_) => None,
     }
 }
 
