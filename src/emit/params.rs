@@ -120,66 +120,87 @@ fn check_param(param: &ParamPlan) -> TokenStream {
 
 /// Constraint checks on `value` (a reference to the typed field).
 fn checks(param: &ParamPlan) -> Vec<TokenStream> {
-    let wire = &param.name;
-    let schema = &param.schema;
-    let number = |key: &str| schema.get(key).and_then(Value::as_f64);
-    let count = |key: &str| schema.get(key).and_then(Value::as_u64);
-    let mut out = Vec::new();
+    let mut out = range_checks(param);
+    out.extend(length_checks(param));
+    out.extend(pattern_check(param));
+    out.extend(enum_check(param));
+    out
+}
+
+/// `minimum` and `maximum` of a number.
+fn range_checks(param: &ParamPlan) -> Vec<TokenStream> {
+    if !param.kind.is_numeric() {
+        return Vec::new();
+    }
+    let (wire, schema) = (&param.name, &param.schema);
     let as_f64 = match param.kind {
         ParamType::Integer => quote!((*value as f64)),
         _ => quote!(*value),
     };
-    if param.kind.is_numeric() {
-        if let Some(min) = number("minimum") {
-            let rule = format!("must be at least {}", schema["minimum"]);
-            out.push(quote!(runtime::check(#as_f64 >= #min, #wire, #rule)?;));
-        }
-        if let Some(max) = number("maximum") {
-            let rule = format!("must be at most {}", schema["maximum"]);
-            out.push(quote!(runtime::check(#as_f64 <= #max, #wire, #rule)?;));
-        }
+    let mut out = Vec::new();
+    if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
+        let rule = format!("must be at least {}", schema["minimum"]);
+        out.push(quote!(runtime::check(#as_f64 >= #min, #wire, #rule)?;));
     }
-    let length = match param.kind {
-        ParamType::String => Some((
+    if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
+        let rule = format!("must be at most {}", schema["maximum"]);
+        out.push(quote!(runtime::check(#as_f64 <= #max, #wire, #rule)?;));
+    }
+    out
+}
+
+/// The bounds of a string's characters or an array's entries.
+fn length_checks(param: &ParamPlan) -> Vec<TokenStream> {
+    let (len, min_key, max_key, unit) = match param.kind {
+        ParamType::String => (
             quote!(value.chars().count()),
             "minLength",
             "maxLength",
             "characters",
-        )),
-        ParamType::Array => Some((quote!(value.len()), "minItems", "maxItems", "entries")),
-        _ => None,
+        ),
+        ParamType::Array => (quote!(value.len()), "minItems", "maxItems", "entries"),
+        _ => return Vec::new(),
     };
-    if let Some((len, min_key, max_key, unit)) = length {
-        // A minimum of 0 holds for every length; `len >= 0` would not compile warning-free.
-        if let Some(min) = count(min_key).filter(|min| *min > 0) {
-            let min = min as usize;
-            let rule = format!("must have at least {min} {unit}");
-            out.push(quote!(runtime::check(#len >= #min, #wire, #rule)?;));
-        }
-        if let Some(max) = count(max_key) {
-            let max = max as usize;
-            let rule = format!("must have at most {max} {unit}");
-            out.push(quote!(runtime::check(#len <= #max, #wire, #rule)?;));
-        }
+    let (wire, schema) = (&param.name, &param.schema);
+    let count = |key: &str| schema.get(key).and_then(Value::as_u64);
+    let mut out = Vec::new();
+    // A minimum of 0 holds for every length; `len >= 0` would not compile warning-free.
+    if let Some(min) = count(min_key).filter(|min| *min > 0) {
+        let min = min as usize;
+        let rule = format!("must have at least {min} {unit}");
+        out.push(quote!(runtime::check(#len >= #min, #wire, #rule)?;));
     }
-    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
-        let rule = format!("must match the pattern `{pattern}`");
-        out.push(quote! {
-            static PATTERN: ::std::sync::LazyLock<Option<::regex::Regex>> = ::std::sync::LazyLock::new(|| ::regex::Regex::new(#pattern).ok());
-            runtime::check(PATTERN.as_ref().is_some_and(|re| re.is_match(value)), #wire, #rule)?;
-        });
-    }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        let json = Value::Array(allowed.clone()).to_string();
-        let shown: Vec<String> = allowed.iter().map(Value::to_string).collect();
-        let rule = format!("must be one of {}", shown.join(", "));
-        out.push(quote! {
-            let allowed: Vec<::serde_json::Value> = ::serde_json::from_str(#json).unwrap_or_default();
-            let given = ::serde_json::to_value(value).unwrap_or_default();
-            runtime::check(allowed.contains(&given), #wire, #rule)?;
-        });
+    if let Some(max) = count(max_key) {
+        let max = max as usize;
+        let rule = format!("must have at most {max} {unit}");
+        out.push(quote!(runtime::check(#len <= #max, #wire, #rule)?;));
     }
     out
+}
+
+/// A string's `pattern`, compiled once.
+fn pattern_check(param: &ParamPlan) -> Option<TokenStream> {
+    let pattern = param.schema.get("pattern").and_then(Value::as_str)?;
+    let wire = &param.name;
+    let rule = format!("must match the pattern `{pattern}`");
+    Some(quote! {
+        static PATTERN: ::std::sync::LazyLock<Option<::regex::Regex>> = ::std::sync::LazyLock::new(|| ::regex::Regex::new(#pattern).ok());
+        runtime::check(PATTERN.as_ref().is_some_and(|re| re.is_match(value)), #wire, #rule)?;
+    })
+}
+
+/// The values an `enum` allows.
+fn enum_check(param: &ParamPlan) -> Option<TokenStream> {
+    let allowed = param.schema.get("enum").and_then(Value::as_array)?;
+    let wire = &param.name;
+    let json = Value::Array(allowed.clone()).to_string();
+    let shown: Vec<String> = allowed.iter().map(Value::to_string).collect();
+    let rule = format!("must be one of {}", shown.join(", "));
+    Some(quote! {
+        let allowed: Vec<::serde_json::Value> = ::serde_json::from_str(#json).unwrap_or_default();
+        let given = ::serde_json::to_value(value).unwrap_or_default();
+        runtime::check(allowed.contains(&given), #wire, #rule)?;
+    })
 }
 
 /// Whether any parameter of the plan has a `pattern` (the crate then needs `regex`).

@@ -40,30 +40,13 @@ fn policy_retry_items(retry: &RetryPlan, path: &crate::naming::HandlerPath) -> T
     }
 }
 
+/// `RETRY` of a backoff schedule, and `retryable` when `retry_on` lists what is retried.
 fn schedule_items(retry: &RetryPlan, schedule: &Schedule) -> TokenStream {
     let jitter = schedule.jitter;
     let honours_retry_after = retry.retry_after;
     let delays = schedule.delays_ms.iter().map(|d| ms_literal(*d));
     let max = ms_literal(retry.max_delay_ms);
-    let waits: Vec<String> = schedule.delays_ms.iter().map(u64::to_string).collect();
-    let doc = super::doc(&format!(
-        "The retry layer (`retry`): {} attempts, {} ms apart{}{}, each wait at most {} ms; \
-         it retries {}.",
-        retry.max_attempts,
-        if waits.is_empty() {
-            "0".to_owned()
-        } else {
-            waits.join(", ")
-        },
-        if schedule.jitter { " ±25 %" } else { "" },
-        if honours_retry_after {
-            " (or as a 429/503's `Retry-After` asks)"
-        } else {
-            ""
-        },
-        retry.max_delay_ms,
-        retry_on_text(schedule)
-    ));
+    let doc = super::doc(&schedule_doc(retry, schedule));
     let (retryable, own) = match &schedule.retry_on {
         RetryOnPlan::Default { retry_500: true } => {
             (quote!(retryable: resilience::transient_or_500,), None)
@@ -71,20 +54,7 @@ fn schedule_items(retry: &RetryPlan, schedule: &Schedule) -> TokenStream {
         RetryOnPlan::Default { retry_500: false } => {
             (quote!(retryable: resilience::transient,), None)
         }
-        RetryOnPlan::Listed { .. } => {
-            let pattern = retry_pattern(schedule);
-            let doc = super::doc(&format!(
-                "Whether a failed attempt is tried again: {}.",
-                retry_on_text(schedule)
-            ));
-            let own = quote! {
-                #doc
-                pub fn retryable(error: &ToolError) -> bool {
-                    #pattern
-                }
-            };
-            (quote!(retryable,), Some(own))
-        }
+        RetryOnPlan::Listed { .. } => (quote!(retryable,), Some(retryable_fn(schedule))),
     };
     quote! {
         #doc
@@ -97,6 +67,44 @@ fn schedule_items(retry: &RetryPlan, schedule: &Schedule) -> TokenStream {
         };
 
         #own
+    }
+}
+
+/// The doc of `RETRY`: every number of the schedule and what it retries.
+fn schedule_doc(retry: &RetryPlan, schedule: &Schedule) -> String {
+    let waits: Vec<String> = schedule.delays_ms.iter().map(u64::to_string).collect();
+    format!(
+        "The retry layer (`retry`): {} attempts, {} ms apart{}{}, each wait at most {} ms; \
+         it retries {}.",
+        retry.max_attempts,
+        if waits.is_empty() {
+            "0".to_owned()
+        } else {
+            waits.join(", ")
+        },
+        if schedule.jitter { " ±25 %" } else { "" },
+        if retry.retry_after {
+            " (or as a 429/503's `Retry-After` asks)"
+        } else {
+            ""
+        },
+        retry.max_delay_ms,
+        retry_on_text(schedule)
+    )
+}
+
+/// `retryable` of a listed `retry_on`.
+fn retryable_fn(schedule: &Schedule) -> TokenStream {
+    let pattern = retry_pattern(schedule);
+    let doc = super::doc(&format!(
+        "Whether a failed attempt is tried again: {}.",
+        retry_on_text(schedule)
+    ));
+    quote! {
+        #doc
+        pub fn retryable(error: &ToolError) -> bool {
+            #pattern
+        }
     }
 }
 
