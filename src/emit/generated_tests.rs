@@ -152,10 +152,10 @@ fn refusal_test(plan: &Plan) -> Option<TokenStream> {
     }
     let refused = super::raw_string(&refused);
     // The user's middleware may refuse or rescue calls; these tests are about the tools.
-    let run = if plan.middleware.is_empty() {
-        quote!(run)
-    } else {
+    let run = if plan.has_middleware() {
         quote!(run_without_middleware)
+    } else {
+        quote!(run)
     };
     Some(quote! {
         use super::runtime::ToolError;

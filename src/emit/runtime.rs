@@ -42,7 +42,7 @@ pub fn files(plan: &Plan) -> Vec<Fixed> {
     if plan.state.is_some() {
         files.push(fixed::STATE);
     }
-    if !plan.middleware.is_empty() {
+    if plan.has_middleware() {
         files.push(fixed::MIDDLEWARE);
     }
     files

@@ -150,7 +150,7 @@ fn dispatch(plan: &Plan) -> TokenStream {
         .tools
         .iter()
         .map(|t| dispatch_arm(&t.module, t.middleware));
-    let unwrapped = (!plan.middleware.is_empty()).then(|| {
+    let unwrapped = plan.has_middleware().then(|| {
         let bare = plan.tools.iter().map(|t| dispatch_arm(&t.module, false));
         quote! {
             /// Runs one tool by name without the middleware (the crate's own tests use it, so

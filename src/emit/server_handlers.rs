@@ -113,7 +113,7 @@ fn tool_type_handlers(plan: &Plan) -> Vec<(Ident, TokenStream)> {
 
 /// The `Handlers` field of the middleware chain, `(First, (Second, ()))`, when there is one.
 fn middleware_chain(plan: &Plan) -> Option<(Ident, TokenStream)> {
-    if plan.middleware.is_empty() {
+    if !plan.has_middleware() {
         return None;
     }
     let chain = plan

@@ -2,7 +2,7 @@
 //! drift apart: which guards the server keeps, which tools carry policy tests, what the http
 //! transport serves and checks.
 
-use super::{MetricsPlan, OAuthPlan, Plan, PolicyPlan, ServerAuthPlan, ToolPlan};
+use super::{MetricsPlan, Plan, PolicyPlan, ToolPlan};
 
 impl PolicyPlan {
     /// Whether the policy has guards with state the server keeps: a breaker or a bulkhead.
@@ -52,17 +52,57 @@ impl Plan {
             .is_some_and(|http| http.metrics != MetricsPlan::Off)
     }
 
-    /// The OAuth settings of the http transport, when callers present JWTs.
-    fn oauth(&self) -> Option<&OAuthPlan> {
-        match self.transport.http()?.auth.as_ref()? {
-            ServerAuthPlan::OAuth(oauth) => Some(oauth),
-            ServerAuthPlan::Bearer { .. } => None,
-        }
+    /// Whether `tools/list` and `tools/call` look at the caller's scopes: callers present
+    /// JWTs ([`Needs::jwt`](super::Needs::jwt)) and some tool names scopes.
+    pub fn checks_scopes(&self) -> bool {
+        self.needs.jwt && self.tools.iter().any(|t| !t.scopes.is_empty())
     }
 
-    /// Whether `tools/list` and `tools/call` look at the caller's scopes: callers present
-    /// JWTs and some tool names scopes.
-    pub fn checks_scopes(&self) -> bool {
-        self.oauth().is_some() && self.tools.iter().any(|t| !t.scopes.is_empty())
+    /// Whether calls pass through the user's middleware; the server then also has
+    /// `run_without_middleware`, which the crate's own tests use.
+    pub fn has_middleware(&self) -> bool {
+        !self.middleware.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Plan, plan};
+
+    fn example(text: &str) -> Plan {
+        let loaded = crate::load::load_str("forge.yaml", text);
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        plan(&loaded.config.unwrap_or_else(|| panic!("no config")))
+    }
+
+    fn names<'a>(tools: impl Iterator<Item = &'a super::ToolPlan>) -> Vec<&'a str> {
+        tools.map(|t| t.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_breaker_or_a_bulkhead_is_guarded_and_every_layer_has_policy_tests() {
+        let plan = example(include_str!("../../examples/policies.yaml"));
+        assert_eq!(
+            names(plan.guarded_tools()),
+            ["flaky_command", "guarded", "queued", "custom_retry"]
+        );
+        assert!(plan.keeps_guards());
+        let tested = names(plan.tools.iter().filter(|t| t.has_policy_tests()));
+        let all_but_plain = names(plan.tools.iter().filter(|t| t.name != "plain"));
+        assert_eq!(tested, all_but_plain);
+        assert_eq!(plan.has_policy_tests(), plan.needs.resilience);
+        assert!(!plan.has_middleware());
+    }
+
+    #[test]
+    fn a_server_without_guards_or_middleware_says_so() {
+        let plan = example(include_str!("../../examples/minimal.yaml"));
+        assert!(!plan.keeps_guards());
+        assert!(!plan.has_middleware());
+        assert!(!plan.serves_metrics());
+        assert!(!plan.checks_scopes());
+        let full = example(include_str!("../../examples/full.yaml"));
+        assert!(full.has_middleware());
+        assert!(full.serves_resources());
     }
 }
