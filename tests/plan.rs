@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use pforge::config::Config;
+use pforge::config::Checked;
 use pforge::plan::{
     BreakerPlan, BulkheadPlan, DEFAULT_ALLOWED_ORIGINS, DEFAULT_LEEWAY_SECS,
     DEFAULT_MAX_BODY_BYTES, KindPlan, MetricsPlan, Plan, RetryOnPlan, ServerAuthPlan, StdioPlan,
     TransportPlan, plan,
 };
 
-fn config(text: &str) -> Config {
+fn config(text: &str) -> Checked {
     let loaded = pforge::load::load_str("forge.yaml", text);
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     loaded.config.unwrap_or_else(|| panic!("no config"))

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::duration::HumanDuration;
-use super::upstream::HttpMethod;
 use super::tool::HandlerRef;
+use super::upstream::HttpMethod;
 
 /// Defaults applied to every tool.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
@@ -222,6 +222,22 @@ pub struct ErrorTracking {
     /// user. Default: `false`.
     #[schemars(extend("default" = false))]
     pub keep_messages: Option<bool>,
+}
+
+impl ErrorTracking {
+    /// This block merged over `under` key by key, as the two spellings of the defaults merge
+    /// (`fault_tolerance` over the `recovery` middleware entry).
+    pub fn over(&self, under: &ErrorTracking) -> ErrorTracking {
+        ErrorTracking {
+            enabled: self.enabled.or(under.enabled),
+            max_errors: self.max_errors.or(under.max_errors),
+            classify_by: self
+                .classify_by
+                .clone()
+                .or_else(|| under.classify_by.clone()),
+            keep_messages: self.keep_messages.or(under.keep_messages),
+        }
+    }
 }
 
 /// Grouping of tracked errors: the built-in classes, or your function's.

@@ -169,10 +169,8 @@ fn auth(auth: &crate::config::HttpAuth) -> Option<ServerAuthPlan> {
         resource,
         metadata_url,
         metadata_path,
-        leeway_secs: oauth
-            .leeway
-            .map_or(DEFAULT_LEEWAY_SECS, |l| l.0.as_secs())
-            .min(MAX_LEEWAY_SECS),
+        // The loader refuses a leeway above `MAX_LEEWAY_SECS`.
+        leeway_secs: oauth.leeway.map_or(DEFAULT_LEEWAY_SECS, |l| l.0.as_secs()),
     }))
 }
 

@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use super::vocab::{HttpMethod, RetryClass as ErrorClass};
 
-use crate::config::{
-    Bulkhead, CircuitBreaker, ErrorTracking, FaultTolerance, Middleware, Retry, RetryOn,
-};
+use crate::config::{Bulkhead, Checked, CircuitBreaker, Middleware, Retry, RetryOn};
+use crate::naming::HandlerPath;
 
 /// Default policy values, as documented in the schema and README.
 pub mod defaults {
@@ -233,7 +232,7 @@ pub struct BulkheadPlan {
 #[derive(Debug, Clone, Default)]
 pub struct Defaults {
     /// Default retry keys.
-    pub retry: Option<Retry>,
+    pub retry: Option<RetryBlock>,
     /// Default breaker keys.
     pub breaker: Option<CircuitBreaker>,
     /// Default bulkhead.
@@ -244,14 +243,26 @@ pub struct Defaults {
 
 impl Defaults {
     /// Merges the two spellings; the loader has already rejected conflicting values.
-    pub fn new(
-        fault_tolerance: Option<&FaultTolerance>,
-        middleware: Option<&[Middleware]>,
-    ) -> Self {
-        let recovery = middleware.and_then(|m| m.iter().find_map(Middleware::recovery));
-        let ft = fault_tolerance.cloned().unwrap_or_default();
+    pub fn new(checked: &Checked) -> Self {
+        let facts = checked.facts();
+        let recovery = checked
+            .middleware
+            .iter()
+            .flatten()
+            .find_map(Middleware::recovery);
+        let ft = checked.fault_tolerance.clone().unwrap_or_default();
+        let ft_retry = ft.retry.as_ref().map(|retry| RetryBlock {
+            retry: retry.clone(),
+            policy: facts.fault_tolerance_retry_policy.clone(),
+        });
+        let recovery_retry = recovery
+            .and_then(|r| r.retry.as_ref())
+            .map(|retry| RetryBlock {
+                retry: retry.clone(),
+                policy: facts.recovery_retry_policy.clone(),
+            });
         Self {
-            retry: merge_retry(ft.retry.as_ref(), recovery.and_then(|r| r.retry.as_ref())),
+            retry: merge_retry(ft_retry.as_ref(), recovery_retry.as_ref()),
             breaker: merge_breaker(
                 ft.circuit_breaker.as_ref(),
                 recovery.and_then(|r| r.circuit_breaker.as_ref()),
@@ -262,29 +273,37 @@ impl Defaults {
     }
 }
 
-/// `over` wins key by key; `None` when neither is written.
-pub fn merge_retry(over: Option<&Retry>, under: Option<&Retry>) -> Option<Retry> {
-    match (over, under) {
-        (None, None) => None,
-        (Some(a), None) | (None, Some(a)) => Some(a.clone()),
-        (Some(a), Some(b)) => Some(a.over(b)),
+/// A retry block with the type its `policy` names, as the loader parsed it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RetryBlock {
+    /// The keys as written (or merged).
+    pub retry: Retry,
+    /// The parsed `policy`.
+    pub policy: Option<HandlerPath>,
+}
+
+impl RetryBlock {
+    /// This block merged over `under`, as [`Retry::over`] merges them: the `policy` of the
+    /// block that decides retries is kept.
+    fn over(&self, under: &RetryBlock) -> RetryBlock {
+        let policy = if self.retry.decides() {
+            &self.policy
+        } else {
+            &under.policy
+        };
+        RetryBlock {
+            retry: self.retry.over(&under.retry),
+            policy: policy.clone(),
+        }
     }
 }
 
 /// `over` wins key by key; `None` when neither is written.
-pub fn merge_tracking(
-    over: Option<&ErrorTracking>,
-    under: Option<&ErrorTracking>,
-) -> Option<ErrorTracking> {
+pub fn merge_retry(over: Option<&RetryBlock>, under: Option<&RetryBlock>) -> Option<RetryBlock> {
     match (over, under) {
         (None, None) => None,
         (Some(a), None) | (None, Some(a)) => Some(a.clone()),
-        (Some(a), Some(b)) => Some(ErrorTracking {
-            enabled: a.enabled.or(b.enabled),
-            max_errors: a.max_errors.or(b.max_errors),
-            classify_by: a.classify_by.clone().or_else(|| b.classify_by.clone()),
-            keep_messages: a.keep_messages.or(b.keep_messages),
-        }),
+        (Some(a), Some(b)) => Some(a.over(b)),
     }
 }
 
@@ -306,15 +325,12 @@ pub fn merge_breaker(
 }
 
 /// Resolves a retry block; `method` is the HTTP method of an http tool.
-pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
+pub fn resolve_retry(block: &RetryBlock, method: Option<HttpMethod>) -> RetryPlan {
+    let retry = &block.retry;
     let max_delay_ms = retry
         .max_delay
         .map_or(defaults::MAX_DELAY_MS, |d| d.as_millis());
-    let policy = retry
-        .policy
-        .as_ref()
-        .and_then(|p| crate::naming::handler_path(&p.path).ok());
-    if let Some(policy) = policy {
+    if let Some(policy) = block.policy.clone() {
         return RetryPlan {
             max_attempts: retry
                 .max_attempts
@@ -416,6 +432,17 @@ pub fn resolve_bulkhead(bulkhead: &Bulkhead) -> BulkheadPlan {
 mod tests {
     use super::*;
 
+    /// A retry block with its policy parsed, as the loader hands it over.
+    fn block(retry: &Retry) -> RetryBlock {
+        RetryBlock {
+            retry: retry.clone(),
+            policy: retry
+                .policy
+                .as_ref()
+                .and_then(|p| crate::naming::handler_path(&p.path).ok()),
+        }
+    }
+
     #[test]
     fn schedule_matches_the_chapter() {
         // Attempt 2: 100 ms, attempt 3: 200 ms, attempt 4: 400 ms.
@@ -444,8 +471,11 @@ mod tests {
             jitter: Some(false),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&tool), Some(&default)).unwrap_or_default();
-        assert_eq!((merged.max_attempts, merged.jitter), (Some(5), Some(false)));
+        let merged = merge_retry(Some(&block(&tool)), Some(&block(&default))).unwrap_or_default();
+        assert_eq!(
+            (merged.retry.max_attempts, merged.retry.jitter),
+            (Some(5), Some(false))
+        );
         let disabled = CircuitBreaker {
             enabled: Some(false),
             ..CircuitBreaker::default()
@@ -467,7 +497,8 @@ mod tests {
             max_attempts: Some(4),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&caps_only), Some(&default)).unwrap_or_default();
+        let merged =
+            merge_retry(Some(&block(&caps_only)), Some(&block(&default))).unwrap_or_default();
         let plan = resolve_retry(&merged, None);
         assert_eq!((plan.max_attempts, plan.max_delay_ms), (4, 1_000));
         assert_eq!(
@@ -479,7 +510,8 @@ mod tests {
             jitter: Some(false),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&own_schedule), Some(&default)).unwrap_or_default();
+        let merged =
+            merge_retry(Some(&block(&own_schedule)), Some(&block(&default))).unwrap_or_default();
         let plan = resolve_retry(&merged, None);
         assert_eq!(
             plan.policy(),
@@ -493,7 +525,7 @@ mod tests {
             ..Retry::default()
         };
         let plan = resolve_retry(
-            &merge_retry(Some(&own_policy), Some(&default)).unwrap_or_default(),
+            &merge_retry(Some(&block(&own_policy)), Some(&block(&default))).unwrap_or_default(),
             Some(HttpMethod::Post),
         );
         assert_eq!(
@@ -520,7 +552,7 @@ mod tests {
             }),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&policy_tool), Some(&schedule_default));
+        let merged = merge_retry(Some(&block(&policy_tool)), Some(&block(&schedule_default)));
         let plan = resolve_retry(&merged.unwrap_or_default(), None);
         assert_eq!(
             plan.max_attempts,
@@ -532,7 +564,7 @@ mod tests {
             max_attempts: Some(3),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&policy_tool), Some(&neutral_default));
+        let merged = merge_retry(Some(&block(&policy_tool)), Some(&block(&neutral_default)));
         let plan = resolve_retry(&merged.unwrap_or_default(), None);
         assert_eq!(
             plan.max_attempts, 3,
@@ -547,7 +579,7 @@ mod tests {
             jitter: Some(false),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&schedule_tool), Some(&policy_default));
+        let merged = merge_retry(Some(&block(&schedule_tool)), Some(&block(&policy_default)));
         let plan = resolve_retry(&merged.unwrap_or_default(), None);
         assert_eq!(
             (plan.max_attempts, plan.policy()),

@@ -11,6 +11,7 @@ use super::params;
 use super::roles::{HandlerRoles, Role};
 use crate::config::{FallbackEntry, Tool, ToolKind};
 use crate::holes::{self, TemplateError};
+use crate::load::fields::{self, Slot};
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
@@ -25,6 +26,9 @@ pub struct ToolInfo {
     pub params: Vec<(String, bool)>,
     /// Whether `params` was written (so unknown arguments are errors).
     pub declared: bool,
+    /// The parameters the plan derives when `params` is not written: one per placeholder in
+    /// order of first use; for a pipeline, one per variable its steps use and no step sets.
+    pub derived: Vec<String>,
 }
 
 /// Tools by name, first definition wins.
@@ -56,6 +60,18 @@ pub fn check(
         let name = &tool.common.name;
 
         let mut uses = Vec::new();
+        if let ToolKind::Pipeline(pipeline) = &tool.kind {
+            collect_steps(pipeline, &at, &mut uses, reporter);
+        }
+        // A pipeline's own parameters come from its steps; see `ToolInfo::derived`.
+        let step_uses = uses.len();
+        for field in fields::of_tool(tool, &at) {
+            collect_string(field.text, &field.pointer, &mut uses, reporter);
+            check_env_refs(field.text, &field.pointer, reporter);
+            if field.slot == Slot::Endpoint {
+                check_endpoint(field.text, &field.pointer, reporter);
+            }
+        }
         match &tool.kind {
             ToolKind::Native(native) => handlers.claim(
                 &native.handler,
@@ -63,58 +79,20 @@ pub fn check(
                 Role::Tool,
                 reporter,
             ),
-            ToolKind::Cli(cli) => check_cli(cli, &at, &mut uses, reporter),
+            ToolKind::Cli(cli) => check_cli(cli, &at, reporter),
             ToolKind::Http(http) => {
-                check_endpoint(
-                    &http.endpoint,
-                    &format!("{at}/endpoint"),
-                    &mut uses,
-                    reporter,
-                );
-                check_strings(
-                    http.headers.as_ref(),
-                    &format!("{at}/headers"),
-                    &mut uses,
-                    reporter,
-                );
                 check_header_names(http.headers.as_ref(), &format!("{at}/headers"), reporter);
-                check_strings(
-                    http.query.as_ref(),
-                    &format!("{at}/query"),
-                    &mut uses,
-                    reporter,
-                );
                 if let Some(auth) = &http.auth {
                     check_auth(auth, &format!("{at}/auth"), reporter);
                 }
             }
-            ToolKind::Pipeline(pipeline) => {
-                for (step_index, step) in pipeline.steps.iter().enumerate() {
-                    let step_at = format!("{at}/steps/{step_index}");
-                    let key = if step.params.is_some() {
-                        "params"
-                    } else {
-                        "input"
-                    };
-                    if let Some(arguments) = step.arguments() {
-                        for (arg, value) in arguments {
-                            collect_json(
-                                value,
-                                &format!("{step_at}/{key}/{}", escape(arg)),
-                                &mut uses,
-                                reporter,
-                            );
-                        }
-                    }
-                }
-            }
+            ToolKind::Pipeline(_) => {}
         }
         if let Some(fallback) = &tool.common.fallback {
             check_fallback(
                 fallback.entries(),
                 matches!(fallback, crate::config::Fallback::Chain(_)),
                 &at,
-                &mut uses,
                 handlers,
                 reporter,
             );
@@ -152,11 +130,36 @@ pub fn check(
             defaults::check_bulkhead(&[(format!("{at}/bulkhead"), bulkhead)], reporter);
         }
 
-        let info = resolve_params(tool, *index, &uses, reporter);
+        let info = resolve_params(tool, *index, (&uses, step_uses), reporter);
         catalogue.entry(name.clone()).or_insert(info);
     }
     handlers.check_resources(sections, reporter);
     catalogue
+}
+
+/// Collects the placeholders of a pipeline's step arguments.
+fn collect_steps(
+    pipeline: &crate::config::PipelineTool,
+    at: &str,
+    uses: &mut Vec<Use>,
+    reporter: &mut Reporter<'_>,
+) {
+    for (step_index, step) in pipeline.steps.iter().enumerate() {
+        let step_at = format!("{at}/steps/{step_index}");
+        let key = if step.params.is_some() {
+            "params"
+        } else {
+            "input"
+        };
+        for (arg, value) in step.arguments().into_iter().flatten() {
+            collect_json(
+                value,
+                &format!("{step_at}/{key}/{}", escape(arg)),
+                uses,
+                reporter,
+            );
+        }
+    }
 }
 
 /// Tool names must be unique, also as module names. Read from the document so that tools with
@@ -211,7 +214,7 @@ pub fn all_tool_names(sections: &Sections) -> std::collections::HashSet<&str> {
 fn resolve_params(
     tool: &Tool,
     index: usize,
-    uses: &[Use],
+    (uses, step_uses): (&[Use], usize),
     reporter: &mut Reporter<'_>,
 ) -> ToolInfo {
     let pipeline_outputs: Vec<&str> = match &tool.kind {
@@ -222,6 +225,16 @@ fn resolve_params(
             .collect(),
         _ => Vec::new(),
     };
+    let own_uses = match &tool.kind {
+        ToolKind::Pipeline(_) => uses.get(..step_uses).unwrap_or(uses),
+        _ => uses,
+    };
+    let mut derived: Vec<String> = Vec::new();
+    for u in own_uses {
+        if !pipeline_outputs.contains(&u.name.as_str()) && !derived.contains(&u.name) {
+            derived.push(u.name.clone());
+        }
+    }
     let place = format!("of `{}Input`", naming::tool_type_prefix(&tool.common.name));
     let mut fields = Scope::new("field", place);
     let Some(declared) = &tool.common.params else {
@@ -243,6 +256,7 @@ fn resolve_params(
             index,
             params,
             declared: false,
+            derived,
         };
     };
     let names: Vec<&str> = declared.0.keys().map(String::as_str).collect();
@@ -283,15 +297,11 @@ fn resolve_params(
         index,
         params,
         declared: true,
+        derived,
     }
 }
 
-fn check_cli(
-    cli: &crate::config::CliTool,
-    at: &str,
-    uses: &mut Vec<Use>,
-    reporter: &mut Reporter<'_>,
-) {
+fn check_cli(cli: &crate::config::CliTool, at: &str, reporter: &mut Reporter<'_>) {
     let command_at = format!("{at}/command");
     let command = cli.command.trim();
     if command.is_empty() {
@@ -320,16 +330,6 @@ fn check_cli(
             ))
             .emit();
     }
-    for (i, arg) in cli.args.iter().enumerate() {
-        let arg_at = format!("{at}/args/{i}");
-        collect_string(arg, &arg_at, uses, reporter);
-        check_env_refs(arg, &arg_at, reporter);
-    }
-    if let Some(cwd) = &cli.cwd {
-        collect_string(cwd, &format!("{at}/cwd"), uses, reporter);
-        check_env_refs(cwd, &format!("{at}/cwd"), reporter);
-    }
-    check_strings(cli.env.as_ref(), &format!("{at}/env"), uses, reporter);
     for (key, value) in cli.env.iter().flatten() {
         if value.contains("{{") && runs_code(key) {
             reporter
@@ -369,9 +369,7 @@ fn runs_code(variable: &str) -> bool {
 
 /// An endpoint is an absolute http(s) URL (or starts with `${VAR}`), and parameters may not
 /// choose its scheme or host.
-fn check_endpoint(endpoint: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
-    collect_string(endpoint, at, uses, reporter);
-    check_env_refs(endpoint, at, reporter);
+fn check_endpoint(endpoint: &str, at: &str, reporter: &mut Reporter<'_>) {
     let Some(authority_end) = holes::authority_end(endpoint) else {
         reporter
             .error(at, Target::Value, "the endpoint must be an absolute http:// or https:// URL")
@@ -463,7 +461,6 @@ fn check_fallback(
     entries: &[FallbackEntry],
     chain: bool,
     tool_at: &str,
-    uses: &mut Vec<Use>,
     handlers: &mut HandlerRoles,
     reporter: &mut Reporter<'_>,
 ) {
@@ -500,33 +497,12 @@ fn check_fallback(
                 );
             }
             FallbackEntry::Http(http) => {
-                check_endpoint(&http.endpoint, &format!("{at}/endpoint"), uses, reporter);
-                check_strings(
-                    http.headers.as_ref(),
-                    &format!("{at}/headers"),
-                    uses,
-                    reporter,
-                );
                 check_header_names(http.headers.as_ref(), &format!("{at}/headers"), reporter);
             }
             FallbackEntry::Value(_) => {
                 value_at.get_or_insert(at);
             }
         }
-    }
-}
-
-/// Collects placeholders and checks `${VAR}` in every value of a string map.
-fn check_strings(
-    map: Option<&IndexMap<String, String>>,
-    at: &str,
-    uses: &mut Vec<Use>,
-    reporter: &mut Reporter<'_>,
-) {
-    for (key, value) in map.into_iter().flatten() {
-        let value_at = format!("{at}/{}", escape(key));
-        collect_string(value, &value_at, uses, reporter);
-        check_env_refs(value, &value_at, reporter);
     }
 }
 
