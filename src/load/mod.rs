@@ -4,6 +4,7 @@
 
 mod establish;
 mod fields;
+mod pointer;
 mod report;
 mod schema_check;
 mod sections;
@@ -11,6 +12,7 @@ mod semantic;
 mod suggest;
 mod yaml;
 
+pub use pointer::Pointer;
 pub use report::{Reporter, Target};
 pub use schema_check::validator;
 pub use yaml::{Key, Node, NodeKind};
@@ -99,25 +101,33 @@ fn mib(bytes: usize) -> f64 {
 /// assert_eq!(loaded.source.position(error.span.start).column, 37);
 /// ```
 pub fn load_str(name: &str, text: &str) -> Loaded {
+    load_text(name, text).0
+}
+
+/// The JSON pointers that located the diagnostics of `text` (and their related places) but
+/// did not reach the node they name, landing on a parent: each one is a bug in a check.
+pub fn unresolved_pointers(name: &str, text: &str) -> Vec<String> {
+    load_text(name, text).1
+}
+
+fn load_text(name: &str, text: &str) -> (Loaded, Vec<String>) {
     let source = SourceFile::new(name, text);
-    let tree = match yaml::parse(&source) {
-        Ok(tree) => tree,
-        Err(diagnostic) => {
-            return Loaded {
-                source,
-                config: None,
-                diagnostics: vec![diagnostic],
-            };
-        }
-    };
-    if matches!(tree.kind, NodeKind::Null) {
-        let diagnostic = Diagnostic::error("the file holds no configuration", 0..0, "")
-            .with_help("start with:\nforge:\n  name: my-server\n  version: 0.1.0");
-        return Loaded {
+    let refused = |source, diagnostic| {
+        let loaded = Loaded {
             source,
             config: None,
             diagnostics: vec![diagnostic],
         };
+        (loaded, Vec::new())
+    };
+    let tree = match yaml::parse(&source) {
+        Ok(tree) => tree,
+        Err(diagnostic) => return refused(source, diagnostic),
+    };
+    if matches!(tree.kind, NodeKind::Null) {
+        let diagnostic = Diagnostic::error("the file holds no configuration", 0..0, "")
+            .with_help("start with:\nforge:\n  name: my-server\n  version: 0.1.0");
+        return refused(source, diagnostic);
     }
 
     let document = tree.to_json();
@@ -133,13 +143,21 @@ pub fn load_str(name: &str, text: &str) -> Loaded {
             .and_then(|config| checked(config, &derived, &mut reporter))
     };
 
+    let mut unresolved = reporter.unresolved().to_vec();
     let mut diagnostics = reporter.finish();
+    unresolved.extend(
+        diagnostics
+            .iter()
+            .filter(|d| !tree.resolve(&d.pointer).exact)
+            .map(|d| d.pointer.clone()),
+    );
     sort_and_dedup(&mut diagnostics);
-    Loaded {
+    let loaded = Loaded {
         source,
         config,
         diagnostics,
-    }
+    };
+    (loaded, unresolved)
 }
 
 /// The checked config, or a located error when a fact the checks should have established

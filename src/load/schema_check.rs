@@ -640,5 +640,5 @@ fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
 
 /// Escapes a key for use in a JSON pointer.
 pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+    super::pointer::escape(key)
 }
