@@ -99,7 +99,9 @@ fn every_diagnostic_is_located_by_a_pointer_that_names_a_node() {
         };
         let name = path.display().to_string();
         for pointer in pforge::load::unresolved_pointers(&name, &text) {
-            failures.push(format!("{name}: `{pointer}` stops at a parent of what it names"));
+            failures.push(format!(
+                "{name}: `{pointer}` stops at a parent of what it names"
+            ));
         }
     }
     assert!(

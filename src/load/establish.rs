@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::fields::{self, Owner, Slot};
+use super::pointer::Pointer;
 use crate::config::{
     Checked, ClassifyBy, CliFacts, Config, Endpoint, Facts, Fallback, FallbackEntry, FallbackFacts,
     HandlerRef, HttpFacts, KindFacts, Middleware, Prompt, PromptFacts, Tool, ToolFacts, ToolKind,
@@ -17,7 +18,7 @@ use crate::naming::{self, HandlerPath};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unestablished {
     /// Where in the document.
-    pub pointer: String,
+    pub pointer: Pointer,
     /// What could not be read there.
     pub message: String,
 }
@@ -39,7 +40,7 @@ pub fn establish(config: Config, derived: &Derived) -> Result<Checked, Unestabli
         .resources
         .iter()
         .enumerate()
-        .map(|(i, r)| optional(r.handler.as_ref(), &format!("/resources/{i}/handler")))
+        .map(|(i, r)| optional(r.handler.as_ref(), &Pointer::resource(i).key("handler")))
         .collect::<Result<_, _>>()?;
     let prompts = config.prompts.iter().map(prompt_facts).collect();
     let facts = Facts {
@@ -55,7 +56,7 @@ pub fn establish(config: Config, derived: &Derived) -> Result<Checked, Unestabli
 }
 
 fn tool_facts(tool: &Tool, index: usize, derived: &Derived) -> Result<ToolFacts, Unestablished> {
-    let at = format!("/tools/{index}");
+    let at = Pointer::tool(index);
     let derived_params = derived.get(&index).cloned().ok_or_else(|| Unestablished {
         pointer: at.clone(),
         message: "the parameters of this tool were not derived".to_owned(),
@@ -63,7 +64,7 @@ fn tool_facts(tool: &Tool, index: usize, derived: &Derived) -> Result<ToolFacts,
     let fields = fields::of_tool(tool, &at);
     let kind = match &tool.kind {
         ToolKind::Native(native) => {
-            KindFacts::Native(handler(&native.handler, &format!("{at}/handler"))?)
+            KindFacts::Native(handler(&native.handler, &at.key("handler"))?)
         }
         ToolKind::Cli(cli) => KindFacts::Cli(cli.clone(), cli_facts(&fields)),
         ToolKind::Http(http) => KindFacts::Http(http.clone(), http_facts(&fields, Owner::Kind)?),
@@ -76,16 +77,16 @@ fn tool_facts(tool: &Tool, index: usize, derived: &Derived) -> Result<ToolFacts,
         .enumerate()
         .map(|(i, entry)| {
             let entry_at = if chain {
-                format!("{at}/fallback/{i}")
+                at.key("fallback").index(i)
             } else {
-                format!("{at}/fallback")
+                at.key("fallback")
             };
             fallback_facts(entry, Owner::Fallback(i), &fields, &entry_at)
         })
         .collect::<Result<_, _>>()?;
     let retry_policy = optional(
         tool.common.retry.as_ref().and_then(|r| r.policy.as_ref()),
-        &format!("{at}/retry/policy"),
+        &at.key("retry").key("policy"),
     )?;
     Ok(ToolFacts {
         derived_params,
@@ -99,11 +100,11 @@ fn fallback_facts(
     entry: &FallbackEntry,
     owner: Owner,
     fields: &[fields::Field<'_>],
-    at: &str,
+    at: &Pointer,
 ) -> Result<FallbackFacts, Unestablished> {
     Ok(match entry {
         FallbackEntry::Native(native) => {
-            FallbackFacts::Native(handler(&native.handler, &format!("{at}/handler"))?)
+            FallbackFacts::Native(handler(&native.handler, &at.key("handler"))?)
         }
         FallbackEntry::Http(http) => FallbackFacts::Http(http.clone(), http_facts(fields, owner)?),
         FallbackEntry::Value(value) => FallbackFacts::Value(value.value.clone()),
@@ -143,7 +144,7 @@ fn http_facts(fields: &[fields::Field<'_>], owner: Owner) -> Result<HttpFacts, U
         }
     }
     let endpoint = endpoint.ok_or_else(|| Unestablished {
-        pointer: String::new(),
+        pointer: Pointer::root(),
         message: "a request without an endpoint".to_owned(),
     })?;
     Ok(HttpFacts {
@@ -154,9 +155,9 @@ fn http_facts(fields: &[fields::Field<'_>], owner: Owner) -> Result<HttpFacts, U
 }
 
 /// An endpoint cut where its scheme and host (or the leading `${VAR}`) end.
-fn cut(endpoint: &str, at: &str) -> Result<Endpoint, Unestablished> {
+fn cut(endpoint: &str, at: &Pointer) -> Result<Endpoint, Unestablished> {
     let split = holes::authority_end(endpoint).ok_or_else(|| Unestablished {
-        pointer: at.to_owned(),
+        pointer: at.clone(),
         message: "the endpoint must be an absolute http:// or https:// URL".to_owned(),
     })?;
     let (origin, path) = endpoint.split_at(split);
@@ -192,7 +193,7 @@ fn native_middleware(config: &Config) -> Result<Vec<HandlerPath>, Unestablished>
         if let Middleware::Native(native) = entry {
             found.push(handler(
                 &native.handler,
-                &format!("/middleware/{i}/handler"),
+                &Pointer::middleware(i).key("handler"),
             )?);
         }
     }
@@ -205,7 +206,10 @@ fn fault_tolerance_retry_policy(config: &Config) -> Result<Option<HandlerPath>, 
         .as_ref()
         .and_then(|f| f.retry.as_ref())
         .and_then(|r| r.policy.as_ref());
-    optional(policy, "/fault_tolerance/retry/policy")
+    let at = Pointer::section("fault_tolerance")
+        .key("retry")
+        .key("policy");
+    optional(policy, &at)
 }
 
 fn recovery_retry_policy(config: &Config) -> Result<Option<HandlerPath>, Unestablished> {
@@ -213,7 +217,8 @@ fn recovery_retry_policy(config: &Config) -> Result<Option<HandlerPath>, Unestab
     for (i, entry) in entries {
         if let Some(recovery) = entry.recovery() {
             let policy = recovery.retry.as_ref().and_then(|r| r.policy.as_ref());
-            return optional(policy, &format!("/middleware/{i}/recovery/retry/policy"));
+            let at = Pointer::middleware(i).key("recovery").key("retry");
+            return optional(policy, &at.key("policy"));
         }
     }
     Ok(None)
@@ -222,21 +227,23 @@ fn recovery_retry_policy(config: &Config) -> Result<Option<HandlerPath>, Unestab
 /// The classifier of the error tracking the two spellings merge to.
 fn classifier(config: &Config) -> Result<Option<HandlerPath>, Unestablished> {
     match config.error_tracking().and_then(|t| t.classify_by) {
-        Some(ClassifyBy::Handler(path)) => handler(&path, "/fault_tolerance").map(Some),
+        Some(ClassifyBy::Handler(path)) => {
+            handler(&path, &Pointer::section("fault_tolerance")).map(Some)
+        }
         _ => Ok(None),
     }
 }
 
 fn optional(
     handler_ref: Option<&HandlerRef>,
-    at: &str,
+    at: &Pointer,
 ) -> Result<Option<HandlerPath>, Unestablished> {
     handler_ref.map(|h| handler(h, at)).transpose()
 }
 
-fn handler(handler_ref: &HandlerRef, at: &str) -> Result<HandlerPath, Unestablished> {
+fn handler(handler_ref: &HandlerRef, at: &Pointer) -> Result<HandlerPath, Unestablished> {
     naming::handler_path(&handler_ref.path).map_err(|problem| Unestablished {
-        pointer: at.to_owned(),
+        pointer: at.clone(),
         message: problem.message,
     })
 }
@@ -248,7 +255,9 @@ mod tests {
 
     #[test]
     fn an_endpoint_is_cut_where_its_host_ends() {
-        let cut = |text: &str| cut(text, "/x").map(|e| (e.host, e.origin.parts, e.path.parts));
+        let cut = |text: &str| {
+            cut(text, &Pointer::section("x")).map(|e| (e.host, e.origin.parts, e.path.parts))
+        };
         let text = |t: &str| Part::Text(t.to_owned());
         assert_eq!(
             cut("HTTP://h:80?q={{q}}"),
@@ -265,7 +274,7 @@ mod tests {
         );
         assert_eq!(
             cut("/relative").map_err(|e| e.pointer),
-            Err("/x".to_owned()),
+            Err(Pointer::section("x")),
             "an endpoint without a host is not established"
         );
     }

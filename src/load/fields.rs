@@ -4,6 +4,7 @@
 
 use indexmap::IndexMap;
 
+use super::pointer::Pointer;
 use crate::config::{FallbackEntry, Tool, ToolKind};
 
 /// Where a templated string sits in its request or command.
@@ -36,7 +37,7 @@ pub enum Owner {
 #[derive(Debug, Clone)]
 pub struct Field<'a> {
     /// Its JSON pointer in the document.
-    pub pointer: String,
+    pub pointer: Pointer,
     /// The text as written.
     pub text: &'a str,
     /// Where it sits.
@@ -48,19 +49,19 @@ pub struct Field<'a> {
 /// Every templated string of the tool at `at`, in the order its parameters are derived:
 /// its command's or request's strings, then its fallbacks'. A pipeline's step arguments hold
 /// placeholders only and are read with the steps.
-pub fn of_tool<'a>(tool: &'a Tool, at: &str) -> Vec<Field<'a>> {
+pub fn of_tool<'a>(tool: &'a Tool, at: &Pointer) -> Vec<Field<'a>> {
     let mut fields = Vec::new();
     match &tool.kind {
         ToolKind::Native(_) | ToolKind::Pipeline(_) => {}
         ToolKind::Cli(cli) => {
             for (i, arg) in cli.args.iter().enumerate() {
-                fields.push(field(format!("{at}/args/{i}"), arg, Slot::Arg, Owner::Kind));
+                fields.push(field(at.key("args").index(i), arg, Slot::Arg, Owner::Kind));
             }
             if let Some(cwd) = &cli.cwd {
-                fields.push(field(format!("{at}/cwd"), cwd, Slot::Cwd, Owner::Kind));
+                fields.push(field(at.key("cwd"), cwd, Slot::Cwd, Owner::Kind));
             }
             for (key, value) in cli.env.iter().flatten() {
-                let pointer = format!("{at}/env/{}", escape(key));
+                let pointer = at.key("env").key(key);
                 fields.push(field(pointer, value, Slot::Env(key), Owner::Kind));
             }
         }
@@ -78,9 +79,9 @@ pub fn of_tool<'a>(tool: &'a Tool, at: &str) -> Vec<Field<'a>> {
             continue;
         };
         let entry_at = if chain {
-            format!("{at}/fallback/{i}")
+            at.key("fallback").index(i)
         } else {
-            format!("{at}/fallback")
+            at.key("fallback")
         };
         let map = (http.headers.as_ref(), None);
         request(
@@ -99,36 +100,27 @@ type Pairs<'a> = Option<&'a IndexMap<String, String>>;
 /// The strings of a request at `at`: endpoint, headers, query.
 fn request<'a>(
     fields: &mut Vec<Field<'a>>,
-    at: &str,
+    at: &Pointer,
     endpoint: &'a str,
     (headers, query): (Pairs<'a>, Pairs<'a>),
     owner: Owner,
 ) {
-    fields.push(field(
-        format!("{at}/endpoint"),
-        endpoint,
-        Slot::Endpoint,
-        owner,
-    ));
+    fields.push(field(at.key("endpoint"), endpoint, Slot::Endpoint, owner));
     for (key, value) in headers.into_iter().flatten() {
-        let pointer = format!("{at}/headers/{}", escape(key));
+        let pointer = at.key("headers").key(key);
         fields.push(field(pointer, value, Slot::Header(key), owner));
     }
     for (key, value) in query.into_iter().flatten() {
-        let pointer = format!("{at}/query/{}", escape(key));
+        let pointer = at.key("query").key(key);
         fields.push(field(pointer, value, Slot::Query(key), owner));
     }
 }
 
-fn field<'a>(pointer: String, text: &'a str, slot: Slot<'a>, owner: Owner) -> Field<'a> {
+fn field<'a>(pointer: Pointer, text: &'a str, slot: Slot<'a>, owner: Owner) -> Field<'a> {
     Field {
         pointer,
         text,
         slot,
         owner,
     }
-}
-
-fn escape(key: &str) -> String {
-    crate::load::schema_check::escape(key)
 }

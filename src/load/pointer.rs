@@ -89,6 +89,9 @@ mod tests {
         let at = Pointer::tool(2).key("headers").key("a/b~c");
         assert_eq!(at.as_str(), "/tools/2/headers/a~1b~0c");
         assert_eq!(Pointer::root().as_str(), "");
-        assert_eq!(Pointer::middleware(0).index(1).to_string(), "/middleware/0/1");
+        assert_eq!(
+            Pointer::middleware(0).index(1).to_string(),
+            "/middleware/0/1"
+        );
     }
 }

@@ -12,6 +12,7 @@ use super::roles::{HandlerRoles, Role};
 use crate::config::{FallbackEntry, Tool, ToolKind};
 use crate::holes::{self, TemplateError};
 use crate::load::fields::{self, Slot};
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
@@ -38,7 +39,7 @@ pub type Catalogue = IndexMap<String, ToolInfo>;
 #[derive(Debug, Clone)]
 pub struct Use {
     /// Pointer of the string holding it.
-    pub pointer: String,
+    pub pointer: Pointer,
     /// The placeholder's name.
     pub name: String,
     /// The placeholder as written, to underline it.
@@ -56,7 +57,7 @@ pub fn check(
     check_names(sections, reporter);
 
     for (index, tool) in &sections.tools {
-        let at = format!("/tools/{index}");
+        let at = Pointer::tool(*index);
         let name = &tool.common.name;
 
         let mut uses = Vec::new();
@@ -73,17 +74,14 @@ pub fn check(
             }
         }
         match &tool.kind {
-            ToolKind::Native(native) => handlers.claim(
-                &native.handler,
-                &format!("{at}/handler"),
-                Role::Tool,
-                reporter,
-            ),
+            ToolKind::Native(native) => {
+                handlers.claim(&native.handler, &at.key("handler"), Role::Tool, reporter)
+            }
             ToolKind::Cli(cli) => check_cli(cli, &at, reporter),
             ToolKind::Http(http) => {
-                check_header_names(http.headers.as_ref(), &format!("{at}/headers"), reporter);
+                check_header_names(http.headers.as_ref(), &at.key("headers"), reporter);
                 if let Some(auth) = &http.auth {
-                    check_auth(auth, &format!("{at}/auth"), reporter);
+                    check_auth(auth, &at.key("auth"), reporter);
                 }
             }
             ToolKind::Pipeline(_) => {}
@@ -98,7 +96,7 @@ pub fn check(
             );
         }
         if let Some(declared) = &tool.common.params {
-            params::check(declared, &format!("{at}/params"), reporter);
+            params::check(declared, &at.key("params"), reporter);
         }
         let cli = match &tool.kind {
             ToolKind::Cli(cli) => Some(cli),
@@ -108,26 +106,23 @@ pub fn check(
 
         let mut retry_layers = Vec::new();
         if let Some(retry) = &tool.common.retry {
-            defaults::check_retry_block(&format!("{at}/retry"), retry, handlers, reporter);
+            defaults::check_retry_block(&at.key("retry"), retry, handlers, reporter);
             if !matches!(tool.kind, ToolKind::Pipeline(_)) {
-                defaults::check_default_caps(
-                    &format!("{at}/retry"),
-                    retry,
-                    &defaults.retry,
-                    reporter,
-                );
+                defaults::check_default_caps(&at.key("retry"), retry, &defaults.retry, reporter);
             }
-            retry_layers.push((format!("{at}/retry"), retry));
+            retry_layers.push((at.key("retry").to_string(), retry));
         }
         retry_layers.extend(defaults.retry.iter().map(|(p, r)| (p.clone(), *r)));
         if tool.common.retry.is_some() {
             defaults::check_retry(&retry_layers, Some(tool.kind.tag()), reporter);
         }
         if let Some(breaker) = &tool.common.circuit_breaker {
-            defaults::check_breaker(&[(format!("{at}/circuit_breaker"), breaker)], reporter);
+            let layer = (at.key("circuit_breaker").to_string(), breaker);
+            defaults::check_breaker(&[layer], reporter);
         }
         if let Some(bulkhead) = &tool.common.bulkhead {
-            defaults::check_bulkhead(&[(format!("{at}/bulkhead"), bulkhead)], reporter);
+            let layer = (at.key("bulkhead").to_string(), bulkhead);
+            defaults::check_bulkhead(&[layer], reporter);
         }
 
         let info = resolve_params(tool, *index, (&uses, step_uses), reporter);
@@ -140,24 +135,19 @@ pub fn check(
 /// Collects the placeholders of a pipeline's step arguments.
 fn collect_steps(
     pipeline: &crate::config::PipelineTool,
-    at: &str,
+    at: &Pointer,
     uses: &mut Vec<Use>,
     reporter: &mut Reporter<'_>,
 ) {
     for (step_index, step) in pipeline.steps.iter().enumerate() {
-        let step_at = format!("{at}/steps/{step_index}");
+        let step_at = at.key("steps").index(step_index);
         let key = if step.params.is_some() {
             "params"
         } else {
             "input"
         };
         for (arg, value) in step.arguments().into_iter().flatten() {
-            collect_json(
-                value,
-                &format!("{step_at}/{key}/{}", escape(arg)),
-                uses,
-                reporter,
-            );
+            collect_json(value, &step_at.key(key).key(arg), uses, reporter);
         }
     }
 }
@@ -172,7 +162,7 @@ fn check_names(sections: &Sections, reporter: &mut Reporter<'_>) {
         let Some(name) = tool.get("name").and_then(Value::as_str) else {
             continue;
         };
-        let at = format!("/tools/{index}/name");
+        let at = Pointer::tool(index).key("name");
         if let Some(first) = names.get(name) {
             reporter
                 .error(
@@ -181,7 +171,7 @@ fn check_names(sections: &Sections, reporter: &mut Reporter<'_>) {
                     format!("a second tool is named `{name}`"),
                 )
                 .related(
-                    &format!("/tools/{first}/name"),
+                    &Pointer::tool(*first).key("name"),
                     Target::Value,
                     "first defined here",
                 )
@@ -262,7 +252,7 @@ fn resolve_params(
     let names: Vec<&str> = declared.0.keys().map(String::as_str).collect();
     for name in &names {
         let written = Written {
-            pointer: format!("/tools/{index}/params/{}", escape(name)),
+            pointer: Pointer::tool(index).key("params").key(name),
             target: WrittenAs::Key,
             text: (*name).to_owned(),
         };
@@ -301,8 +291,8 @@ fn resolve_params(
     }
 }
 
-fn check_cli(cli: &crate::config::CliTool, at: &str, reporter: &mut Reporter<'_>) {
-    let command_at = format!("{at}/command");
+fn check_cli(cli: &crate::config::CliTool, at: &Pointer, reporter: &mut Reporter<'_>) {
+    let command_at = at.key("command");
     let command = cli.command.trim();
     if command.is_empty() {
         reporter
@@ -334,7 +324,7 @@ fn check_cli(cli: &crate::config::CliTool, at: &str, reporter: &mut Reporter<'_>
         if value.contains("{{") && runs_code(key) {
             reporter
                 .error(
-                    &format!("{at}/env/{}", escape(key)),
+                    &at.key("env").key(key),
                     Target::Value,
                     format!("a caller's value in `{key}` chooses code the command loads or runs"),
                 )
@@ -408,7 +398,7 @@ fn check_endpoint(endpoint: &str, at: &str, reporter: &mut Reporter<'_>) {
     }
 }
 
-fn check_auth(auth: &crate::config::Auth, at: &str, reporter: &mut Reporter<'_>) {
+fn check_auth(auth: &crate::config::Auth, at: &Pointer, reporter: &mut Reporter<'_>) {
     use crate::config::Auth;
     let fields: Vec<(&str, &str)> = match auth {
         Auth::Bearer(b) => vec![("token", &b.token)],
@@ -422,7 +412,7 @@ fn check_auth(auth: &crate::config::Auth, at: &str, reporter: &mut Reporter<'_>)
         }
     };
     for (key, value) in fields {
-        let field_at = format!("{at}/{key}");
+        let field_at = at.key(key);
         check_env_refs(value, &field_at, reporter);
         if value.contains("{{") {
             reporter
@@ -439,7 +429,7 @@ fn check_auth(auth: &crate::config::Auth, at: &str, reporter: &mut Reporter<'_>)
 
 fn check_header_names(
     headers: Option<&IndexMap<String, String>>,
-    at: &str,
+    at: &Pointer,
     reporter: &mut Reporter<'_>,
 ) {
     let valid = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
@@ -447,7 +437,7 @@ fn check_header_names(
         if name.is_empty() || !name.chars().all(valid) {
             reporter
                 .error(
-                    &format!("{at}/{}", escape(name)),
+                    &at.key(name),
                     Target::Key,
                     format!("`{name}` is not a valid HTTP header name"),
                 )
@@ -460,18 +450,18 @@ fn check_header_names(
 fn check_fallback(
     entries: &[FallbackEntry],
     chain: bool,
-    tool_at: &str,
+    tool_at: &Pointer,
     handlers: &mut HandlerRoles,
     reporter: &mut Reporter<'_>,
 ) {
     let entry_at = |i: usize| {
         if chain {
-            format!("{tool_at}/fallback/{i}")
+            tool_at.key("fallback").index(i)
         } else {
-            format!("{tool_at}/fallback")
+            tool_at.key("fallback")
         }
     };
-    let mut value_at: Option<String> = None;
+    let mut value_at: Option<Pointer> = None;
     for (i, entry) in entries.iter().enumerate() {
         let at = entry_at(i);
         if let Some(first) = &value_at {
@@ -485,19 +475,19 @@ fn check_fallback(
             FallbackEntry::Native(native) => {
                 handlers.claim(
                     &native.handler,
-                    &format!("{at}/handler"),
+                    &at.key("handler"),
                     Role::Fallback,
                     reporter,
                 );
                 handlers.claim_fallback_function(
                     &native.handler,
                     tool_at,
-                    &format!("{at}/handler"),
+                    &at.key("handler"),
                     reporter,
                 );
             }
             FallbackEntry::Http(http) => {
-                check_header_names(http.headers.as_ref(), &format!("{at}/headers"), reporter);
+                check_header_names(http.headers.as_ref(), &at.key("headers"), reporter);
             }
             FallbackEntry::Value(_) => {
                 value_at.get_or_insert(at);
@@ -507,17 +497,17 @@ fn check_fallback(
 }
 
 /// Collects the placeholders of every string inside a JSON value.
-pub fn collect_json(value: &Value, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
+pub fn collect_json(value: &Value, at: &Pointer, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
     match value {
         Value::String(s) => collect_string(s, at, uses, reporter),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                collect_json(item, &format!("{at}/{i}"), uses, reporter);
+                collect_json(item, &at.index(i), uses, reporter);
             }
         }
         Value::Object(map) => {
             for (k, v) in map {
-                collect_json(v, &format!("{at}/{}", escape(k)), uses, reporter);
+                collect_json(v, &at.key(k), uses, reporter);
             }
         }
         _ => {}
@@ -525,10 +515,10 @@ pub fn collect_json(value: &Value, at: &str, uses: &mut Vec<Use>, reporter: &mut
 }
 
 /// Collects the placeholders of one string, reporting malformed ones.
-pub fn collect_string(text: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
+pub fn collect_string(text: &str, at: &Pointer, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
     match holes::placeholders(text) {
         Ok(found) => uses.extend(found.into_iter().map(|p| Use {
-            pointer: at.to_owned(),
+            pointer: at.clone(),
             text: text[p.range].to_owned(),
             name: p.name,
         })),
@@ -548,8 +538,4 @@ fn report_template_error(text: &str, at: &str, error: &TemplateError, reporter: 
         .error(at, Target::Text(piece), error.message.clone())
         .help("placeholders are `{{name}}` with a parameter name; environment references are `${NAME}` or `${NAME:-default}`")
         .emit();
-}
-
-fn escape(key: &str) -> String {
-    crate::load::schema_check::escape(key)
 }
