@@ -2,6 +2,7 @@
 //! that every key is escaped once and no path is spelt by hand. Diagnostics are located
 //! through them; `load::unresolved_pointers` tells which did not reach a node exactly.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
 
@@ -21,22 +22,22 @@ impl Pointer {
     }
 
     /// The tool at `index`.
-    pub fn tool(index: usize) -> Self {
+    pub fn tool(index: impl Borrow<usize>) -> Self {
         Self::section("tools").index(index)
     }
 
     /// The resource at `index`.
-    pub fn resource(index: usize) -> Self {
+    pub fn resource(index: impl Borrow<usize>) -> Self {
         Self::section("resources").index(index)
     }
 
     /// The prompt at `index`.
-    pub fn prompt(index: usize) -> Self {
+    pub fn prompt(index: impl Borrow<usize>) -> Self {
         Self::section("prompts").index(index)
     }
 
     /// The `middleware` entry at `index`.
-    pub fn middleware(index: usize) -> Self {
+    pub fn middleware(index: impl Borrow<usize>) -> Self {
         Self::section("middleware").index(index)
     }
 
@@ -46,8 +47,8 @@ impl Pointer {
     }
 
     /// The item at `index` of the sequence here.
-    pub fn index(&self, index: usize) -> Self {
-        Self(format!("{}/{index}", self.0))
+    pub fn index(&self, index: impl Borrow<usize>) -> Self {
+        Self(format!("{}/{}", self.0, index.borrow()))
     }
 
     /// A pointer already spelt out (from a schema validator's error, say).
