@@ -110,18 +110,18 @@ pub fn check(
             if !matches!(tool.kind, ToolKind::Pipeline(_)) {
                 defaults::check_default_caps(&at.key("retry"), retry, &defaults.retry, reporter);
             }
-            retry_layers.push((at.key("retry").to_string(), retry));
+            retry_layers.push((at.key("retry"), retry));
         }
         retry_layers.extend(defaults.retry.iter().map(|(p, r)| (p.clone(), *r)));
         if tool.common.retry.is_some() {
             defaults::check_retry(&retry_layers, Some(tool.kind.tag()), reporter);
         }
         if let Some(breaker) = &tool.common.circuit_breaker {
-            let layer = (at.key("circuit_breaker").to_string(), breaker);
+            let layer = (at.key("circuit_breaker"), breaker);
             defaults::check_breaker(&[layer], reporter);
         }
         if let Some(bulkhead) = &tool.common.bulkhead {
-            let layer = (at.key("bulkhead").to_string(), bulkhead);
+            let layer = (at.key("bulkhead"), bulkhead);
             defaults::check_bulkhead(&[layer], reporter);
         }
 
