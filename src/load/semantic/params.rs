@@ -153,13 +153,37 @@ fn is_constrained(spec: &ParamSpec) -> bool {
     }
 }
 
+/// Checks one parameter's declaration, and its `items` below it.
 fn check_spec(spec: &ParamSpec, at: &Pointer, reporter: &mut Reporter<'_>) {
     let ParamSpec::Long(detail) = spec else {
         return;
     };
-    let kind = detail.kind;
-    let type_name = kind.json_type();
+    check_default(detail, at, reporter);
+    check_enum(detail, at, reporter);
+    let constraints = Constraints::merge(detail, at, reporter);
+    check_applicable(detail.kind, &constraints, reporter);
+    check_bounds(&constraints, reporter);
+    check_pattern(&constraints, reporter);
+    if let Some(items) = &detail.items {
+        if detail.kind != ParamType::Array {
+            reporter
+                .error(
+                    &at.key("items"),
+                    Target::Key,
+                    format!(
+                        "`items` applies to arrays, but this parameter is of type {}",
+                        detail.kind.json_type()
+                    ),
+                )
+                .emit();
+        }
+        check_spec(items, &at.key("items"), reporter);
+    }
+}
 
+/// A default of the parameter's type, which a required parameter never uses.
+fn check_default(detail: &ParamDetail, at: &Pointer, reporter: &mut Reporter<'_>) {
+    let (kind, type_name) = (detail.kind, detail.kind.json_type());
     if let Some(default) = &detail.default {
         if !kind.accepts(default) {
             reporter
@@ -185,6 +209,11 @@ fn check_spec(spec: &ParamSpec, at: &Pointer, reporter: &mut Reporter<'_>) {
                 .emit();
         }
     }
+}
+
+/// `enum` values of the parameter's type, the default among them.
+fn check_enum(detail: &ParamDetail, at: &Pointer, reporter: &mut Reporter<'_>) {
+    let (kind, type_name) = (detail.kind, detail.kind.json_type());
     if let Some(allowed) = &detail.allowed {
         for (i, value) in allowed.iter().enumerate() {
             if !kind.accepts(value) {
@@ -212,8 +241,11 @@ fn check_spec(spec: &ParamSpec, at: &Pointer, reporter: &mut Reporter<'_>) {
                 .emit();
         }
     }
+}
 
-    let constraints = Constraints::merge(detail, at, reporter);
+/// Each constraint applies to the parameter's type.
+fn check_applicable(kind: ParamType, constraints: &Constraints, reporter: &mut Reporter<'_>) {
+    let type_name = kind.json_type();
     let numeric = kind.is_numeric();
     let sized = matches!(kind, ParamType::String | ParamType::Array);
     for (key, applies, what) in [
@@ -233,6 +265,10 @@ fn check_spec(spec: &ParamSpec, at: &Pointer, reporter: &mut Reporter<'_>) {
                 .emit();
         }
     }
+}
+
+/// Lower bounds are not above upper ones.
+fn check_bounds(constraints: &Constraints, reporter: &mut Reporter<'_>) {
     if let (Some((min, _)), Some((max, max_at))) = (&constraints.minimum, &constraints.maximum)
         && min > max
     {
@@ -256,6 +292,10 @@ fn check_spec(spec: &ParamSpec, at: &Pointer, reporter: &mut Reporter<'_>) {
             )
             .emit();
     }
+}
+
+/// A `pattern` compiles.
+fn check_pattern(constraints: &Constraints, reporter: &mut Reporter<'_>) {
     if let Some((pattern, pattern_at)) = &constraints.pattern
         && let Err(error) = regex::Regex::new(pattern)
     {
@@ -269,18 +309,6 @@ fn check_spec(spec: &ParamSpec, at: &Pointer, reporter: &mut Reporter<'_>) {
                 format!("invalid regular expression: {reason}"),
             )
             .emit();
-    }
-    if let Some(items) = &detail.items {
-        if kind != ParamType::Array {
-            reporter
-                .error(
-                    &at.key("items"),
-                    Target::Key,
-                    format!("`items` applies to arrays, but this parameter is of type {type_name}"),
-                )
-                .emit();
-        }
-        check_spec(items, &at.key("items"), reporter);
     }
 }
 
