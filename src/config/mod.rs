@@ -6,14 +6,13 @@
 //! tell a value the user wrote from a default; defaults are resolved later, by the planner.
 
 mod duration;
-mod upstream;
 mod params;
 mod policy;
 mod server;
 mod tool;
+mod upstream;
 
 pub use duration::{DURATION_PATTERN, DurationError, HumanDuration, MAX_MS as MAX_DURATION_MS};
-pub use upstream::{ApiKeyAuth, Auth, BasicAuth, BearerAuth, HttpMethod, METHOD_PATTERN};
 pub use params::{PARAM_NAME_PATTERN, ParamDetail, ParamSpec, ParamType, Params, Validation};
 pub use policy::{
     BuiltinClassify, Bulkhead, CircuitBreaker, ClassifyBy, ErrorClass, ErrorTracking, Fallback,
@@ -29,6 +28,7 @@ pub use tool::{
     CliTool, ErrorPolicy, HandlerRef, HttpTool, NativeTool, PipelineStep, PipelineTool,
     TOOL_NAME_PATTERN, Tool, ToolCommon, ToolKind,
 };
+pub use upstream::{ApiKeyAuth, Auth, BasicAuth, BearerAuth, HttpMethod, METHOD_PATTERN};
 
 use schemars::JsonSchema;
 use serde::Deserialize;

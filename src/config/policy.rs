@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::duration::HumanDuration;
-use super::upstream::HttpMethod;
 use super::tool::HandlerRef;
+use super::upstream::HttpMethod;
 
 /// Defaults applied to every tool.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]

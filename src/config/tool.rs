@@ -7,9 +7,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::upstream::{Auth, HttpMethod};
 use super::params::Params;
 use super::policy::{Bulkhead, CircuitBreaker, Fallback, Retry};
+use super::upstream::{Auth, HttpMethod};
 
 /// Pattern of a tool name: a valid MCP tool name that is also safe as a file and module name.
 pub const TOOL_NAME_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_.-]{0,63}$";

@@ -6,20 +6,20 @@
 mod catalog;
 mod fixed;
 mod format;
+mod generated_policy_tests;
+mod generated_tests;
 mod handlers;
-mod upstream;
 mod http_server;
 mod ident_tokens;
 mod params;
 mod policy;
-mod generated_policy_tests;
 mod resilience;
 mod runtime;
 mod server;
 mod stats;
 mod stdio;
-mod generated_tests;
 mod tool;
+mod upstream;
 
 use std::path::PathBuf;
 
@@ -351,7 +351,10 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     }
     files.push(rust("src/generated/tools/mod.rs", server::tools_mod(plan))?);
     if !plan.tools.is_empty() {
-        files.push(rust("src/generated/tests.rs", generated_tests::tests(plan))?);
+        files.push(rust(
+            "src/generated/tests.rs",
+            generated_tests::tests(plan),
+        )?);
     }
     files.extend(tool_modules(plan)?);
     files.extend(policy_test_files(plan)?);
@@ -418,9 +421,15 @@ fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
 /// One file of policy test cases per policy shape, included by every tool of that shape.
 fn policy_test_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     let mut shapes = std::collections::BTreeMap::new();
-    for tool in plan.tools.iter().filter(|t| generated_policy_tests::has_tests(t)) {
+    for tool in plan
+        .tools
+        .iter()
+        .filter(|t| generated_policy_tests::has_tests(t))
+    {
         shapes
-            .entry(generated_policy_tests::shape_file(&generated_policy_tests::shape(tool)))
+            .entry(generated_policy_tests::shape_file(
+                &generated_policy_tests::shape(tool),
+            ))
             .or_insert(tool);
     }
     shapes

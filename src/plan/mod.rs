@@ -3,7 +3,6 @@
 //! derived, so that emitting code is a straight translation.
 
 mod catalog;
-mod upstream;
 mod http_limits;
 mod http_server;
 mod kind;
@@ -11,13 +10,13 @@ mod params;
 mod policy;
 mod stdio;
 mod template;
+mod upstream;
 mod vocab;
 
 pub use catalog::{
     DEFAULT_MIME_TYPE, PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource,
     StatePlan,
 };
-pub use upstream::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
 pub use http_limits::{
     DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_HTTP_MAX_IN_FLIGHT, DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CALLER,
@@ -36,6 +35,7 @@ pub use policy::{
 };
 pub use stdio::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, StdioPlan};
 pub use template::{Part, Template};
+pub use upstream::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
 pub use vocab::{HttpMethod, RetryClass, StepCondition, ValueKind};
 
 use crate::config::{
