@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod defaults;
 pub mod diagnostics;
 pub mod emit;
 pub mod holes;

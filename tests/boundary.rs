@@ -322,8 +322,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("src/emit/fixed.rs", "crate::write::"),
     ("src/emit/mod.rs", "crate::write::"),
     ("src/emit/mod.rs", "crate::schema::"),
-    ("src/load/semantic/access.rs", "crate::plan::"),
-    ("src/plan/", "crate::schema::"),
 ];
 
 #[test]

@@ -121,7 +121,7 @@ pub struct ApiKeyAuth {
     /// The key, usually `${API_KEY}`.
     pub key: String,
     /// Header that carries the key. Default: `X-API-Key`.
-    #[schemars(extend("default" = "X-API-Key"))]
+    #[schemars(extend("default" = crate::defaults::API_KEY_HEADER))]
     pub header: Option<String>,
 }
 

@@ -8,31 +8,7 @@ use super::vocab::{HttpMethod, RetryClass as ErrorClass};
 use crate::config::{
     Bulkhead, CircuitBreaker, ErrorTracking, FaultTolerance, Middleware, Retry, RetryOn,
 };
-
-/// Default policy values, as documented in the schema and README.
-pub mod defaults {
-    /// Consecutive failures that open a circuit.
-    pub const FAILURE_THRESHOLD: u32 = 5;
-    /// How long a circuit stays open, in milliseconds.
-    pub const OPEN_MS: u64 = 60_000;
-    /// Consecutive probe successes that close a circuit.
-    pub const SUCCESS_THRESHOLD: u32 = 2;
-    /// Attempts in all.
-    pub const MAX_ATTEMPTS: u32 = 3;
-    /// Attempts in all when a user's `RetryPolicy` decides: the most forge.yaml allows, so
-    /// that the policy's own limit is the one that counts.
-    pub const POLICY_MAX_ATTEMPTS: u32 = 100;
-    /// Delay before the second attempt, in milliseconds.
-    pub const INITIAL_DELAY_MS: u64 = 100;
-    /// Cap of every delay, in milliseconds.
-    pub const MAX_DELAY_MS: u64 = 5_000;
-    /// Growth of the delay per attempt.
-    pub const MULTIPLIER: f64 = 2.0;
-    /// Spread of jittered delays: ±25 %.
-    pub const JITTER_PERCENT: u32 = 25;
-    /// Recent errors kept by error tracking.
-    pub const MAX_ERRORS: u32 = 100;
-}
+use crate::defaults;
 
 /// Everything that protects one tool's calls.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -359,7 +335,7 @@ pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
             && (retry_on.retries_status(429) || retry_on.retries_status(503)),
         decisions: RetryDecisions::Schedule(Schedule {
             delays_ms: backoff_schedule(max_attempts, initial, multiplier, max_delay_ms),
-            jitter: retry.jitter.unwrap_or(true),
+            jitter: retry.jitter.unwrap_or(defaults::JITTER),
             retry_on,
         }),
     }
@@ -385,7 +361,7 @@ pub fn backoff_schedule(
 
 /// Resolves a breaker block; `None` when it is disabled.
 pub fn resolve_breaker(breaker: &CircuitBreaker) -> Option<BreakerPlan> {
-    if breaker.enabled == Some(false) {
+    if !breaker.enabled.unwrap_or(defaults::BREAKER_ENABLED) {
         return None;
     }
     Some(BreakerPlan {
