@@ -4,6 +4,7 @@
 //! the minijinja templates in `templates/`.
 
 mod catalog;
+mod file;
 mod fixed;
 mod format;
 mod generated_policy_tests;
@@ -21,6 +22,8 @@ mod stdio;
 mod tool;
 mod upstream;
 
+pub use file::{GeneratedFile, Ownership};
+
 use std::path::PathBuf;
 
 use ident_tokens::ident;
@@ -29,7 +32,6 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::plan::{KindPlan, Plan};
-use crate::write::{GeneratedFile, Ownership};
 
 /// First line of every file pforge owns.
 pub fn generated_header() -> String {
@@ -591,11 +593,6 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
             ownership,
         });
     }
-    files.push(GeneratedFile {
-        path: PathBuf::from("forge.schema.json"),
-        contents: schema_copy(),
-        ownership: Ownership::Generated,
-    });
     Ok(files)
 }
 
@@ -672,22 +669,6 @@ fn http_readme(plan: &Plan, http: &crate::plan::HttpServerPlan) -> minijinja::Va
         ops => ops,
         drain => policy::human_ms(plan.drain_ms),
     }
-}
-
-/// The project's copy of the schema, for the editor modeline; JSON has no comments, so the
-/// `@generated` line is a `$comment`.
-fn schema_copy() -> String {
-    let mut copy = serde_json::Map::new();
-    copy.insert(
-        "$comment".into(),
-        generated_header().trim_start_matches("// ").into(),
-    );
-    if let serde_json::Value::Object(schema) = crate::schema::forge_schema() {
-        copy.extend(schema);
-    }
-    let mut text = serde_json::to_string_pretty(&copy).unwrap_or_default();
-    text.push('\n');
-    text
 }
 
 fn template_error(name: &str, error: &minijinja::Error) -> EmitError {
