@@ -182,10 +182,10 @@ fn server() -> Vec<Entry> {
         entry("forge.transport", Some("Forge.transport"), json!(TRANSPORT), "how clients reach the server"),
         entry("forge.optimization", Some("Forge.optimization"), json!(OPTIMIZATION), "Cargo profile of the build"),
         entry("forge.drain_timeout", Some("Forge.drain_timeout"), json!(spelled_ms(DRAIN_MS)), "time calls in flight get to finish when the server stops"),
-        entry("forge.max_output_bytes", Some("Forge.max_output_bytes"), json!(MAX_OUTPUT_BYTES), "largest output a tool reads (a command's stdout, an upstream's body)"),
+        entry("forge.max_output_bytes", Some("Forge.max_output_bytes"), json!(MAX_OUTPUT_BYTES), "largest output a tool reads (a command's stdout, an upstream's body): 4 MiB"),
         entry("forge.stdio.max_in_flight", Some("StdioLimits.max_in_flight"), json!(STDIO_MAX_IN_FLIGHT), "requests running at once on stdio"),
-        entry("forge.stdio.max_message_bytes", Some("StdioLimits.max_message_bytes"), json!(STDIO_MAX_MESSAGE_BYTES), "largest message read from stdin"),
-        entry("tools[].timeout_ms", None, json!(OUTSIDE_TIMEOUT_MS), "timeout of a cli or http tool (or one with an http fallback) when neither it nor `fault_tolerance` sets one"),
+        entry("forge.stdio.max_message_bytes", Some("StdioLimits.max_message_bytes"), json!(STDIO_MAX_MESSAGE_BYTES), "largest message read from stdin: 16 MiB"),
+        entry("tools[].timeout_ms", None, json!(OUTSIDE_TIMEOUT_MS), "milliseconds a cli or http tool (or one with an http fallback) may take when neither it nor `fault_tolerance` sets a timeout"),
     ]
 }
 
@@ -195,7 +195,7 @@ fn http() -> Vec<Entry> {
         entry("forge.bind", None, json!(BIND), "address the http transport listens on"),
         entry("forge.http.allowed_hosts", None, json!(ALLOWED_HOSTS), "`Host` names served"),
         entry("forge.http.allowed_origins", None, json!(ALLOWED_ORIGINS), "browser origins served"),
-        entry("forge.http.max_body_bytes", Some("HttpAccess.max_body_bytes"), json!(MAX_BODY_BYTES), "largest request body"),
+        entry("forge.http.max_body_bytes", Some("HttpAccess.max_body_bytes"), json!(MAX_BODY_BYTES), "largest request body: 4 MiB"),
         entry("forge.http.stateless", Some("HttpAccess.stateless"), json!(STATELESS), "no sessions"),
         entry("forge.http.metrics", Some("HttpAccess.metrics"), json!(METRICS), "`/metrics` served beside `/mcp`"),
         entry("forge.http.header_read_timeout", Some("HttpAccess.header_read_timeout"), json!(spelled_ms(HEADER_READ_TIMEOUT_MS)), "time a request head gets from its first byte"),
