@@ -14,4 +14,5 @@ pub mod naming;
 pub mod plan;
 pub mod project;
 pub mod schema;
+pub mod vocab;
 pub mod write;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::duration::HumanDuration;
 use super::tool::HandlerRef;
-use super::upstream::HttpMethod;
+use crate::vocab::{HttpMethod, RetryClass};
 
 /// Defaults applied to every tool.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
@@ -179,27 +179,9 @@ impl Retry {
 #[serde(untagged)]
 pub enum RetryOn {
     /// A class of errors.
-    Class(ErrorClass),
+    Class(RetryClass),
     /// One HTTP status code (400 to 599).
     Status(#[schemars(range(min = 400, max = 599))] u16),
-}
-
-/// Classes of retryable errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    /// The attempt exceeded its timeout.
-    Timeout,
-    /// Connecting failed or the connection broke.
-    Connection,
-    /// HTTP 429 Too Many Requests.
-    RateLimit,
-    /// HTTP 503 Service Unavailable.
-    ServiceUnavailable,
-    /// Any other HTTP 5xx.
-    ServerError,
-    /// A native handler returned an error, or a cli command exited non-zero.
-    HandlerError,
 }
 
 /// Error tracking: classify errors and keep the recent ones for `pforge://stats`.

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 use super::params::Params;
 use super::policy::{Bulkhead, CircuitBreaker, Fallback, Retry};
-use super::upstream::{Auth, HttpMethod};
+use super::upstream::Auth;
+use crate::vocab::HttpMethod;
 
 /// Pattern of a tool name: a valid MCP tool name that is also safe as a file and module name.
 pub const TOOL_NAME_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_.-]{0,63}$";

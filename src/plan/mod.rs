@@ -13,6 +13,7 @@ mod template;
 mod upstream;
 mod vocab;
 
+pub use crate::vocab::{HttpMethod, RetryClass};
 pub use catalog::{
     PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource, StatePlan,
 };
@@ -27,7 +28,7 @@ pub use policy::{
 pub use stdio::StdioPlan;
 pub use template::{Part, Template};
 pub use upstream::{AuthPlan, HttpCallPlan};
-pub use vocab::{HttpMethod, RetryClass, StepCondition, ValueKind};
+pub use vocab::{StepCondition, ValueKind};
 
 use crate::config::{
     Config, FallbackEntry, Middleware, Optimization, PipelineStep, ToolKind, Transport,

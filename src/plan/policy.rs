@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::vocab::{HttpMethod, RetryClass as ErrorClass};
+use crate::vocab::{HttpMethod, RetryClass};
 
 use crate::config::{
     Bulkhead, CircuitBreaker, ErrorTracking, FaultTolerance, Middleware, Retry, RetryOn,
@@ -129,7 +129,7 @@ pub enum RetryOnPlan {
     /// Exactly these classes and status codes.
     Listed {
         /// Error classes.
-        classes: Vec<ErrorClass>,
+        classes: Vec<RetryClass>,
         /// HTTP status codes.
         statuses: Vec<u16>,
     },
@@ -155,11 +155,11 @@ impl RetryOnPlan {
             }
             Self::Listed { classes, statuses } => {
                 statuses.contains(&code)
-                    || (code == 429 && classes.contains(&ErrorClass::RateLimit))
-                    || (code == 503 && classes.contains(&ErrorClass::ServiceUnavailable))
+                    || (code == 429 && classes.contains(&RetryClass::RateLimit))
+                    || (code == 503 && classes.contains(&RetryClass::ServiceUnavailable))
                     || ((500..=599).contains(&code)
                         && code != 503
-                        && classes.contains(&ErrorClass::ServerError))
+                        && classes.contains(&RetryClass::ServerError))
             }
         }
     }
@@ -170,9 +170,9 @@ impl RetryOnPlan {
             (Self::Default { .. }, Failure::Timeout | Failure::Connection) => true,
             (Self::Default { .. }, Failure::Handler) => false,
             (Self::Listed { classes, .. }, failure) => classes.contains(&match failure {
-                Failure::Timeout => ErrorClass::Timeout,
-                Failure::Connection => ErrorClass::Connection,
-                Failure::Handler => ErrorClass::HandlerError,
+                Failure::Timeout => RetryClass::Timeout,
+                Failure::Connection => RetryClass::Connection,
+                Failure::Handler => RetryClass::HandlerError,
             }),
         }
     }
@@ -315,7 +315,7 @@ pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
             classes: list
                 .iter()
                 .filter_map(|r| match r {
-                    RetryOn::Class(c) => Some(ErrorClass::from(*c)),
+                    RetryOn::Class(c) => Some(RetryClass::from(*c)),
                     RetryOn::Status(_) => None,
                 })
                 .collect(),

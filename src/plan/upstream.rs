@@ -8,7 +8,7 @@ use super::template::Template;
 use crate::config::{Auth, HttpFallback, HttpTool};
 use crate::defaults;
 
-use super::vocab::HttpMethod;
+use crate::vocab::HttpMethod;
 
 /// A request, ready to emit.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +92,7 @@ pub fn fallback_call(http: &HttpFallback, params: &[&str], max_body_bytes: usize
 
 fn call(
     endpoint: &str,
-    method: Option<crate::config::HttpMethod>,
+    method: Option<HttpMethod>,
     headers: Option<&IndexMap<String, String>>,
     query: Option<&IndexMap<String, String>>,
     auth: Option<&Auth>,
@@ -112,7 +112,7 @@ fn call(
         .or_else(|| origin.strip_prefix("http://"))
         .unwrap_or(origin);
     let mut plan = HttpCallPlan {
-        method: method.map_or(HttpMethod::Get, HttpMethod::from),
+        method: method.unwrap_or(HttpMethod::Get),
         endpoint: endpoint.to_owned(),
         host: host.to_owned(),
         origin: Template::split(&endpoint[..split]),
