@@ -131,7 +131,7 @@ pub mod internal {
 
 /// `ms` as forge.yaml spells a duration: whole seconds as `60s`, anything else as `100ms`.
 pub fn spelled_ms(ms: u64) -> String {
-    if ms != 0 && ms % 1000 == 0 {
+    if ms != 0 && ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

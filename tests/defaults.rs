@@ -283,7 +283,7 @@ fn catalog(key: &str) -> Option<Value> {
 
 fn policies(key: &str) -> Option<Value> {
     let with = |block: &str| planned("", NATIVE, &format!("fault_tolerance: {{{block}}}\n"));
-    let breaker = || tool(&with("circuit_breaker: {}")).policy.breaker.clone();
+    let breaker = || tool(&with("circuit_breaker: {}")).policy.breaker;
     let retry = || {
         tool(&with("retry: {}"))
             .policy

@@ -315,7 +315,7 @@ pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
             classes: list
                 .iter()
                 .filter_map(|r| match r {
-                    RetryOn::Class(c) => Some(RetryClass::from(*c)),
+                    RetryOn::Class(c) => Some(*c),
                     RetryOn::Status(_) => None,
                 })
                 .collect(),
