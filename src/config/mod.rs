@@ -6,19 +6,19 @@
 //! tell a value the user wrote from a default; defaults are resolved later, by the planner.
 
 mod duration;
-mod upstream;
 mod params;
 mod policy;
 mod server;
 mod tool;
+mod upstream;
 
+pub use crate::vocab::{HttpMethod, METHOD_PATTERN};
 pub use duration::{DURATION_PATTERN, DurationError, HumanDuration, MAX_MS as MAX_DURATION_MS};
-pub use upstream::{ApiKeyAuth, Auth, BasicAuth, BearerAuth, HttpMethod, METHOD_PATTERN};
 pub use params::{PARAM_NAME_PATTERN, ParamDetail, ParamSpec, ParamType, Params, Validation};
 pub use policy::{
-    BuiltinClassify, Bulkhead, CircuitBreaker, ClassifyBy, ErrorClass, ErrorTracking, Fallback,
-    FallbackEntry, FaultTolerance, HttpFallback, Middleware, NativeFallback, Recovery, Retry,
-    RetryOn, ValueFallback,
+    BuiltinClassify, Bulkhead, CircuitBreaker, ClassifyBy, ErrorTracking, Fallback, FallbackEntry,
+    FaultTolerance, HttpFallback, Middleware, NativeFallback, Recovery, Retry, RetryOn,
+    ValueFallback,
 };
 pub use server::{
     BearerTokens, CRATE_NAME_PATTERN, Forge, HttpAccess, HttpAuth, Metrics, MetricsListen, OAuth,
@@ -29,6 +29,7 @@ pub use tool::{
     CliTool, ErrorPolicy, HandlerRef, HttpTool, NativeTool, PipelineStep, PipelineTool,
     TOOL_NAME_PATTERN, Tool, ToolCommon, ToolKind,
 };
+pub use upstream::{ApiKeyAuth, Auth, BasicAuth, BearerAuth};
 
 use schemars::JsonSchema;
 use serde::Deserialize;

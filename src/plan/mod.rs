@@ -3,7 +3,6 @@
 //! derived, so that emitting code is a straight translation.
 
 mod catalog;
-mod upstream;
 mod http_limits;
 mod http_server;
 mod kind;
@@ -11,36 +10,30 @@ mod params;
 mod policy;
 mod stdio;
 mod template;
+mod upstream;
 mod vocab;
 
+pub use crate::vocab::{HttpMethod, RetryClass};
 pub use catalog::{
-    DEFAULT_MIME_TYPE, PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource,
-    StatePlan,
+    PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource, StatePlan,
 };
-pub use upstream::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
-pub use http_limits::{
-    DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_HTTP_MAX_IN_FLIGHT, DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CALLER,
-    DEFAULT_REQUEST_TIMEOUT_MS, HttpLimits,
-};
-pub use http_server::{
-    DEFAULT_ALLOWED_HOSTS, DEFAULT_ALLOWED_ORIGINS, DEFAULT_BIND, DEFAULT_LEEWAY_SECS,
-    DEFAULT_MAX_BODY_BYTES, HttpServerPlan, MAX_LEEWAY_SECS, MetricsPlan, OAuthPlan,
-    ServerAuthPlan, metadata_location,
-};
+pub use http_limits::HttpLimits;
+pub use http_server::{HttpServerPlan, MetricsPlan, OAuthPlan, ServerAuthPlan};
 pub use kind::{ArgPlan, CliArg, CliPlan, StepPlan};
 pub use params::{ParamPlan, input_schema, value_schema};
 pub use policy::{
     BreakerPlan, BulkheadPlan, Defaults, Failure, FallbackPlan, PolicyPlan, RetryDecisions,
-    RetryOnPlan, RetryPlan, Schedule, backoff_schedule, defaults,
+    RetryOnPlan, RetryPlan, Schedule, backoff_schedule,
 };
-pub use stdio::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, StdioPlan};
+pub use stdio::StdioPlan;
 pub use template::{Part, Template};
-pub use vocab::{HttpMethod, RetryClass, StepCondition, ValueKind};
+pub use upstream::{AuthPlan, HttpCallPlan};
+pub use vocab::{StepCondition, ValueKind};
 
 use crate::config::{
     Config, FallbackEntry, Middleware, Optimization, PipelineStep, ToolKind, Transport,
 };
+use crate::defaults;
 use crate::naming::{self, HandlerPath};
 
 /// The whole server to generate.
@@ -89,19 +82,6 @@ pub struct Plan {
 /// Counter slots a server keeps per tool for the classes a user's classifier names: 31
 /// names and `other` (arrays up to 32 long have `Default`).
 pub const USER_CLASS_SLOTS: usize = 32;
-
-/// How long calls in flight may take to finish when the server stops, unless
-/// `forge.drain_timeout` says otherwise.
-pub const DEFAULT_DRAIN_MS: u64 = 10_000;
-
-/// Bytes of the largest output a tool reads, unless `forge.max_output_bytes` says otherwise:
-/// 4 MiB, as much as the http transport accepts in a request, and 256 calls in flight reading
-/// that much hold 1 GiB at most.
-pub const DEFAULT_MAX_OUTPUT_BYTES: u32 = 4 * 1024 * 1024;
-
-/// The timeout of a cli or http tool whose forge.yaml (and default block) sets none: a
-/// command or an upstream that never ends must not hold a call, and its slot, for ever.
-pub const DEFAULT_OUTSIDE_TIMEOUT_MS: u64 = 30_000;
 
 /// Transport of the generated server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,9 +245,9 @@ pub fn plan(config: &Config) -> Plan {
     });
     let keep_error_messages = tracking
         .as_ref()
-        .is_some_and(|t| t.keep_messages == Some(true));
+        .is_some_and(|t| t.keep_messages.unwrap_or(defaults::KEEP_MESSAGES));
     let error_tracking = tracking
-        .filter(|t| t.enabled != Some(false))
+        .filter(|t| t.enabled.unwrap_or(defaults::TRACKING_ENABLED))
         .map(|t| t.max_errors.unwrap_or(defaults::MAX_ERRORS));
     let resources: Vec<ResourcePlan> = config
         .resources
@@ -323,7 +303,7 @@ pub fn plan(config: &Config) -> Plan {
         error_tracking,
         keep_error_messages,
         needs,
-        drain_ms: config.forge.drain_timeout.map_or(DEFAULT_DRAIN_MS, |d| {
+        drain_ms: config.forge.drain_timeout.map_or(defaults::DRAIN_MS, |d| {
             u64::try_from(d.0.as_millis()).unwrap_or(u64::MAX)
         }),
         max_output_bytes: max_output_bytes(config),
@@ -345,7 +325,7 @@ fn max_output_bytes(config: &Config) -> usize {
     let bytes = config
         .forge
         .max_output_bytes
-        .unwrap_or(DEFAULT_MAX_OUTPUT_BYTES);
+        .unwrap_or(defaults::MAX_OUTPUT_BYTES);
     usize::try_from(bytes).unwrap_or(usize::MAX)
 }
 
@@ -474,7 +454,7 @@ fn plan_tool(
     let timeout_ms = common
         .timeout_ms
         .or(if inherit { defaults.timeout_ms } else { None })
-        .or(reaches_out.then_some(DEFAULT_OUTSIDE_TIMEOUT_MS));
+        .or(reaches_out.then_some(defaults::OUTSIDE_TIMEOUT_MS));
 
     let module = naming::tool_module(&common.name);
     ToolPlan {
@@ -493,7 +473,7 @@ fn plan_tool(
             fallback,
         },
         scopes: common.scopes.clone().unwrap_or_default(),
-        middleware: common.middleware != Some(false)
+        middleware: common.middleware.unwrap_or(defaults::TOOL_MIDDLEWARE)
             && config
                 .middleware
                 .iter()

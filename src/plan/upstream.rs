@@ -6,11 +6,9 @@ use indexmap::IndexMap;
 
 use super::template::Template;
 use crate::config::{Auth, HttpFallback, HttpTool};
+use crate::defaults;
 
-use super::vocab::HttpMethod;
-
-/// The header an API key travels in when `auth.header` is not written.
-pub const DEFAULT_API_KEY_HEADER: &str = "X-API-Key";
+use crate::vocab::HttpMethod;
 
 /// A request, ready to emit.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +63,7 @@ pub enum AuthPlan {
 /// `max_body_bytes`.
 pub fn tool_call(http: &HttpTool, params: &[&str], max_body_bytes: usize) -> HttpCallPlan {
     HttpCallPlan {
-        follow_redirects: http.follow_redirects == Some(true),
+        follow_redirects: http.follow_redirects.unwrap_or(defaults::FOLLOW_REDIRECTS),
         ..call(
             &http.endpoint,
             http.method,
@@ -94,7 +92,7 @@ pub fn fallback_call(http: &HttpFallback, params: &[&str], max_body_bytes: usize
 
 fn call(
     endpoint: &str,
-    method: Option<crate::config::HttpMethod>,
+    method: Option<HttpMethod>,
     headers: Option<&IndexMap<String, String>>,
     query: Option<&IndexMap<String, String>>,
     auth: Option<&Auth>,
@@ -114,7 +112,7 @@ fn call(
         .or_else(|| origin.strip_prefix("http://"))
         .unwrap_or(origin);
     let mut plan = HttpCallPlan {
-        method: method.map_or(HttpMethod::Get, HttpMethod::from),
+        method: method.unwrap_or(HttpMethod::Get),
         endpoint: endpoint.to_owned(),
         host: host.to_owned(),
         origin: Template::split(&endpoint[..split]),
@@ -153,7 +151,7 @@ fn auth_plan(auth: &Auth) -> AuthPlan {
             name: key
                 .header
                 .clone()
-                .unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned()),
+                .unwrap_or_else(|| defaults::API_KEY_HEADER.to_owned()),
             value: Template::env_only(&key.key),
         },
     }
@@ -191,14 +189,7 @@ mod tests {
         let Some(AuthPlan::Header { name, .. }) = &plan.auth else {
             panic!("{:?}", plan.auth)
         };
-        assert_eq!(name, DEFAULT_API_KEY_HEADER);
+        assert_eq!(name, defaults::API_KEY_HEADER);
         assert!(!plan.has_body());
-    }
-
-    #[test]
-    fn the_schema_documents_the_api_key_default() {
-        let schema = crate::schema::forge_schema();
-        let text = serde_json::to_string(&schema).unwrap_or_default();
-        assert!(text.contains(&format!("\"default\":\"{DEFAULT_API_KEY_HEADER}\"")));
     }
 }
