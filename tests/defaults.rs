@@ -1,7 +1,7 @@
 //! Every default is stated once, in `src/defaults.rs`, and agrees everywhere it shows: the
 //! schema's `"default"` annotations, what the plan resolves when the key is left out, the
-//! reference page `docs/src/reference/defaults.md`, and the defaults tables of README.md and
-//! SECURITY.md.
+//! reference page `docs/src/reference/defaults.md`, and the limits tables of the book's
+//! http-server and security pages.
 
 use std::path::Path;
 
@@ -430,15 +430,15 @@ fn key_default_rows(text: &str) -> Vec<(usize, String, String)> {
     rows
 }
 
-/// README.md's and SECURITY.md's tables of the http server's limits (`| key | default |`,
-/// keys under `forge.http`) show the defaults of `src/defaults.rs`. Their prose mentions of
-/// defaults are not tied.
+/// The book's tables of the http server's limits (`| key | default |`, keys under
+/// `forge.http`) show the defaults of `src/defaults.rs`. Their prose mentions of defaults are
+/// not tied.
 #[test]
-fn the_readme_and_security_tables_show_the_defaults() {
+fn the_books_limits_tables_show_the_defaults() {
     let all = defaults::all();
     let mut broken = Vec::new();
     let mut checked = 0;
-    for file in ["README.md", "SECURITY.md"] {
+    for file in ["docs/src/http-server.md", "docs/src/security.md"] {
         for (line, key, value) in key_default_rows(&read(file)) {
             let full = format!("forge.http.{key}");
             let Some(entry) = all.iter().find(|e| e.key == full) else {
