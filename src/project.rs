@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::emit::{self, EmitError};
+use crate::emit::{GeneratedFile, Ownership};
 use crate::load::{Loaded, load_bytes};
 use crate::write::rustfmt::{self, Formatting};
-use crate::write::{self, GeneratedFile, Outcome, WriteError, stamp};
+use crate::write::{self, Outcome, WriteError, stamp};
 
 /// Why generating a project failed.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +69,7 @@ fn render_bytes(
     let plan = crate::plan::plan(config);
     timer.lap("plan");
     let mut files = emit::generate(&plan)?;
+    files.push(schema_file());
     timer.lap("emit");
     let formatting = rustfmt::format(&root_of(manifest), &mut files, formatter, cache);
     timer.lap("rustfmt");
@@ -77,6 +79,27 @@ fn render_bytes(
         files,
         formatting,
     })
+}
+
+/// The project's copy of the schema, for the editor modeline of forge.yaml. It is the
+/// language's, not the plan's, so it is made here rather than by emit; JSON has no comments,
+/// so the `@generated` line is a `$comment`.
+fn schema_file() -> GeneratedFile {
+    let mut copy = serde_json::Map::new();
+    copy.insert(
+        "$comment".into(),
+        emit::generated_header().trim_start_matches("// ").into(),
+    );
+    if let serde_json::Value::Object(schema) = crate::schema::forge_schema() {
+        copy.extend(schema);
+    }
+    let mut contents = serde_json::to_string_pretty(&copy).unwrap_or_default();
+    contents.push('\n');
+    GeneratedFile {
+        path: PathBuf::from("forge.schema.json"),
+        contents,
+        ownership: Ownership::Generated,
+    }
 }
 
 /// Phase times on stderr when `PFORGE_TIMINGS` is set, for finding where a large build spends
@@ -152,7 +175,7 @@ pub fn generate(manifest: &Path) -> Result<Generated, ProjectError> {
     // Only a build with nothing to report may be skipped next time.
     match key {
         Some(key) if missing.is_empty() && rendered.formatting == Formatting::Done => {
-            let files: Vec<(PathBuf, write::Ownership)> = rendered
+            let files: Vec<(PathBuf, Ownership)> = rendered
                 .files
                 .iter()
                 .map(|f| (f.path.clone(), f.ownership))

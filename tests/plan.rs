@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use pforge::config::Checked;
+use pforge::defaults;
 use pforge::plan::{
-    BreakerPlan, BulkheadPlan, DEFAULT_ALLOWED_ORIGINS, DEFAULT_LEEWAY_SECS,
-    DEFAULT_MAX_BODY_BYTES, KindPlan, MetricsPlan, Plan, RetryOnPlan, ServerAuthPlan, StdioPlan,
+    BreakerPlan, BulkheadPlan, KindPlan, MetricsPlan, Plan, RetryOnPlan, ServerAuthPlan, StdioPlan,
     TransportPlan, plan,
 };
 
@@ -123,8 +123,8 @@ fn tool_keys_merge_over_middleware_defaults_and_pipelines_do_not_inherit() {
         http.allowed_hosts,
         ["localhost", "127.0.0.1", "mcp.example.com"]
     );
-    assert_eq!(http.allowed_origins, DEFAULT_ALLOWED_ORIGINS);
-    assert_eq!(http.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    assert_eq!(http.allowed_origins, defaults::ALLOWED_ORIGINS);
+    assert_eq!(http.max_body_bytes, defaults::MAX_BODY_BYTES);
     assert_eq!(
         http.metrics,
         MetricsPlan::Own(([127, 0, 0, 1], 9464).into())
@@ -139,7 +139,7 @@ fn tool_keys_merge_over_middleware_defaults_and_pipelines_do_not_inherit() {
         oauth.metadata_url,
         "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
     );
-    assert_eq!(oauth.leeway_secs, DEFAULT_LEEWAY_SECS);
+    assert_eq!(oauth.leeway_secs, defaults::LEEWAY_SECS);
     assert_eq!(plan.drain_ms, 30_000);
     assert!(plan.needs.jwt && plan.needs.monitoring);
     let scoped: Vec<_> = plan.tools.iter().filter(|t| !t.scopes.is_empty()).collect();
@@ -236,9 +236,7 @@ fn tools_that_reach_out_get_a_timeout_and_an_output_bound() {
         "forge: {name: t, version: 0.1.0, max_output_bytes: 2048}\ntools:\n  - {type: cli, name: c, command: ls, args: [\"{{dir}}\", \"-l\", \"{{mode}}\"], params: {dir: string, mode: {type: string, allow_options: true}}}\n  - {type: http, name: h, endpoint: \"https://x.example/{{id}}\", follow_redirects: true}\n  - {type: http, name: own, endpoint: \"https://x.example/\", timeout_ms: 90000}\n  - {type: native, name: own_code, handler: handlers::own_code}\n  - {type: native, name: backed, handler: handlers::backed, fallback: {type: http, endpoint: \"https://b.example/\"}}\n",
     ));
     let timeouts: Vec<Option<Duration>> = plan.tools.iter().map(|t| t.policy.timeout).collect();
-    let default = Some(Duration::from_millis(
-        pforge::plan::DEFAULT_OUTSIDE_TIMEOUT_MS,
-    ));
+    let default = Some(Duration::from_millis(defaults::OUTSIDE_TIMEOUT_MS));
     assert_eq!(
         timeouts,
         [

@@ -648,19 +648,14 @@ async fn read_stats(
     serde_json::from_str(&document).unwrap_or_else(|e| panic!("{e}: {document}"))
 }
 
-/// The README's section that maps the chapter's Rust to pforge's: its forge.yaml, and each
-/// Rust block with the path its first line names.
+/// The book's page that maps the chapter's Rust to pforge's (`docs/src/migrating.md`): its
+/// forge.yaml fragment, and each Rust block with the path its first line names.
 fn chapter_section() -> (String, Vec<(String, String)>) {
-    let readme = include_str!("../README.md");
-    let start = readme
-        .find("### From the chapter's Rust to pforge's")
-        .unwrap_or_else(|| panic!("the README has no chapter section"));
-    let section = &readme[start..];
-    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let page = include_str!("../docs/src/migrating.md");
     let mut yaml = String::new();
     let mut files = Vec::new();
-    for block in section.split("\n```").skip(1).step_by(2) {
-        if let Some(text) = block.strip_prefix("yaml\n") {
+    for block in page.split("\n```").skip(1).step_by(2) {
+        if let Some(text) = block.strip_prefix("yaml fragment\n") {
             yaml = format!("{text}\n");
         } else if let Some(text) = block.strip_prefix("rust\n") {
             let path = text
@@ -671,6 +666,10 @@ fn chapter_section() -> (String, Vec<(String, String)>) {
             files.push((path.to_owned(), format!("{text}\n")));
         }
     }
+    assert!(
+        !yaml.is_empty(),
+        "docs/src/migrating.md has no `yaml fragment` block"
+    );
     (yaml, files)
 }
 
@@ -689,11 +688,11 @@ pub async fn fetch(
 }
 "#;
 
-/// The README's rewrite of the chapter's extension examples compiles against the generated
+/// The book's rewrite of the chapter's extension examples compiles against the generated
 /// traits (none of its types implements `Debug`) and does what the chapter says; and an
 /// unchanged classifier stub keeps the built-in class of what it does not name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_readmes_chapter_examples_compile_and_run() {
+async fn the_books_chapter_examples_compile_and_run() {
     let (yaml, files) = chapter_section();
     assert_eq!(files.len(), 4, "{files:?}");
     let config = format!(

@@ -13,15 +13,16 @@ mod server;
 mod tool;
 mod upstream;
 
+pub use crate::vocab::{HttpMethod, METHOD_PATTERN};
 pub use checked::{
     Checked, CliFacts, Endpoint, Facts, FallbackFacts, HttpFacts, KindFacts, PromptFacts, ToolFacts,
 };
 pub use duration::{DURATION_PATTERN, DurationError, HumanDuration, MAX_MS as MAX_DURATION_MS};
 pub use params::{PARAM_NAME_PATTERN, ParamDetail, ParamSpec, ParamType, Params, Validation};
 pub use policy::{
-    BuiltinClassify, Bulkhead, CircuitBreaker, ClassifyBy, ErrorClass, ErrorTracking, Fallback,
-    FallbackEntry, FaultTolerance, HttpFallback, Middleware, NativeFallback, Recovery, Retry,
-    RetryOn, ValueFallback,
+    BuiltinClassify, Bulkhead, CircuitBreaker, ClassifyBy, ErrorTracking, Fallback, FallbackEntry,
+    FaultTolerance, HttpFallback, Middleware, NativeFallback, Recovery, Retry, RetryOn,
+    ValueFallback,
 };
 pub use server::{
     BearerTokens, CRATE_NAME_PATTERN, Forge, HttpAccess, HttpAuth, Metrics, MetricsListen, OAuth,
@@ -32,7 +33,7 @@ pub use tool::{
     CliTool, ErrorPolicy, HandlerRef, HttpTool, NativeTool, PipelineStep, PipelineTool,
     TOOL_NAME_PATTERN, Tool, ToolCommon, ToolKind,
 };
-pub use upstream::{ApiKeyAuth, Auth, BasicAuth, BearerAuth, HttpMethod, METHOD_PATTERN};
+pub use upstream::{ApiKeyAuth, Auth, BasicAuth, BearerAuth};
 
 use schemars::JsonSchema;
 use serde::Deserialize;

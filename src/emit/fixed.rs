@@ -12,7 +12,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::ident;
-use crate::write::{GeneratedFile, Ownership};
+use super::{GeneratedFile, Ownership};
 
 /// One file of the runtime crate, for generated crates that need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,22 +4,25 @@
 //! the minijinja templates in `templates/`.
 
 mod catalog;
+mod file;
 mod fixed;
 mod format;
+mod generated_policy_tests;
+mod generated_tests;
 mod handlers;
-mod upstream;
 mod http_server;
 mod ident_tokens;
 mod params;
 mod policy;
-mod generated_policy_tests;
 mod resilience;
 mod runtime;
 mod server;
 mod stats;
 mod stdio;
-mod generated_tests;
 mod tool;
+mod upstream;
+
+pub use file::{GeneratedFile, Ownership};
 
 use std::path::PathBuf;
 
@@ -29,7 +32,6 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::plan::{KindPlan, Plan};
-use crate::write::{GeneratedFile, Ownership};
 
 /// First line of every file pforge owns.
 pub fn generated_header() -> String {
@@ -351,7 +353,10 @@ pub fn generate(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     }
     files.push(rust("src/generated/tools/mod.rs", server::tools_mod(plan))?);
     if !plan.tools.is_empty() {
-        files.push(rust("src/generated/tests.rs", generated_tests::tests(plan))?);
+        files.push(rust(
+            "src/generated/tests.rs",
+            generated_tests::tests(plan),
+        )?);
     }
     files.extend(tool_modules(plan)?);
     files.extend(policy_test_files(plan)?);
@@ -418,9 +423,15 @@ fn tool_modules(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
 /// One file of policy test cases per policy shape, included by every tool of that shape.
 fn policy_test_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     let mut shapes = std::collections::BTreeMap::new();
-    for tool in plan.tools.iter().filter(|t| generated_policy_tests::has_tests(t)) {
+    for tool in plan
+        .tools
+        .iter()
+        .filter(|t| generated_policy_tests::has_tests(t))
+    {
         shapes
-            .entry(generated_policy_tests::shape_file(&generated_policy_tests::shape(tool)))
+            .entry(generated_policy_tests::shape_file(
+                &generated_policy_tests::shape(tool),
+            ))
             .or_insert(tool);
     }
     shapes
@@ -582,11 +593,6 @@ fn text_files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
             ownership,
         });
     }
-    files.push(GeneratedFile {
-        path: PathBuf::from("forge.schema.json"),
-        contents: schema_copy(),
-        ownership: Ownership::Generated,
-    });
     Ok(files)
 }
 
@@ -663,22 +669,6 @@ fn http_readme(plan: &Plan, http: &crate::plan::HttpServerPlan) -> minijinja::Va
         ops => ops,
         drain => policy::human_ms(plan.drain_ms),
     }
-}
-
-/// The project's copy of the schema, for the editor modeline; JSON has no comments, so the
-/// `@generated` line is a `$comment`.
-fn schema_copy() -> String {
-    let mut copy = serde_json::Map::new();
-    copy.insert(
-        "$comment".into(),
-        generated_header().trim_start_matches("// ").into(),
-    );
-    if let serde_json::Value::Object(schema) = crate::schema::forge_schema() {
-        copy.extend(schema);
-    }
-    let mut text = serde_json::to_string_pretty(&copy).unwrap_or_default();
-    text.push('\n');
-    text
 }
 
 fn template_error(name: &str, error: &minijinja::Error) -> EmitError {

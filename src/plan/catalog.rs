@@ -2,10 +2,8 @@
 //! the mime type it is read with, a prompt's arguments whichever way they were written.
 
 use crate::config::{Prompt, PromptArguments, PromptFacts, Resource, State};
+use crate::defaults;
 use crate::naming::{self, HandlerPath};
-
-/// The mime type of a resource that does not name one.
-pub const DEFAULT_MIME_TYPE: &str = "text/plain";
 
 /// One resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +105,7 @@ pub fn resource(index: usize, resource: &Resource, handler: Option<&HandlerPath>
         read_as: resource
             .mime_type
             .clone()
-            .unwrap_or_else(|| DEFAULT_MIME_TYPE.to_owned()),
+            .unwrap_or_else(|| defaults::MIME_TYPE.to_owned()),
         source,
         field: naming::resource_field(index),
     }
@@ -119,7 +117,7 @@ pub fn prompt(prompt: &Prompt, facts: &PromptFacts) -> PromptPlan {
         |name: &str, description: &Option<String>, required: Option<bool>| PromptArgumentPlan {
             name: name.to_owned(),
             description: description.clone(),
-            required: required.unwrap_or(false),
+            required: required.unwrap_or(defaults::REQUIRED),
         };
     let arguments = match &prompt.arguments {
         Some(PromptArguments::List(list)) => list

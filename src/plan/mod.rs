@@ -13,34 +13,27 @@ mod upstream;
 mod vocab;
 
 pub use crate::holes::{Part, Template};
+pub use crate::vocab::{HttpMethod, RetryClass};
 pub use catalog::{
-    DEFAULT_MIME_TYPE, PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource,
-    StatePlan,
+    PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource, StatePlan,
 };
-pub use http_limits::{
-    DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_HTTP_MAX_IN_FLIGHT, DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CALLER,
-    DEFAULT_REQUEST_TIMEOUT_MS, HttpLimits,
-};
-pub use http_server::{
-    DEFAULT_ALLOWED_HOSTS, DEFAULT_ALLOWED_ORIGINS, DEFAULT_BIND, DEFAULT_LEEWAY_SECS,
-    DEFAULT_MAX_BODY_BYTES, HttpServerPlan, MAX_LEEWAY_SECS, MetricsPlan, OAuthPlan,
-    ServerAuthPlan, metadata_location,
-};
+pub use http_limits::HttpLimits;
+pub use http_server::{HttpServerPlan, MetricsPlan, OAuthPlan, ServerAuthPlan};
 pub use kind::{ArgPlan, CliArg, CliPlan, StepPlan};
 pub use params::{ParamPlan, input_schema, value_schema};
 pub use policy::{
     BreakerPlan, BulkheadPlan, Defaults, Failure, FallbackPlan, PolicyPlan, RetryDecisions,
-    RetryOnPlan, RetryPlan, Schedule, backoff_schedule, defaults,
+    RetryOnPlan, RetryPlan, Schedule, backoff_schedule,
 };
-pub use stdio::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, StdioPlan};
-pub use upstream::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
-pub use vocab::{HttpMethod, RetryClass, StepCondition, ValueKind};
+pub use stdio::StdioPlan;
+pub use upstream::{AuthPlan, HttpCallPlan};
+pub use vocab::{StepCondition, ValueKind};
 
 use crate::config::{
     Checked, Config, FallbackFacts, KindFacts, Middleware, Optimization, ToolFacts, ToolKind,
     Transport,
 };
+use crate::defaults;
 use crate::naming::{self, HandlerPath};
 
 /// The whole server to generate.
@@ -89,19 +82,6 @@ pub struct Plan {
 /// Counter slots a server keeps per tool for the classes a user's classifier names: 31
 /// names and `other` (arrays up to 32 long have `Default`).
 pub const USER_CLASS_SLOTS: usize = 32;
-
-/// How long calls in flight may take to finish when the server stops, unless
-/// `forge.drain_timeout` says otherwise.
-pub const DEFAULT_DRAIN_MS: u64 = 10_000;
-
-/// Bytes of the largest output a tool reads, unless `forge.max_output_bytes` says otherwise:
-/// 4 MiB, as much as the http transport accepts in a request, and 256 calls in flight reading
-/// that much hold 1 GiB at most.
-pub const DEFAULT_MAX_OUTPUT_BYTES: u32 = 4 * 1024 * 1024;
-
-/// The timeout of a cli or http tool whose forge.yaml (and default block) sets none: a
-/// command or an upstream that never ends must not hold a call, and its slot, for ever.
-pub const DEFAULT_OUTSIDE_TIMEOUT_MS: u64 = 30_000;
 
 /// Transport of the generated server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,9 +230,9 @@ pub fn plan(checked: &Checked) -> Plan {
     let classifier = facts.classifier.clone();
     let keep_error_messages = tracking
         .as_ref()
-        .is_some_and(|t| t.keep_messages == Some(true));
+        .is_some_and(|t| t.keep_messages.unwrap_or(defaults::KEEP_MESSAGES));
     let error_tracking = tracking
-        .filter(|t| t.enabled != Some(false))
+        .filter(|t| t.enabled.unwrap_or(defaults::TRACKING_ENABLED))
         .map(|t| t.max_errors.unwrap_or(defaults::MAX_ERRORS));
     let resources: Vec<ResourcePlan> = config
         .resources
@@ -314,7 +294,7 @@ pub fn plan(checked: &Checked) -> Plan {
         error_tracking,
         keep_error_messages,
         needs,
-        drain_ms: config.forge.drain_timeout.map_or(DEFAULT_DRAIN_MS, |d| {
+        drain_ms: config.forge.drain_timeout.map_or(defaults::DRAIN_MS, |d| {
             u64::try_from(d.0.as_millis()).unwrap_or(u64::MAX)
         }),
         max_output_bytes: max_output_bytes(config),
@@ -328,7 +308,7 @@ fn max_output_bytes(config: &Config) -> usize {
     let bytes = config
         .forge
         .max_output_bytes
-        .unwrap_or(DEFAULT_MAX_OUTPUT_BYTES);
+        .unwrap_or(defaults::MAX_OUTPUT_BYTES);
     usize::try_from(bytes).unwrap_or(usize::MAX)
 }
 
@@ -353,7 +333,7 @@ fn plan_tool(
         kind,
         policy,
         scopes: common.scopes.clone().unwrap_or_default(),
-        middleware: common.middleware != Some(false)
+        middleware: common.middleware.unwrap_or(defaults::TOOL_MIDDLEWARE)
             && config
                 .middleware
                 .iter()
@@ -439,7 +419,7 @@ fn plan_policy(
     let timeout_ms = common
         .timeout_ms
         .or(inherited.timeout_ms)
-        .or(reaches_out.then_some(DEFAULT_OUTSIDE_TIMEOUT_MS));
+        .or(reaches_out.then_some(defaults::OUTSIDE_TIMEOUT_MS));
     PolicyPlan {
         timeout: timeout_ms.map(std::time::Duration::from_millis),
         retry,

@@ -3,35 +3,11 @@
 
 use std::time::Duration;
 
-use super::vocab::{HttpMethod, RetryClass as ErrorClass};
+use crate::vocab::{HttpMethod, RetryClass};
 
 use crate::config::{Bulkhead, Checked, CircuitBreaker, Middleware, Retry, RetryOn};
+use crate::defaults;
 use crate::naming::HandlerPath;
-
-/// Default policy values, as documented in the schema and README.
-pub mod defaults {
-    /// Consecutive failures that open a circuit.
-    pub const FAILURE_THRESHOLD: u32 = 5;
-    /// How long a circuit stays open, in milliseconds.
-    pub const OPEN_MS: u64 = 60_000;
-    /// Consecutive probe successes that close a circuit.
-    pub const SUCCESS_THRESHOLD: u32 = 2;
-    /// Attempts in all.
-    pub const MAX_ATTEMPTS: u32 = 3;
-    /// Attempts in all when a user's `RetryPolicy` decides: the most forge.yaml allows, so
-    /// that the policy's own limit is the one that counts.
-    pub const POLICY_MAX_ATTEMPTS: u32 = 100;
-    /// Delay before the second attempt, in milliseconds.
-    pub const INITIAL_DELAY_MS: u64 = 100;
-    /// Cap of every delay, in milliseconds.
-    pub const MAX_DELAY_MS: u64 = 5_000;
-    /// Growth of the delay per attempt.
-    pub const MULTIPLIER: f64 = 2.0;
-    /// Spread of jittered delays: ±25 %.
-    pub const JITTER_PERCENT: u32 = 25;
-    /// Recent errors kept by error tracking.
-    pub const MAX_ERRORS: u32 = 100;
-}
 
 /// Everything that protects one tool's calls.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -152,7 +128,7 @@ pub enum RetryOnPlan {
     /// Exactly these classes and status codes.
     Listed {
         /// Error classes.
-        classes: Vec<ErrorClass>,
+        classes: Vec<RetryClass>,
         /// HTTP status codes.
         statuses: Vec<u16>,
     },
@@ -178,11 +154,11 @@ impl RetryOnPlan {
             }
             Self::Listed { classes, statuses } => {
                 statuses.contains(&code)
-                    || (code == 429 && classes.contains(&ErrorClass::RateLimit))
-                    || (code == 503 && classes.contains(&ErrorClass::ServiceUnavailable))
+                    || (code == 429 && classes.contains(&RetryClass::RateLimit))
+                    || (code == 503 && classes.contains(&RetryClass::ServiceUnavailable))
                     || ((500..=599).contains(&code)
                         && code != 503
-                        && classes.contains(&ErrorClass::ServerError))
+                        && classes.contains(&RetryClass::ServerError))
             }
         }
     }
@@ -193,9 +169,9 @@ impl RetryOnPlan {
             (Self::Default { .. }, Failure::Timeout | Failure::Connection) => true,
             (Self::Default { .. }, Failure::Handler) => false,
             (Self::Listed { classes, .. }, failure) => classes.contains(&match failure {
-                Failure::Timeout => ErrorClass::Timeout,
-                Failure::Connection => ErrorClass::Connection,
-                Failure::Handler => ErrorClass::HandlerError,
+                Failure::Timeout => RetryClass::Timeout,
+                Failure::Connection => RetryClass::Connection,
+                Failure::Handler => RetryClass::HandlerError,
             }),
         }
     }
@@ -355,7 +331,7 @@ pub fn resolve_retry(block: &RetryBlock, method: Option<HttpMethod>) -> RetryPla
             classes: list
                 .iter()
                 .filter_map(|r| match r {
-                    RetryOn::Class(c) => Some(ErrorClass::from(*c)),
+                    RetryOn::Class(c) => Some(*c),
                     RetryOn::Status(_) => None,
                 })
                 .collect(),
@@ -375,7 +351,7 @@ pub fn resolve_retry(block: &RetryBlock, method: Option<HttpMethod>) -> RetryPla
             && (retry_on.retries_status(429) || retry_on.retries_status(503)),
         decisions: RetryDecisions::Schedule(Schedule {
             delays_ms: backoff_schedule(max_attempts, initial, multiplier, max_delay_ms),
-            jitter: retry.jitter.unwrap_or(true),
+            jitter: retry.jitter.unwrap_or(defaults::JITTER),
             retry_on,
         }),
     }
@@ -401,7 +377,7 @@ pub fn backoff_schedule(
 
 /// Resolves a breaker block; `None` when it is disabled.
 pub fn resolve_breaker(breaker: &CircuitBreaker) -> Option<BreakerPlan> {
-    if breaker.enabled == Some(false) {
+    if !breaker.enabled.unwrap_or(defaults::BREAKER_ENABLED) {
         return None;
     }
     Some(BreakerPlan {

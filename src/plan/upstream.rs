@@ -3,12 +3,10 @@
 //! parameters no template uses assigned to the query or the body.
 
 use crate::config::{Auth, HttpFacts, HttpFallback, HttpTool};
+use crate::defaults;
 use crate::holes::Template;
 
-use super::vocab::HttpMethod;
-
-/// The header an API key travels in when `auth.header` is not written.
-pub const DEFAULT_API_KEY_HEADER: &str = "X-API-Key";
+use crate::vocab::HttpMethod;
 
 /// A request, ready to emit.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +66,7 @@ pub fn tool_call(
     max_body_bytes: usize,
 ) -> HttpCallPlan {
     HttpCallPlan {
-        follow_redirects: http.follow_redirects == Some(true),
+        follow_redirects: http.follow_redirects.unwrap_or(defaults::FOLLOW_REDIRECTS),
         ..call(
             &http.endpoint,
             http.method,
@@ -100,14 +98,14 @@ pub fn fallback_call(
 
 fn call(
     endpoint: &str,
-    method: Option<crate::config::HttpMethod>,
+    method: Option<HttpMethod>,
     facts: &HttpFacts,
     auth: Option<&Auth>,
     params: &[&str],
     max_body_bytes: usize,
 ) -> HttpCallPlan {
     let mut plan = HttpCallPlan {
-        method: method.map_or(HttpMethod::Get, HttpMethod::from),
+        method: method.unwrap_or(HttpMethod::Get),
         endpoint: endpoint.to_owned(),
         host: facts.endpoint.host.clone(),
         origin: facts.endpoint.origin.clone(),
@@ -146,7 +144,7 @@ fn auth_plan(auth: &Auth) -> AuthPlan {
             name: key
                 .header
                 .clone()
-                .unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned()),
+                .unwrap_or_else(|| defaults::API_KEY_HEADER.to_owned()),
             value: Template::env_only(&key.key),
         },
     }
@@ -193,14 +191,7 @@ mod tests {
         let Some(AuthPlan::Header { name, .. }) = &plan.auth else {
             panic!("{:?}", plan.auth)
         };
-        assert_eq!(name, DEFAULT_API_KEY_HEADER);
+        assert_eq!(name, defaults::API_KEY_HEADER);
         assert!(!plan.has_body());
-    }
-
-    #[test]
-    fn the_schema_documents_the_api_key_default() {
-        let schema = crate::schema::forge_schema();
-        let text = serde_json::to_string(&schema).unwrap_or_default();
-        assert!(text.contains(&format!("\"default\":\"{DEFAULT_API_KEY_HEADER}\"")));
     }
 }

@@ -2,17 +2,15 @@
 //! `forge.http.metrics`, `forge.drain_timeout` and the tools' `scopes`.
 
 use crate::config::{Forge, HttpAuth, Metrics, OAuth, ToolKind, Transport};
+use crate::defaults::internal::{MAX_DRAIN_SECS, MAX_LEEWAY_SECS};
 use crate::load::fields::{self, Owner};
 use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
-use crate::plan::{MAX_LEEWAY_SECS, metadata_location};
+use crate::naming::metadata_location;
 
 /// Characters that would break the header, route or document a URL is written into.
 const UNSAFE_IN_URL: &str = "\"\\{}*<>`^|";
-
-/// The longest drain: a stopping server is out of service for this long at most.
-const MAX_DRAIN_SECS: u64 = 3600;
 
 /// Checks auth, metrics, the drain and the scopes of every tool.
 pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
@@ -61,7 +59,7 @@ fn check_metrics_bind(forge: Option<&Forge>, bind: &str, reporter: &mut Reporter
     };
     let main = forge
         .and_then(|f| f.bind.as_deref())
-        .unwrap_or(crate::plan::DEFAULT_BIND)
+        .unwrap_or(crate::defaults::BIND)
         .parse::<std::net::SocketAddr>();
     if main.is_ok_and(|main| main.port() == address.port() && address.port() != 0) {
         reporter

@@ -369,8 +369,12 @@ pub fn check_retry(
     let layers = layers.as_slice();
     let initial = pick(layers, "initial_delay", |r| r.initial_delay);
     let max = pick(layers, "max_delay", |r| r.max_delay);
-    let initial_value = initial.as_ref().map_or(100, |(_, d)| d.as_millis());
-    let max_value = max.as_ref().map_or(5_000, |(_, d)| d.as_millis());
+    let initial_value = initial
+        .as_ref()
+        .map_or(crate::defaults::INITIAL_DELAY_MS, |(_, d)| d.as_millis());
+    let max_value = max
+        .as_ref()
+        .map_or(crate::defaults::MAX_DELAY_MS, |(_, d)| d.as_millis());
     if initial_value > max_value {
         let shown = |ms: u64| HumanDuration(std::time::Duration::from_millis(ms)).to_string();
         let message = format!(
