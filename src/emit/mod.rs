@@ -4,7 +4,7 @@
 //! the minijinja templates in `templates/`.
 
 mod catalog;
-mod fixed;
+pub mod fixed;
 mod format;
 mod handlers;
 mod upstream;
