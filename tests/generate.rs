@@ -195,8 +195,10 @@ fn user_edits_survive_a_rebuild_and_new_stubs_are_added() {
     );
     std::fs::write(&cargo, &manifest_text).unwrap_or_else(|e| panic!("{e}"));
 
+    // Two more tools under the example's `tools:`, the last key of the file.
     let grown = format!(
-        "{MINIMAL}\n  - type: native\n    name: farewell\n    handler: handlers::farewell::handle\n  - type: http\n    name: fetch\n    endpoint: \"https://example.com/{{{{id}}}}\"\n"
+        "{MINIMAL}\n{}",
+        include_str!("fixtures/generate/more-tools.yaml")
     );
     std::fs::write(&manifest, grown).unwrap_or_else(|e| panic!("{e}"));
     let outcomes = pforge::project::generate(&manifest)
