@@ -6,7 +6,7 @@ use crate::emit::{self, EmitError};
 use crate::emit::{GeneratedFile, Ownership};
 use crate::load::{Loaded, load_bytes};
 use crate::write::rustfmt::{self, Formatting};
-use crate::write::{self, Outcome, WriteError, stamp};
+use crate::write::{self, Outcome, WriteError, record, stamp};
 
 /// Why generating a project failed.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,19 @@ pub enum ProjectError {
     /// Writing failed.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// Cargo.toml records a newer pforge than this one (or a record that is not a version).
+    #[error(transparent)]
+    Downgrade(#[from] Box<record::Downgrade>),
+}
+
+/// Whether a build may replace what a newer pforge generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Downgrade {
+    /// Refuse when Cargo.toml records a newer pforge, or a record that is not a version.
+    #[default]
+    Refuse,
+    /// Build anyway (`--force`).
+    Allow,
 }
 
 /// Loads forge.yaml and renders every file of its project, formatted with rustfmt when it can
@@ -147,8 +160,15 @@ pub struct Generated {
 
 /// Generates the project of `manifest` into its directory. When the project is exactly as the
 /// last build with the same forge.yaml, pforge and rustfmt left it, nothing is rendered (see
-/// [`stamp`]).
+/// [`stamp`]). A crate that a newer pforge built is refused (see [`generate_with`]).
 pub fn generate(manifest: &Path) -> Result<Generated, ProjectError> {
+    generate_with(manifest, Downgrade::Refuse)
+}
+
+/// [`generate`], refusing or allowing a build by an older pforge than Cargo.toml records.
+pub fn generate_with(manifest: &Path, downgrade: Downgrade) -> Result<Generated, ProjectError> {
+    // Before the stamp: a build the stamp would skip is refused all the same.
+    refuse_downgrade(manifest, downgrade)?;
     let bytes = read(manifest)?;
     let root = root_of(manifest);
     let formatter = rustfmt::Formatter::of(&root);
@@ -192,8 +212,14 @@ pub fn generate(manifest: &Path) -> Result<Generated, ProjectError> {
     })
 }
 
-/// The files generating would change, without writing anything.
+/// The files generating would change, without writing anything; refused as [`generate`] is.
 pub fn check(manifest: &Path) -> Result<Generated, ProjectError> {
+    check_with(manifest, Downgrade::Refuse)
+}
+
+/// [`check`], refusing or allowing a build by an older pforge than Cargo.toml records.
+pub fn check_with(manifest: &Path, downgrade: Downgrade) -> Result<Generated, ProjectError> {
+    refuse_downgrade(manifest, downgrade)?;
     let (loaded, files, formatting) = render(manifest)?;
     let changes = write::pending_changes(&root_of(manifest), &files)?;
     Ok(Generated {
@@ -205,6 +231,28 @@ pub fn check(manifest: &Path) -> Result<Generated, ProjectError> {
         formatting,
         missing: Vec::new(),
     })
+}
+
+/// The refusal of a build by an older pforge than the crate's Cargo.toml records, listing
+/// what the build would change.
+fn refuse_downgrade(manifest: &Path, downgrade: Downgrade) -> Result<(), ProjectError> {
+    if downgrade == Downgrade::Allow {
+        return Ok(());
+    }
+    let Err(refusal) = record::check(&root_of(manifest), emit::versions::PFORGE) else {
+        return Ok(());
+    };
+    let changes = check_with(manifest, Downgrade::Allow)?
+        .outcomes
+        .into_iter()
+        .filter(|(_, o)| matches!(o, Outcome::Created | Outcome::Updated))
+        .collect();
+    Err(Box::new(record::Downgrade {
+        refusal,
+        running: emit::versions::PFORGE.to_owned(),
+        changes,
+    })
+    .into())
 }
 
 /// Starter configs for `pforge new`.

@@ -3,6 +3,7 @@
 //! file that exists is never overwritten.
 
 mod manifest;
+pub mod record;
 pub mod rustfmt;
 pub mod stamp;
 
