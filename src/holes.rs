@@ -1,6 +1,10 @@
 //! The two kinds of holes in config strings: `{{param}}` placeholders, filled per call, and
 //! `${VAR}` / `${VAR:-default}` environment references, resolved when the server runs.
 
+mod template;
+
+pub use template::{Part, Template};
+
 use std::ops::Range;
 
 /// A `{{name}}` placeholder found in a string.
@@ -58,34 +62,9 @@ pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, TemplateError> {
 
 /// The parameter a cli argument begins with: its first `{{name}}` when nothing but `${VAR}`s
 /// (which may be empty) comes before it. A placeholder inside a `${VAR:-…}` default is part
-/// of that reference, as `Template::split` reads it.
+/// of that reference, as [`Template::split`] reads it.
 pub fn leading_param(text: &str) -> Option<String> {
-    let mut holes: Vec<(Range<usize>, Option<String>)> = env_refs(text)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| (r.range, None))
-        .collect();
-    holes.extend(
-        placeholders(text)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| (p.range, Some(p.name))),
-    );
-    holes.sort_by_key(|(range, _)| range.start);
-    let mut at = 0;
-    for (range, param) in holes {
-        if range.start < at {
-            continue;
-        }
-        if range.start > at {
-            return None;
-        }
-        match param {
-            Some(name) => return Some(name),
-            None => at = range.end,
-        }
-    }
-    None
+    Template::split(text).leading_param().map(str::to_owned)
 }
 
 /// An environment reference found in a string.

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod defaults;
 pub mod diagnostics;
 pub mod emit;
 pub mod holes;
@@ -13,4 +14,5 @@ pub mod naming;
 pub mod plan;
 pub mod project;
 pub mod schema;
+pub mod vocab;
 pub mod write;

@@ -75,6 +75,10 @@ enum Command {
         /// Write nothing; exit 1 and list the files that would change (for CI).
         #[arg(long)]
         check: bool,
+        /// Build even if Cargo.toml records a newer pforge than this one, putting this
+        /// pforge's generated code and runtime files in place of the newer ones.
+        #[arg(long)]
+        force: bool,
     },
     /// Print the JSON Schema of forge.yaml (draft-07), for editors and CI.
     ///
@@ -121,7 +125,8 @@ fn main() -> ExitCode {
             release,
             no_compile,
             check,
-        } => build(&manifest, release, no_compile, check),
+            force,
+        } => build(&manifest, release, no_compile, check, force),
         Command::Schema => {
             print!("{}", pforge::schema::forge_schema_text());
             ExitCode::SUCCESS
@@ -205,13 +210,18 @@ fn report(loaded: &pforge::load::Loaded) {
     }
 }
 
-fn build(manifest: &Path, release: bool, no_compile: bool, check: bool) -> ExitCode {
-    use pforge::project::{self, ProjectError};
+fn build(manifest: &Path, release: bool, no_compile: bool, check: bool, force: bool) -> ExitCode {
+    use pforge::project::{self, Downgrade, ProjectError};
     use pforge::write::Outcome;
-    let result = if check {
-        project::check(manifest)
+    let downgrade = if force {
+        Downgrade::Allow
     } else {
-        project::generate(manifest)
+        Downgrade::Refuse
+    };
+    let result = if check {
+        project::check_with(manifest, downgrade)
+    } else {
+        project::generate_with(manifest, downgrade)
     };
     let project::Generated {
         loaded,
@@ -332,7 +342,8 @@ fn new(target: &Path, template: TemplateArg, no_build: bool) -> ExitCode {
         template.name()
     );
     if !no_build {
-        let code = build(&manifest, false, false, false);
+        // A new directory has no version record to go back from.
+        let code = build(&manifest, false, false, false, false);
         if code != ExitCode::SUCCESS {
             return code;
         }

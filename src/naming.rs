@@ -441,9 +441,46 @@ fn is_camel_case(name: &str) -> bool {
     !name.contains('_')
 }
 
+/// Where RFC 9728 puts the metadata of `resource`: `/.well-known/oauth-protected-resource`
+/// inserted between its origin and its path. `None` when `resource` is not an http(s) URL
+/// (the loader reports it).
+pub fn metadata_location(resource: &str) -> Option<(String, String)> {
+    let (scheme, rest) = resource.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
+    if authority.is_empty() {
+        return None;
+    }
+    let path = format!(
+        "/.well-known/oauth-protected-resource{}",
+        path.trim_end_matches('/')
+    );
+    Some((format!("{scheme}://{authority}{path}"), path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_goes_between_origin_and_path() {
+        assert_eq!(
+            metadata_location("https://mcp.example.com/mcp/"),
+            Some((
+                "https://mcp.example.com/.well-known/oauth-protected-resource/mcp".into(),
+                "/.well-known/oauth-protected-resource/mcp".into()
+            ))
+        );
+        assert_eq!(
+            metadata_location("http://127.0.0.1:8080").map(|l| l.1),
+            Some("/.well-known/oauth-protected-resource".into())
+        );
+        assert_eq!(metadata_location("urn:mcp"), None);
+        assert_eq!(metadata_location("https:///x"), None);
+    }
 
     #[test]
     fn tool_modules_fold_case_and_punctuation_and_escape_keywords() {

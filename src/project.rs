@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::emit::{self, EmitError};
+use crate::emit::{GeneratedFile, Ownership};
 use crate::load::{Loaded, load_bytes};
 use crate::write::rustfmt::{self, Formatting};
-use crate::write::{self, GeneratedFile, Outcome, WriteError, stamp};
+use crate::write::{self, Outcome, WriteError, record, stamp};
 
 /// Why generating a project failed.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +28,19 @@ pub enum ProjectError {
     /// Writing failed.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// Cargo.toml records a newer pforge than this one (or a record that is not a version).
+    #[error(transparent)]
+    Downgrade(#[from] Box<record::Downgrade>),
+}
+
+/// Whether a build may replace what a newer pforge generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Downgrade {
+    /// Refuse when Cargo.toml records a newer pforge, or a record that is not a version.
+    #[default]
+    Refuse,
+    /// Build anyway (`--force`).
+    Allow,
 }
 
 /// Loads forge.yaml and renders every file of its project, formatted with rustfmt when it can
@@ -68,6 +82,7 @@ fn render_bytes(
     let plan = crate::plan::plan(config);
     timer.lap("plan");
     let mut files = emit::generate(&plan)?;
+    files.push(schema_file());
     timer.lap("emit");
     let formatting = rustfmt::format(&root_of(manifest), &mut files, formatter, cache);
     timer.lap("rustfmt");
@@ -77,6 +92,27 @@ fn render_bytes(
         files,
         formatting,
     })
+}
+
+/// The project's copy of the schema, for the editor modeline of forge.yaml. It is the
+/// language's, not the plan's, so it is made here rather than by emit; JSON has no comments,
+/// so the `@generated` line is a `$comment`.
+fn schema_file() -> GeneratedFile {
+    let mut copy = serde_json::Map::new();
+    copy.insert(
+        "$comment".into(),
+        emit::generated_header().trim_start_matches("// ").into(),
+    );
+    if let serde_json::Value::Object(schema) = crate::schema::forge_schema() {
+        copy.extend(schema);
+    }
+    let mut contents = serde_json::to_string_pretty(&copy).unwrap_or_default();
+    contents.push('\n');
+    GeneratedFile {
+        path: PathBuf::from("forge.schema.json"),
+        contents,
+        ownership: Ownership::Generated,
+    }
 }
 
 /// Phase times on stderr when `PFORGE_TIMINGS` is set, for finding where a large build spends
@@ -124,8 +160,15 @@ pub struct Generated {
 
 /// Generates the project of `manifest` into its directory. When the project is exactly as the
 /// last build with the same forge.yaml, pforge and rustfmt left it, nothing is rendered (see
-/// [`stamp`]).
+/// [`stamp`]). A crate that a newer pforge built is refused (see [`generate_with`]).
 pub fn generate(manifest: &Path) -> Result<Generated, ProjectError> {
+    generate_with(manifest, Downgrade::Refuse)
+}
+
+/// [`generate`], refusing or allowing a build by an older pforge than Cargo.toml records.
+pub fn generate_with(manifest: &Path, downgrade: Downgrade) -> Result<Generated, ProjectError> {
+    // Before the stamp: a build the stamp would skip is refused all the same.
+    refuse_downgrade(manifest, downgrade)?;
     let bytes = read(manifest)?;
     let root = root_of(manifest);
     let formatter = rustfmt::Formatter::of(&root);
@@ -152,7 +195,7 @@ pub fn generate(manifest: &Path) -> Result<Generated, ProjectError> {
     // Only a build with nothing to report may be skipped next time.
     match key {
         Some(key) if missing.is_empty() && rendered.formatting == Formatting::Done => {
-            let files: Vec<(PathBuf, write::Ownership)> = rendered
+            let files: Vec<(PathBuf, Ownership)> = rendered
                 .files
                 .iter()
                 .map(|f| (f.path.clone(), f.ownership))
@@ -169,8 +212,14 @@ pub fn generate(manifest: &Path) -> Result<Generated, ProjectError> {
     })
 }
 
-/// The files generating would change, without writing anything.
+/// The files generating would change, without writing anything; refused as [`generate`] is.
 pub fn check(manifest: &Path) -> Result<Generated, ProjectError> {
+    check_with(manifest, Downgrade::Refuse)
+}
+
+/// [`check`], refusing or allowing a build by an older pforge than Cargo.toml records.
+pub fn check_with(manifest: &Path, downgrade: Downgrade) -> Result<Generated, ProjectError> {
+    refuse_downgrade(manifest, downgrade)?;
     let (loaded, files, formatting) = render(manifest)?;
     let changes = write::pending_changes(&root_of(manifest), &files)?;
     Ok(Generated {
@@ -182,6 +231,28 @@ pub fn check(manifest: &Path) -> Result<Generated, ProjectError> {
         formatting,
         missing: Vec::new(),
     })
+}
+
+/// The refusal of a build by an older pforge than the crate's Cargo.toml records, listing
+/// what the build would change.
+fn refuse_downgrade(manifest: &Path, downgrade: Downgrade) -> Result<(), ProjectError> {
+    if downgrade == Downgrade::Allow {
+        return Ok(());
+    }
+    let Err(refusal) = record::check(&root_of(manifest), emit::versions::PFORGE) else {
+        return Ok(());
+    };
+    let changes = check_with(manifest, Downgrade::Allow)?
+        .outcomes
+        .into_iter()
+        .filter(|(_, o)| matches!(o, Outcome::Created | Outcome::Updated))
+        .collect();
+    Err(Box::new(record::Downgrade {
+        refusal,
+        running: emit::versions::PFORGE.to_owned(),
+        changes,
+    })
+    .into())
 }
 
 /// Starter configs for `pforge new`.

@@ -89,3 +89,25 @@ fn every_bad_file_has_at_least_one_error_and_a_located_report() {
         }
     }
 }
+
+#[test]
+fn every_diagnostic_is_located_by_a_pointer_that_names_a_node() {
+    let mut failures = Vec::new();
+    for path in corpus() {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // not UTF-8: refused before any pointer is followed
+        };
+        let name = path.display().to_string();
+        for pointer in pforge::load::unresolved_pointers(&name, &text) {
+            failures.push(format!(
+                "{name}: `{pointer}` stops at a parent of what it names"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "a check located its diagnostic by a pointer that does not name a node of the file, \
+         so it landed on the nearest parent:\n{}",
+        failures.join("\n")
+    );
+}

@@ -47,7 +47,10 @@ fn load(name: &str) -> Config {
         "{name}:\n{}",
         rendered.join("\n")
     );
-    loaded.config.unwrap_or_else(|| panic!("{name}: no config"))
+    loaded
+        .config
+        .map(pforge::config::Checked::into_config)
+        .unwrap_or_else(|| panic!("{name}: no config"))
 }
 
 fn ms(d: Option<pforge::config::HumanDuration>) -> Option<u64> {

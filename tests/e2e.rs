@@ -1,14 +1,15 @@
 //! End to end: generate a server, compile it, and drive it over stdio with rmcp's client as a
 //! real MCP client would. Generated crates share one target directory, so their dependencies
-//! build once per checkout.
+//! build once per checkout; the server of `tests/fixtures/e2e/server.yaml` is compiled once,
+//! and each case runs a process of its own, so that each behaviour fails by its name.
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use common::{answer, assert_stopped, build, call, connect, connect_in, read_head, text};
-use rmcp::service::ServiceError;
+use common::{answer, assert_stopped, build, call, connect, connect_with, read_head, text};
+use rmcp::service::{RoleClient, RunningService, ServiceError};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -42,110 +43,64 @@ async fn upstream(requests: usize) -> (String, Arc<Mutex<Vec<String>>>) {
     (format!("http://{address}"), seen)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_generated_server_answers_a_real_client() {
+/// The handler of the `counter` tool, written by the user before the first build.
+const COUNTER: &str = "//! Counts calls per key in the shared state.\n\n/// Adds one to the counter of `key`.\npub async fn bump(\n    input: crate::generated::tools::counter::CounterInput,\n    context: crate::generated::runtime::Context<'_>,\n) -> Result<u64, crate::generated::runtime::HandlerError> {\n    let state = context.server.state();\n    let next = state.get::<u64>(&input.key).unwrap_or(0) + 1;\n    state.set(&input.key, &next)?;\n    Ok(next)\n}\n";
+
+/// The server of the cases below, generated and compiled once for every case of this file.
+fn binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            // A handler written by the user before the first build is kept, and can use the
+            // state.
+            let handlers = dir.path().join("src/handlers");
+            std::fs::create_dir_all(&handlers).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(handlers.join("counter.rs"), COUNTER).unwrap_or_else(|e| panic!("{e}"));
+            let yaml = include_str!("fixtures/e2e/server.yaml");
+            let binary = build(dir.path(), yaml, "e2e-server");
+            // The project stays for the life of the test process: the binary is built.
+            std::mem::forget(dir);
+            binary
+        })
+        .clone()
+}
+
+/// A server process of one case: its client, the directory it runs in (its files, the pid
+/// files of its commands), and what its upstream received.
+struct Case {
+    client: RunningService<RoleClient, ()>,
+    dir: tempfile::TempDir,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+/// Starts a server of its own for one case, its http tools calling an upstream of its own.
+async fn start() -> Case {
     let (base, seen) = upstream(4).await;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let yaml = format!(
-        r#"forge:
-  name: e2e-server
-  version: 0.1.0
-  description: "End-to-end test server"
-tools:
-  - type: native
-    name: greet
-    description: "Greet someone"
-    handler: handlers::greet::say_hello
-    params:
-      name: {{type: string, required: true, min_length: 1}}
-      times: {{type: integer, default: 1, minimum: 1, maximum: 3}}
-  - type: native
-    name: type
-    handler: handlers::Keyword
-  - type: cli
-    name: echo
-    command: echo
-    args: ["hello", "{{{{word}}}}"]
-  - type: cli
-    name: fail
-    command: sh
-    args: ["-c", "echo broken >&2; exit 3"]
-  - type: http
-    name: fetch_user
-    endpoint: "{base}/users/{{{{user_id}}}}"
-    headers:
-      Authorization: "Bearer ${{UPSTREAM_TOKEN}}"
-  - type: pipeline
-    name: greet_then_fetch
-    steps:
-      - tool: greet
-        params: {{name: "{{{{who}}}}"}}
-        output_var: greeting
-      - tool: fetch_user
-        params: {{user_id: "{{{{who}}}}"}}
-        condition: greeting
-  - type: cli
-    name: hang
-    command: sh
-    args: ["-c", "sleep 30 & echo $! > sleeper.pid; wait"]
-  - type: cli
-    name: hang_with_timeout
-    command: sh
-    args: ["-c", "sleep 30 & echo $! > timed.pid; wait"]
-    timeout_ms: 300
-  - type: pipeline
-    name: hang_briefly
-    timeout_ms: 300
-    steps:
-      - tool: hang
-  - type: native
-    name: counter
-    handler: handlers::counter::bump
-    params:
-      key: string
-state:
-  backend: memory
-  max_size: 10
-resources:
-  - uri: "config://limits"
-    name: limits
-    content: "max_users: 100"
-  - uri: "file://./notes.txt"
-    name: notes
-    mime_type: text/plain
-  - uri_template: "users://{{id}}/profile"
-    name: profile
-    handler: handlers::profiles::read
-prompts:
-  - name: triage
-    description: "Triage an error"
-    template: "Explain error {{{{code}}}} in {{{{context}}}}."
-    arguments:
-      - {{name: code, required: true}}
-      - {{name: context}}
-"#
-    );
-    // A handler written by the user before the first build is kept, and can use the state.
-    std::fs::create_dir_all(dir.path().join("src/handlers")).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(
-        dir.path().join("src/handlers/counter.rs"),
-        "//! Counts calls per key in the shared state.\n\n/// Adds one to the counter of `key`.\npub async fn bump(\n    input: crate::generated::tools::counter::CounterInput,\n    context: crate::generated::runtime::Context<'_>,\n) -> Result<u64, crate::generated::runtime::HandlerError> {\n    let state = context.server.state();\n    let next = state.get::<u64>(&input.key).unwrap_or(0) + 1;\n    state.set(&input.key, &next)?;\n    Ok(next)\n}\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let binary = build(dir.path(), &yaml, "e2e-server");
-    let client = connect_in(&binary, dir.path()).await;
-    std::fs::write(dir.path().join("notes.txt"), "remember the milk")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let client = connect_with(&binary(), dir.path(), &[("UPSTREAM", &base)]).await;
+    Case { client, dir, seen }
+}
 
-    let info = client
+impl Case {
+    async fn stop(self) {
+        self.client.cancel().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_names_itself_and_lists_its_tools() {
+    let case = start().await;
+    let info = case
+        .client
         .peer_info()
         .unwrap_or_else(|| panic!("no server info"));
     assert_eq!(
         info.server_info.as_ref().map(|i| i.name.as_str()),
         Some("e2e-server")
     );
-
-    let tools = client
+    let tools = case
+        .client
         .list_tools(None)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
@@ -170,19 +125,28 @@ prompts:
     assert_eq!(schema["required"], json!(["name"]));
     assert_eq!(schema["properties"]["times"]["maximum"], 3);
     assert_eq!(tools[4].input_schema["required"], json!(["user_id"]));
+    case.stop().await;
+}
 
-    // native: the stub echoes its input, defaults filled in.
-    let result = answer(&client, "greet", json!({"name": "Ann"})).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_native_tool_answers_with_its_defaults_filled_in() {
+    let case = start().await;
+    // The stub echoes its input.
+    let result = answer(&case.client, "greet", json!({"name": "Ann"})).await;
     assert_eq!(result.is_error, Some(false));
     assert_eq!(
         result.structured_content,
         Some(json!({"tool": "greet", "input": {"name": "Ann", "times": 1}}))
     );
     // A tool named like a keyword, with a type handler.
-    let result = answer(&client, "type", json!({})).await;
+    let result = answer(&case.client, "type", json!({})).await;
     assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    case.stop().await;
+}
 
-    // Bad arguments: an error result that names the parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_arguments_are_error_results_that_name_the_parameter() {
+    let case = start().await;
     for (arguments, needle) in [
         (json!({}), "`name` is required"),
         (json!({"name": 5}), "`name`"),
@@ -199,67 +163,95 @@ prompts:
             "`colour` is not a parameter",
         ),
     ] {
-        let result = answer(&client, "greet", arguments).await;
+        let result = answer(&case.client, "greet", arguments).await;
         assert_eq!(result.is_error, Some(true));
         assert!(text(&result).contains(needle), "{}", text(&result));
     }
+    case.stop().await;
+}
 
-    // cli: one argument per entry, no shell.
-    let result = answer(&client, "echo", json!({"word": "a b; rm -rf /"})).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cli_tool_passes_one_argument_per_entry_without_a_shell() {
+    let case = start().await;
+    let result = answer(&case.client, "echo", json!({"word": "a b; rm -rf /"})).await;
     assert_eq!(text(&result), "hello a b; rm -rf /\n");
-    let result = answer(&client, "fail", json!({})).await;
+    let result = answer(&case.client, "fail", json!({})).await;
     assert_eq!(result.is_error, Some(true));
     assert!(
         text(&result).contains("exited with status 3: broken"),
         "{}",
         text(&result)
     );
+    case.stop().await;
+}
 
-    // http: a value that would step up the path is refused before any request; any other
-    // stays inside its path segment; the header comes from the environment.
-    let refused = answer(&client, "fetch_user", json!({"user_id": "../admin"})).await;
+/// A value that would step up the path is refused before any request; any other stays inside
+/// its path segment; the header comes from the environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_tool_keeps_values_in_their_path_segment() {
+    let case = start().await;
+    let refused = answer(&case.client, "fetch_user", json!({"user_id": "../admin"})).await;
     assert_eq!(refused.is_error, Some(true), "{refused:?}");
     assert!(text(&refused).contains("`user_id`"), "{}", text(&refused));
-    let result = answer(&client, "fetch_user", json!({"user_id": "a/admin?x=1#y"})).await;
+    let result = answer(
+        &case.client,
+        "fetch_user",
+        json!({"user_id": "a/admin?x=1#y"}),
+    )
+    .await;
     assert_eq!(
         result.structured_content,
         Some(json!({"request": "GET /users/a%2Fadmin%3Fx%3D1%23y HTTP/1.1"}))
     );
-    let first = seen.lock().map(|s| s[0].clone()).unwrap_or_default();
+    let first = case.seen.lock().map(|s| s[0].clone()).unwrap_or_default();
     assert!(
         first
             .to_ascii_lowercase()
             .contains("authorization: bearer s3cret"),
         "{first}"
     );
+    case.stop().await;
+}
 
-    // pipeline: the output of the first step gates the second.
-    let result = answer(&client, "greet_then_fetch", json!({"who": "bob"})).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_step_is_gated_by_the_output_of_the_one_before() {
+    let case = start().await;
+    let result = answer(&case.client, "greet_then_fetch", json!({"who": "bob"})).await;
     assert_eq!(
         result.structured_content,
         Some(json!({"request": "GET /users/bob HTTP/1.1"})),
         "{}",
         text(&result)
     );
+    case.stop().await;
+}
 
-    // A timeout drops the command, which kills its whole process group: the `sleep` the
-    // shell started in the background does not outlive the call. Both the tool's own
-    // `timeout_ms` and a pipeline's budget do it.
-    let result = answer(&client, "hang_with_timeout", json!({})).await;
+/// A timeout drops the command, which kills its whole process group: the `sleep` the shell
+/// started in the background does not outlive the call. Both the tool's own `timeout_ms` and a
+/// pipeline's budget do it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_kills_the_commands_process_group() {
+    let case = start().await;
+    let result = answer(&case.client, "hang_with_timeout", json!({})).await;
     assert_eq!(text(&result), "timed out after 300 ms");
-    assert_stopped(&dir.path().join("timed.pid")).await;
-    let result = answer(&client, "hang_briefly", json!({})).await;
+    assert_stopped(&case.dir.path().join("timed.pid")).await;
+    let result = answer(&case.client, "hang_briefly", json!({})).await;
     assert!(
         text(&result).contains("timed out after"),
         "{}",
         text(&result)
     );
-    assert_stopped(&dir.path().join("sleeper.pid")).await;
+    assert_stopped(&case.dir.path().join("sleeper.pid")).await;
+    case.stop().await;
+}
 
-    // Cancellation from the client: the call stops (its process group is killed) and no
-    // answer comes; meanwhile a later call is answered first (answers go out as calls end).
-    let pid_file = dir.path().join("sleeper.pid");
-    let _ = std::fs::remove_file(&pid_file);
+/// Cancellation from the client: the call stops (its process group is killed) and no answer
+/// comes; meanwhile a later call is answered first (answers go out as calls end).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_call_stops_while_a_later_one_is_answered() {
+    let case = start().await;
+    let client = &case.client;
+    let pid_file = case.dir.path().join("sleeper.pid");
     let request = rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(
         rmcp::model::CallToolRequestParams::new("hang"),
     ));
@@ -267,7 +259,7 @@ prompts:
         .send_cancellable_request(request, rmcp::service::PeerRequestOptions::no_options())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let result = answer(&client, "echo", json!({"word": "meanwhile"})).await;
+    let result = answer(client, "echo", json!({"word": "meanwhile"})).await;
     assert_eq!(text(&result), "hello meanwhile\n");
     for _ in 0..200 {
         if std::fs::read_to_string(&pid_file).is_ok_and(|pid| pid.ends_with('\n')) {
@@ -280,16 +272,29 @@ prompts:
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_stopped(&pid_file).await;
-    let result = answer(&client, "echo", json!({"word": "after"})).await;
+    let result = answer(client, "echo", json!({"word": "after"})).await;
     assert_eq!(text(&result), "hello after\n");
+    case.stop().await;
+}
 
-    // State: the user's handler counts in the shared in-memory store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_users_handler_counts_in_the_shared_state() {
+    let case = start().await;
     for expected in ["1", "2"] {
-        let result = answer(&client, "counter", json!({"key": "k"})).await;
+        let result = answer(&case.client, "counter", json!({"key": "k"})).await;
         assert_eq!(text(&result), expected);
     }
+    case.stop().await;
+}
 
-    // Resources: static content, a file read when asked, a template served by a handler.
+/// Static content, a file read when asked, a template served by a handler.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_are_listed_and_read() {
+    let case = start().await;
+    let client = &case.client;
+    // Written after the server started: the file is read when asked.
+    std::fs::write(case.dir.path().join("notes.txt"), "remember the milk")
+        .unwrap_or_else(|e| panic!("{e}"));
     let resources = client
         .list_resources(None)
         .await
@@ -323,8 +328,14 @@ prompts:
             .await
             .is_err()
     );
+    case.stop().await;
+}
 
-    // Prompts: arguments listed, the template filled, required arguments enforced.
+/// Arguments listed, the template filled, required arguments enforced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_is_filled_and_its_required_arguments_enforced() {
+    let case = start().await;
+    let client = &case.client;
     let prompts = client
         .list_prompts(None)
         .await
@@ -351,13 +362,17 @@ prompts:
         matches!(missing, Err(ServiceError::McpError(ref e)) if e.message.contains("needs the argument `code`")),
         "{missing:?}"
     );
+    case.stop().await;
+}
 
-    // An unknown tool is a JSON-RPC error -32602.
-    match call(&client, "nope", json!({})).await {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_tool_is_the_json_rpc_error_32602() {
+    let case = start().await;
+    match call(&case.client, "nope", json!({})).await {
         Err(ServiceError::McpError(error)) => assert_eq!(error.code.0, -32602),
         other => panic!("expected -32602, got {other:?}"),
     }
-    client.cancel().await.unwrap_or_else(|e| panic!("{e}"));
+    case.stop().await;
 }
 
 /// Every `pforge new` template is a working server: it compiles without warnings and lists

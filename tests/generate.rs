@@ -1,9 +1,11 @@
-//! Generating projects: one snapshot of the whole tree per example, determinism, idempotent
+//! Generating projects: one snapshot of the tree per example (runtime copies by path),
+//! the copies checked against their sources, determinism, idempotent
 //! writes, ownership of user files, and nothing written on failure.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use pforge::emit::fixed::{self, Fixed};
 use pforge::write::{Outcome, Ownership};
 
 fn examples() -> Vec<PathBuf> {
@@ -19,6 +21,14 @@ fn examples() -> Vec<PathBuf> {
     files
 }
 
+/// The copy of a runtime file that a generated crate has at `path`, if it is one.
+fn fixed_at(path: &Path) -> Option<Fixed> {
+    fixed::ALL.into_iter().find(|f| f.path() == path)
+}
+
+/// The tree a snapshot shows: every file the plan decides, in full, and the copies of runtime
+/// files by path only, so that a runtime change touches no snapshot; what a copy holds is
+/// checked by `every_copied_runtime_file_is_its_source_with_the_crate_renamed`.
 fn tree(manifest: &Path) -> String {
     let (_, files, _) = pforge::project::render(manifest).unwrap_or_else(|e| panic!("{e}"));
     let mut out = String::new();
@@ -26,12 +36,15 @@ fn tree(manifest: &Path) -> String {
         .iter()
         .filter(|f| f.path != Path::new("forge.schema.json"))
     {
-        out.push_str(&format!(
-            "==> {} ({:?})\n{}\n",
-            file.path.display(),
-            file.ownership,
-            file.contents
-        ));
+        let path = file.path.display();
+        let ownership = file.ownership;
+        out.push_str(&match fixed_at(&file.path) {
+            Some(copy) => format!(
+                "==> {path} ({ownership:?}, copied from {})\n",
+                copy.origin()
+            ),
+            None => format!("==> {path} ({ownership:?})\n{}\n", file.contents),
+        });
     }
     out
 }
@@ -45,6 +58,62 @@ fn snapshot_of_every_example() {
             .unwrap_or_default();
         insta::assert_snapshot!(format!("tree-{name}"), tree(&example));
     }
+}
+
+/// A copied runtime file is its source in `runtime/src/inlineable/` with exactly the changes
+/// `src/emit/fixed.rs` documents: the `@generated` header line and a blank line first, and
+/// doctests naming the generated crate instead of `pforge_runtime`.
+#[test]
+fn every_copied_runtime_file_is_its_source_with_the_crate_renamed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for example in examples() {
+        let (loaded, files, _) =
+            pforge::project::render(&example).unwrap_or_else(|e| panic!("{e}"));
+        let config = loaded
+            .config
+            .unwrap_or_else(|| panic!("{}", example.display()));
+        let crate_ident = pforge::plan::plan(&config).crate_ident;
+        let mut copies = 0;
+        for file in &files {
+            let Some(copy) = fixed_at(&file.path) else {
+                continue;
+            };
+            copies += 1;
+            let source = std::fs::read_to_string(root.join(copy.origin()))
+                .unwrap_or_else(|e| panic!("{}: {e}", copy.origin()));
+            let expected = format!(
+                "{}\n\n{}",
+                pforge::emit::generated_header(),
+                source.replace(
+                    fixed::DOCTEST_PREFIX,
+                    &format!("{crate_ident}::generated::")
+                )
+            );
+            assert!(
+                file.contents == expected,
+                "{}: {} is not {} under the header with doctests renamed; {}",
+                example.display(),
+                file.path.display(),
+                copy.origin(),
+                first_difference(&file.contents, &expected)
+            );
+        }
+        assert!(copies >= 5, "{}: {copies} copies", example.display());
+    }
+}
+
+/// The first line where `actual` and `expected` differ, for a failure message.
+fn first_difference(actual: &str, expected: &str) -> String {
+    let mut actual_lines = actual.lines();
+    let mut expected_lines = expected.lines();
+    for number in 1.. {
+        match (actual_lines.next(), expected_lines.next()) {
+            (None, None) => break,
+            (a, e) if a != e => return format!("line {number} is {a:?}, expected {e:?}"),
+            _ => {}
+        }
+    }
+    "they differ in line endings".to_owned()
 }
 
 #[test]
@@ -126,8 +195,10 @@ fn user_edits_survive_a_rebuild_and_new_stubs_are_added() {
     );
     std::fs::write(&cargo, &manifest_text).unwrap_or_else(|e| panic!("{e}"));
 
+    // Two more tools under the example's `tools:`, the last key of the file.
     let grown = format!(
-        "{MINIMAL}\n  - type: native\n    name: farewell\n    handler: handlers::farewell::handle\n  - type: http\n    name: fetch\n    endpoint: \"https://example.com/{{{{id}}}}\"\n"
+        "{MINIMAL}\n{}",
+        include_str!("fixtures/generate/more-tools.yaml")
     );
     std::fs::write(&manifest, grown).unwrap_or_else(|e| panic!("{e}"));
     let outcomes = pforge::project::generate(&manifest)

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use pforge::config::Config;
+use pforge::config::Checked;
+use pforge::defaults;
 use pforge::plan::{
-    BreakerPlan, BulkheadPlan, DEFAULT_ALLOWED_ORIGINS, DEFAULT_LEEWAY_SECS,
-    DEFAULT_MAX_BODY_BYTES, KindPlan, MetricsPlan, Plan, RetryOnPlan, ServerAuthPlan, StdioPlan,
+    BreakerPlan, BulkheadPlan, KindPlan, MetricsPlan, Plan, RetryOnPlan, ServerAuthPlan, StdioPlan,
     TransportPlan, plan,
 };
 
-fn config(text: &str) -> Config {
+fn config(text: &str) -> Checked {
     let loaded = pforge::load::load_str("forge.yaml", text);
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     loaded.config.unwrap_or_else(|| panic!("no config"))
@@ -123,8 +123,8 @@ fn tool_keys_merge_over_middleware_defaults_and_pipelines_do_not_inherit() {
         http.allowed_hosts,
         ["localhost", "127.0.0.1", "mcp.example.com"]
     );
-    assert_eq!(http.allowed_origins, DEFAULT_ALLOWED_ORIGINS);
-    assert_eq!(http.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    assert_eq!(http.allowed_origins, defaults::ALLOWED_ORIGINS);
+    assert_eq!(http.max_body_bytes, defaults::MAX_BODY_BYTES);
     assert_eq!(
         http.metrics,
         MetricsPlan::Own(([127, 0, 0, 1], 9464).into())
@@ -139,7 +139,7 @@ fn tool_keys_merge_over_middleware_defaults_and_pipelines_do_not_inherit() {
         oauth.metadata_url,
         "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
     );
-    assert_eq!(oauth.leeway_secs, DEFAULT_LEEWAY_SECS);
+    assert_eq!(oauth.leeway_secs, defaults::LEEWAY_SECS);
     assert_eq!(plan.drain_ms, 30_000);
     assert!(plan.needs.jwt && plan.needs.monitoring);
     let scoped: Vec<_> = plan.tools.iter().filter(|t| !t.scopes.is_empty()).collect();
@@ -236,9 +236,7 @@ fn tools_that_reach_out_get_a_timeout_and_an_output_bound() {
         "forge: {name: t, version: 0.1.0, max_output_bytes: 2048}\ntools:\n  - {type: cli, name: c, command: ls, args: [\"{{dir}}\", \"-l\", \"{{mode}}\"], params: {dir: string, mode: {type: string, allow_options: true}}}\n  - {type: http, name: h, endpoint: \"https://x.example/{{id}}\", follow_redirects: true}\n  - {type: http, name: own, endpoint: \"https://x.example/\", timeout_ms: 90000}\n  - {type: native, name: own_code, handler: handlers::own_code}\n  - {type: native, name: backed, handler: handlers::backed, fallback: {type: http, endpoint: \"https://b.example/\"}}\n",
     ));
     let timeouts: Vec<Option<Duration>> = plan.tools.iter().map(|t| t.policy.timeout).collect();
-    let default = Some(Duration::from_millis(
-        pforge::plan::DEFAULT_OUTSIDE_TIMEOUT_MS,
-    ));
+    let default = Some(Duration::from_millis(defaults::OUTSIDE_TIMEOUT_MS));
     assert_eq!(
         timeouts,
         [
@@ -264,4 +262,36 @@ fn tools_that_reach_out_get_a_timeout_and_an_output_bound() {
         plan.max_output_bytes, 2048,
         "one bound for commands and upstreams"
     );
+}
+
+fn names<'a>(tools: impl Iterator<Item = &'a pforge::plan::ToolPlan>) -> Vec<&'a str> {
+    tools.map(|t| t.name.as_str()).collect()
+}
+
+/// The facts several emitters ask (src/plan/needs.rs) are decided once; these pin them.
+#[test]
+fn a_breaker_or_a_bulkhead_is_guarded_and_every_layer_has_policy_tests() {
+    let plan = example("policies.yaml");
+    assert_eq!(
+        names(plan.guarded_tools()),
+        ["flaky_command", "guarded", "queued", "custom_retry"]
+    );
+    assert!(plan.keeps_guards());
+    let tested = names(plan.tools.iter().filter(|t| t.has_policy_tests()));
+    let all_but_plain = names(plan.tools.iter().filter(|t| t.name != "plain"));
+    assert_eq!(tested, all_but_plain);
+    assert_eq!(plan.has_policy_tests(), plan.needs.resilience);
+    assert!(!plan.has_middleware());
+}
+
+#[test]
+fn a_server_without_guards_or_middleware_says_so() {
+    let plan = example("minimal.yaml");
+    assert!(!plan.keeps_guards());
+    assert!(!plan.has_middleware());
+    assert!(!plan.serves_metrics());
+    assert!(!plan.checks_scopes());
+    let full = example("full.yaml");
+    assert!(full.has_middleware());
+    assert!(full.serves_resources());
 }

@@ -121,7 +121,7 @@ fn a_policys_default_attempts_are_the_schemas_maximum() {
     let maximum = &schema["definitions"]["Retry"]["properties"]["max_attempts"]["maximum"];
     assert_eq!(
         maximum.as_u64(),
-        Some(u64::from(pforge::plan::defaults::POLICY_MAX_ATTEMPTS)),
+        Some(u64::from(pforge::defaults::POLICY_MAX_ATTEMPTS)),
         "{maximum}"
     );
 }

@@ -5,6 +5,7 @@
 //! once the document has passed that schema. Optional keys stay `Option` so that a consumer can
 //! tell a value the user wrote from a default; defaults are resolved later, by the planner.
 
+mod checked;
 mod duration;
 mod params;
 mod policy;
@@ -12,12 +13,16 @@ mod server;
 mod tool;
 mod upstream;
 
+pub use crate::vocab::{HttpMethod, METHOD_PATTERN};
+pub use checked::{
+    Checked, CliFacts, Endpoint, Facts, FallbackFacts, HttpFacts, KindFacts, PromptFacts, ToolFacts,
+};
 pub use duration::{DURATION_PATTERN, DurationError, HumanDuration, MAX_MS as MAX_DURATION_MS};
 pub use params::{PARAM_NAME_PATTERN, ParamDetail, ParamSpec, ParamType, Params, Validation};
 pub use policy::{
-    BuiltinClassify, Bulkhead, CircuitBreaker, ClassifyBy, ErrorClass, ErrorTracking, Fallback,
-    FallbackEntry, FaultTolerance, HttpFallback, Middleware, NativeFallback, Recovery, Retry,
-    RetryOn, ValueFallback,
+    BuiltinClassify, Bulkhead, CircuitBreaker, ClassifyBy, ErrorTracking, Fallback, FallbackEntry,
+    FaultTolerance, HttpFallback, Middleware, NativeFallback, Recovery, Retry, RetryOn,
+    ValueFallback,
 };
 pub use server::{
     BearerTokens, CRATE_NAME_PATTERN, Forge, HttpAccess, HttpAuth, Metrics, MetricsListen, OAuth,
@@ -28,7 +33,7 @@ pub use tool::{
     CliTool, ErrorPolicy, HandlerRef, HttpTool, NativeTool, PipelineStep, PipelineTool,
     TOOL_NAME_PATTERN, Tool, ToolCommon, ToolKind,
 };
-pub use upstream::{ApiKeyAuth, Auth, BasicAuth, BearerAuth, HttpMethod, METHOD_PATTERN};
+pub use upstream::{ApiKeyAuth, Auth, BasicAuth, BearerAuth};
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -58,4 +63,26 @@ pub struct Config {
     pub prompts: Vec<Prompt>,
     /// A key-value store shared by native handlers.
     pub state: Option<State>,
+}
+
+impl Config {
+    /// The error tracking the two spellings merge to: `fault_tolerance.error_tracking` over
+    /// the `recovery` middleware entry's, key by key.
+    pub fn error_tracking(&self) -> Option<ErrorTracking> {
+        let over = self
+            .fault_tolerance
+            .as_ref()
+            .and_then(|f| f.error_tracking.as_ref());
+        let under = self
+            .middleware
+            .iter()
+            .flatten()
+            .find_map(Middleware::recovery)
+            .and_then(|r| r.error_tracking.as_ref());
+        match (over, under) {
+            (None, None) => None,
+            (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+            (Some(a), Some(b)) => Some(a.over(b)),
+        }
+    }
 }

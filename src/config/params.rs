@@ -100,7 +100,7 @@ pub struct ParamDetail {
     #[serde(rename = "type")]
     pub kind: ParamType,
     /// Whether callers must supply it. Default: `false` in this long form.
-    #[schemars(extend("default" = false))]
+    #[schemars(extend("default" = crate::defaults::REQUIRED))]
     pub required: Option<bool>,
     /// Value used when the caller leaves the parameter out.
     pub default: Option<Value>,
@@ -128,7 +128,7 @@ pub struct ParamDetail {
     /// pass `--output=/some/file` to `git log`. Set it only when the program must take
     /// options from callers, and give the parameter an `enum` or a `pattern`. Default:
     /// `false`.
-    #[schemars(extend("default" = false))]
+    #[schemars(extend("default" = crate::defaults::ALLOW_OPTIONS))]
     pub allow_options: Option<bool>,
 }
 
@@ -159,7 +159,7 @@ impl ParamSpec {
 
     /// Whether a value may begin with `-` where it starts a cli tool's argument.
     pub fn allows_options(&self) -> bool {
-        matches!(self, Self::Long(detail) if detail.allow_options == Some(true))
+        matches!(self, Self::Long(detail) if detail.allow_options.unwrap_or(crate::defaults::ALLOW_OPTIONS))
     }
 
     /// Whether pforge refuses a caller's value that begins with `-` where it starts a cli
@@ -189,7 +189,7 @@ impl ParamSpec {
     pub fn is_required(&self) -> bool {
         match self {
             Self::Short(_) => true,
-            Self::Long(detail) => detail.required.unwrap_or(false),
+            Self::Long(detail) => detail.required.unwrap_or(crate::defaults::REQUIRED),
         }
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::duration::HumanDuration;
 use super::tool::HandlerRef;
-use super::upstream::HttpMethod;
+use crate::vocab::{HttpMethod, RetryClass};
 
 /// Defaults applied to every tool.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
@@ -73,17 +73,17 @@ pub struct Recovery {
 #[serde(deny_unknown_fields)]
 pub struct CircuitBreaker {
     /// `false` turns the breaker off (for one tool, when set on the tool). Default: `true`.
-    #[schemars(extend("default" = true))]
+    #[schemars(extend("default" = crate::defaults::BREAKER_ENABLED))]
     pub enabled: Option<bool>,
     /// Consecutive failures that open the circuit (at most 1,000,000). Default: `5`.
-    #[schemars(range(min = 1, max = 1000000), extend("default" = 5))]
+    #[schemars(range(min = 1, max = 1000000), extend("default" = crate::defaults::FAILURE_THRESHOLD))]
     pub failure_threshold: Option<u32>,
     /// How long the circuit stays open before a probe is let through. Default: `60s`.
-    #[schemars(extend("default" = "60s"))]
+    #[schemars(extend("default" = crate::defaults::spelled_ms(crate::defaults::OPEN_MS)))]
     pub timeout: Option<HumanDuration>,
     /// Consecutive successful probes that close the circuit again (also the most probes let
     /// through at once). Default: `2`.
-    #[schemars(range(min = 1, max = 1000000), extend("default" = 2))]
+    #[schemars(range(min = 1, max = 1000000), extend("default" = crate::defaults::SUCCESS_THRESHOLD))]
     pub success_threshold: Option<u32>,
 }
 
@@ -93,20 +93,20 @@ pub struct CircuitBreaker {
 pub struct Retry {
     /// Attempts in all, the first included (at most 100: the backoff schedule is generated
     /// code). Default: `3`, or `100` with a `policy` (which then decides).
-    #[schemars(range(min = 1, max = 100), extend("default" = 3))]
+    #[schemars(range(min = 1, max = 100), extend("default" = crate::defaults::MAX_ATTEMPTS))]
     pub max_attempts: Option<u32>,
     /// Delay before the second attempt. Default: `100ms`.
-    #[schemars(extend("default" = "100ms"))]
+    #[schemars(extend("default" = crate::defaults::spelled_ms(crate::defaults::INITIAL_DELAY_MS)))]
     pub initial_delay: Option<HumanDuration>,
     /// No delay is longer than this, jitter included. Default: `5s`.
-    #[schemars(extend("default" = "5s"))]
+    #[schemars(extend("default" = crate::defaults::spelled_ms(crate::defaults::MAX_DELAY_MS)))]
     pub max_delay: Option<HumanDuration>,
     /// Each delay is the previous one times this. Default: `2.0`.
-    #[schemars(range(min = 1.0), extend("default" = 2.0))]
+    #[schemars(range(min = 1.0), extend("default" = crate::defaults::MULTIPLIER))]
     pub multiplier: Option<f64>,
     /// Spread each delay uniformly within ±25 % so clients do not retry in lockstep.
     /// Default: `true`.
-    #[schemars(extend("default" = true))]
+    #[schemars(extend("default" = crate::defaults::JITTER))]
     pub jitter: Option<bool>,
     /// Which failures are retried, instead of the default (timeouts, connection errors, HTTP
     /// 429, 502, 503, 504, and 500 for idempotent methods). Error classes or HTTP status codes.
@@ -179,27 +179,9 @@ impl Retry {
 #[serde(untagged)]
 pub enum RetryOn {
     /// A class of errors.
-    Class(ErrorClass),
+    Class(RetryClass),
     /// One HTTP status code (400 to 599).
     Status(#[schemars(range(min = 400, max = 599))] u16),
-}
-
-/// Classes of retryable errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    /// The attempt exceeded its timeout.
-    Timeout,
-    /// Connecting failed or the connection broke.
-    Connection,
-    /// HTTP 429 Too Many Requests.
-    RateLimit,
-    /// HTTP 503 Service Unavailable.
-    ServiceUnavailable,
-    /// Any other HTTP 5xx.
-    ServerError,
-    /// A native handler returned an error, or a cli command exited non-zero.
-    HandlerError,
 }
 
 /// Error tracking: classify errors and keep the recent ones for `pforge://stats`.
@@ -207,21 +189,37 @@ pub enum ErrorClass {
 #[serde(deny_unknown_fields)]
 pub struct ErrorTracking {
     /// Default: `true` once the block is written.
-    #[schemars(extend("default" = true))]
+    #[schemars(extend("default" = crate::defaults::TRACKING_ENABLED))]
     pub enabled: Option<bool>,
     /// Size of the ring buffer of recent errors (at most 100,000). Default: `100`.
-    #[schemars(range(min = 1, max = 100000), extend("default" = 100))]
+    #[schemars(range(min = 1, max = 100000), extend("default" = crate::defaults::MAX_ERRORS))]
     pub max_errors: Option<u32>,
     /// How errors are grouped. Default: `type`.
-    #[schemars(extend("default" = "type"))]
+    #[schemars(extend("default" = crate::defaults::CLASSIFY_BY))]
     pub classify_by: Option<ClassifyBy>,
     /// Keep each recent error's whole message in `pforge://stats`. By default only its kind
     /// is kept (`HTTP 503`, `exited with status 2`, `invalid arguments`): a whole message can
     /// quote what one caller sent (a validation error names the value) or an upstream's
     /// body, and `pforge://stats` is read by other callers. Turn it on for a server with one
     /// user. Default: `false`.
-    #[schemars(extend("default" = false))]
+    #[schemars(extend("default" = crate::defaults::KEEP_MESSAGES))]
     pub keep_messages: Option<bool>,
+}
+
+impl ErrorTracking {
+    /// This block merged over `under` key by key, as the two spellings of the defaults merge
+    /// (`fault_tolerance` over the `recovery` middleware entry).
+    pub fn over(&self, under: &ErrorTracking) -> ErrorTracking {
+        ErrorTracking {
+            enabled: self.enabled.or(under.enabled),
+            max_errors: self.max_errors.or(under.max_errors),
+            classify_by: self
+                .classify_by
+                .clone()
+                .or_else(|| under.classify_by.clone()),
+            keep_messages: self.keep_messages.or(under.keep_messages),
+        }
+    }
 }
 
 /// Grouping of tracked errors: the built-in classes, or your function's.
@@ -310,7 +308,7 @@ pub struct HttpFallback {
     #[schemars(example = &"https://backup-api.example.com/data")]
     pub endpoint: String,
     /// HTTP method. Default: `GET`.
-    #[schemars(extend("default" = "GET"))]
+    #[schemars(extend("default" = crate::defaults::HTTP_METHOD))]
     pub method: Option<HttpMethod>,
     /// Extra request headers; values may use `${VAR}`.
     pub headers: Option<IndexMap<String, String>>,

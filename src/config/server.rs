@@ -28,13 +28,13 @@ pub struct Forge {
     /// One line about the server, used in the generated README and Cargo.toml.
     pub description: Option<String>,
     /// How clients reach the server. Default: `stdio`.
-    #[schemars(extend("default" = "stdio"))]
+    #[schemars(extend("default" = crate::defaults::TRANSPORT))]
     pub transport: Option<Transport>,
     /// Address the `http` transport listens on. Default: `127.0.0.1:8080`.
     #[schemars(example = &"127.0.0.1:8080")]
     pub bind: Option<String>,
     /// Cargo profile the server is built with. Default: `debug`.
-    #[schemars(extend("default" = "debug"))]
+    #[schemars(extend("default" = crate::defaults::OPTIMIZATION))]
     pub optimization: Option<Optimization>,
     /// Bounds of the `stdio` transport: how much a client can make the server hold.
     pub stdio: Option<StdioLimits>,
@@ -43,13 +43,13 @@ pub struct Forge {
     /// How long calls in flight may take to finish when the server stops: on SIGTERM or
     /// Ctrl-C (http), on the end of stdin (stdio). Calls still running then are stopped.
     /// Default: `10s`.
-    #[schemars(extend("default" = "10s"), example = &"30s")]
+    #[schemars(extend("default" = crate::defaults::spelled_ms(crate::defaults::DRAIN_MS)), example = &"30s")]
     pub drain_timeout: Option<HumanDuration>,
     /// Bytes of the largest output a tool reads: a cli tool's stdout, an upstream's body. A
     /// larger one fails the call as soon as it shows, the command killed or the connection
     /// dropped, so a runaway command or a hostile upstream cannot fill the server's memory.
     /// Default: `4194304` (4 MiB).
-    #[schemars(range(min = 1024, max = 1073741824), extend("default" = 4194304))]
+    #[schemars(range(min = 1024, max = 1073741824), extend("default" = crate::defaults::MAX_OUTPUT_BYTES))]
     pub max_output_bytes: Option<u32>,
 }
 
@@ -71,52 +71,52 @@ pub struct HttpAccess {
     pub allowed_origins: Option<Vec<String>>,
     /// Bytes of the largest request body; a larger one is refused with 413. Default: `4194304`
     /// (4 MiB, rmcp's own).
-    #[schemars(range(min = 1024, max = 1073741824), extend("default" = 4194304))]
+    #[schemars(range(min = 1024, max = 1073741824), extend("default" = crate::defaults::MAX_BODY_BYTES))]
     pub max_body_bytes: Option<u32>,
     /// Serve without sessions: every POST is answered on its own, as plain JSON, so that any
     /// replica behind a load balancer can answer any request. Server-to-client requests and
     /// the GET stream are then unavailable. Default: `false`.
-    #[schemars(extend("default" = false))]
+    #[schemars(extend("default" = crate::defaults::STATELESS))]
     pub stateless: Option<bool>,
     /// Prometheus metrics at `/metrics`: `true` on the server's own address, `false` for
     /// none, or `{bind: address}` to serve them on their own address (and keep them off the
     /// public one). Default: `true`.
-    #[schemars(extend("default" = true))]
+    #[schemars(extend("default" = crate::defaults::METRICS))]
     pub metrics: Option<Metrics>,
     /// Who may call the server. Default: anyone who reaches it.
     pub auth: Option<HttpAuth>,
     /// How long a request head may take to arrive whole, from its first byte; a slower one
     /// has its connection closed, so that half-sent requests cannot hold connections.
     /// Default: `10s`.
-    #[schemars(extend("default" = "10s"))]
+    #[schemars(extend("default" = crate::defaults::spelled_ms(crate::defaults::HEADER_READ_TIMEOUT_MS)))]
     pub header_read_timeout: Option<HumanDuration>,
     /// How long a request body may take to arrive whole, once its head has; a slower one
     /// is refused and its connection closed. Default: `30s`.
-    #[schemars(extend("default" = "30s"))]
+    #[schemars(extend("default" = crate::defaults::spelled_ms(crate::defaults::REQUEST_TIMEOUT_MS)))]
     pub request_timeout: Option<HumanDuration>,
     /// How long a connection may wait, with no request in flight, for its next request
     /// before it is closed. Default: `60s`.
-    #[schemars(extend("default" = "60s"))]
+    #[schemars(extend("default" = crate::defaults::spelled_ms(crate::defaults::KEEP_ALIVE_TIMEOUT_MS)))]
     pub keep_alive_timeout: Option<HumanDuration>,
     /// Connections open at once. When full, the connection idle the longest (no request in
     /// flight) is closed to make room, so a flood of idle connections cannot lock a client
     /// out; when every connection is busy, the newcomer is closed. Default: `1024`.
-    #[schemars(range(min = 1, max = 1048576), extend("default" = 1024))]
+    #[schemars(range(min = 1, max = 1048576), extend("default" = crate::defaults::MAX_CONNECTIONS))]
     pub max_connections: Option<u32>,
     /// Live MCP sessions. When full, a new session replaces the one idle the longest (no
     /// request in flight); when every session is busy, `initialize` is refused with 503.
     /// Default: `1024`.
-    #[schemars(range(min = 1, max = 1048576), extend("default" = 1024))]
+    #[schemars(range(min = 1, max = 1048576), extend("default" = crate::defaults::MAX_SESSIONS))]
     pub max_sessions: Option<u32>,
     /// Live MCP sessions of one caller (one bearer token, or one JWT issuer and subject),
     /// with auth on; a caller's new session beyond it replaces that caller's own session
     /// idle the longest, so no caller can push others' sessions out. Default: `64`.
-    #[schemars(range(min = 1, max = 1048576), extend("default" = 64))]
+    #[schemars(range(min = 1, max = 1048576), extend("default" = crate::defaults::MAX_SESSIONS_PER_CALLER))]
     pub max_sessions_per_caller: Option<u32>,
     /// MCP requests (POSTs) answered at once; more wait for one to finish, so that a burst
     /// of callers cannot start more tool calls (processes, upstream requests) than this.
     /// Default: `256`, as `stdio.max_in_flight`.
-    #[schemars(range(min = 1, max = 65536), extend("default" = 256))]
+    #[schemars(range(min = 1, max = 65536), extend("default" = crate::defaults::HTTP_MAX_IN_FLIGHT))]
     pub max_in_flight: Option<u32>,
 }
 
@@ -177,7 +177,7 @@ pub struct OAuth {
     #[schemars(example = &"https://mcp.example.com/mcp")]
     pub resource: Option<String>,
     /// Clock skew tolerated on `exp` and `nbf`. Default: `60s`; at most `5m`.
-    #[schemars(extend("default" = "60s"))]
+    #[schemars(extend("default" = crate::defaults::spelled_ms(crate::defaults::LEEWAY_SECS * 1000)))]
     pub leeway: Option<HumanDuration>,
 }
 
@@ -189,12 +189,12 @@ pub struct StdioLimits {
     /// requests running and as many lines waiting, the server stops reading stdin until one is
     /// answered, so a client that pipelines without limit waits instead of filling the
     /// server's memory. Default: `256`.
-    #[schemars(range(min = 1, max = 65536), extend("default" = 256))]
+    #[schemars(range(min = 1, max = 65536), extend("default" = crate::defaults::STDIO_MAX_IN_FLIGHT))]
     pub max_in_flight: Option<u32>,
     /// Bytes of the longest message (one line). A longer one is answered with an Invalid
     /// Request error and dropped as it is read, never held whole. Default: `16777216` (16 MiB,
     /// as rmcp).
-    #[schemars(range(min = 1024, max = 1073741824), extend("default" = 16777216))]
+    #[schemars(range(min = 1024, max = 1073741824), extend("default" = crate::defaults::STDIO_MAX_MESSAGE_BYTES))]
     pub max_message_bytes: Option<u32>,
 }
 
@@ -279,7 +279,7 @@ pub struct PromptArgument {
     /// What the argument means.
     pub description: Option<String>,
     /// Whether `prompts/get` must supply it. Default: `false`.
-    #[schemars(extend("default" = false))]
+    #[schemars(extend("default" = crate::defaults::REQUIRED))]
     pub required: Option<bool>,
 }
 
@@ -290,7 +290,7 @@ pub struct PromptArgumentDetail {
     /// What the argument means.
     pub description: Option<String>,
     /// Whether `prompts/get` must supply it. Default: `false`.
-    #[schemars(extend("default" = false))]
+    #[schemars(extend("default" = crate::defaults::REQUIRED))]
     pub required: Option<bool>,
     /// Prompt arguments are always strings; accepted for compatibility with pforge configs.
     #[serde(rename = "type")]

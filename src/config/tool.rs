@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 use super::params::Params;
 use super::policy::{Bulkhead, CircuitBreaker, Fallback, Retry};
-use super::upstream::{Auth, HttpMethod};
+use super::upstream::Auth;
+use crate::vocab::HttpMethod;
 
 /// Pattern of a tool name: a valid MCP tool name that is also safe as a file and module name.
 pub const TOOL_NAME_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_.-]{0,63}$";
@@ -55,7 +56,7 @@ pub struct ToolCommon {
     #[schemars(example = &["users:read"])]
     pub scopes: Option<Vec<String>>,
     /// `false`: this tool's calls skip the `native` entries of `middleware`. Default: `true`.
-    #[schemars(extend("default" = true))]
+    #[schemars(extend("default" = crate::defaults::TOOL_MIDDLEWARE))]
     pub middleware: Option<bool>,
 }
 
@@ -107,7 +108,7 @@ pub struct CliTool {
     /// Extra environment variables; values may use `${VAR}`.
     pub env: Option<IndexMap<String, String>>,
     /// Send output as progress notifications while the command runs. Default: `false`.
-    #[schemars(extend("default" = false))]
+    #[schemars(extend("default" = crate::defaults::STREAM))]
     pub stream: Option<bool>,
 }
 
@@ -118,7 +119,7 @@ pub struct HttpTool {
     #[schemars(example = &"https://api.example.com/users/{{user_id}}")]
     pub endpoint: String,
     /// HTTP method. Default: `GET`.
-    #[schemars(extend("default" = "GET"))]
+    #[schemars(extend("default" = crate::defaults::HTTP_METHOD))]
     pub method: Option<HttpMethod>,
     /// Request headers; values may use `${VAR}` and `{{param}}`.
     pub headers: Option<IndexMap<String, String>>,
@@ -130,7 +131,7 @@ pub struct HttpTool {
     /// port), at most 10; a redirect to another origin is never followed, so credentials
     /// and query values stay with the host forge.yaml names. Default: `false`: a redirect is
     /// answered as an error naming its status.
-    #[schemars(extend("default" = false))]
+    #[schemars(extend("default" = crate::defaults::FOLLOW_REDIRECTS))]
     pub follow_redirects: Option<bool>,
 }
 
@@ -159,7 +160,7 @@ pub struct PipelineStep {
     /// `!var` runs it only if it is not.
     pub condition: Option<String>,
     /// What a failure of this step does. Default: `fail_fast`.
-    #[schemars(extend("default" = "fail_fast"))]
+    #[schemars(extend("default" = crate::defaults::ERROR_POLICY))]
     pub error_policy: Option<ErrorPolicy>,
     /// Timeout of this step, in milliseconds, within what is left of the pipeline's budget.
     #[schemars(range(min = 1, max = 604800000))]

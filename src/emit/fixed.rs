@@ -12,7 +12,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::ident;
-use crate::write::{GeneratedFile, Ownership};
+use super::{GeneratedFile, Ownership};
 
 /// One file of the runtime crate, for generated crates that need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,10 +118,63 @@ pub const STDIO_SLOTS: Fixed = fixed!("stdio", "slots");
 /// The stdout writer thread.
 pub const STDIO_WRITER: Fixed = fixed!("stdio", "writer");
 
+/// Every fixed file, for tests that tell the copies in a generated crate from the files
+/// that differ per plan.
+pub const ALL: [Fixed; 38] = [
+    ERROR,
+    HANDLER,
+    ARGUMENTS,
+    ANSWER,
+    UNWIND,
+    TEXT,
+    TEMPLATE,
+    HTTP,
+    PROCESS,
+    SEGMENT,
+    URI_TEMPLATE,
+    STATE,
+    MIDDLEWARE,
+    TIMEOUT,
+    RETRY,
+    RETRY_POLICY,
+    BREAKER,
+    BULKHEAD,
+    FALLBACK,
+    GUARDS,
+    ERROR_CLASS,
+    COUNTERS,
+    PROMETHEUS,
+    HTTP_DRAIN,
+    HTTP_OPS,
+    HTTP_SERVE,
+    HTTP_CONNECTIONS,
+    HTTP_SESSIONS,
+    HTTP_CALLER,
+    HTTP_BEARER,
+    HTTP_JWKS,
+    HTTP_JWT,
+    STDIO_DISPATCH,
+    STDIO_LINK,
+    STDIO_READER,
+    STDIO_SALVAGE,
+    STDIO_SLOTS,
+    STDIO_WRITER,
+];
+
 /// How doctests in the runtime crate name it; the only text changed in a copy.
 pub const DOCTEST_PREFIX: &str = "pforge_runtime::generated::";
 
 impl Fixed {
+    /// Where a generated crate has it.
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(format!("src/generated/{}/{}.rs", self.parent, self.module))
+    }
+
+    /// Where this repository has it, relative to the repository's root.
+    pub fn origin(&self) -> String {
+        format!("runtime/src/inlineable/{}/{}.rs", self.parent, self.module)
+    }
+
     /// The file as a generated crate gets it: `crate_ident` is the crate's name as a Rust
     /// identifier, for its doctests.
     pub fn copy(&self, crate_ident: &str) -> GeneratedFile {
@@ -129,7 +182,7 @@ impl Fixed {
             .source
             .replace(DOCTEST_PREFIX, &format!("{crate_ident}::generated::"));
         GeneratedFile {
-            path: PathBuf::from(format!("src/generated/{}/{}.rs", self.parent, self.module)),
+            path: self.path(),
             contents: format!("{}\n\n{source}", super::generated_header()),
             ownership: Ownership::Generated,
         }
@@ -151,48 +204,6 @@ pub fn declarations(files: &[Fixed]) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every fixed file.
-    const ALL: [Fixed; 38] = [
-        ERROR,
-        HANDLER,
-        ARGUMENTS,
-        ANSWER,
-        UNWIND,
-        TEXT,
-        TEMPLATE,
-        HTTP,
-        PROCESS,
-        SEGMENT,
-        URI_TEMPLATE,
-        STATE,
-        MIDDLEWARE,
-        TIMEOUT,
-        RETRY,
-        RETRY_POLICY,
-        BREAKER,
-        BULKHEAD,
-        FALLBACK,
-        GUARDS,
-        ERROR_CLASS,
-        COUNTERS,
-        PROMETHEUS,
-        HTTP_DRAIN,
-        HTTP_OPS,
-        HTTP_SERVE,
-        HTTP_CONNECTIONS,
-        HTTP_SESSIONS,
-        HTTP_CALLER,
-        HTTP_BEARER,
-        HTTP_JWKS,
-        HTTP_JWT,
-        STDIO_DISPATCH,
-        STDIO_LINK,
-        STDIO_READER,
-        STDIO_SALVAGE,
-        STDIO_SLOTS,
-        STDIO_WRITER,
-    ];
 
     fn runtime_dir() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("runtime/src/inlineable")

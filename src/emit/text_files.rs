@@ -1,13 +1,12 @@
 //! The project's files that are not Rust: `Cargo.toml`, `.gitignore` and `README.md`,
-//! rendered from the minijinja templates in `templates/`, and the copy of the schema.
+//! rendered from the minijinja templates in `templates/`.
 
 use std::path::PathBuf;
 
 use minijinja::{Environment, context};
 
-use super::{EmitError, params, policy_summary};
+use super::{EmitError, GeneratedFile, Ownership, params, policy_summary, versions};
 use crate::plan::{HttpServerPlan, KindPlan, MetricsPlan, Plan, ServerAuthPlan};
-use crate::write::{GeneratedFile, Ownership};
 
 /// The templates, by the name of the file each renders.
 const TEMPLATES: [(&str, &str, Ownership); 3] = [
@@ -28,7 +27,7 @@ const TEMPLATES: [(&str, &str, Ownership); 3] = [
     ),
 ];
 
-/// The rendered templates, then the schema's copy.
+/// The rendered templates.
 pub fn files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
     let env = environment()?;
     let ctx = template_context(plan);
@@ -46,11 +45,6 @@ pub fn files(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
             ownership,
         });
     }
-    files.push(GeneratedFile {
-        path: PathBuf::from("forge.schema.json"),
-        contents: super::schema_copy(),
-        ownership: Ownership::Generated,
-    });
     Ok(files)
 }
 
@@ -62,6 +56,11 @@ fn environment() -> Result<Environment<'static>, EmitError> {
         .build()
         .map_err(|e| template_error("syntax", &e))?;
     env.set_syntax(syntax);
+    // Templates name the crates they need; the versions come from the workspace manifest.
+    env.add_function("version_of", |name: &str| {
+        versions::dependency(name)
+            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e))
+    });
     for (name, source, _) in TEMPLATES {
         env.add_template(name, source)
             .map_err(|e| template_error(name, &e))?;
@@ -82,7 +81,8 @@ fn template_context(plan: &Plan) -> minijinja::Value {
         regex => params::uses_patterns(&plan.tools),
         tokio_features => tokio_features(plan),
         tools => tool_rows(plan),
-        pforge_version => env!("CARGO_PKG_VERSION"),
+        pforge_version => versions::PFORGE,
+        runtime_version => versions::runtime(),
         binary_path => format!("/path/to/{}/target/{profile}/{}", plan.crate_name, plan.crate_name),
         http_server => plan.needs.http_server,
         process => plan.needs.process,

@@ -22,6 +22,8 @@ pub struct Reporter<'a> {
     tree: &'a Node,
     source: &'a SourceFile,
     diagnostics: Vec<Diagnostic>,
+    /// Pointers that located a diagnostic but stopped at a parent of what they name.
+    unresolved: Vec<String>,
 }
 
 impl<'a> Reporter<'a> {
@@ -31,12 +33,18 @@ impl<'a> Reporter<'a> {
             tree,
             source,
             diagnostics: Vec::new(),
+            unresolved: Vec::new(),
         }
     }
 
     /// Byte range of `target` at `pointer`.
-    pub fn span(&self, pointer: &str, target: Target<'_>) -> Range<usize> {
-        let (key, node) = self.tree.lookup(pointer);
+    pub fn span(&mut self, pointer: &str, target: Target<'_>) -> Range<usize> {
+        let tree = self.tree;
+        let found = tree.resolve(pointer);
+        if !found.exact {
+            self.unresolved.push(pointer.to_owned());
+        }
+        let (key, node) = (found.key, found.node);
         match target {
             Target::Key => key.map_or_else(|| node.value_span(None), |k| k.span.clone()),
             Target::Value => node.value_span(key),
@@ -117,6 +125,12 @@ impl<'a> Reporter<'a> {
     /// All diagnostics, in the order reported.
     pub fn finish(self) -> Vec<Diagnostic> {
         self.diagnostics
+    }
+
+    /// The pointers that located a diagnostic (or a related place) without reaching the node
+    /// they name, so that it landed on a parent.
+    pub fn unresolved(&self) -> &[String] {
+        &self.unresolved
     }
 }
 

@@ -55,65 +55,12 @@ impl Cx<'_> {
         let instance = error.instance().as_ref();
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let allowed = self.allowed_keys(error.schema_path().as_str());
-                for key in unexpected {
-                    let key_pointer = format!("{pointer}/{}", escape(key));
-                    let (span, _) = self.key_span(&key_pointer);
-                    let help = legacy_key_hint(pointer, key)
-                        .or_else(|| self.other_tool_kinds(pointer, key, &allowed))
-                        .or_else(|| suggest::hint(key, &allowed, "key"));
-                    out.push(
-                        Diagnostic::error(format!("unknown key `{key}`"), span, key_pointer)
-                            .with_optional_help(help),
-                    );
-                }
+                self.unknown_keys(error, unexpected, out);
             }
             ValidationErrorKind::Required { property } => {
-                let name = property.as_str().unwrap_or_default();
-                let description = self
-                    .schema_at(error.schema_path().as_str(), 1)
-                    .and_then(|s| s.pointer(&format!("/properties/{}/description", escape(name))))
-                    .and_then(Value::as_str)
-                    .map(first_sentence);
-                let help = match description {
-                    Some(text) => format!("add `{name}`: {text}"),
-                    None => format!("add `{name}`"),
-                };
-                out.push(
-                    Diagnostic::error(
-                        format!("missing required key `{name}`"),
-                        self.value_span(pointer),
-                        pointer,
-                    )
-                    .with_help(help),
-                );
+                out.push(self.missing_key(error, property));
             }
-            ValidationErrorKind::Type { kind } => {
-                let expected = match kind {
-                    TypeKind::Single(t) => describe_json_type(&t.to_string()),
-                    TypeKind::Multiple(set) => set
-                        .iter()
-                        .map(|t| describe_json_type(&t.to_string()))
-                        .collect::<Vec<_>>()
-                        .join(" or "),
-                };
-                let is_duration = self
-                    .schema_at(error.schema_path().as_str(), 1)
-                    .and_then(|s| s.get("pattern"))
-                    .is_some_and(|p| p == DURATION_PATTERN);
-                if is_duration && instance.is_number() {
-                    out.push(
-                        Diagnostic::error(
-                            format!("{} is not a duration", describe_value(instance)),
-                            self.value_span(pointer),
-                            pointer,
-                        )
-                        .with_help(format!("add a unit: `{instance}s` or `{instance}ms`")),
-                    );
-                } else {
-                    out.push(self.type_error(pointer, &expected, instance));
-                }
-            }
+            ValidationErrorKind::Type { kind } => out.push(self.wrong_type(error, kind)),
             ValidationErrorKind::Enum { options } => {
                 let options: Vec<&str> = options
                     .as_array()
@@ -141,30 +88,10 @@ impl Cx<'_> {
                 out.push(self.pattern_error(pointer, instance, pattern))
             }
             ValidationErrorKind::Minimum { limit }
-            | ValidationErrorKind::ExclusiveMinimum { limit } => {
-                let inclusive = matches!(error.kind(), ValidationErrorKind::Minimum { .. });
-                let bound = if inclusive { "at least" } else { "more than" };
-                out.push(Diagnostic::error(
-                    format!(
-                        "{} is too small: it must be {bound} {limit}",
-                        describe_value(instance)
-                    ),
-                    self.value_span(pointer),
-                    pointer,
-                ));
-            }
-            ValidationErrorKind::Maximum { limit }
+            | ValidationErrorKind::ExclusiveMinimum { limit }
+            | ValidationErrorKind::Maximum { limit }
             | ValidationErrorKind::ExclusiveMaximum { limit } => {
-                let inclusive = matches!(error.kind(), ValidationErrorKind::Maximum { .. });
-                let bound = if inclusive { "at most" } else { "less than" };
-                out.push(Diagnostic::error(
-                    format!(
-                        "{} is too large: it must be {bound} {limit}",
-                        describe_value(instance)
-                    ),
-                    self.value_span(pointer),
-                    pointer,
-                ));
+                out.push(self.out_of_range(error, limit));
             }
             ValidationErrorKind::MinItems { limit } => out.push(Diagnostic::error(
                 format!(
@@ -180,13 +107,7 @@ impl Cx<'_> {
                 pointer,
             )),
             ValidationErrorKind::PropertyNames { error: inner } => {
-                let key = inner.instance().as_str().unwrap_or_default().to_owned();
-                let key_pointer = format!("{pointer}/{}", escape(&key));
-                let (span, _) = self.key_span(&key_pointer);
-                out.push(
-                    Diagnostic::error(format!("`{key}` is not a valid parameter name"), span, key_pointer)
-                        .with_help("parameter names start with a letter or `_` and hold only letters, digits and `_`"),
-                );
+                out.push(self.bad_key_name(pointer, inner));
             }
             ValidationErrorKind::OneOfNotValid { context }
             | ValidationErrorKind::AnyOf { context } => {
@@ -198,6 +119,110 @@ impl Cx<'_> {
                 pointer,
             )),
         }
+    }
+    /// Keys the schema does not know, each with the closest known key or a hint.
+    fn unknown_keys(
+        &self,
+        error: &ValidationError<'_>,
+        unexpected: &[String],
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let pointer = error.instance_path().as_str();
+        let allowed = self.allowed_keys(error.schema_path().as_str());
+        for key in unexpected {
+            let key_pointer = format!("{pointer}/{}", escape(key));
+            let (span, _) = self.key_span(&key_pointer);
+            let help = legacy_key_hint(pointer, key)
+                .or_else(|| self.other_tool_kinds(pointer, key, &allowed))
+                .or_else(|| suggest::hint(key, &allowed, "key"));
+            out.push(
+                Diagnostic::error(format!("unknown key `{key}`"), span, key_pointer)
+                    .with_optional_help(help),
+            );
+        }
+    }
+
+    /// A required key left out, with the first sentence of its description.
+    fn missing_key(&self, error: &ValidationError<'_>, property: &Value) -> Diagnostic {
+        let pointer = error.instance_path().as_str();
+        let name = property.as_str().unwrap_or_default();
+        let description = self
+            .schema_at(error.schema_path().as_str(), 1)
+            .and_then(|s| s.pointer(&format!("/properties/{}/description", escape(name))))
+            .and_then(Value::as_str)
+            .map(first_sentence);
+        let help = match description {
+            Some(text) => format!("add `{name}`: {text}"),
+            None => format!("add `{name}`"),
+        };
+        Diagnostic::error(
+            format!("missing required key `{name}`"),
+            self.value_span(pointer),
+            pointer,
+        )
+        .with_help(help)
+    }
+
+    /// A value of the wrong JSON type; a bare number where a duration belongs asks for a unit.
+    fn wrong_type(&self, error: &ValidationError<'_>, kind: &TypeKind) -> Diagnostic {
+        let pointer = error.instance_path().as_str();
+        let instance = error.instance().as_ref();
+        let expected = match kind {
+            TypeKind::Single(t) => describe_json_type(&t.to_string()),
+            TypeKind::Multiple(set) => set
+                .iter()
+                .map(|t| describe_json_type(&t.to_string()))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        };
+        let is_duration = self
+            .schema_at(error.schema_path().as_str(), 1)
+            .and_then(|s| s.get("pattern"))
+            .is_some_and(|p| p == DURATION_PATTERN);
+        if !(is_duration && instance.is_number()) {
+            return self.type_error(pointer, &expected, instance);
+        }
+        Diagnostic::error(
+            format!("{} is not a duration", describe_value(instance)),
+            self.value_span(pointer),
+            pointer,
+        )
+        .with_help(format!("add a unit: `{instance}s` or `{instance}ms`"))
+    }
+
+    /// A number below a minimum or above a maximum.
+    fn out_of_range(&self, error: &ValidationError<'_>, limit: &Value) -> Diagnostic {
+        let pointer = error.instance_path().as_str();
+        let instance = error.instance().as_ref();
+        let (size, bound) = match error.kind() {
+            ValidationErrorKind::Minimum { .. } => ("small", "at least"),
+            ValidationErrorKind::ExclusiveMinimum { .. } => ("small", "more than"),
+            ValidationErrorKind::Maximum { .. } => ("large", "at most"),
+            _ => ("large", "less than"),
+        };
+        Diagnostic::error(
+            format!(
+                "{} is too {size}: it must be {bound} {limit}",
+                describe_value(instance)
+            ),
+            self.value_span(pointer),
+            pointer,
+        )
+    }
+
+    /// A `params` key that is not a parameter name.
+    fn bad_key_name(&self, pointer: &str, inner: &ValidationError<'_>) -> Diagnostic {
+        let key = inner.instance().as_str().unwrap_or_default().to_owned();
+        let key_pointer = format!("{pointer}/{}", escape(&key));
+        let (span, _) = self.key_span(&key_pointer);
+        Diagnostic::error(
+            format!("`{key}` is not a valid parameter name"),
+            span,
+            key_pointer,
+        )
+        .with_help(
+            "parameter names start with a letter or `_` and hold only letters, digits and `_`",
+        )
     }
 
     /// Reports the errors of the branch the user meant.
@@ -640,5 +665,5 @@ fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
 
 /// Escapes a key for use in a JSON pointer.
 pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+    super::pointer::escape(key)
 }

@@ -100,6 +100,13 @@ impl Node {
     /// The key and node a JSON pointer designates (the key is `None` for the root and for
     /// sequence items). Stops at the deepest node that exists.
     pub fn lookup(&self, pointer: &str) -> (Option<&Key>, &Node) {
+        let found = self.resolve(pointer);
+        (found.key, found.node)
+    }
+
+    /// [`Node::lookup`], saying whether the pointer reached a node exactly or stopped at a
+    /// parent of what it names.
+    pub fn resolve(&self, pointer: &str) -> Resolved<'_> {
         let mut key = None;
         let mut node = self;
         for segment in pointer.split('/').skip(1) {
@@ -122,10 +129,20 @@ impl Node {
                     key = k;
                     node = v;
                 }
-                None => break,
+                None => {
+                    return Resolved {
+                        key,
+                        node,
+                        exact: false,
+                    };
+                }
             }
         }
-        (key, node)
+        Resolved {
+            key,
+            node,
+            exact: true,
+        }
     }
 
     /// Span to underline for this node's value: the scalar itself, or for a block collection
@@ -145,6 +162,17 @@ impl Node {
             _ => self.span.clone(),
         }
     }
+}
+
+/// Where a JSON pointer led.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved<'a> {
+    /// The key the node is written under (`None` for the root and for sequence items).
+    pub key: Option<&'a Key>,
+    /// The node.
+    pub node: &'a Node,
+    /// Whether the pointer named this node, rather than something below it that is not there.
+    pub exact: bool,
 }
 
 /// What serde-saphyr reports, reworded for people writing a config.

@@ -1,11 +1,9 @@
 //! Resources, prompts and the state store, resolved: where a resource's contents come from,
 //! the mime type it is read with, a prompt's arguments whichever way they were written.
 
-use crate::config::{Prompt, PromptArguments, Resource, State};
+use crate::config::{Prompt, PromptArguments, PromptFacts, Resource, State};
+use crate::defaults;
 use crate::naming::{self, HandlerPath};
-
-/// The mime type of a resource that does not name one.
-pub const DEFAULT_MIME_TYPE: &str = "text/plain";
 
 /// One resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,12 +81,9 @@ pub struct StatePlan {
     pub max_size: Option<u64>,
 }
 
-/// Plans the resource at `index`.
-pub fn resource(index: usize, resource: &Resource) -> ResourcePlan {
-    let handler = resource
-        .handler
-        .as_ref()
-        .and_then(|h| naming::handler_path(&h.path).ok());
+/// Plans the resource at `index`, whose handler (if it has one) the loader parsed.
+pub fn resource(index: usize, resource: &Resource, handler: Option<&HandlerPath>) -> ResourcePlan {
+    let handler = handler.cloned();
     let file = resource.path.clone().or_else(|| {
         let uri = resource.uri.as_deref()?;
         (resource.content.is_none() && resource.handler.is_none())
@@ -110,19 +105,19 @@ pub fn resource(index: usize, resource: &Resource) -> ResourcePlan {
         read_as: resource
             .mime_type
             .clone()
-            .unwrap_or_else(|| DEFAULT_MIME_TYPE.to_owned()),
+            .unwrap_or_else(|| defaults::MIME_TYPE.to_owned()),
         source,
         field: naming::resource_field(index),
     }
 }
 
-/// Plans a prompt.
-pub fn prompt(prompt: &Prompt) -> PromptPlan {
+/// Plans a prompt, from its template as the loader split it.
+pub fn prompt(prompt: &Prompt, facts: &PromptFacts) -> PromptPlan {
     let argument =
         |name: &str, description: &Option<String>, required: Option<bool>| PromptArgumentPlan {
             name: name.to_owned(),
             description: description.clone(),
-            required: required.unwrap_or(false),
+            required: required.unwrap_or(defaults::REQUIRED),
         };
     let arguments = match &prompt.arguments {
         Some(PromptArguments::List(list)) => list
@@ -133,13 +128,14 @@ pub fn prompt(prompt: &Prompt) -> PromptPlan {
             .iter()
             .map(|(name, a)| argument(name, &a.description, a.required))
             .collect(),
-        None => super::params::placeholders(prompt.template.as_deref())
-            .into_iter()
-            .map(|name| argument(&name, &None, Some(true)))
+        None => facts
+            .derived_arguments
+            .iter()
+            .map(|name| argument(name, &None, Some(true)))
             .collect(),
     };
-    let text = match (&prompt.template, &prompt.description) {
-        (Some(template), _) => PromptText::Template(super::Template::params_only(template)),
+    let text = match (&facts.template, &prompt.description) {
+        (Some(template), _) => PromptText::Template(template.clone()),
         (None, Some(description)) => PromptText::Fixed(description.clone()),
         (None, None) => PromptText::Fixed(prompt.name.clone()),
     };

@@ -5,27 +5,8 @@ use std::net::SocketAddr;
 
 use super::HttpLimits;
 use crate::config::{Forge, Metrics};
-
-/// Address the http transport listens on when `bind` is not written.
-pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
-
-/// `Host` names served when `forge.http.allowed_hosts` is not written: this machine's.
-pub const DEFAULT_ALLOWED_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
-
-/// Browser origins served when `forge.http.allowed_origins` is not written: pages of this
-/// machine, on any port.
-pub const DEFAULT_ALLOWED_ORIGINS: [&str; 3] =
-    ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
-
-/// Bytes of the largest request body, unless `forge.http.max_body_bytes` says otherwise
-/// (rmcp's own limit).
-pub const DEFAULT_MAX_BODY_BYTES: u32 = 4 * 1024 * 1024;
-
-/// Clock skew tolerated on a JWT's `exp` and `nbf` unless `oauth.leeway` says otherwise.
-pub const DEFAULT_LEEWAY_SECS: u64 = 60;
-
-/// The largest `oauth.leeway`: more would keep expired tokens alive.
-pub const MAX_LEEWAY_SECS: u64 = 300;
+use crate::defaults;
+use crate::naming::metadata_location;
 
 /// Where `/metrics` is served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,26 +50,6 @@ pub struct OAuthPlan {
     pub leeway_secs: u64,
 }
 
-/// Where RFC 9728 puts the metadata of `resource`: `/.well-known/oauth-protected-resource`
-/// inserted between its origin and its path. `None` when `resource` is not an http(s) URL
-/// (the loader reports it).
-pub fn metadata_location(resource: &str) -> Option<(String, String)> {
-    let (scheme, rest) = resource.split_once("://")?;
-    if !matches!(scheme, "http" | "https") {
-        return None;
-    }
-    let rest = rest.split(['?', '#']).next().unwrap_or_default();
-    let (authority, path) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
-    if authority.is_empty() {
-        return None;
-    }
-    let path = format!(
-        "/.well-known/oauth-protected-resource{}",
-        path.trim_end_matches('/')
-    );
-    Some((format!("{scheme}://{authority}{path}"), path))
-}
-
 /// The resolved address and access rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpServerPlan {
@@ -121,20 +82,21 @@ impl HttpServerPlan {
             bind: forge
                 .bind
                 .as_deref()
-                .unwrap_or(DEFAULT_BIND)
+                .unwrap_or(defaults::BIND)
                 .parse()
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
             allowed_hosts: access
                 .allowed_hosts
-                .unwrap_or_else(|| owned(&DEFAULT_ALLOWED_HOSTS)),
+                .unwrap_or_else(|| owned(&defaults::ALLOWED_HOSTS)),
             allowed_origins: access
                 .allowed_origins
-                .unwrap_or_else(|| owned(&DEFAULT_ALLOWED_ORIGINS)),
-            max_body_bytes: access.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
-            stateless: access.stateless.unwrap_or(false),
-            metrics: match &access.metrics {
-                None | Some(Metrics::Enabled(true)) => MetricsPlan::Shared,
-                Some(Metrics::Enabled(false)) => MetricsPlan::Off,
+                .unwrap_or_else(|| owned(&defaults::ALLOWED_ORIGINS)),
+            max_body_bytes: access.max_body_bytes.unwrap_or(defaults::MAX_BODY_BYTES),
+            stateless: access.stateless.unwrap_or(defaults::STATELESS),
+            metrics: match access.metrics.as_ref() {
+                None if defaults::METRICS => MetricsPlan::Shared,
+                None | Some(Metrics::Enabled(false)) => MetricsPlan::Off,
+                Some(Metrics::Enabled(true)) => MetricsPlan::Shared,
                 Some(Metrics::Listen(listen)) => listen
                     .bind
                     .parse()
@@ -169,44 +131,9 @@ fn auth(auth: &crate::config::HttpAuth) -> Option<ServerAuthPlan> {
         resource,
         metadata_url,
         metadata_path,
+        // The loader refuses a leeway above `MAX_LEEWAY_SECS`.
         leeway_secs: oauth
             .leeway
-            .map_or(DEFAULT_LEEWAY_SECS, |l| l.0.as_secs())
-            .min(MAX_LEEWAY_SECS),
+            .map_or(defaults::LEEWAY_SECS, |l| l.0.as_secs()),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metadata_goes_between_origin_and_path() {
-        assert_eq!(
-            metadata_location("https://mcp.example.com/mcp/"),
-            Some((
-                "https://mcp.example.com/.well-known/oauth-protected-resource/mcp".into(),
-                "/.well-known/oauth-protected-resource/mcp".into()
-            ))
-        );
-        assert_eq!(
-            metadata_location("http://127.0.0.1:8080").map(|l| l.1),
-            Some("/.well-known/oauth-protected-resource".into())
-        );
-        assert_eq!(metadata_location("urn:mcp"), None);
-        assert_eq!(metadata_location("https:///x"), None);
-    }
-
-    #[test]
-    fn the_schema_documents_the_body_limit() {
-        let schema = crate::schema::forge_schema();
-        let text = serde_json::to_string(&schema).unwrap_or_default();
-        assert!(text.contains(&format!("\"default\":{DEFAULT_MAX_BODY_BYTES}")));
-        for host in DEFAULT_ALLOWED_HOSTS {
-            assert!(text.contains(&format!("`{host}`")), "{host}");
-        }
-        for origin in DEFAULT_ALLOWED_ORIGINS {
-            assert!(text.contains(&format!("`{origin}`")), "{origin}");
-        }
-    }
 }

@@ -2,8 +2,8 @@
 //! steps with their target tool found and their condition read.
 
 use super::params::ParamPlan;
-use super::template::Template;
-use crate::config::{CliTool, ErrorPolicy, PipelineStep};
+use crate::config::{CliFacts, CliTool, ErrorPolicy, PipelineStep};
+use crate::holes::Template;
 
 /// A command, run without a shell.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,27 +98,29 @@ impl ArgPlan {
     }
 }
 
-/// Plans a cli tool.
-pub fn cli(cli: &CliTool, params: &[ParamPlan], max_output_bytes: usize) -> CliPlan {
-    let arg = |text: &String| {
-        let guarded = crate::holes::leading_param(text)
-            .filter(|name| params.iter().any(|p| &p.name == name && p.guards_options));
+/// Plans a cli tool; `facts` are its strings as the loader split them.
+pub fn cli(
+    cli: &CliTool,
+    facts: &CliFacts,
+    params: &[ParamPlan],
+    max_output_bytes: usize,
+) -> CliPlan {
+    let arg = |template: &Template| {
+        let guarded = template
+            .leading_param()
+            .filter(|name| params.iter().any(|p| p.name == *name && p.guards_options))
+            .map(str::to_owned);
         CliArg {
-            template: Template::split(text),
+            template: template.clone(),
             guarded,
         }
     };
     CliPlan {
         program: cli.command.trim().to_owned(),
-        args: cli.args.iter().map(arg).collect(),
+        args: facts.args.iter().map(arg).collect(),
         max_output_bytes,
-        cwd: cli.cwd.as_deref().map(Template::split),
-        env: cli
-            .env
-            .iter()
-            .flatten()
-            .map(|(key, value)| (key.clone(), Template::split(value)))
-            .collect(),
+        cwd: facts.cwd.clone(),
+        env: facts.env.clone(),
     }
 }
 
@@ -154,7 +156,7 @@ pub fn steps(steps: &[PipelineStep], module_of: impl Fn(&str) -> Option<String>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::template::Part;
+    use crate::holes::Part;
 
     #[test]
     fn arguments_keep_literal_json_whole_and_split_only_what_has_placeholders() {

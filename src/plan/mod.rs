@@ -10,38 +10,31 @@ mod needs;
 mod params;
 mod policy;
 mod stdio;
-mod template;
 mod upstream;
 mod vocab;
 
+pub use crate::holes::{Part, Template};
+pub use crate::vocab::{HttpMethod, RetryClass};
 pub use catalog::{
-    DEFAULT_MIME_TYPE, PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource,
-    StatePlan,
+    PromptArgumentPlan, PromptPlan, PromptText, ResourcePlan, ResourceSource, StatePlan,
 };
-pub use http_limits::{
-    DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_HTTP_MAX_IN_FLIGHT, DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CALLER,
-    DEFAULT_REQUEST_TIMEOUT_MS, HttpLimits,
-};
-pub use http_server::{
-    DEFAULT_ALLOWED_HOSTS, DEFAULT_ALLOWED_ORIGINS, DEFAULT_BIND, DEFAULT_LEEWAY_SECS,
-    DEFAULT_MAX_BODY_BYTES, HttpServerPlan, MAX_LEEWAY_SECS, MetricsPlan, OAuthPlan,
-    ServerAuthPlan, metadata_location,
-};
+pub use http_limits::HttpLimits;
+pub use http_server::{HttpServerPlan, MetricsPlan, OAuthPlan, ServerAuthPlan};
 pub use kind::{ArgPlan, CliArg, CliPlan, StepPlan};
 pub use params::{ParamPlan, input_schema, value_schema};
 pub use policy::{
     BreakerPlan, BulkheadPlan, Defaults, Failure, FallbackPlan, PolicyPlan, RetryDecisions,
-    RetryOnPlan, RetryPlan, Schedule, backoff_schedule, defaults,
+    RetryOnPlan, RetryPlan, Schedule, backoff_schedule,
 };
-pub use stdio::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, StdioPlan};
-pub use template::{Part, Template};
-pub use upstream::{AuthPlan, DEFAULT_API_KEY_HEADER, HttpCallPlan};
-pub use vocab::{HttpMethod, RetryClass, StepCondition, ValueKind};
+pub use stdio::StdioPlan;
+pub use upstream::{AuthPlan, HttpCallPlan};
+pub use vocab::{StepCondition, ValueKind};
 
 use crate::config::{
-    Config, FallbackEntry, Middleware, Optimization, PipelineStep, ToolKind, Transport,
+    Checked, Config, FallbackFacts, KindFacts, Middleware, Optimization, ToolFacts, ToolKind,
+    Transport,
 };
+use crate::defaults;
 use crate::naming::{self, HandlerPath};
 
 /// The whole server to generate.
@@ -90,19 +83,6 @@ pub struct Plan {
 /// Counter slots a server keeps per tool for the classes a user's classifier names: 31
 /// names and `other` (arrays up to 32 long have `Default`).
 pub const USER_CLASS_SLOTS: usize = 32;
-
-/// How long calls in flight may take to finish when the server stops, unless
-/// `forge.drain_timeout` says otherwise.
-pub const DEFAULT_DRAIN_MS: u64 = 10_000;
-
-/// Bytes of the largest output a tool reads, unless `forge.max_output_bytes` says otherwise:
-/// 4 MiB, as much as the http transport accepts in a request, and 256 calls in flight reading
-/// that much hold 1 GiB at most.
-pub const DEFAULT_MAX_OUTPUT_BYTES: u32 = 4 * 1024 * 1024;
-
-/// The timeout of a cli or http tool whose forge.yaml (and default block) sets none: a
-/// command or an upstream that never ends must not hold a call, and its slot, for ever.
-pub const DEFAULT_OUTSIDE_TIMEOUT_MS: u64 = 30_000;
 
 /// Transport of the generated server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,52 +209,38 @@ pub enum KindPlan {
     },
 }
 
-/// Builds the plan of a config the loader accepted.
-pub fn plan(config: &Config) -> Plan {
-    let defaults = Defaults::new(
-        config.fault_tolerance.as_ref(),
-        config.middleware.as_deref(),
-    );
+/// Builds the plan of a config the loader accepted, from the facts its checks established.
+pub fn plan(checked: &Checked) -> Plan {
+    let config = checked.config();
+    let facts = checked.facts();
+    let defaults = Defaults::new(checked);
     let tools: Vec<ToolPlan> = config
         .tools
         .iter()
+        .zip(&facts.tools)
         .enumerate()
-        .map(|(index, tool)| plan_tool(config, tool, index, &defaults))
+        .map(|(index, (tool, tool_facts))| plan_tool(config, (tool, tool_facts), index, &defaults))
         .collect();
     let transport = match config.forge.transport {
         Some(Transport::Http) => TransportPlan::Http(Box::new(HttpServerPlan::of(&config.forge))),
         _ => TransportPlan::Stdio(StdioPlan::of(config.forge.stdio.as_ref())),
     };
-    // The two spellings merge key by key, as the loader checked them.
-    let tracking = policy::merge_tracking(
-        config
-            .fault_tolerance
-            .as_ref()
-            .and_then(|f| f.error_tracking.as_ref()),
-        config
-            .middleware
-            .iter()
-            .flatten()
-            .find_map(Middleware::recovery)
-            .and_then(|r| r.error_tracking.as_ref()),
-    );
+    let tracking = config.error_tracking();
     // The classifier names the classes of the per-tool counts too, which exist with error
     // tracking off, so it is kept even then.
-    let classifier = tracking.as_ref().and_then(|t| match &t.classify_by {
-        Some(crate::config::ClassifyBy::Handler(handler)) => parsed_handler(&handler.path),
-        _ => None,
-    });
+    let classifier = facts.classifier.clone();
     let keep_error_messages = tracking
         .as_ref()
-        .is_some_and(|t| t.keep_messages == Some(true));
+        .is_some_and(|t| t.keep_messages.unwrap_or(defaults::KEEP_MESSAGES));
     let error_tracking = tracking
-        .filter(|t| t.enabled != Some(false))
+        .filter(|t| t.enabled.unwrap_or(defaults::TRACKING_ENABLED))
         .map(|t| t.max_errors.unwrap_or(defaults::MAX_ERRORS));
     let resources: Vec<ResourcePlan> = config
         .resources
         .iter()
+        .zip(&facts.resources)
         .enumerate()
-        .map(|(index, resource)| catalog::resource(index, resource))
+        .map(|(index, (resource, handler))| catalog::resource(index, resource, handler.as_ref()))
         .collect();
     let needs = Needs {
         http_client: tools.iter().any(|t| {
@@ -319,24 +285,21 @@ pub fn plan(config: &Config) -> Plan {
         release: config.forge.optimization == Some(Optimization::Release),
         tools,
         resources,
-        prompts: config.prompts.iter().map(catalog::prompt).collect(),
+        prompts: config
+            .prompts
+            .iter()
+            .zip(&facts.prompts)
+            .map(|(prompt, facts)| catalog::prompt(prompt, facts))
+            .collect(),
         state: config.state.as_ref().map(catalog::state),
         error_tracking,
         keep_error_messages,
         needs,
-        drain_ms: config.forge.drain_timeout.map_or(DEFAULT_DRAIN_MS, |d| {
+        drain_ms: config.forge.drain_timeout.map_or(defaults::DRAIN_MS, |d| {
             u64::try_from(d.0.as_millis()).unwrap_or(u64::MAX)
         }),
         max_output_bytes: max_output_bytes(config),
-        middleware: config
-            .middleware
-            .iter()
-            .flatten()
-            .filter_map(|m| match m {
-                Middleware::Native(native) => parsed_handler(&native.handler.path),
-                Middleware::Recovery(_) => None,
-            })
-            .collect(),
+        middleware: facts.middleware.clone(),
         classifier,
     }
 }
@@ -346,155 +309,32 @@ fn max_output_bytes(config: &Config) -> usize {
     let bytes = config
         .forge
         .max_output_bytes
-        .unwrap_or(DEFAULT_MAX_OUTPUT_BYTES);
+        .unwrap_or(defaults::MAX_OUTPUT_BYTES);
     usize::try_from(bytes).unwrap_or(usize::MAX)
 }
 
 fn plan_tool(
     config: &Config,
-    tool: &crate::config::Tool,
+    (tool, facts): (&crate::config::Tool, &ToolFacts),
     index: usize,
     defaults: &Defaults,
 ) -> ToolPlan {
     let common = &tool.common;
-    let is_pipeline = matches!(tool.kind, ToolKind::Pipeline(_));
-    // Defaults protect the tools that touch the outside world; a pipeline's steps already carry
-    // their own policies, and retrying a whole pipeline would multiply every step's attempts.
-    let inherit = !is_pipeline;
-    let pick = |own: bool, default: bool| own || (inherit && default);
-
-    let mut texts: Vec<&str> = match &tool.kind {
-        ToolKind::Native(_) | ToolKind::Pipeline(_) => Vec::new(),
-        ToolKind::Cli(cli) => {
-            let mut texts: Vec<&str> = cli.args.iter().map(String::as_str).collect();
-            texts.extend(cli.cwd.as_deref());
-            texts.extend(cli.env.iter().flat_map(|e| e.values().map(String::as_str)));
-            texts
-        }
-        ToolKind::Http(http) => {
-            let mut texts = vec![http.endpoint.as_str()];
-            texts.extend(
-                http.headers
-                    .iter()
-                    .flat_map(|h| h.values().map(String::as_str)),
-            );
-            texts.extend(
-                http.query
-                    .iter()
-                    .flat_map(|q| q.values().map(String::as_str)),
-            );
-            texts
-        }
-    };
-    let entries: &[FallbackEntry] = common.fallback.as_ref().map_or(&[], |f| f.entries());
-    for entry in entries {
-        if let FallbackEntry::Http(http) = entry {
-            texts.push(&http.endpoint);
-            texts.extend(
-                http.headers
-                    .iter()
-                    .flat_map(|h| h.values().map(String::as_str)),
-            );
-        }
-    }
-    let derived = match &tool.kind {
-        ToolKind::Pipeline(pipeline) => pipeline_variables(&pipeline.steps),
-        _ => params::placeholders(texts),
-    };
-    let params = params::resolve(common.params.as_ref(), &derived);
-    let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
-    let max_output = max_output_bytes(config);
-
-    let kind = match &tool.kind {
-        ToolKind::Native(native) => KindPlan::Native {
-            handler: parsed_handler(&native.handler.path)
-                .unwrap_or_else(|| fallback_handler_path(&common.name)),
-        },
-        ToolKind::Cli(cli) => KindPlan::Cli(kind::cli(cli, &params, max_output)),
-        ToolKind::Http(http) => KindPlan::Http(upstream::tool_call(http, &names, max_output)),
-        ToolKind::Pipeline(pipeline) => KindPlan::Pipeline {
-            steps: kind::steps(&pipeline.steps, |name| {
-                config
-                    .tools
-                    .iter()
-                    .find(|t| t.common.name == name)
-                    .map(|t| naming::tool_module(&t.common.name))
-            }),
-        },
-    };
-    let fallback: Vec<FallbackPlan> = entries
-        .iter()
-        .filter_map(|entry| match entry {
-            FallbackEntry::Native(native) => {
-                parsed_handler(&native.handler.path).map(FallbackPlan::Native)
-            }
-            FallbackEntry::Http(http) => Some(FallbackPlan::Http(upstream::fallback_call(
-                http, &names, max_output,
-            ))),
-            FallbackEntry::Value(value) => Some(FallbackPlan::Value(value.value.clone())),
-        })
-        .collect();
-
-    let method = match &kind {
-        KindPlan::Http(call) => Some(call.method),
-        _ => None,
-    };
-    let retry = if pick(common.retry.is_some(), defaults.retry.is_some()) {
-        policy::merge_retry(
-            common.retry.as_ref(),
-            if inherit {
-                defaults.retry.as_ref()
-            } else {
-                None
-            },
-        )
-        .map(|r| policy::resolve_retry(&r, method))
-    } else {
-        None
-    };
-    let breaker = policy::merge_breaker(
-        common.circuit_breaker.as_ref(),
-        if inherit {
-            defaults.breaker.as_ref()
-        } else {
-            None
-        },
-    )
-    .and_then(|b| policy::resolve_breaker(&b));
-    let bulkhead = common
-        .bulkhead
-        .as_ref()
-        .or(if inherit {
-            defaults.bulkhead.as_ref()
-        } else {
-            None
-        })
-        .map(policy::resolve_bulkhead);
-    let reaches_out = matches!(tool.kind, ToolKind::Cli(_) | ToolKind::Http(_))
-        || (!is_pipeline && entries.iter().any(|e| matches!(e, FallbackEntry::Http(_))));
-    let timeout_ms = common
-        .timeout_ms
-        .or(if inherit { defaults.timeout_ms } else { None })
-        .or(reaches_out.then_some(DEFAULT_OUTSIDE_TIMEOUT_MS));
-
-    let module = naming::tool_module(&common.name);
+    let params = params::resolve(common.params.as_ref(), &facts.derived_params);
+    let kind = plan_kind(config, facts, &params);
+    let fallback = plan_fallback(config, facts, &params);
+    let policy = plan_policy(tool, facts, &kind, fallback, defaults);
     ToolPlan {
         index,
         name: common.name.clone(),
         type_prefix: naming::tool_type_prefix(&common.name),
-        module,
+        module: naming::tool_module(&common.name),
         description: common.description.clone(),
         params,
         kind,
-        policy: PolicyPlan {
-            timeout: timeout_ms.map(std::time::Duration::from_millis),
-            retry,
-            breaker,
-            bulkhead,
-            fallback,
-        },
+        policy,
         scopes: common.scopes.clone().unwrap_or_default(),
-        middleware: common.middleware != Some(false)
+        middleware: common.middleware.unwrap_or(defaults::TOOL_MIDDLEWARE)
             && config
                 .middleware
                 .iter()
@@ -503,47 +343,89 @@ fn plan_tool(
     }
 }
 
-/// A handler path the loader accepted. The loader reports every path `naming` refuses, so
-/// `None` only happens for a config that did not go through it.
-fn parsed_handler(path: &str) -> Option<HandlerPath> {
-    naming::handler_path(path).ok()
-}
-
-/// The handler a native tool gets when its path did not parse (only for an unchecked config):
-/// a function named after the tool, so that the plan stays complete.
-fn fallback_handler_path(tool_name: &str) -> HandlerPath {
-    let module = naming::tool_module(tool_name);
-    HandlerPath {
-        item: module.clone(),
-        module,
-        at_root: true,
-        is_type: false,
-    }
-}
-
-/// A pipeline without `params` takes every `{{var}}` its steps use that no step sets.
-fn pipeline_variables(steps: &[PipelineStep]) -> Vec<String> {
-    let outputs: Vec<&str> = steps
-        .iter()
-        .filter_map(|s| s.output_var.as_deref())
-        .collect();
-    let mut texts: Vec<String> = Vec::new();
-    for step in steps {
-        for value in step.arguments().into_iter().flat_map(|a| a.values()) {
-            collect_strings(value, &mut texts);
+/// What a tool runs, from what the loader established about it.
+fn plan_kind(config: &Config, facts: &ToolFacts, params: &[ParamPlan]) -> KindPlan {
+    let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+    let max_output = max_output_bytes(config);
+    match &facts.kind {
+        KindFacts::Native(handler) => KindPlan::Native {
+            handler: handler.clone(),
+        },
+        KindFacts::Cli(cli, split) => KindPlan::Cli(kind::cli(cli, split, params, max_output)),
+        KindFacts::Http(http, split) => {
+            KindPlan::Http(upstream::tool_call(http, split, &names, max_output))
         }
+        KindFacts::Pipeline(pipeline) => KindPlan::Pipeline {
+            steps: kind::steps(&pipeline.steps, |name| {
+                config
+                    .tools
+                    .iter()
+                    .find(|t| t.common.name == name)
+                    .map(|t| naming::tool_module(&t.common.name))
+            }),
+        },
     }
-    params::placeholders(texts.iter().map(String::as_str))
-        .into_iter()
-        .filter(|name| !outputs.contains(&name.as_str()))
-        .collect()
 }
 
-fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
-    match value {
-        serde_json::Value::String(s) => out.push(s.clone()),
-        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
-        serde_json::Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
-        _ => {}
+/// A tool's fallback chain, from what the loader established about each entry.
+fn plan_fallback(config: &Config, facts: &ToolFacts, params: &[ParamPlan]) -> Vec<FallbackPlan> {
+    let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+    let plan = |entry: &FallbackFacts| match entry {
+        FallbackFacts::Native(handler) => FallbackPlan::Native(handler.clone()),
+        FallbackFacts::Http(http, split) => FallbackPlan::Http(upstream::fallback_call(
+            http,
+            split,
+            &names,
+            max_output_bytes(config),
+        )),
+        FallbackFacts::Value(value) => FallbackPlan::Value(value.clone()),
+    };
+    facts.fallback.iter().map(plan).collect()
+}
+
+/// A tool's resilience: its own blocks merged over the defaults it inherits.
+fn plan_policy(
+    tool: &crate::config::Tool,
+    facts: &ToolFacts,
+    kind: &KindPlan,
+    fallback: Vec<FallbackPlan>,
+    defaults: &Defaults,
+) -> PolicyPlan {
+    let common = &tool.common;
+    let is_pipeline = matches!(tool.kind, ToolKind::Pipeline(_));
+    // Defaults protect the tools that touch the outside world; a pipeline's steps already carry
+    // their own policies, and retrying a whole pipeline would multiply every step's attempts.
+    let none = Defaults::default();
+    let inherited = if is_pipeline { &none } else { defaults };
+    let method = match kind {
+        KindPlan::Http(call) => Some(call.method),
+        _ => None,
+    };
+    let own_retry = common.retry.as_ref().map(|retry| policy::RetryBlock {
+        retry: retry.clone(),
+        policy: facts.retry_policy.clone(),
+    });
+    let retry = policy::merge_retry(own_retry.as_ref(), inherited.retry.as_ref())
+        .map(|r| policy::resolve_retry(&r, method));
+    let breaker =
+        policy::merge_breaker(common.circuit_breaker.as_ref(), inherited.breaker.as_ref())
+            .and_then(|b| policy::resolve_breaker(&b));
+    let bulkhead = common
+        .bulkhead
+        .as_ref()
+        .or(inherited.bulkhead.as_ref())
+        .map(policy::resolve_bulkhead);
+    let reaches_out = matches!(tool.kind, ToolKind::Cli(_) | ToolKind::Http(_))
+        || (!is_pipeline && fallback.iter().any(|f| matches!(f, FallbackPlan::Http(_))));
+    let timeout_ms = common
+        .timeout_ms
+        .or(inherited.timeout_ms)
+        .or(reaches_out.then_some(defaults::OUTSIDE_TIMEOUT_MS));
+    PolicyPlan {
+        timeout: timeout_ms.map(std::time::Duration::from_millis),
+        retry,
+        breaker,
+        bulkhead,
+        fallback,
     }
 }

@@ -4,7 +4,6 @@ use serde_json::{Map, Value, json};
 
 use super::vocab::ValueKind;
 use crate::config::{ParamSpec, ParamType, Params};
-use crate::holes;
 use crate::naming::param_field;
 
 /// One parameter, every spelling resolved.
@@ -134,17 +133,4 @@ pub fn input_schema(params: &[ParamPlan]) -> Value {
         schema["required"] = json!(required);
     }
     schema
-}
-
-/// Distinct placeholder names of some strings, in order of first use.
-pub fn placeholders<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for text in texts {
-        for placeholder in holes::placeholders(text).unwrap_or_default() {
-            if !names.contains(&placeholder.name) {
-                names.push(placeholder.name);
-            }
-        }
-    }
-    names
 }

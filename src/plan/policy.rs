@@ -3,36 +3,11 @@
 
 use std::time::Duration;
 
-use super::vocab::{HttpMethod, RetryClass as ErrorClass};
+use crate::vocab::{HttpMethod, RetryClass};
 
-use crate::config::{
-    Bulkhead, CircuitBreaker, ErrorTracking, FaultTolerance, Middleware, Retry, RetryOn,
-};
-
-/// Default policy values, as documented in the schema and README.
-pub mod defaults {
-    /// Consecutive failures that open a circuit.
-    pub const FAILURE_THRESHOLD: u32 = 5;
-    /// How long a circuit stays open, in milliseconds.
-    pub const OPEN_MS: u64 = 60_000;
-    /// Consecutive probe successes that close a circuit.
-    pub const SUCCESS_THRESHOLD: u32 = 2;
-    /// Attempts in all.
-    pub const MAX_ATTEMPTS: u32 = 3;
-    /// Attempts in all when a user's `RetryPolicy` decides: the most forge.yaml allows, so
-    /// that the policy's own limit is the one that counts.
-    pub const POLICY_MAX_ATTEMPTS: u32 = 100;
-    /// Delay before the second attempt, in milliseconds.
-    pub const INITIAL_DELAY_MS: u64 = 100;
-    /// Cap of every delay, in milliseconds.
-    pub const MAX_DELAY_MS: u64 = 5_000;
-    /// Growth of the delay per attempt.
-    pub const MULTIPLIER: f64 = 2.0;
-    /// Spread of jittered delays: ±25 %.
-    pub const JITTER_PERCENT: u32 = 25;
-    /// Recent errors kept by error tracking.
-    pub const MAX_ERRORS: u32 = 100;
-}
+use crate::config::{Bulkhead, Checked, CircuitBreaker, Middleware, Retry, RetryOn};
+use crate::defaults;
+use crate::naming::HandlerPath;
 
 /// Everything that protects one tool's calls.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -153,7 +128,7 @@ pub enum RetryOnPlan {
     /// Exactly these classes and status codes.
     Listed {
         /// Error classes.
-        classes: Vec<ErrorClass>,
+        classes: Vec<RetryClass>,
         /// HTTP status codes.
         statuses: Vec<u16>,
     },
@@ -179,11 +154,11 @@ impl RetryOnPlan {
             }
             Self::Listed { classes, statuses } => {
                 statuses.contains(&code)
-                    || (code == 429 && classes.contains(&ErrorClass::RateLimit))
-                    || (code == 503 && classes.contains(&ErrorClass::ServiceUnavailable))
+                    || (code == 429 && classes.contains(&RetryClass::RateLimit))
+                    || (code == 503 && classes.contains(&RetryClass::ServiceUnavailable))
                     || ((500..=599).contains(&code)
                         && code != 503
-                        && classes.contains(&ErrorClass::ServerError))
+                        && classes.contains(&RetryClass::ServerError))
             }
         }
     }
@@ -194,9 +169,9 @@ impl RetryOnPlan {
             (Self::Default { .. }, Failure::Timeout | Failure::Connection) => true,
             (Self::Default { .. }, Failure::Handler) => false,
             (Self::Listed { classes, .. }, failure) => classes.contains(&match failure {
-                Failure::Timeout => ErrorClass::Timeout,
-                Failure::Connection => ErrorClass::Connection,
-                Failure::Handler => ErrorClass::HandlerError,
+                Failure::Timeout => RetryClass::Timeout,
+                Failure::Connection => RetryClass::Connection,
+                Failure::Handler => RetryClass::HandlerError,
             }),
         }
     }
@@ -233,7 +208,7 @@ pub struct BulkheadPlan {
 #[derive(Debug, Clone, Default)]
 pub struct Defaults {
     /// Default retry keys.
-    pub retry: Option<Retry>,
+    pub retry: Option<RetryBlock>,
     /// Default breaker keys.
     pub breaker: Option<CircuitBreaker>,
     /// Default bulkhead.
@@ -244,14 +219,26 @@ pub struct Defaults {
 
 impl Defaults {
     /// Merges the two spellings; the loader has already rejected conflicting values.
-    pub fn new(
-        fault_tolerance: Option<&FaultTolerance>,
-        middleware: Option<&[Middleware]>,
-    ) -> Self {
-        let recovery = middleware.and_then(|m| m.iter().find_map(Middleware::recovery));
-        let ft = fault_tolerance.cloned().unwrap_or_default();
+    pub fn new(checked: &Checked) -> Self {
+        let facts = checked.facts();
+        let recovery = checked
+            .middleware
+            .iter()
+            .flatten()
+            .find_map(Middleware::recovery);
+        let ft = checked.fault_tolerance.clone().unwrap_or_default();
+        let ft_retry = ft.retry.as_ref().map(|retry| RetryBlock {
+            retry: retry.clone(),
+            policy: facts.fault_tolerance_retry_policy.clone(),
+        });
+        let recovery_retry = recovery
+            .and_then(|r| r.retry.as_ref())
+            .map(|retry| RetryBlock {
+                retry: retry.clone(),
+                policy: facts.recovery_retry_policy.clone(),
+            });
         Self {
-            retry: merge_retry(ft.retry.as_ref(), recovery.and_then(|r| r.retry.as_ref())),
+            retry: merge_retry(ft_retry.as_ref(), recovery_retry.as_ref()),
             breaker: merge_breaker(
                 ft.circuit_breaker.as_ref(),
                 recovery.and_then(|r| r.circuit_breaker.as_ref()),
@@ -262,29 +249,37 @@ impl Defaults {
     }
 }
 
-/// `over` wins key by key; `None` when neither is written.
-pub fn merge_retry(over: Option<&Retry>, under: Option<&Retry>) -> Option<Retry> {
-    match (over, under) {
-        (None, None) => None,
-        (Some(a), None) | (None, Some(a)) => Some(a.clone()),
-        (Some(a), Some(b)) => Some(a.over(b)),
+/// A retry block with the type its `policy` names, as the loader parsed it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RetryBlock {
+    /// The keys as written (or merged).
+    pub retry: Retry,
+    /// The parsed `policy`.
+    pub policy: Option<HandlerPath>,
+}
+
+impl RetryBlock {
+    /// This block merged over `under`, as [`Retry::over`] merges them: the `policy` of the
+    /// block that decides retries is kept.
+    fn over(&self, under: &RetryBlock) -> RetryBlock {
+        let policy = if self.retry.decides() {
+            &self.policy
+        } else {
+            &under.policy
+        };
+        RetryBlock {
+            retry: self.retry.over(&under.retry),
+            policy: policy.clone(),
+        }
     }
 }
 
 /// `over` wins key by key; `None` when neither is written.
-pub fn merge_tracking(
-    over: Option<&ErrorTracking>,
-    under: Option<&ErrorTracking>,
-) -> Option<ErrorTracking> {
+pub fn merge_retry(over: Option<&RetryBlock>, under: Option<&RetryBlock>) -> Option<RetryBlock> {
     match (over, under) {
         (None, None) => None,
         (Some(a), None) | (None, Some(a)) => Some(a.clone()),
-        (Some(a), Some(b)) => Some(ErrorTracking {
-            enabled: a.enabled.or(b.enabled),
-            max_errors: a.max_errors.or(b.max_errors),
-            classify_by: a.classify_by.clone().or_else(|| b.classify_by.clone()),
-            keep_messages: a.keep_messages.or(b.keep_messages),
-        }),
+        (Some(a), Some(b)) => Some(a.over(b)),
     }
 }
 
@@ -306,15 +301,12 @@ pub fn merge_breaker(
 }
 
 /// Resolves a retry block; `method` is the HTTP method of an http tool.
-pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
+pub fn resolve_retry(block: &RetryBlock, method: Option<HttpMethod>) -> RetryPlan {
+    let retry = &block.retry;
     let max_delay_ms = retry
         .max_delay
         .map_or(defaults::MAX_DELAY_MS, |d| d.as_millis());
-    let policy = retry
-        .policy
-        .as_ref()
-        .and_then(|p| crate::naming::handler_path(&p.path).ok());
-    if let Some(policy) = policy {
+    if let Some(policy) = block.policy.clone() {
         return RetryPlan {
             max_attempts: retry
                 .max_attempts
@@ -339,7 +331,7 @@ pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
             classes: list
                 .iter()
                 .filter_map(|r| match r {
-                    RetryOn::Class(c) => Some(ErrorClass::from(*c)),
+                    RetryOn::Class(c) => Some(*c),
                     RetryOn::Status(_) => None,
                 })
                 .collect(),
@@ -359,7 +351,7 @@ pub fn resolve_retry(retry: &Retry, method: Option<HttpMethod>) -> RetryPlan {
             && (retry_on.retries_status(429) || retry_on.retries_status(503)),
         decisions: RetryDecisions::Schedule(Schedule {
             delays_ms: backoff_schedule(max_attempts, initial, multiplier, max_delay_ms),
-            jitter: retry.jitter.unwrap_or(true),
+            jitter: retry.jitter.unwrap_or(defaults::JITTER),
             retry_on,
         }),
     }
@@ -385,7 +377,7 @@ pub fn backoff_schedule(
 
 /// Resolves a breaker block; `None` when it is disabled.
 pub fn resolve_breaker(breaker: &CircuitBreaker) -> Option<BreakerPlan> {
-    if breaker.enabled == Some(false) {
+    if !breaker.enabled.unwrap_or(defaults::BREAKER_ENABLED) {
         return None;
     }
     Some(BreakerPlan {
@@ -416,6 +408,17 @@ pub fn resolve_bulkhead(bulkhead: &Bulkhead) -> BulkheadPlan {
 mod tests {
     use super::*;
 
+    /// A retry block with its policy parsed, as the loader hands it over.
+    fn block(retry: &Retry) -> RetryBlock {
+        RetryBlock {
+            retry: retry.clone(),
+            policy: retry
+                .policy
+                .as_ref()
+                .and_then(|p| crate::naming::handler_path(&p.path).ok()),
+        }
+    }
+
     #[test]
     fn schedule_matches_the_chapter() {
         // Attempt 2: 100 ms, attempt 3: 200 ms, attempt 4: 400 ms.
@@ -444,8 +447,11 @@ mod tests {
             jitter: Some(false),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&tool), Some(&default)).unwrap_or_default();
-        assert_eq!((merged.max_attempts, merged.jitter), (Some(5), Some(false)));
+        let merged = merge_retry(Some(&block(&tool)), Some(&block(&default))).unwrap_or_default();
+        assert_eq!(
+            (merged.retry.max_attempts, merged.retry.jitter),
+            (Some(5), Some(false))
+        );
         let disabled = CircuitBreaker {
             enabled: Some(false),
             ..CircuitBreaker::default()
@@ -467,7 +473,8 @@ mod tests {
             max_attempts: Some(4),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&caps_only), Some(&default)).unwrap_or_default();
+        let merged =
+            merge_retry(Some(&block(&caps_only)), Some(&block(&default))).unwrap_or_default();
         let plan = resolve_retry(&merged, None);
         assert_eq!((plan.max_attempts, plan.max_delay_ms), (4, 1_000));
         assert_eq!(
@@ -479,7 +486,8 @@ mod tests {
             jitter: Some(false),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&own_schedule), Some(&default)).unwrap_or_default();
+        let merged =
+            merge_retry(Some(&block(&own_schedule)), Some(&block(&default))).unwrap_or_default();
         let plan = resolve_retry(&merged, None);
         assert_eq!(
             plan.policy(),
@@ -493,7 +501,7 @@ mod tests {
             ..Retry::default()
         };
         let plan = resolve_retry(
-            &merge_retry(Some(&own_policy), Some(&default)).unwrap_or_default(),
+            &merge_retry(Some(&block(&own_policy)), Some(&block(&default))).unwrap_or_default(),
             Some(HttpMethod::Post),
         );
         assert_eq!(
@@ -520,7 +528,7 @@ mod tests {
             }),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&policy_tool), Some(&schedule_default));
+        let merged = merge_retry(Some(&block(&policy_tool)), Some(&block(&schedule_default)));
         let plan = resolve_retry(&merged.unwrap_or_default(), None);
         assert_eq!(
             plan.max_attempts,
@@ -532,7 +540,7 @@ mod tests {
             max_attempts: Some(3),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&policy_tool), Some(&neutral_default));
+        let merged = merge_retry(Some(&block(&policy_tool)), Some(&block(&neutral_default)));
         let plan = resolve_retry(&merged.unwrap_or_default(), None);
         assert_eq!(
             plan.max_attempts, 3,
@@ -547,7 +555,7 @@ mod tests {
             jitter: Some(false),
             ..Retry::default()
         };
-        let merged = merge_retry(Some(&schedule_tool), Some(&policy_default));
+        let merged = merge_retry(Some(&block(&schedule_tool)), Some(&block(&policy_default)));
         let plan = resolve_retry(&merged.unwrap_or_default(), None);
         assert_eq!(
             (plan.max_attempts, plan.policy()),

@@ -2,15 +2,11 @@
 //! fallback: method and credentials resolved, every string split into a [`Template`], and the
 //! parameters no template uses assigned to the query or the body.
 
-use indexmap::IndexMap;
+use crate::config::{Auth, HttpFacts, HttpFallback, HttpTool};
+use crate::defaults;
+use crate::holes::Template;
 
-use super::template::Template;
-use crate::config::{Auth, HttpFallback, HttpTool};
-
-use super::vocab::HttpMethod;
-
-/// The header an API key travels in when `auth.header` is not written.
-pub const DEFAULT_API_KEY_HEADER: &str = "X-API-Key";
+use crate::vocab::HttpMethod;
 
 /// A request, ready to emit.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,15 +58,19 @@ pub enum AuthPlan {
 }
 
 /// The request of an http tool whose parameters are `params`, reading bodies up to
-/// `max_body_bytes`.
-pub fn tool_call(http: &HttpTool, params: &[&str], max_body_bytes: usize) -> HttpCallPlan {
+/// `max_body_bytes`; `facts` are its strings as the loader split them.
+pub fn tool_call(
+    http: &HttpTool,
+    facts: &HttpFacts,
+    params: &[&str],
+    max_body_bytes: usize,
+) -> HttpCallPlan {
     HttpCallPlan {
-        follow_redirects: http.follow_redirects == Some(true),
+        follow_redirects: http.follow_redirects.unwrap_or(defaults::FOLLOW_REDIRECTS),
         ..call(
             &http.endpoint,
             http.method,
-            http.headers.as_ref(),
-            http.query.as_ref(),
+            facts,
             http.auth.as_ref(),
             params,
             max_body_bytes,
@@ -80,12 +80,16 @@ pub fn tool_call(http: &HttpTool, params: &[&str], max_body_bytes: usize) -> Htt
 
 /// The request of an http fallback of a tool whose parameters are `params`, reading bodies
 /// up to `max_body_bytes`; it follows no redirect.
-pub fn fallback_call(http: &HttpFallback, params: &[&str], max_body_bytes: usize) -> HttpCallPlan {
+pub fn fallback_call(
+    http: &HttpFallback,
+    facts: &HttpFacts,
+    params: &[&str],
+    max_body_bytes: usize,
+) -> HttpCallPlan {
     call(
         &http.endpoint,
         http.method,
-        http.headers.as_ref(),
-        None,
+        facts,
         None,
         params,
         max_body_bytes,
@@ -94,33 +98,20 @@ pub fn fallback_call(http: &HttpFallback, params: &[&str], max_body_bytes: usize
 
 fn call(
     endpoint: &str,
-    method: Option<crate::config::HttpMethod>,
-    headers: Option<&IndexMap<String, String>>,
-    query: Option<&IndexMap<String, String>>,
+    method: Option<HttpMethod>,
+    facts: &HttpFacts,
     auth: Option<&Auth>,
     params: &[&str],
     max_body_bytes: usize,
 ) -> HttpCallPlan {
-    let split = crate::holes::authority_end(endpoint).unwrap_or(0);
-    let pairs = |map: Option<&IndexMap<String, String>>| -> Vec<(String, Template)> {
-        map.into_iter()
-            .flatten()
-            .map(|(key, value)| (key.clone(), Template::split(value)))
-            .collect()
-    };
-    let origin = &endpoint[..split];
-    let host = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .unwrap_or(origin);
     let mut plan = HttpCallPlan {
-        method: method.map_or(HttpMethod::Get, HttpMethod::from),
+        method: method.unwrap_or(HttpMethod::Get),
         endpoint: endpoint.to_owned(),
-        host: host.to_owned(),
-        origin: Template::split(&endpoint[..split]),
-        path: Template::split(&endpoint[split..]),
-        query: pairs(query),
-        headers: pairs(headers),
+        host: facts.endpoint.host.clone(),
+        origin: facts.endpoint.origin.clone(),
+        path: facts.endpoint.path.clone(),
+        query: facts.query.clone(),
+        headers: facts.headers.clone(),
         auth: auth.map(auth_plan),
         rest: Vec::new(),
         follow_redirects: false,
@@ -153,7 +144,7 @@ fn auth_plan(auth: &Auth) -> AuthPlan {
             name: key
                 .header
                 .clone()
-                .unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned()),
+                .unwrap_or_else(|| defaults::API_KEY_HEADER.to_owned()),
             value: Template::env_only(&key.key),
         },
     }
@@ -172,7 +163,7 @@ impl HttpCallPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::template::Part;
+    use crate::holes::Part;
 
     fn tool(yaml: &str) -> HttpTool {
         serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{e}"))
@@ -183,7 +174,16 @@ mod tests {
         let http = tool(
             "endpoint: https://h.example/u/{{id}}\nheaders: {X-T: '{{trace}}'}\nauth: {type: api_key, key: '${KEY}'}",
         );
-        let plan = tool_call(&http, &["id", "trace", "q"], 1024);
+        let facts = HttpFacts {
+            endpoint: crate::config::Endpoint {
+                host: "h.example".into(),
+                origin: Template::split("https://h.example"),
+                path: Template::split("/u/{{id}}"),
+            },
+            headers: vec![("X-T".into(), Template::split("{{trace}}"))],
+            query: Vec::new(),
+        };
+        let plan = tool_call(&http, &facts, &["id", "trace", "q"], 1024);
         assert_eq!(plan.method, HttpMethod::Get);
         assert_eq!(plan.origin.parts, [Part::Text("https://h.example".into())]);
         assert_eq!(plan.rest, ["q"]);
@@ -191,14 +191,7 @@ mod tests {
         let Some(AuthPlan::Header { name, .. }) = &plan.auth else {
             panic!("{:?}", plan.auth)
         };
-        assert_eq!(name, DEFAULT_API_KEY_HEADER);
+        assert_eq!(name, defaults::API_KEY_HEADER);
         assert!(!plan.has_body());
-    }
-
-    #[test]
-    fn the_schema_documents_the_api_key_default() {
-        let schema = crate::schema::forge_schema();
-        let text = serde_json::to_string(&schema).unwrap_or_default();
-        assert!(text.contains(&format!("\"default\":\"{DEFAULT_API_KEY_HEADER}\"")));
     }
 }

@@ -6,6 +6,7 @@
 //! entry is added whole, an existing one only gains the features it lacks. Nothing is ever
 //! removed: an entry pforge added for a config that no longer needs it cannot be told apart
 //! from one the user's own handlers came to rely on, and an unused dependency still compiles.
+//! The version record (`[package.metadata.pforge]`, see `record.rs`) is set to the rendered one.
 
 use toml_edit::{Array, DocumentMut, Item, Key, TableLike, Value};
 
@@ -40,6 +41,7 @@ pub fn merge_manifest(existing: &str, rendered: &str) -> Result<String, String> 
             }
         }
     }
+    super::record::write(&mut doc, &wanted)?;
     Ok(doc.to_string())
 }
 

@@ -3,6 +3,7 @@
 //! file that exists is never overwritten.
 
 mod manifest;
+pub mod record;
 pub mod rustfmt;
 pub mod stamp;
 
@@ -11,27 +12,9 @@ pub use manifest::merge_manifest;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Who owns a file of the generated project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Ownership {
-    /// pforge's: rewritten whenever its contents change.
-    Generated,
-    /// The user's: written once when missing, never touched again.
-    User,
-    /// `Cargo.toml`: the user's, but pforge adds the dependencies the plan needs.
-    Manifest,
-}
-
-/// One file of the generated project, rendered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GeneratedFile {
-    /// Path relative to the project root, with `/` separators.
-    pub path: PathBuf,
-    /// Full contents.
-    pub contents: String,
-    /// Who owns it.
-    pub ownership: Ownership,
-}
+// The file type is emit's (emit produces files, write writes them); it is re-exported here
+// for the callers that only write.
+pub use crate::emit::{GeneratedFile, Ownership};
 
 /// What writing did (or, with [`pending_changes`], would do) to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -361,8 +361,8 @@ impl crate::generated::resilience::RetryPolicy for Recording {
     }
 }
 
-/// What the README says a policy is asked about: every failure but the four above, HTTP 4xx
-/// included, though the generated schedule never retries a 404.
+/// What the book (docs/src/extension-points.md) says a policy is asked about: every failure
+/// but the four above, HTTP 4xx included, though the generated schedule never retries a 404.
 #[tokio::test(start_paused = true)]
 async fn every_other_failure_reaches_a_policy_4xx_included() {
     for error in [

@@ -2,15 +2,15 @@
 //! `forge.http.metrics`, `forge.drain_timeout` and the tools' `scopes`.
 
 use crate::config::{Forge, HttpAuth, Metrics, OAuth, ToolKind, Transport};
+use crate::defaults::internal::{MAX_DRAIN_SECS, MAX_LEEWAY_SECS};
+use crate::load::fields::{self, Owner};
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
-use crate::plan::{MAX_LEEWAY_SECS, metadata_location};
+use crate::naming::metadata_location;
 
 /// Characters that would break the header, route or document a URL is written into.
 const UNSAFE_IN_URL: &str = "\"\\{}*<>`^|";
-
-/// The longest drain: a stopping server is out of service for this long at most.
-const MAX_DRAIN_SECS: u64 = 3600;
 
 /// Checks auth, metrics, the drain and the scopes of every tool.
 pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
@@ -20,7 +20,7 @@ pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
     {
         reporter
             .error(
-                "/forge/drain_timeout",
+                &Pointer::section("forge").key("drain_timeout"),
                 Target::Value,
                 format!("`{drain}` is longer than an hour"),
             )
@@ -42,11 +42,14 @@ pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
 }
 
 fn check_metrics_bind(forge: Option<&Forge>, bind: &str, reporter: &mut Reporter<'_>) {
-    let at = "/forge/http/metrics/bind";
+    let at = Pointer::section("forge")
+        .key("http")
+        .key("metrics")
+        .key("bind");
     let Ok(address) = bind.parse::<std::net::SocketAddr>() else {
         reporter
             .error(
-                at,
+                &at,
                 Target::Value,
                 format!("`{bind}` is not an IP address and port"),
             )
@@ -56,12 +59,12 @@ fn check_metrics_bind(forge: Option<&Forge>, bind: &str, reporter: &mut Reporter
     };
     let main = forge
         .and_then(|f| f.bind.as_deref())
-        .unwrap_or(crate::plan::DEFAULT_BIND)
+        .unwrap_or(crate::defaults::BIND)
         .parse::<std::net::SocketAddr>();
     if main.is_ok_and(|main| main.port() == address.port() && address.port() != 0) {
         reporter
             .error(
-                at,
+                &at,
                 Target::Value,
                 format!("`{bind}` is the port the server itself listens on"),
             )
@@ -74,14 +77,14 @@ fn check_auth(auth: &HttpAuth, reporter: &mut Reporter<'_>) {
     match (&auth.bearer, &auth.oauth) {
         (Some(_), Some(_)) => {
             reporter
-                .error("/forge/http/auth/oauth", Target::Key, "`auth` takes one of `bearer` and `oauth`, not both")
-                .related("/forge/http/auth/bearer", Target::Key, "`bearer` is here")
+                .error(&Pointer::section("forge").key("http").key("auth").key("oauth"), Target::Key, "`auth` takes one of `bearer` and `oauth`, not both")
+                .related(&Pointer::section("forge").key("http").key("auth").key("bearer"), Target::Key, "`bearer` is here")
                 .help("keep `oauth` for tokens from an authorization server, or `bearer` for fixed tokens")
                 .emit();
         }
         (None, None) => {
             reporter
-                .error("/forge/http/auth", Target::Value, "`auth` says neither how tokens are checked")
+                .error(&Pointer::section("forge").key("http").key("auth"), Target::Value, "`auth` says neither how tokens are checked")
                 .help("add `bearer: {env: [MCP_TOKEN]}` or `oauth: {issuer, audience, jwks_url}`, or remove `auth`")
                 .emit();
         }
@@ -91,7 +94,7 @@ fn check_auth(auth: &HttpAuth, reporter: &mut Reporter<'_>) {
         for (index, name) in bearer.env.iter().enumerate() {
             if !is_env_name(name) {
                 reporter
-                    .error(&format!("/forge/http/auth/bearer/env/{index}"), Target::Value, format!("`{name}` is not an environment variable name"))
+                    .error(&Pointer::section("forge").key("http").key("auth").key("bearer").key("env").index(index), Target::Value, format!("`{name}` is not an environment variable name"))
                     .help("name the variable that holds the token, e.g. `MCP_TOKEN`; the token itself never goes in forge.yaml")
                     .emit();
             }
@@ -103,26 +106,25 @@ fn check_auth(auth: &HttpAuth, reporter: &mut Reporter<'_>) {
 }
 
 fn check_oauth(oauth: &OAuth, reporter: &mut Reporter<'_>) {
-    let at = "/forge/http/auth/oauth";
+    let at = Pointer::section("forge")
+        .key("http")
+        .key("auth")
+        .key("oauth");
     if !is_secure_url(&oauth.jwks_url) {
         reporter
-            .error(&format!("{at}/jwks_url"), Target::Value, format!("`{}` is not an https URL", oauth.jwks_url))
+            .error(&at.key("jwks_url"), Target::Value, format!("`{}` is not an https URL", oauth.jwks_url))
             .help("keys must come over https (plain http only from this machine, e.g. `http://127.0.0.1:9000/jwks.json`)")
             .emit();
     }
     if !is_secure_url(&oauth.issuer) || oauth.issuer.contains(|c: char| UNSAFE_IN_URL.contains(c)) {
         reporter
-            .error(&format!("{at}/issuer"), Target::Value, format!("`{}` is not the https URL of an authorization server", oauth.issuer))
+            .error(&at.key("issuer"), Target::Value, format!("`{}` is not the https URL of an authorization server", oauth.issuer))
             .help("write the `iss` your authorization server puts in its tokens, e.g. `https://auth.example.com/`")
             .emit();
     }
     if oauth.audience.trim().is_empty() {
         reporter
-            .error(
-                &format!("{at}/audience"),
-                Target::Value,
-                "the audience is empty",
-            )
+            .error(&at.key("audience"), Target::Value, "the audience is empty")
             .help("write the `aud` your authorization server puts in tokens for this server")
             .emit();
     }
@@ -141,12 +143,12 @@ fn check_oauth(oauth: &OAuth, reporter: &mut Reporter<'_>) {
         .or_else(|| pattern.then(|| "a path segment starting with `:` or `*`".to_owned()))
     {
         reporter
-            .error(&format!("{at}/{key}"), Target::Value, format!("`{resource}` holds {bad}, which cannot stand in this server's URL"))
+            .error(&at.key(key), Target::Value, format!("`{resource}` holds {bad}, which cannot stand in this server's URL"))
             .help("write the URL clients use, e.g. `https://mcp.example.com/mcp`, percent-encoding anything unusual")
             .emit();
     } else if metadata_location(resource).is_none() {
         reporter
-            .error(&format!("{at}/{key}"), Target::Value, format!("`{resource}` is not an http(s) URL, so clients cannot find this server's metadata"))
+            .error(&at.key(key), Target::Value, format!("`{resource}` is not an http(s) URL, so clients cannot find this server's metadata"))
             .help("write `resource: https://mcp.example.com/mcp`, the URL clients use")
             .emit();
     }
@@ -155,7 +157,7 @@ fn check_oauth(oauth: &OAuth, reporter: &mut Reporter<'_>) {
     {
         reporter
             .error(
-                &format!("{at}/leeway"),
+                &at.key("leeway"),
                 Target::Value,
                 format!("`{leeway}` would accept tokens long after they expire"),
             )
@@ -170,7 +172,7 @@ fn check_scopes(sections: &Sections, oauth: bool, reporter: &mut Reporter<'_>) {
         let Some(scopes) = &tool.common.scopes else {
             continue;
         };
-        let at = format!("/tools/{index}/scopes");
+        let at = Pointer::tool(index).key("scopes");
         if !oauth && !scopes.is_empty() {
             reporter
                 .warning(&at, Target::Key, "scopes are checked only when callers present OAuth tokens, so anyone who may call the server may call this tool")
@@ -180,7 +182,7 @@ fn check_scopes(sections: &Sections, oauth: bool, reporter: &mut Reporter<'_>) {
         for (position, scope) in scopes.iter().enumerate() {
             if !is_scope(scope) {
                 reporter
-                    .error(&format!("{at}/{position}"), Target::Value, format!("`{scope}` is not an OAuth scope"))
+                    .error(&at.index(position), Target::Value, format!("`{scope}` is not an OAuth scope"))
                     .help("a scope is one word of printable characters without spaces, quotes or backslashes, e.g. `users:read`")
                     .emit();
             }
@@ -222,8 +224,8 @@ fn check_pipeline_scopes(sections: &Sections, reporter: &mut Reporter<'_>) {
             continue;
         }
         let (at, target) = match tool.common.scopes {
-            Some(_) => (format!("/tools/{index}/scopes"), Target::Value),
-            None => (format!("/tools/{index}/name"), Target::Value),
+            Some(_) => (Pointer::tool(index).key("scopes"), Target::Value),
+            None => (Pointer::tool(index).key("name"), Target::Value),
         };
         let all: Vec<&str> = own
             .iter()
@@ -281,38 +283,24 @@ fn check_tokens_stay(sections: &Sections, auth: &HttpAuth, reporter: &mut Report
     let Some(tokens) = auth.bearer.as_ref().map(|b| &b.env) else {
         return;
     };
-    let escape = crate::load::schema_check::escape;
     for (index, tool) in &sections.tools {
-        let at = format!("/tools/{index}");
-        let keyed = |key: &str, map: Option<&indexmap::IndexMap<String, String>>| {
-            map.into_iter()
-                .flatten()
-                .map(|(name, value)| (format!("{at}/{key}/{}", escape(name)), value.clone()))
-                .collect::<Vec<_>>()
-        };
-        let (texts, receiver) = match &tool.kind {
-            ToolKind::Cli(cli) => {
-                let mut texts: Vec<(String, String)> = cli
-                    .args
-                    .iter()
-                    .enumerate()
-                    .map(|(i, arg)| (format!("{at}/args/{i}"), arg.clone()))
-                    .collect();
-                texts.extend(cli.cwd.iter().map(|cwd| (format!("{at}/cwd"), cwd.clone())));
-                texts.extend(keyed("env", cli.env.as_ref()));
-                (texts, "a command")
-            }
-            ToolKind::Http(http) => {
-                let mut texts = vec![(format!("{at}/endpoint"), http.endpoint.clone())];
-                texts.extend(keyed("headers", http.headers.as_ref()));
-                texts.extend(keyed("query", http.query.as_ref()));
-                texts.extend(auth_texts(http.auth.as_ref(), &at));
-                (texts, "an upstream")
-            }
+        let at = Pointer::tool(index);
+        let receiver = match &tool.kind {
+            ToolKind::Cli(_) => "a command",
+            ToolKind::Http(_) => "an upstream",
             ToolKind::Native(_) | ToolKind::Pipeline(_) => continue,
         };
+        // The tool's own command or request; its fallbacks are not checked here.
+        let mut texts: Vec<(Pointer, &str)> = fields::of_tool(tool, &at)
+            .into_iter()
+            .filter(|field| field.owner == Owner::Kind)
+            .map(|field| (field.pointer, field.text))
+            .collect();
+        if let ToolKind::Http(http) = &tool.kind {
+            texts.extend(auth_texts(http.auth.as_ref(), &at));
+        }
         for (pointer, text) in texts {
-            let refs = crate::holes::env_refs(&text).unwrap_or_default();
+            let refs = crate::holes::env_refs(text).unwrap_or_default();
             for found in refs.iter().filter(|r| tokens.contains(&r.name)) {
                 reporter
                     .error(
@@ -328,7 +316,7 @@ fn check_tokens_stay(sections: &Sections, auth: &HttpAuth, reporter: &mut Report
 }
 
 /// The strings of an http tool's credentials, with their pointers.
-fn auth_texts(auth: Option<&crate::config::Auth>, at: &str) -> Vec<(String, String)> {
+fn auth_texts<'a>(auth: Option<&'a crate::config::Auth>, at: &Pointer) -> Vec<(Pointer, &'a str)> {
     use crate::config::Auth;
     let fields: Vec<(&str, &String)> = match auth {
         None => Vec::new(),
@@ -338,7 +326,7 @@ fn auth_texts(auth: Option<&crate::config::Auth>, at: &str) -> Vec<(String, Stri
     };
     fields
         .into_iter()
-        .map(|(key, value)| (format!("{at}/auth/{key}"), value.clone()))
+        .map(|(key, value)| (at.key("auth").key(key), value.as_str()))
         .collect()
 }
 

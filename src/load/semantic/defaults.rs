@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::roles::{HandlerRoles, Role};
 use crate::config::{Bulkhead, CircuitBreaker, HumanDuration, Retry, RetryOn};
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 
@@ -12,13 +13,13 @@ use crate::load::sections::Sections;
 #[derive(Debug, Default)]
 pub struct Defaults<'s> {
     /// Retry blocks.
-    pub retry: Vec<(String, &'s Retry)>,
+    pub retry: Vec<(Pointer, &'s Retry)>,
     /// Circuit breaker blocks.
-    pub circuit_breaker: Vec<(String, &'s CircuitBreaker)>,
+    pub circuit_breaker: Vec<(Pointer, &'s CircuitBreaker)>,
     /// Bulkhead block.
-    pub bulkhead: Vec<(String, &'s Bulkhead)>,
+    pub bulkhead: Vec<(Pointer, &'s Bulkhead)>,
     /// Default timeout.
-    pub timeout_ms: Option<(String, u64)>,
+    pub timeout_ms: Option<(Pointer, u64)>,
 }
 
 /// Checks the defaults and returns them for the per-tool checks.
@@ -29,33 +30,33 @@ pub fn check<'s>(
 ) -> Defaults<'s> {
     let mut defaults = Defaults::default();
     if let Some(ft) = &sections.fault_tolerance {
-        let at = "/fault_tolerance".to_owned();
+        let at = Pointer::section("fault_tolerance");
         if let Some(retry) = &ft.retry {
-            defaults.retry.push((format!("{at}/retry"), retry));
+            defaults.retry.push((at.key("retry"), retry));
         }
         if let Some(breaker) = &ft.circuit_breaker {
             defaults
                 .circuit_breaker
-                .push((format!("{at}/circuit_breaker"), breaker));
+                .push((at.key("circuit_breaker"), breaker));
         }
         if let Some(bulkhead) = &ft.bulkhead {
-            defaults.bulkhead.push((format!("{at}/bulkhead"), bulkhead));
+            defaults.bulkhead.push((at.key("bulkhead"), bulkhead));
         }
-        defaults.timeout_ms = ft.timeout_ms.map(|t| (format!("{at}/timeout_ms"), t));
+        defaults.timeout_ms = ft.timeout_ms.map(|t| (at.key("timeout_ms"), t));
     }
 
     let ft_tracking = sections
         .fault_tolerance
         .as_ref()
         .and_then(|ft| ft.error_tracking.as_ref())
-        .map(|t| ("/fault_tolerance/error_tracking".to_owned(), t));
+        .map(|t| (Pointer::section("fault_tolerance").key("error_tracking"), t));
     let recovery_tracking = sections.middleware.iter().find_map(|(index, m)| {
         let tracking = m.recovery()?.error_tracking.as_ref()?;
-        Some((format!("/middleware/{index}/error_tracking"), tracking))
+        Some((Pointer::middleware(index).key("error_tracking"), tracking))
     });
     for (at, tracking) in ft_tracking.into_iter().chain(recovery_tracking) {
         if let Some(crate::config::ClassifyBy::Handler(handler)) = &tracking.classify_by {
-            let at = format!("{at}/classify_by");
+            let at = at.key("classify_by");
             let word = handler.path.trim();
             if word.contains("::") {
                 roles.claim_classifier(handler, &at, reporter);
@@ -74,12 +75,12 @@ pub fn check<'s>(
         .iter()
         .filter_map(|(index, m)| Some((index, m.recovery()?)));
     for (index, recovery) in recoveries {
-        let at = format!("/middleware/{index}");
+        let at = Pointer::middleware(index);
         if let Some(first) = first_recovery {
             reporter
                 .error(&at, Target::Value, "a second `recovery` middleware")
                 .related(
-                    &format!("/middleware/{first}"),
+                    &Pointer::middleware(first),
                     Target::Value,
                     "the first one is here",
                 )
@@ -89,12 +90,12 @@ pub fn check<'s>(
         }
         first_recovery = Some(*index);
         if let Some(retry) = &recovery.retry {
-            defaults.retry.push((format!("{at}/retry"), retry));
+            defaults.retry.push((at.key("retry"), retry));
         }
         if let Some(breaker) = &recovery.circuit_breaker {
             defaults
                 .circuit_breaker
-                .push((format!("{at}/circuit_breaker"), breaker));
+                .push((at.key("circuit_breaker"), breaker));
         }
         check_agreement(sections.document(), &at, reporter);
     }
@@ -111,22 +112,22 @@ pub fn check<'s>(
 
 /// Every policy duration is at most 7 days, checked where it is written (defaults and tools).
 pub fn check_duration_limits(document: &Value, reporter: &mut Reporter<'_>) {
-    let mut blocks = vec!["/fault_tolerance".to_owned()];
+    let mut blocks = vec![Pointer::section("fault_tolerance")];
     for list in ["middleware", "tools"] {
         let count = document
             .get(list)
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
-        blocks.extend((0..count).map(|i| format!("/{list}/{i}")));
+        blocks.extend((0..count).map(|i| Pointer::section(list).index(i)));
     }
     for block in blocks {
-        for key in [
-            "retry/initial_delay",
-            "retry/max_delay",
-            "circuit_breaker/timeout",
-            "bulkhead/timeout",
+        for (policy, key) in [
+            ("retry", "initial_delay"),
+            ("retry", "max_delay"),
+            ("circuit_breaker", "timeout"),
+            ("bulkhead", "timeout"),
         ] {
-            let at = format!("{block}/{key}");
+            let at = block.key(policy).key(key);
             let Some(text) = document.pointer(&at).and_then(Value::as_str) else {
                 continue;
             };
@@ -148,13 +149,13 @@ pub fn check_duration_limits(document: &Value, reporter: &mut Reporter<'_>) {
 }
 
 /// `fault_tolerance` and a `recovery` middleware may both set a key only to the same value.
-fn check_agreement(document: &Value, middleware_at: &str, reporter: &mut Reporter<'_>) {
+fn check_agreement(document: &Value, middleware_at: &Pointer, reporter: &mut Reporter<'_>) {
     for block in ["circuit_breaker", "retry", "error_tracking"] {
         let ours = document
-            .pointer(&format!("{middleware_at}/{block}"))
+            .pointer(&middleware_at.key(block))
             .and_then(Value::as_object);
         let theirs = document
-            .pointer(&format!("/fault_tolerance/{block}"))
+            .pointer(&Pointer::section("fault_tolerance").key(block))
             .and_then(Value::as_object);
         let (Some(ours), Some(theirs)) = (ours, theirs) else {
             continue;
@@ -168,11 +169,11 @@ fn check_agreement(document: &Value, middleware_at: &str, reporter: &mut Reporte
             }
             reporter
                 .error(
-                    &format!("{middleware_at}/{block}/{key}"),
+                    &middleware_at.key(block).key(key),
                     Target::Value,
                     format!("`{block}.{key}` is {value} here but {other} in `fault_tolerance`"),
                 )
-                .related(&format!("/fault_tolerance/{block}/{key}"), Target::Value, "set differently here")
+                .related(&Pointer::section("fault_tolerance").key(block).key(key), Target::Value, "set differently here")
                 .help("`middleware: [{type: recovery}]` and `fault_tolerance` are two spellings of the same defaults; keep one value")
                 .emit();
         }
@@ -194,19 +195,19 @@ fn same_setting(a: &Value, b: &Value) -> bool {
 
 /// The first layer that sets a key, with the pointer of that key.
 fn pick<L, T>(
-    layers: &[(String, &L)],
+    layers: &[(Pointer, &L)],
     key: &str,
     get: impl Fn(&L) -> Option<T>,
-) -> Option<(String, T)> {
+) -> Option<(Pointer, T)> {
     layers
         .iter()
-        .find_map(|(at, layer)| get(layer).map(|v| (format!("{at}/{key}"), v)))
+        .find_map(|(at, layer)| get(layer).map(|v| (at.key(key), v)))
 }
 
 /// Checks one retry block as written: a `policy` names a type under `handlers::` that serves
 /// no other role, and is not written beside the schedule keys it replaces.
 pub fn check_retry_block(
-    at: &str,
+    at: &Pointer,
     retry: &Retry,
     roles: &mut HandlerRoles,
     reporter: &mut Reporter<'_>,
@@ -214,12 +215,12 @@ pub fn check_retry_block(
     let Some(policy) = &retry.policy else {
         return;
     };
-    let policy_at = format!("{at}/policy");
+    let policy_at = at.key("policy");
     roles.claim_type(policy, &policy_at, Role::RetryPolicy, reporter);
     for key in retry.schedule_keys() {
         reporter
             .error(
-                &format!("{at}/{key}"),
+                &at.key(key),
                 Target::Key,
                 format!("`{key}` has no effect beside `policy`"),
             )
@@ -242,9 +243,9 @@ pub fn check_retry_block(
 /// does not write itself would silently not bound it, so each one is reported. Pipelines
 /// inherit no defaults, so they are not asked about.
 pub fn check_default_caps(
-    at: &str,
+    at: &Pointer,
     retry: &Retry,
-    defaults: &[(String, &Retry)],
+    defaults: &[(Pointer, &Retry)],
     reporter: &mut Reporter<'_>,
 ) {
     // The default retry as the plan sees it: each block over the ones after it.
@@ -271,7 +272,7 @@ pub fn check_default_caps(
     } else {
         retry.schedule_keys().first().copied().unwrap_or("policy")
     };
-    let deciding_at = format!("{at}/{deciding_key}");
+    let deciding_at = at.key(deciding_key);
     let caps = [
         (
             "max_attempts",
@@ -314,7 +315,7 @@ pub fn check_default_caps(
 /// The two spellings of the default retry merge key by key, so a `policy` in one and
 /// schedule keys in the other would leave one of them doing nothing: the first block that
 /// decides (`fault_tolerance` before `recovery`) wins, and the other's keys are reported.
-fn check_split_decisions(layers: &[(String, &Retry)], reporter: &mut Reporter<'_>) {
+fn check_split_decisions(layers: &[(Pointer, &Retry)], reporter: &mut Reporter<'_>) {
     let Some(index) = layers.iter().position(|(_, layer)| layer.decides()) else {
         return;
     };
@@ -337,7 +338,7 @@ fn check_split_decisions(layers: &[(String, &Retry)], reporter: &mut Reporter<'_
             };
             reporter
                 .error(
-                    &format!("{at}/{key}"),
+                    &at.key(&key),
                     Target::Key,
                     format!("`{key}` has no effect: the other default retry block decides"),
                 )
@@ -351,7 +352,7 @@ fn check_split_decisions(layers: &[(String, &Retry)], reporter: &mut Reporter<'_
 /// Checks a merged retry policy: delays in order, status codes only where they can occur.
 /// A user's `policy` replaces the schedule, so there is nothing of it to check then.
 pub fn check_retry(
-    layers: &[(String, &Retry)],
+    layers: &[(Pointer, &Retry)],
     tool_kind: Option<&str>,
     reporter: &mut Reporter<'_>,
 ) {
@@ -360,7 +361,7 @@ pub fn check_retry(
         return;
     }
     // A policy block under the schedule lends it no caps (as the plan merges them).
-    let layers: Vec<(String, &Retry)> = layers
+    let layers: Vec<(Pointer, &Retry)> = layers
         .iter()
         .filter(|(_, layer)| layer.policy.is_none())
         .map(|(at, layer)| (at.clone(), *layer))
@@ -368,8 +369,12 @@ pub fn check_retry(
     let layers = layers.as_slice();
     let initial = pick(layers, "initial_delay", |r| r.initial_delay);
     let max = pick(layers, "max_delay", |r| r.max_delay);
-    let initial_value = initial.as_ref().map_or(100, |(_, d)| d.as_millis());
-    let max_value = max.as_ref().map_or(5_000, |(_, d)| d.as_millis());
+    let initial_value = initial
+        .as_ref()
+        .map_or(crate::defaults::INITIAL_DELAY_MS, |(_, d)| d.as_millis());
+    let max_value = max
+        .as_ref()
+        .map_or(crate::defaults::MAX_DELAY_MS, |(_, d)| d.as_millis());
     if initial_value > max_value {
         let shown = |ms: u64| HumanDuration(std::time::Duration::from_millis(ms)).to_string();
         let message = format!(
@@ -404,12 +409,12 @@ pub fn check_retry(
 }
 
 /// Checks merged circuit breaker blocks.
-pub fn check_breaker(layers: &[(String, &CircuitBreaker)], reporter: &mut Reporter<'_>) {
+pub fn check_breaker(layers: &[(Pointer, &CircuitBreaker)], reporter: &mut Reporter<'_>) {
     for (at, breaker) in layers {
         if breaker.timeout.is_some_and(|t| t.as_millis() == 0) {
             reporter
                 .error(
-                    &format!("{at}/timeout"),
+                    &at.key("timeout"),
                     Target::Value,
                     "the open-circuit timeout must be longer than 0",
                 )
@@ -420,12 +425,12 @@ pub fn check_breaker(layers: &[(String, &CircuitBreaker)], reporter: &mut Report
 }
 
 /// Checks bulkhead blocks.
-pub fn check_bulkhead(layers: &[(String, &Bulkhead)], reporter: &mut Reporter<'_>) {
+pub fn check_bulkhead(layers: &[(Pointer, &Bulkhead)], reporter: &mut Reporter<'_>) {
     for (at, bulkhead) in layers {
         if bulkhead.timeout.is_some_and(|t| t.as_millis() == 0) {
             reporter
                 .error(
-                    &format!("{at}/timeout"),
+                    &at.key("timeout"),
                     Target::Value,
                     "the bulkhead wait timeout must be longer than 0",
                 )

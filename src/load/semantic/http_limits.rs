@@ -2,6 +2,7 @@
 //! cannot express: a zero or overlong timeout, and a per-caller cap above the total.
 
 use crate::config::{HttpAccess, HumanDuration};
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 
@@ -20,7 +21,7 @@ pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
     {
         reporter
             .warning(
-                "/forge/http/max_sessions_per_caller",
+                &Pointer::section("forge").key("http").key("max_sessions_per_caller"),
                 Target::Value,
                 format!("{per_caller} is more than `max_sessions` ({total}), so a caller can never hold that many sessions"),
             )
@@ -37,7 +38,7 @@ fn check_timeouts(access: &HttpAccess, reporter: &mut Reporter<'_>) {
     ];
     for (key, value) in timeouts {
         let Some(value) = value else { continue };
-        let at = format!("/forge/http/{key}");
+        let at = Pointer::section("forge").key("http").key(key);
         let ms = value.as_millis();
         if ms == 0 {
             reporter

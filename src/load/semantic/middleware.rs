@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use super::roles::{HandlerRoles, Role};
 use crate::config::Middleware;
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::naming;
@@ -11,12 +12,12 @@ use crate::naming;
 /// Each `native` entry names a type that serves no other role and is listed once; a tool's
 /// `middleware: false` needs some `native` entry to skip.
 pub fn check(sections: &Sections, roles: &mut HandlerRoles, reporter: &mut Reporter<'_>) {
-    let mut listed: HashMap<(String, String), String> = HashMap::new();
+    let mut listed: HashMap<(String, String), Pointer> = HashMap::new();
     for (index, entry) in &sections.middleware {
         let Middleware::Native(native) = entry else {
             continue;
         };
-        let at = format!("/middleware/{index}/handler");
+        let at = Pointer::middleware(index).key("handler");
         roles.claim_type(&native.handler, &at, Role::Middleware, reporter);
         let Ok(parsed) = naming::handler_path(&native.handler.path) else {
             continue;
@@ -48,7 +49,7 @@ pub fn check(sections: &Sections, roles: &mut HandlerRoles, reporter: &mut Repor
         if tool.common.middleware == Some(false) {
             reporter
                 .warning(
-                    &format!("/tools/{index}/middleware"),
+                    &Pointer::tool(index).key("middleware"),
                     Target::Key,
                     "there is no `native` middleware for this tool to skip",
                 )

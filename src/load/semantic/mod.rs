@@ -12,11 +12,13 @@ mod roles;
 mod server;
 mod tools;
 
+use super::establish::Derived;
 use super::report::Reporter;
 use super::sections::Sections;
 
-/// Runs every semantic check over the sections that could be read.
-pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
+/// Runs every semantic check over the sections that could be read, and returns the
+/// parameters each tool's placeholders derive.
+pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) -> Derived {
     server::check_forge(sections, reporter);
     access::check(sections, reporter);
     http_limits::check(sections, reporter);
@@ -28,4 +30,8 @@ pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) {
     pipeline::check(sections, &catalogue, reporter);
     server::check_resources(sections, reporter);
     server::check_prompts(sections, reporter);
+    catalogue
+        .into_values()
+        .map(|info| (info.index, info.derived))
+        .collect()
 }

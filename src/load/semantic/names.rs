@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 
 /// Where a name was written.
 #[derive(Debug, Clone)]
 pub struct Written {
     /// JSON pointer of the value or key.
-    pub pointer: String,
+    pub pointer: Pointer,
     /// Underline the key (a `params` entry) or the value (a `name`, a placeholder's text).
     pub target: WrittenAs,
     /// The name as written.

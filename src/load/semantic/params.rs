@@ -5,13 +5,14 @@ use serde_json::Value;
 
 use crate::config::{CliTool, ParamDetail, ParamSpec, ParamType, Params};
 use crate::holes::leading_param;
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::schema_check::describe_value;
 
 /// Checks every parameter of a `params` block.
-pub fn check(params: &Params, at: &str, reporter: &mut Reporter<'_>) {
+pub fn check(params: &Params, at: &Pointer, reporter: &mut Reporter<'_>) {
     for (name, spec) in &params.0 {
-        check_spec(spec, &format!("{at}/{name}"), reporter);
+        check_spec(spec, &at.key(name), reporter);
     }
 }
 
@@ -23,7 +24,7 @@ pub fn check(params: &Params, at: &str, reporter: &mut Reporter<'_>) {
 pub fn check_cli_use(
     params: Option<&Params>,
     cli: Option<&CliTool>,
-    at: &str,
+    at: &Pointer,
     reporter: &mut Reporter<'_>,
 ) {
     let leads = |name: &str| {
@@ -46,7 +47,7 @@ pub fn check_cli_use(
         if dashed_default && leads(name) && spec.guards_options() {
             reporter
                 .error(
-                    &format!("{at}/params/{name}/default"),
+                    &at.key("params").key(name).key("default"),
                     Target::Value,
                     format!("the default of `{name}` begins with `-`, which a value starting an argument may not"),
                 )
@@ -56,7 +57,7 @@ pub fn check_cli_use(
         if spec.allows_options() && !leads(name) {
             reporter
                 .warning(
-                    &format!("{at}/params/{name}/allow_options"),
+                    &at.key("params").key(name).key("allow_options"),
                     Target::Value,
                     format!("`allow_options` has no effect: no argument of a cli command begins with `{name}`"),
                 )
@@ -95,9 +96,9 @@ pub fn check_cli_use(
             "a file or directory the command opens"
         };
         let (pointer, target) = match spec {
-            Some(_) => (format!("{at}/params/{name}"), Target::Key),
-            None if in_cwd => (format!("{at}/cwd"), Target::Value),
-            None => (format!("{at}/args"), Target::Key),
+            Some(_) => (at.key("params").key(name), Target::Key),
+            None if in_cwd => (at.key("cwd"), Target::Value),
+            None => (at.key("args"), Target::Key),
         };
         reporter
             .warning(
@@ -152,18 +153,42 @@ fn is_constrained(spec: &ParamSpec) -> bool {
     }
 }
 
-fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
+/// Checks one parameter's declaration, and its `items` below it.
+fn check_spec(spec: &ParamSpec, at: &Pointer, reporter: &mut Reporter<'_>) {
     let ParamSpec::Long(detail) = spec else {
         return;
     };
-    let kind = detail.kind;
-    let type_name = kind.json_type();
+    check_default(detail, at, reporter);
+    check_enum(detail, at, reporter);
+    let constraints = Constraints::merge(detail, at, reporter);
+    check_applicable(detail.kind, &constraints, reporter);
+    check_bounds(&constraints, reporter);
+    check_pattern(&constraints, reporter);
+    if let Some(items) = &detail.items {
+        if detail.kind != ParamType::Array {
+            reporter
+                .error(
+                    &at.key("items"),
+                    Target::Key,
+                    format!(
+                        "`items` applies to arrays, but this parameter is of type {}",
+                        detail.kind.json_type()
+                    ),
+                )
+                .emit();
+        }
+        check_spec(items, &at.key("items"), reporter);
+    }
+}
 
+/// A default of the parameter's type, which a required parameter never uses.
+fn check_default(detail: &ParamDetail, at: &Pointer, reporter: &mut Reporter<'_>) {
+    let (kind, type_name) = (detail.kind, detail.kind.json_type());
     if let Some(default) = &detail.default {
         if !kind.accepts(default) {
             reporter
                 .error(
-                    &format!("{at}/default"),
+                    &at.key("default"),
                     Target::Value,
                     format!(
                         "the default {} is not of type {type_name}",
@@ -174,7 +199,7 @@ fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
         } else if detail.required == Some(true) {
             reporter
                 .warning(
-                    &format!("{at}/default"),
+                    &at.key("default"),
                     Target::Value,
                     "a required parameter never uses its default",
                 )
@@ -184,12 +209,17 @@ fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
                 .emit();
         }
     }
+}
+
+/// `enum` values of the parameter's type, the default among them.
+fn check_enum(detail: &ParamDetail, at: &Pointer, reporter: &mut Reporter<'_>) {
+    let (kind, type_name) = (detail.kind, detail.kind.json_type());
     if let Some(allowed) = &detail.allowed {
         for (i, value) in allowed.iter().enumerate() {
             if !kind.accepts(value) {
                 reporter
                     .error(
-                        &format!("{at}/enum/{i}"),
+                        &at.key("enum").index(i),
                         Target::Value,
                         format!("{} is not of type {type_name}", describe_value(value)),
                     )
@@ -201,7 +231,7 @@ fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
         {
             reporter
                 .error(
-                    &format!("{at}/default"),
+                    &at.key("default"),
                     Target::Value,
                     format!(
                         "the default {} is not one of the `enum` values",
@@ -211,8 +241,11 @@ fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
                 .emit();
         }
     }
+}
 
-    let constraints = Constraints::merge(detail, at, reporter);
+/// Each constraint applies to the parameter's type.
+fn check_applicable(kind: ParamType, constraints: &Constraints, reporter: &mut Reporter<'_>) {
+    let type_name = kind.json_type();
     let numeric = kind.is_numeric();
     let sized = matches!(kind, ParamType::String | ParamType::Array);
     for (key, applies, what) in [
@@ -232,6 +265,10 @@ fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
                 .emit();
         }
     }
+}
+
+/// Lower bounds are not above upper ones.
+fn check_bounds(constraints: &Constraints, reporter: &mut Reporter<'_>) {
     if let (Some((min, _)), Some((max, max_at))) = (&constraints.minimum, &constraints.maximum)
         && min > max
     {
@@ -255,6 +292,10 @@ fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
             )
             .emit();
     }
+}
+
+/// A `pattern` compiles.
+fn check_pattern(constraints: &Constraints, reporter: &mut Reporter<'_>) {
     if let Some((pattern, pattern_at)) = &constraints.pattern
         && let Err(error) = regex::Regex::new(pattern)
     {
@@ -269,70 +310,58 @@ fn check_spec(spec: &ParamSpec, at: &str, reporter: &mut Reporter<'_>) {
             )
             .emit();
     }
-    if let Some(items) = &detail.items {
-        if kind != ParamType::Array {
-            reporter
-                .error(
-                    &format!("{at}/items"),
-                    Target::Key,
-                    format!("`items` applies to arrays, but this parameter is of type {type_name}"),
-                )
-                .emit();
-        }
-        check_spec(items, &format!("{at}/items"), reporter);
-    }
 }
 
 /// The constraints of a parameter, from the top-level keys and `validation`, each with the
 /// pointer it was written at.
 #[derive(Default)]
 struct Constraints {
-    minimum: Option<(f64, String)>,
-    maximum: Option<(f64, String)>,
-    pattern: Option<(String, String)>,
-    min_length: Option<(u64, String)>,
-    max_length: Option<(u64, String)>,
+    minimum: Option<(f64, Pointer)>,
+    maximum: Option<(f64, Pointer)>,
+    pattern: Option<(String, Pointer)>,
+    min_length: Option<(u64, Pointer)>,
+    max_length: Option<(u64, Pointer)>,
 }
 
 impl Constraints {
-    fn merge(detail: &ParamDetail, at: &str, reporter: &mut Reporter<'_>) -> Self {
+    fn merge(detail: &ParamDetail, at: &Pointer, reporter: &mut Reporter<'_>) -> Self {
         let nested = detail.validation.clone().unwrap_or_default();
-        let v = format!("{at}/validation");
+        let v = at.key("validation");
         Self {
             minimum: one(
                 detail.minimum,
                 nested.min,
-                (&format!("{at}/minimum"), &format!("{v}/min")),
+                (&at.key("minimum"), &v.key("min")),
                 reporter,
             ),
             maximum: one(
                 detail.maximum,
                 nested.max,
-                (&format!("{at}/maximum"), &format!("{v}/max")),
+                (&at.key("maximum"), &v.key("max")),
                 reporter,
             ),
             pattern: one(
                 detail.pattern.clone(),
                 nested.pattern,
-                (&format!("{at}/pattern"), &format!("{v}/pattern")),
+                (&at.key("pattern"), &v.key("pattern")),
                 reporter,
             ),
             min_length: one(
                 detail.min_length,
                 nested.min_length,
-                (&format!("{at}/min_length"), &format!("{v}/min_length")),
+                (&at.key("min_length"), &v.key("min_length")),
                 reporter,
             ),
             max_length: one(
                 detail.max_length,
                 nested.max_length,
-                (&format!("{at}/max_length"), &format!("{v}/max_length")),
+                (&at.key("max_length"), &v.key("max_length")),
                 reporter,
             ),
         }
     }
 
-    fn written_at(&self, key: &str) -> Option<String> {
+    fn written_at(&self, key: &str) -> Option<Pointer> {
         match key {
             "minimum" => self.minimum.as_ref().map(|(_, at)| at.clone()),
             "maximum" => self.maximum.as_ref().map(|(_, at)| at.clone()),
@@ -348,10 +377,10 @@ impl Constraints {
 fn one<T: PartialEq + Into<Value> + Clone>(
     top: Option<T>,
     nested: Option<T>,
-    (top_at, nested_at): (&str, &str),
+    (top_at, nested_at): (&Pointer, &Pointer),
     reporter: &mut Reporter<'_>,
-) -> Option<(T, String)> {
-    let name = |at: &str| at.rsplit('/').next().unwrap_or_default().to_owned();
+) -> Option<(T, Pointer)> {
+    let name = |at: &Pointer| at.rsplit('/').next().unwrap_or_default().to_owned();
     match (top, nested) {
         (Some(a), Some(b)) if a != b => {
             let message = format!(
@@ -366,10 +395,10 @@ fn one<T: PartialEq + Into<Value> + Clone>(
                 .related(top_at, Target::Value, "set here too")
                 .help("the keys under `validation` mean the same as the top-level ones; keep one")
                 .emit();
-            Some((a, top_at.to_owned()))
+            Some((a, top_at.clone()))
         }
-        (Some(a), _) => Some((a, top_at.to_owned())),
-        (None, Some(b)) => Some((b, nested_at.to_owned())),
+        (Some(a), _) => Some((a, top_at.clone())),
+        (None, Some(b)) => Some((b, nested_at.clone())),
         (None, None) => None,
     }
 }

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use super::tools::{Catalogue, Use, all_tool_names, collect_json};
 use crate::config::{PipelineTool, ToolKind};
 use crate::holes::{self, is_identifier};
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
@@ -18,7 +19,7 @@ pub fn check(sections: &Sections, catalogue: &Catalogue, reporter: &mut Reporter
         let ToolKind::Pipeline(pipeline) = &tool.kind else {
             continue;
         };
-        let at = format!("/tools/{index}");
+        let at = Pointer::tool(*index);
         let own_params: Vec<String> = catalogue
             .get(&tool.common.name)
             .filter(|info| info.index == *index)
@@ -46,7 +47,7 @@ pub fn check(sections: &Sections, catalogue: &Catalogue, reporter: &mut Reporter
 
 fn check_steps(
     pipeline: &PipelineTool,
-    at: &str,
+    at: &Pointer,
     budget: Option<u64>,
     own_params: &[String],
     catalogue: &Catalogue,
@@ -60,7 +61,7 @@ fn check_steps(
         .filter_map(|s| s.output_var.as_deref())
         .collect();
     for (step_index, step) in pipeline.steps.iter().enumerate() {
-        let step_at = format!("{at}/steps/{step_index}");
+        let step_at = at.key("steps").index(step_index);
         let target = catalogue.get(&step.tool);
         if !all_names.contains(step.tool.as_str()) {
             let help = suggest::closest(&step.tool, all_names.iter().copied())
@@ -68,7 +69,7 @@ fn check_steps(
                 .unwrap_or_else(|| "name a tool defined under `tools:`".to_owned());
             reporter
                 .error(
-                    &format!("{step_at}/tool"),
+                    &step_at.key("tool"),
                     Target::Value,
                     format!("no tool is named `{}`", step.tool),
                 )
@@ -78,15 +79,11 @@ fn check_steps(
         if step.params.is_some() && step.input.is_some() {
             reporter
                 .error(
-                    &format!("{step_at}/input"),
+                    &step_at.key("input"),
                     Target::Key,
                     "`input` and `params` are two spellings of the step's arguments",
                 )
-                .related(
-                    &format!("{step_at}/params"),
-                    Target::Key,
-                    "already given here",
-                )
+                .related(&step_at.key("params"), Target::Key, "already given here")
                 .help("keep one of them")
                 .emit();
         }
@@ -99,12 +96,7 @@ fn check_steps(
         };
         let mut uses: Vec<Use> = Vec::new();
         for (arg, value) in step.arguments().into_iter().flatten() {
-            collect_json(
-                value,
-                &format!("{step_at}/{key}/{}", crate::load::schema_check::escape(arg)),
-                &mut uses,
-                reporter,
-            );
+            collect_json(value, &step_at.key(key).key(arg), &mut uses, reporter);
         }
         for u in &uses {
             if !defined.contains(&u.name) && all_outputs.contains(&u.name.as_str()) {
@@ -120,7 +112,7 @@ fn check_steps(
         }
         if let Some(condition) = &step.condition {
             let parsed = holes::condition(condition);
-            let cond_at = format!("{step_at}/condition");
+            let cond_at = step_at.key("condition");
             if parsed.is_none() {
                 reporter
                     .error(&cond_at, Target::Value, format!("`{condition}` is not a condition"))
@@ -152,7 +144,7 @@ fn check_steps(
                 let help = suggest::hint(arg, &names, "parameter");
                 reporter
                     .error(
-                        &format!("{step_at}/{key}/{}", crate::load::schema_check::escape(arg)),
+                        &step_at.key(key).key(arg),
                         Target::Key,
                         format!("tool `{}` has no parameter `{arg}`", step.tool),
                     )
@@ -166,7 +158,7 @@ fn check_steps(
                 if *required && !given.is_some_and(|g| g.contains_key(param)) {
                     reporter
                         .error(
-                            &format!("{step_at}/tool"),
+                            &step_at.key("tool"),
                             Target::Value,
                             format!(
                                 "this step does not pass `{param}`, a required parameter of `{}`",
@@ -180,7 +172,7 @@ fn check_steps(
         }
 
         if let Some(output) = &step.output_var {
-            let out_at = format!("{step_at}/output_var");
+            let out_at = step_at.key("output_var");
             if !is_identifier(output) {
                 reporter
                     .error(
@@ -207,8 +199,8 @@ fn check_steps(
             && step_ms > budget_ms
         {
             reporter
-                    .warning(&format!("{step_at}/timeout_ms"), Target::Value, format!("this step's timeout ({step_ms} ms) exceeds the pipeline's budget ({budget_ms} ms)"))
-                    .related(&format!("{at}/timeout_ms"), Target::Value, "the pipeline's budget")
+                    .warning(&step_at.key("timeout_ms"), Target::Value, format!("this step's timeout ({step_ms} ms) exceeds the pipeline's budget ({budget_ms} ms)"))
+                    .related(&at.key("timeout_ms"), Target::Value, "the pipeline's budget")
                     .help("a step never gets more than what is left of the pipeline's budget")
                     .emit();
         }
@@ -234,7 +226,10 @@ fn check_cycles(
                     if path.len() == 1 {
                         reporter
                             .error(
-                                &format!("/tools/{index}/steps/{step_index}/tool"),
+                                &Pointer::tool(index)
+                                    .key("steps")
+                                    .index(step_index)
+                                    .key("tool"),
                                 Target::Value,
                                 format!("pipeline `{start}` calls itself"),
                             )
@@ -245,7 +240,10 @@ fn check_cycles(
                         cycle.push(start);
                         reporter
                             .error(
-                                &format!("/tools/{index}/steps/{step_index}/tool"),
+                                &Pointer::tool(index)
+                                    .key("steps")
+                                    .index(step_index)
+                                    .key("tool"),
                                 Target::Value,
                                 format!(
                                     "pipelines call each other in a cycle: {}",

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::config::HandlerRef;
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::naming::{self, HandlerPath};
@@ -213,7 +214,7 @@ impl HandlerRoles {
             if let Some(handler) = &resource.handler {
                 self.claim(
                     handler,
-                    &format!("/resources/{index}/handler"),
+                    &Pointer::resource(index).key("handler"),
                     Role::Resource,
                     reporter,
                 );

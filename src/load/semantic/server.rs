@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use crate::config::{Forge, PromptArguments, Transport};
 use crate::holes::{self, is_identifier};
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
@@ -14,7 +15,11 @@ pub fn check_forge(sections: &Sections, reporter: &mut Reporter<'_>) {
     let Some(forge) = &sections.forge else { return };
     if let Some(problem) = naming::crate_name_problem(&forge.name) {
         reporter
-            .error("/forge/name", Target::Value, problem.message)
+            .error(
+                &Pointer::section("forge").key("name"),
+                Target::Value,
+                problem.message,
+            )
             .help(problem.help)
             .emit();
     }
@@ -22,7 +27,7 @@ pub fn check_forge(sections: &Sections, reporter: &mut Reporter<'_>) {
         (Some(Transport::Http), Some(bind)) if bind.parse::<std::net::SocketAddr>().is_err() => {
             reporter
                 .error(
-                    "/forge/bind",
+                    &Pointer::section("forge").key("bind"),
                     Target::Value,
                     format!("`{bind}` is not an IP address and port"),
                 )
@@ -32,7 +37,7 @@ pub fn check_forge(sections: &Sections, reporter: &mut Reporter<'_>) {
         (Some(Transport::Stdio) | None, Some(_)) => {
             reporter
                 .warning(
-                    "/forge/bind",
+                    &Pointer::section("forge").key("bind"),
                     Target::Key,
                     "`bind` has no effect with the stdio transport",
                 )
@@ -45,7 +50,7 @@ pub fn check_forge(sections: &Sections, reporter: &mut Reporter<'_>) {
     if forge.transport == Some(Transport::Http) && forge.stdio.is_some() {
         reporter
             .warning(
-                "/forge/stdio",
+                &Pointer::section("forge").key("stdio"),
                 Target::Key,
                 "`stdio` has no effect with the http transport",
             )
@@ -68,7 +73,7 @@ fn check_http_access(forge: &Forge, reporter: &mut Reporter<'_>) {
         if http && bind.is_some_and(|b| !b.ip().is_loopback()) {
             reporter
                 .warning(
-                    "/forge/bind",
+                    &Pointer::section("forge").key("bind"),
                     Target::Value,
                     "the server listens beyond this machine, but serves only requests addressed to `localhost`, `127.0.0.1` or `::1` (the `Host` header)",
                 )
@@ -80,7 +85,7 @@ fn check_http_access(forge: &Forge, reporter: &mut Reporter<'_>) {
     if !http {
         reporter
             .warning(
-                "/forge/http",
+                &Pointer::section("forge").key("http"),
                 Target::Key,
                 "`http` has no effect with the stdio transport",
             )
@@ -89,7 +94,7 @@ fn check_http_access(forge: &Forge, reporter: &mut Reporter<'_>) {
     }
     if access.allowed_hosts.as_ref().is_some_and(Vec::is_empty) {
         reporter
-            .error("/forge/http/allowed_hosts", Target::Value, "no host name is allowed, so every request would be refused")
+            .error(&Pointer::section("forge").key("http").key("allowed_hosts"), Target::Value, "no host name is allowed, so every request would be refused")
             .help("list the names clients use, e.g. `[mcp.example.com]`, or remove the key for this machine's names")
             .emit();
     }
@@ -100,7 +105,7 @@ fn check_http_access(forge: &Forge, reporter: &mut Reporter<'_>) {
         {
             reporter
                 .error(
-                    &format!("/forge/http/allowed_hosts/{index}"),
+                    &Pointer::section("forge").key("http").key("allowed_hosts").index(index),
                     Target::Value,
                     format!("`{host}` is not a host name (with an optional `:port`)"),
                 )
@@ -112,7 +117,7 @@ fn check_http_access(forge: &Forge, reporter: &mut Reporter<'_>) {
         if !is_origin(origin) {
             reporter
                 .error(
-                    &format!("/forge/http/allowed_origins/{index}"),
+                    &Pointer::section("forge").key("http").key("allowed_origins").index(index),
                     Target::Value,
                     format!("`{origin}` is not an origin"),
                 )
@@ -139,12 +144,12 @@ fn is_origin(origin: &str) -> bool {
 pub fn check_resources(sections: &Sections, reporter: &mut Reporter<'_>) {
     let mut uris: HashMap<&str, usize> = HashMap::new();
     for (index, resource) in &sections.resources {
-        let at = format!("/resources/{index}");
+        let at = Pointer::resource(index);
         let address = match (&resource.uri, &resource.uri_template) {
             (Some(_), Some(_)) => {
                 reporter
                     .error(
-                        &format!("{at}/uri_template"),
+                        &at.key("uri_template"),
                         Target::Key,
                         "a resource has either `uri` or `uri_template`, not both",
                     )
@@ -179,17 +184,17 @@ pub fn check_resources(sections: &Sections, reporter: &mut Reporter<'_>) {
         if let [first, second, ..] = sources.as_slice() {
             reporter
                 .error(
-                    &format!("{at}/{second}"),
+                    &at.key(second),
                     Target::Key,
                     format!("a resource has one source of contents, but `{first}` is given too"),
                 )
-                .related(&format!("{at}/{first}"), Target::Key, "first source")
+                .related(&at.key(first), Target::Key, "first source")
                 .emit();
         }
         let Some((key, address)) = address else {
             continue;
         };
-        let key_at = format!("{at}/{key}");
+        let key_at = at.key(key);
         if !has_scheme(address) {
             reporter
                 .error(&key_at, Target::Value, format!("`{address}` has no scheme"))
@@ -231,7 +236,7 @@ pub fn check_resources(sections: &Sections, reporter: &mut Reporter<'_>) {
                     format!("a second resource has the URI `{address}`"),
                 )
                 .related(
-                    &format!("/resources/{first}/{key}"),
+                    &Pointer::resource(first).key(key),
                     Target::Value,
                     "first defined here",
                 )
@@ -261,16 +266,16 @@ fn has_scheme(uri: &str) -> bool {
 pub fn check_prompts(sections: &Sections, reporter: &mut Reporter<'_>) {
     let mut names: HashMap<&str, usize> = HashMap::new();
     for (index, prompt) in &sections.prompts {
-        let at = format!("/prompts/{index}");
+        let at = Pointer::prompt(index);
         if let Some(first) = names.get(prompt.name.as_str()) {
             reporter
                 .error(
-                    &format!("{at}/name"),
+                    &at.key("name"),
                     Target::Value,
                     format!("a second prompt is named `{}`", prompt.name),
                 )
                 .related(
-                    &format!("/prompts/{first}/name"),
+                    &Pointer::prompt(first).key("name"),
                     Target::Value,
                     "first defined here",
                 )
@@ -279,11 +284,11 @@ pub fn check_prompts(sections: &Sections, reporter: &mut Reporter<'_>) {
             names.insert(&prompt.name, *index);
         }
 
-        let mut declared: Vec<(String, String)> = Vec::new();
+        let mut declared: Vec<(String, Pointer)> = Vec::new();
         match &prompt.arguments {
             Some(PromptArguments::List(list)) => {
                 for (i, argument) in list.iter().enumerate() {
-                    let arg_at = format!("{at}/arguments/{i}/name");
+                    let arg_at = at.key("arguments").index(i).key("name");
                     if let Some((_, first)) = declared.iter().find(|(n, _)| *n == argument.name) {
                         reporter
                             .error(
@@ -298,10 +303,7 @@ pub fn check_prompts(sections: &Sections, reporter: &mut Reporter<'_>) {
                 }
             }
             Some(PromptArguments::Map(map)) => {
-                declared.extend(
-                    map.keys()
-                        .map(|k| (k.clone(), format!("{at}/arguments/{k}"))),
-                );
+                declared.extend(map.keys().map(|k| (k.clone(), at.key("arguments").key(k))));
             }
             None => {}
         }
@@ -317,7 +319,7 @@ pub fn check_prompts(sections: &Sections, reporter: &mut Reporter<'_>) {
         let Some(text) = &prompt.template else {
             continue;
         };
-        let template_at = format!("{at}/template");
+        let template_at = at.key("template");
         let placeholders = match holes::placeholders(text) {
             Ok(found) => found,
             Err(error) => {

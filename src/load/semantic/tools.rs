@@ -11,6 +11,8 @@ use super::params;
 use super::roles::{HandlerRoles, Role};
 use crate::config::{FallbackEntry, Tool, ToolKind};
 use crate::holes::{self, TemplateError};
+use crate::load::fields::{self, Slot};
+use crate::load::pointer::Pointer;
 use crate::load::report::{Reporter, Target};
 use crate::load::sections::Sections;
 use crate::load::suggest;
@@ -25,6 +27,9 @@ pub struct ToolInfo {
     pub params: Vec<(String, bool)>,
     /// Whether `params` was written (so unknown arguments are errors).
     pub declared: bool,
+    /// The parameters the plan derives when `params` is not written: one per placeholder in
+    /// order of first use; for a pipeline, one per variable its steps use and no step sets.
+    pub derived: Vec<String>,
 }
 
 /// Tools by name, first definition wins.
@@ -34,7 +39,7 @@ pub type Catalogue = IndexMap<String, ToolInfo>;
 #[derive(Debug, Clone)]
 pub struct Use {
     /// Pointer of the string holding it.
-    pub pointer: String,
+    pub pointer: Pointer,
     /// The placeholder's name.
     pub name: String,
     /// The placeholder as written, to underline it.
@@ -52,75 +57,46 @@ pub fn check(
     check_names(sections, reporter);
 
     for (index, tool) in &sections.tools {
-        let at = format!("/tools/{index}");
+        let at = Pointer::tool(*index);
         let name = &tool.common.name;
 
         let mut uses = Vec::new();
+        if let ToolKind::Pipeline(pipeline) = &tool.kind {
+            collect_steps(pipeline, &at, &mut uses, reporter);
+        }
+        // A pipeline's own parameters come from its steps; see `ToolInfo::derived`.
+        let step_uses = uses.len();
+        for field in fields::of_tool(tool, &at) {
+            collect_string(field.text, &field.pointer, &mut uses, reporter);
+            check_env_refs(field.text, &field.pointer, reporter);
+            if field.slot == Slot::Endpoint {
+                check_endpoint(field.text, &field.pointer, reporter);
+            }
+        }
         match &tool.kind {
-            ToolKind::Native(native) => handlers.claim(
-                &native.handler,
-                &format!("{at}/handler"),
-                Role::Tool,
-                reporter,
-            ),
-            ToolKind::Cli(cli) => check_cli(cli, &at, &mut uses, reporter),
+            ToolKind::Native(native) => {
+                handlers.claim(&native.handler, &at.key("handler"), Role::Tool, reporter)
+            }
+            ToolKind::Cli(cli) => check_cli(cli, &at, reporter),
             ToolKind::Http(http) => {
-                check_endpoint(
-                    &http.endpoint,
-                    &format!("{at}/endpoint"),
-                    &mut uses,
-                    reporter,
-                );
-                check_strings(
-                    http.headers.as_ref(),
-                    &format!("{at}/headers"),
-                    &mut uses,
-                    reporter,
-                );
-                check_header_names(http.headers.as_ref(), &format!("{at}/headers"), reporter);
-                check_strings(
-                    http.query.as_ref(),
-                    &format!("{at}/query"),
-                    &mut uses,
-                    reporter,
-                );
+                check_header_names(http.headers.as_ref(), &at.key("headers"), reporter);
                 if let Some(auth) = &http.auth {
-                    check_auth(auth, &format!("{at}/auth"), reporter);
+                    check_auth(auth, &at.key("auth"), reporter);
                 }
             }
-            ToolKind::Pipeline(pipeline) => {
-                for (step_index, step) in pipeline.steps.iter().enumerate() {
-                    let step_at = format!("{at}/steps/{step_index}");
-                    let key = if step.params.is_some() {
-                        "params"
-                    } else {
-                        "input"
-                    };
-                    if let Some(arguments) = step.arguments() {
-                        for (arg, value) in arguments {
-                            collect_json(
-                                value,
-                                &format!("{step_at}/{key}/{}", escape(arg)),
-                                &mut uses,
-                                reporter,
-                            );
-                        }
-                    }
-                }
-            }
+            ToolKind::Pipeline(_) => {}
         }
         if let Some(fallback) = &tool.common.fallback {
             check_fallback(
                 fallback.entries(),
                 matches!(fallback, crate::config::Fallback::Chain(_)),
                 &at,
-                &mut uses,
                 handlers,
                 reporter,
             );
         }
         if let Some(declared) = &tool.common.params {
-            params::check(declared, &format!("{at}/params"), reporter);
+            params::check(declared, &at.key("params"), reporter);
         }
         let cli = match &tool.kind {
             ToolKind::Cli(cli) => Some(cli),
@@ -130,33 +106,50 @@ pub fn check(
 
         let mut retry_layers = Vec::new();
         if let Some(retry) = &tool.common.retry {
-            defaults::check_retry_block(&format!("{at}/retry"), retry, handlers, reporter);
+            defaults::check_retry_block(&at.key("retry"), retry, handlers, reporter);
             if !matches!(tool.kind, ToolKind::Pipeline(_)) {
-                defaults::check_default_caps(
-                    &format!("{at}/retry"),
-                    retry,
-                    &defaults.retry,
-                    reporter,
-                );
+                defaults::check_default_caps(&at.key("retry"), retry, &defaults.retry, reporter);
             }
-            retry_layers.push((format!("{at}/retry"), retry));
+            retry_layers.push((at.key("retry"), retry));
         }
         retry_layers.extend(defaults.retry.iter().map(|(p, r)| (p.clone(), *r)));
         if tool.common.retry.is_some() {
             defaults::check_retry(&retry_layers, Some(tool.kind.tag()), reporter);
         }
         if let Some(breaker) = &tool.common.circuit_breaker {
-            defaults::check_breaker(&[(format!("{at}/circuit_breaker"), breaker)], reporter);
+            let layer = (at.key("circuit_breaker"), breaker);
+            defaults::check_breaker(&[layer], reporter);
         }
         if let Some(bulkhead) = &tool.common.bulkhead {
-            defaults::check_bulkhead(&[(format!("{at}/bulkhead"), bulkhead)], reporter);
+            let layer = (at.key("bulkhead"), bulkhead);
+            defaults::check_bulkhead(&[layer], reporter);
         }
 
-        let info = resolve_params(tool, *index, &uses, reporter);
+        let info = resolve_params(tool, *index, (&uses, step_uses), reporter);
         catalogue.entry(name.clone()).or_insert(info);
     }
     handlers.check_resources(sections, reporter);
     catalogue
+}
+
+/// Collects the placeholders of a pipeline's step arguments.
+fn collect_steps(
+    pipeline: &crate::config::PipelineTool,
+    at: &Pointer,
+    uses: &mut Vec<Use>,
+    reporter: &mut Reporter<'_>,
+) {
+    for (step_index, step) in pipeline.steps.iter().enumerate() {
+        let step_at = at.key("steps").index(step_index);
+        let key = if step.params.is_some() {
+            "params"
+        } else {
+            "input"
+        };
+        for (arg, value) in step.arguments().into_iter().flatten() {
+            collect_json(value, &step_at.key(key).key(arg), uses, reporter);
+        }
+    }
 }
 
 /// Tool names must be unique, also as module names. Read from the document so that tools with
@@ -169,7 +162,7 @@ fn check_names(sections: &Sections, reporter: &mut Reporter<'_>) {
         let Some(name) = tool.get("name").and_then(Value::as_str) else {
             continue;
         };
-        let at = format!("/tools/{index}/name");
+        let at = Pointer::tool(index).key("name");
         if let Some(first) = names.get(name) {
             reporter
                 .error(
@@ -178,7 +171,7 @@ fn check_names(sections: &Sections, reporter: &mut Reporter<'_>) {
                     format!("a second tool is named `{name}`"),
                 )
                 .related(
-                    &format!("/tools/{first}/name"),
+                    &Pointer::tool(*first).key("name"),
                     Target::Value,
                     "first defined here",
                 )
@@ -211,7 +204,7 @@ pub fn all_tool_names(sections: &Sections) -> std::collections::HashSet<&str> {
 fn resolve_params(
     tool: &Tool,
     index: usize,
-    uses: &[Use],
+    (uses, step_uses): (&[Use], usize),
     reporter: &mut Reporter<'_>,
 ) -> ToolInfo {
     let pipeline_outputs: Vec<&str> = match &tool.kind {
@@ -222,6 +215,16 @@ fn resolve_params(
             .collect(),
         _ => Vec::new(),
     };
+    let own_uses = match &tool.kind {
+        ToolKind::Pipeline(_) => uses.get(..step_uses).unwrap_or(uses),
+        _ => uses,
+    };
+    let mut derived: Vec<String> = Vec::new();
+    for u in own_uses {
+        if !pipeline_outputs.contains(&u.name.as_str()) && !derived.contains(&u.name) {
+            derived.push(u.name.clone());
+        }
+    }
     let place = format!("of `{}Input`", naming::tool_type_prefix(&tool.common.name));
     let mut fields = Scope::new("field", place);
     let Some(declared) = &tool.common.params else {
@@ -243,12 +246,13 @@ fn resolve_params(
             index,
             params,
             declared: false,
+            derived,
         };
     };
     let names: Vec<&str> = declared.0.keys().map(String::as_str).collect();
     for name in &names {
         let written = Written {
-            pointer: format!("/tools/{index}/params/{}", escape(name)),
+            pointer: Pointer::tool(index).key("params").key(name),
             target: WrittenAs::Key,
             text: (*name).to_owned(),
         };
@@ -283,16 +287,12 @@ fn resolve_params(
         index,
         params,
         declared: true,
+        derived,
     }
 }
 
-fn check_cli(
-    cli: &crate::config::CliTool,
-    at: &str,
-    uses: &mut Vec<Use>,
-    reporter: &mut Reporter<'_>,
-) {
-    let command_at = format!("{at}/command");
+fn check_cli(cli: &crate::config::CliTool, at: &Pointer, reporter: &mut Reporter<'_>) {
+    let command_at = at.key("command");
     let command = cli.command.trim();
     if command.is_empty() {
         reporter
@@ -320,21 +320,11 @@ fn check_cli(
             ))
             .emit();
     }
-    for (i, arg) in cli.args.iter().enumerate() {
-        let arg_at = format!("{at}/args/{i}");
-        collect_string(arg, &arg_at, uses, reporter);
-        check_env_refs(arg, &arg_at, reporter);
-    }
-    if let Some(cwd) = &cli.cwd {
-        collect_string(cwd, &format!("{at}/cwd"), uses, reporter);
-        check_env_refs(cwd, &format!("{at}/cwd"), reporter);
-    }
-    check_strings(cli.env.as_ref(), &format!("{at}/env"), uses, reporter);
     for (key, value) in cli.env.iter().flatten() {
         if value.contains("{{") && runs_code(key) {
             reporter
                 .error(
-                    &format!("{at}/env/{}", escape(key)),
+                    &at.key("env").key(key),
                     Target::Value,
                     format!("a caller's value in `{key}` chooses code the command loads or runs"),
                 )
@@ -369,9 +359,7 @@ fn runs_code(variable: &str) -> bool {
 
 /// An endpoint is an absolute http(s) URL (or starts with `${VAR}`), and parameters may not
 /// choose its scheme or host.
-fn check_endpoint(endpoint: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
-    collect_string(endpoint, at, uses, reporter);
-    check_env_refs(endpoint, at, reporter);
+fn check_endpoint(endpoint: &str, at: &str, reporter: &mut Reporter<'_>) {
     let Some(authority_end) = holes::authority_end(endpoint) else {
         reporter
             .error(at, Target::Value, "the endpoint must be an absolute http:// or https:// URL")
@@ -410,7 +398,7 @@ fn check_endpoint(endpoint: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut 
     }
 }
 
-fn check_auth(auth: &crate::config::Auth, at: &str, reporter: &mut Reporter<'_>) {
+fn check_auth(auth: &crate::config::Auth, at: &Pointer, reporter: &mut Reporter<'_>) {
     use crate::config::Auth;
     let fields: Vec<(&str, &str)> = match auth {
         Auth::Bearer(b) => vec![("token", &b.token)],
@@ -424,7 +412,7 @@ fn check_auth(auth: &crate::config::Auth, at: &str, reporter: &mut Reporter<'_>)
         }
     };
     for (key, value) in fields {
-        let field_at = format!("{at}/{key}");
+        let field_at = at.key(key);
         check_env_refs(value, &field_at, reporter);
         if value.contains("{{") {
             reporter
@@ -441,7 +429,7 @@ fn check_auth(auth: &crate::config::Auth, at: &str, reporter: &mut Reporter<'_>)
 
 fn check_header_names(
     headers: Option<&IndexMap<String, String>>,
-    at: &str,
+    at: &Pointer,
     reporter: &mut Reporter<'_>,
 ) {
     let valid = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
@@ -449,7 +437,7 @@ fn check_header_names(
         if name.is_empty() || !name.chars().all(valid) {
             reporter
                 .error(
-                    &format!("{at}/{}", escape(name)),
+                    &at.key(name),
                     Target::Key,
                     format!("`{name}` is not a valid HTTP header name"),
                 )
@@ -462,19 +450,18 @@ fn check_header_names(
 fn check_fallback(
     entries: &[FallbackEntry],
     chain: bool,
-    tool_at: &str,
-    uses: &mut Vec<Use>,
+    tool_at: &Pointer,
     handlers: &mut HandlerRoles,
     reporter: &mut Reporter<'_>,
 ) {
     let entry_at = |i: usize| {
         if chain {
-            format!("{tool_at}/fallback/{i}")
+            tool_at.key("fallback").index(i)
         } else {
-            format!("{tool_at}/fallback")
+            tool_at.key("fallback")
         }
     };
-    let mut value_at: Option<String> = None;
+    let mut value_at: Option<Pointer> = None;
     for (i, entry) in entries.iter().enumerate() {
         let at = entry_at(i);
         if let Some(first) = &value_at {
@@ -488,26 +475,19 @@ fn check_fallback(
             FallbackEntry::Native(native) => {
                 handlers.claim(
                     &native.handler,
-                    &format!("{at}/handler"),
+                    &at.key("handler"),
                     Role::Fallback,
                     reporter,
                 );
                 handlers.claim_fallback_function(
                     &native.handler,
                     tool_at,
-                    &format!("{at}/handler"),
+                    &at.key("handler"),
                     reporter,
                 );
             }
             FallbackEntry::Http(http) => {
-                check_endpoint(&http.endpoint, &format!("{at}/endpoint"), uses, reporter);
-                check_strings(
-                    http.headers.as_ref(),
-                    &format!("{at}/headers"),
-                    uses,
-                    reporter,
-                );
-                check_header_names(http.headers.as_ref(), &format!("{at}/headers"), reporter);
+                check_header_names(http.headers.as_ref(), &at.key("headers"), reporter);
             }
             FallbackEntry::Value(_) => {
                 value_at.get_or_insert(at);
@@ -516,32 +496,18 @@ fn check_fallback(
     }
 }
 
-/// Collects placeholders and checks `${VAR}` in every value of a string map.
-fn check_strings(
-    map: Option<&IndexMap<String, String>>,
-    at: &str,
-    uses: &mut Vec<Use>,
-    reporter: &mut Reporter<'_>,
-) {
-    for (key, value) in map.into_iter().flatten() {
-        let value_at = format!("{at}/{}", escape(key));
-        collect_string(value, &value_at, uses, reporter);
-        check_env_refs(value, &value_at, reporter);
-    }
-}
-
 /// Collects the placeholders of every string inside a JSON value.
-pub fn collect_json(value: &Value, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
+pub fn collect_json(value: &Value, at: &Pointer, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
     match value {
         Value::String(s) => collect_string(s, at, uses, reporter),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                collect_json(item, &format!("{at}/{i}"), uses, reporter);
+                collect_json(item, &at.index(i), uses, reporter);
             }
         }
         Value::Object(map) => {
             for (k, v) in map {
-                collect_json(v, &format!("{at}/{}", escape(k)), uses, reporter);
+                collect_json(v, &at.key(k), uses, reporter);
             }
         }
         _ => {}
@@ -549,10 +515,10 @@ pub fn collect_json(value: &Value, at: &str, uses: &mut Vec<Use>, reporter: &mut
 }
 
 /// Collects the placeholders of one string, reporting malformed ones.
-pub fn collect_string(text: &str, at: &str, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
+pub fn collect_string(text: &str, at: &Pointer, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
     match holes::placeholders(text) {
         Ok(found) => uses.extend(found.into_iter().map(|p| Use {
-            pointer: at.to_owned(),
+            pointer: at.clone(),
             text: text[p.range].to_owned(),
             name: p.name,
         })),
@@ -572,8 +538,4 @@ fn report_template_error(text: &str, at: &str, error: &TemplateError, reporter: 
         .error(at, Target::Text(piece), error.message.clone())
         .help("placeholders are `{{name}}` with a parameter name; environment references are `${NAME}` or `${NAME:-default}`")
         .emit();
-}
-
-fn escape(key: &str) -> String {
-    crate::load::schema_check::escape(key)
 }

@@ -2,8 +2,6 @@
 //! `${VAR}` references, so that the generated code never scans a string per call and a value
 //! filled into one hole can never be read as another.
 
-use crate::holes;
-
 /// One piece of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
@@ -49,7 +47,7 @@ impl Template {
     fn split_holes(text: &str, env: bool, params: bool) -> Self {
         let mut holes: Vec<(std::ops::Range<usize>, Part)> = Vec::new();
         if env {
-            let found = holes::env_refs(text).unwrap_or_default();
+            let found = super::env_refs(text).unwrap_or_default();
             holes.extend(found.into_iter().map(|r| {
                 let part = Part::Env {
                     name: r.name,
@@ -59,7 +57,7 @@ impl Template {
             }));
         }
         if params {
-            let found = holes::placeholders(text).unwrap_or_default();
+            let found = super::placeholders(text).unwrap_or_default();
             holes.extend(found.into_iter().map(|p| (p.range, Part::Param(p.name))));
         }
         holes.sort_by_key(|(range, _)| range.start);
@@ -106,6 +104,19 @@ impl Template {
             (Some(Part::Param(name)), None) => Some(name),
             _ => None,
         }
+    }
+
+    /// The parameter it begins with: its first placeholder when nothing but environment
+    /// references (which may be empty) comes before it.
+    pub fn leading_param(&self) -> Option<&str> {
+        for part in &self.parts {
+            match part {
+                Part::Env { .. } => {}
+                Part::Param(name) => return Some(name),
+                Part::Text(_) => return None,
+            }
+        }
+        None
     }
 
     /// Whether it is only text (or empty).

@@ -1,0 +1,302 @@
+//! Turns a config that passed every check into a [`Checked`] one: the handler paths the checks
+//! accepted, parsed; the templated strings of [`fields`], split; endpoints cut where their
+//! host ends; each tool's derived parameters. The checks already refused everything these
+//! steps could trip on, so a failure here is a loader bug, reported rather than hidden.
+
+use std::collections::HashMap;
+
+use super::fields::{self, Owner, Slot};
+use super::pointer::Pointer;
+use crate::config::{
+    Checked, ClassifyBy, CliFacts, Config, Endpoint, Facts, Fallback, FallbackEntry, FallbackFacts,
+    HandlerRef, HttpFacts, KindFacts, Middleware, Prompt, PromptFacts, Tool, ToolFacts, ToolKind,
+};
+use crate::holes::{self, Template};
+use crate::naming::{self, HandlerPath};
+
+/// A fact the checks should have established and did not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unestablished {
+    /// Where in the document.
+    pub pointer: Pointer,
+    /// What could not be read there.
+    pub message: String,
+}
+
+/// Each tool's derived parameters, by index in `tools`.
+pub type Derived = HashMap<usize, Vec<String>>;
+
+/// Pairs `config` with the facts the checks established; `derived` holds the parameters the
+/// checks derived for each tool.
+pub fn establish(config: Config, derived: &Derived) -> Result<Checked, Unestablished> {
+    let tools = config
+        .tools
+        .iter()
+        .enumerate()
+        .map(|(index, tool)| tool_facts(tool, index, derived))
+        .collect::<Result<_, _>>()?;
+    let middleware = native_middleware(&config)?;
+    let resources = config
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| optional(r.handler.as_ref(), &Pointer::resource(i).key("handler")))
+        .collect::<Result<_, _>>()?;
+    let prompts = config.prompts.iter().map(prompt_facts).collect();
+    let facts = Facts {
+        tools,
+        prompts,
+        middleware,
+        resources,
+        fault_tolerance_retry_policy: fault_tolerance_retry_policy(&config)?,
+        recovery_retry_policy: recovery_retry_policy(&config)?,
+        classifier: classifier(&config)?,
+    };
+    Ok(Checked::new(config, facts))
+}
+
+fn tool_facts(tool: &Tool, index: usize, derived: &Derived) -> Result<ToolFacts, Unestablished> {
+    let at = Pointer::tool(index);
+    let derived_params = derived.get(&index).cloned().ok_or_else(|| Unestablished {
+        pointer: at.clone(),
+        message: "the parameters of this tool were not derived".to_owned(),
+    })?;
+    let fields = fields::of_tool(tool, &at);
+    let kind = match &tool.kind {
+        ToolKind::Native(native) => {
+            KindFacts::Native(handler(&native.handler, &at.key("handler"))?)
+        }
+        ToolKind::Cli(cli) => KindFacts::Cli(cli.clone(), cli_facts(&fields)),
+        ToolKind::Http(http) => KindFacts::Http(http.clone(), http_facts(&fields, Owner::Kind)?),
+        ToolKind::Pipeline(pipeline) => KindFacts::Pipeline(pipeline.clone()),
+    };
+    let entries: &[FallbackEntry] = tool.common.fallback.as_ref().map_or(&[], |f| f.entries());
+    let chain = matches!(tool.common.fallback, Some(Fallback::Chain(_)));
+    let fallback = entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let entry_at = if chain {
+                at.key("fallback").index(i)
+            } else {
+                at.key("fallback")
+            };
+            fallback_facts(entry, Owner::Fallback(i), &fields, &entry_at)
+        })
+        .collect::<Result<_, _>>()?;
+    let retry_policy = optional(
+        tool.common.retry.as_ref().and_then(|r| r.policy.as_ref()),
+        &at.key("retry").key("policy"),
+    )?;
+    Ok(ToolFacts {
+        derived_params,
+        kind,
+        fallback,
+        retry_policy,
+    })
+}
+
+fn fallback_facts(
+    entry: &FallbackEntry,
+    owner: Owner,
+    fields: &[fields::Field<'_>],
+    at: &Pointer,
+) -> Result<FallbackFacts, Unestablished> {
+    Ok(match entry {
+        FallbackEntry::Native(native) => {
+            FallbackFacts::Native(handler(&native.handler, &at.key("handler"))?)
+        }
+        FallbackEntry::Http(http) => FallbackFacts::Http(http.clone(), http_facts(fields, owner)?),
+        FallbackEntry::Value(value) => FallbackFacts::Value(value.value.clone()),
+    })
+}
+
+/// A command's strings, split.
+fn cli_facts(fields: &[fields::Field<'_>]) -> CliFacts {
+    let mut facts = CliFacts {
+        args: Vec::new(),
+        cwd: None,
+        env: Vec::new(),
+    };
+    for field in fields.iter().filter(|f| f.owner == Owner::Kind) {
+        let template = Template::split(field.text);
+        match field.slot {
+            Slot::Arg => facts.args.push(template),
+            Slot::Cwd => facts.cwd = Some(template),
+            Slot::Env(key) => facts.env.push((key.to_owned(), template)),
+            Slot::Endpoint | Slot::Header(_) | Slot::Query(_) => {}
+        }
+    }
+    facts
+}
+
+/// The strings of the request `owner` makes, split; its endpoint cut where the host ends.
+fn http_facts(fields: &[fields::Field<'_>], owner: Owner) -> Result<HttpFacts, Unestablished> {
+    let mut endpoint = None;
+    let mut headers = Vec::new();
+    let mut query = Vec::new();
+    for field in fields.iter().filter(|f| f.owner == owner) {
+        match field.slot {
+            Slot::Endpoint => endpoint = Some(cut(field.text, &field.pointer)?),
+            Slot::Header(key) => headers.push((key.to_owned(), Template::split(field.text))),
+            Slot::Query(key) => query.push((key.to_owned(), Template::split(field.text))),
+            Slot::Arg | Slot::Cwd | Slot::Env(_) => {}
+        }
+    }
+    let endpoint = endpoint.ok_or_else(|| Unestablished {
+        pointer: Pointer::root(),
+        message: "a request without an endpoint".to_owned(),
+    })?;
+    Ok(HttpFacts {
+        endpoint,
+        headers,
+        query,
+    })
+}
+
+/// An endpoint cut where its scheme and host (or the leading `${VAR}`) end.
+fn cut(endpoint: &str, at: &Pointer) -> Result<Endpoint, Unestablished> {
+    let split = holes::authority_end(endpoint).ok_or_else(|| Unestablished {
+        pointer: at.clone(),
+        message: "the endpoint must be an absolute http:// or https:// URL".to_owned(),
+    })?;
+    let (origin, path) = endpoint.split_at(split);
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or(origin);
+    Ok(Endpoint {
+        host: host.to_owned(),
+        origin: Template::split(origin),
+        path: Template::split(path),
+    })
+}
+
+/// A prompt's template, split at its placeholders, and the arguments they make.
+fn prompt_facts(prompt: &Prompt) -> PromptFacts {
+    let template = prompt.template.as_deref().map(Template::params_only);
+    let mut derived_arguments: Vec<String> = Vec::new();
+    for name in template.iter().flat_map(Template::params) {
+        if !derived_arguments.iter().any(|known| known == name) {
+            derived_arguments.push(name.to_owned());
+        }
+    }
+    PromptFacts {
+        template,
+        derived_arguments,
+    }
+}
+
+fn native_middleware(config: &Config) -> Result<Vec<HandlerPath>, Unestablished> {
+    let mut found = Vec::new();
+    for (i, entry) in config.middleware.iter().flatten().enumerate() {
+        if let Middleware::Native(native) = entry {
+            found.push(handler(
+                &native.handler,
+                &Pointer::middleware(i).key("handler"),
+            )?);
+        }
+    }
+    Ok(found)
+}
+
+fn fault_tolerance_retry_policy(config: &Config) -> Result<Option<HandlerPath>, Unestablished> {
+    let policy = config
+        .fault_tolerance
+        .as_ref()
+        .and_then(|f| f.retry.as_ref())
+        .and_then(|r| r.policy.as_ref());
+    let at = Pointer::section("fault_tolerance")
+        .key("retry")
+        .key("policy");
+    optional(policy, &at)
+}
+
+fn recovery_retry_policy(config: &Config) -> Result<Option<HandlerPath>, Unestablished> {
+    let entries = config.middleware.iter().flatten().enumerate();
+    for (i, entry) in entries {
+        if let Some(recovery) = entry.recovery() {
+            let policy = recovery.retry.as_ref().and_then(|r| r.policy.as_ref());
+            let at = Pointer::middleware(i).key("recovery").key("retry");
+            return optional(policy, &at.key("policy"));
+        }
+    }
+    Ok(None)
+}
+
+/// The classifier of the error tracking the two spellings merge to.
+fn classifier(config: &Config) -> Result<Option<HandlerPath>, Unestablished> {
+    match config.error_tracking().and_then(|t| t.classify_by) {
+        Some(ClassifyBy::Handler(path)) => {
+            handler(&path, &Pointer::section("fault_tolerance")).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+fn optional(
+    handler_ref: Option<&HandlerRef>,
+    at: &Pointer,
+) -> Result<Option<HandlerPath>, Unestablished> {
+    handler_ref.map(|h| handler(h, at)).transpose()
+}
+
+fn handler(handler_ref: &HandlerRef, at: &Pointer) -> Result<HandlerPath, Unestablished> {
+    naming::handler_path(&handler_ref.path).map_err(|problem| Unestablished {
+        pointer: at.clone(),
+        message: problem.message,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::holes::Part;
+
+    #[test]
+    fn an_endpoint_is_cut_where_its_host_ends() {
+        let cut = |text: &str| {
+            cut(text, &Pointer::section("x")).map(|e| (e.host, e.origin.parts, e.path.parts))
+        };
+        let text = |t: &str| Part::Text(t.to_owned());
+        assert_eq!(
+            cut("HTTP://h:80?q={{q}}"),
+            Ok((
+                "HTTP://h:80".to_owned(),
+                vec![text("HTTP://h:80")],
+                vec![text("?q="), Part::Param("q".into())]
+            ))
+        );
+        let (host, origin, path) = cut("${BASE}/v1").unwrap_or_default();
+        assert_eq!(
+            (host.as_str(), origin.len(), path),
+            ("${BASE}", 1, vec![text("/v1")])
+        );
+        assert_eq!(
+            cut("/relative").map_err(|e| e.pointer),
+            Err(Pointer::section("x")),
+            "an endpoint without a host is not established"
+        );
+    }
+
+    #[test]
+    fn a_checked_config_carries_its_facts() {
+        let loaded = crate::load::load_str(
+            "forge.yaml",
+            "forge: {name: demo, version: 0.1.0}\n\
+             tools:\n\
+             - {name: a, type: native, handler: {path: handlers::a}}\n\
+             - {name: c, type: cli, command: echo, args: ['{{x}}', '${HOME}{{y}}']}\n",
+        );
+        let Some(checked) = loaded.config else {
+            panic!("{:?}", loaded.diagnostics)
+        };
+        let facts = &checked.facts().tools;
+        assert!(matches!(&facts[0].kind, KindFacts::Native(h) if h.written() == "handlers::a"));
+        assert_eq!(facts[1].derived_params, ["x", "y"]);
+        let KindFacts::Cli(_, cli) = &facts[1].kind else {
+            panic!("{:?}", facts[1].kind)
+        };
+        assert_eq!(cli.args[1].leading_param(), Some("y"));
+    }
+}
