@@ -9,7 +9,7 @@ use super::defaults::{self, Defaults};
 use super::names::{Scope, Written, WrittenAs};
 use super::params;
 use super::roles::{HandlerRoles, Role};
-use crate::config::{FallbackEntry, Tool, ToolKind};
+use crate::config::{FallbackEntry, Params, Tool, ToolKind};
 use crate::holes::{self, TemplateError};
 use crate::load::fields::{self, Slot};
 use crate::load::pointer::Pointer;
@@ -55,37 +55,16 @@ pub fn check(
 ) -> Catalogue {
     let mut catalogue = Catalogue::new();
     check_names(sections, reporter);
-
     for (index, tool) in &sections.tools {
         let at = Pointer::tool(*index);
-        let name = &tool.common.name;
-
         let mut uses = Vec::new();
         if let ToolKind::Pipeline(pipeline) = &tool.kind {
             collect_steps(pipeline, &at, &mut uses, reporter);
         }
         // A pipeline's own parameters come from its steps; see `ToolInfo::derived`.
         let step_uses = uses.len();
-        for field in fields::of_tool(tool, &at) {
-            collect_string(field.text, &field.pointer, &mut uses, reporter);
-            check_env_refs(field.text, &field.pointer, reporter);
-            if field.slot == Slot::Endpoint {
-                check_endpoint(field.text, &field.pointer, reporter);
-            }
-        }
-        match &tool.kind {
-            ToolKind::Native(native) => {
-                handlers.claim(&native.handler, &at.key("handler"), Role::Tool, reporter)
-            }
-            ToolKind::Cli(cli) => check_cli(cli, &at, reporter),
-            ToolKind::Http(http) => {
-                check_header_names(http.headers.as_ref(), &at.key("headers"), reporter);
-                if let Some(auth) = &http.auth {
-                    check_auth(auth, &at.key("auth"), reporter);
-                }
-            }
-            ToolKind::Pipeline(_) => {}
-        }
+        check_strings(tool, &at, &mut uses, reporter);
+        check_kind(tool, &at, handlers, reporter);
         if let Some(fallback) = &tool.common.fallback {
             check_fallback(
                 fallback.entries(),
@@ -103,33 +82,71 @@ pub fn check(
             _ => None,
         };
         params::check_cli_use(tool.common.params.as_ref(), cli, &at, reporter);
-
-        let mut retry_layers = Vec::new();
-        if let Some(retry) = &tool.common.retry {
-            defaults::check_retry_block(&at.key("retry"), retry, handlers, reporter);
-            if !matches!(tool.kind, ToolKind::Pipeline(_)) {
-                defaults::check_default_caps(&at.key("retry"), retry, &defaults.retry, reporter);
-            }
-            retry_layers.push((at.key("retry"), retry));
-        }
-        retry_layers.extend(defaults.retry.iter().map(|(p, r)| (p.clone(), *r)));
-        if tool.common.retry.is_some() {
-            defaults::check_retry(&retry_layers, Some(tool.kind.tag()), reporter);
-        }
-        if let Some(breaker) = &tool.common.circuit_breaker {
-            let layer = (at.key("circuit_breaker"), breaker);
-            defaults::check_breaker(&[layer], reporter);
-        }
-        if let Some(bulkhead) = &tool.common.bulkhead {
-            let layer = (at.key("bulkhead"), bulkhead);
-            defaults::check_bulkhead(&[layer], reporter);
-        }
-
+        check_policies(tool, &at, defaults, handlers, reporter);
         let info = resolve_params(tool, *index, (&uses, step_uses), reporter);
-        catalogue.entry(name.clone()).or_insert(info);
+        catalogue.entry(tool.common.name.clone()).or_insert(info);
     }
     handlers.check_resources(sections, reporter);
     catalogue
+}
+
+/// The tool's templated strings: their placeholders (collected into `uses`) and `${VAR}`s are
+/// well formed, and its endpoints are absolute.
+fn check_strings(tool: &Tool, at: &Pointer, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
+    for field in fields::of_tool(tool, at) {
+        collect_string(field.text, &field.pointer, uses, reporter);
+        check_env_refs(field.text, &field.pointer, reporter);
+        if field.slot == Slot::Endpoint {
+            check_endpoint(field.text, &field.pointer, reporter);
+        }
+    }
+}
+
+/// What the tool runs: a handler with one role, a command, a request's headers and auth.
+fn check_kind(tool: &Tool, at: &Pointer, handlers: &mut HandlerRoles, reporter: &mut Reporter<'_>) {
+    match &tool.kind {
+        ToolKind::Native(native) => {
+            handlers.claim(&native.handler, &at.key("handler"), Role::Tool, reporter)
+        }
+        ToolKind::Cli(cli) => check_cli(cli, at, reporter),
+        ToolKind::Http(http) => {
+            check_header_names(http.headers.as_ref(), &at.key("headers"), reporter);
+            if let Some(auth) = &http.auth {
+                check_auth(auth, &at.key("auth"), reporter);
+            }
+        }
+        ToolKind::Pipeline(_) => {}
+    }
+}
+
+/// The tool's own retry, breaker and bulkhead, alone and merged over the defaults.
+fn check_policies(
+    tool: &Tool,
+    at: &Pointer,
+    defaults: &Defaults<'_>,
+    handlers: &mut HandlerRoles,
+    reporter: &mut Reporter<'_>,
+) {
+    let mut retry_layers = Vec::new();
+    if let Some(retry) = &tool.common.retry {
+        defaults::check_retry_block(&at.key("retry"), retry, handlers, reporter);
+        if !matches!(tool.kind, ToolKind::Pipeline(_)) {
+            defaults::check_default_caps(&at.key("retry"), retry, &defaults.retry, reporter);
+        }
+        retry_layers.push((at.key("retry"), retry));
+    }
+    retry_layers.extend(defaults.retry.iter().map(|(p, r)| (p.clone(), *r)));
+    if tool.common.retry.is_some() {
+        defaults::check_retry(&retry_layers, Some(tool.kind.tag()), reporter);
+    }
+    if let Some(breaker) = &tool.common.circuit_breaker {
+        let layer = (at.key("circuit_breaker"), breaker);
+        defaults::check_breaker(&[layer], reporter);
+    }
+    if let Some(bulkhead) = &tool.common.bulkhead {
+        let layer = (at.key("bulkhead"), bulkhead);
+        defaults::check_bulkhead(&[layer], reporter);
+    }
 }
 
 /// Collects the placeholders of a pipeline's step arguments.
@@ -207,59 +224,100 @@ fn resolve_params(
     (uses, step_uses): (&[Use], usize),
     reporter: &mut Reporter<'_>,
 ) -> ToolInfo {
-    let pipeline_outputs: Vec<&str> = match &tool.kind {
-        ToolKind::Pipeline(p) => p
-            .steps
-            .iter()
-            .filter_map(|s| s.output_var.as_deref())
-            .collect(),
-        _ => Vec::new(),
-    };
+    let outputs = pipeline_outputs(tool);
     let own_uses = match &tool.kind {
         ToolKind::Pipeline(_) => uses.get(..step_uses).unwrap_or(uses),
         _ => uses,
     };
     let mut derived: Vec<String> = Vec::new();
     for u in own_uses {
-        if !pipeline_outputs.contains(&u.name.as_str()) && !derived.contains(&u.name) {
+        if !outputs.contains(&u.name.as_str()) && !derived.contains(&u.name) {
             derived.push(u.name.clone());
         }
     }
     let place = format!("of `{}Input`", naming::tool_type_prefix(&tool.common.name));
     let mut fields = Scope::new("field", place);
-    let Some(declared) = &tool.common.params else {
-        let mut params: Vec<(String, bool)> = Vec::new();
-        for u in uses {
-            if !pipeline_outputs.contains(&u.name.as_str())
-                && !params.iter().any(|(n, _)| *n == u.name)
-            {
-                let written = Written {
-                    pointer: u.pointer.clone(),
-                    target: WrittenAs::Text(u.text.clone()),
-                    text: u.name.clone(),
-                };
-                fields.claim(naming::param_field(&u.name), written, reporter);
-                params.push((u.name.clone(), true));
-            }
+    let (params, declared) = match &tool.common.params {
+        None => (
+            undeclared_params(uses, &outputs, &mut fields, reporter),
+            false,
+        ),
+        Some(declared) => {
+            let at = Pointer::tool(index).key("params");
+            claim_declared(declared, &at, &mut fields, reporter);
+            check_uses_declared(tool, declared, (uses, &outputs), reporter);
+            (declared_params(declared), true)
         }
-        return ToolInfo {
-            index,
-            params,
-            declared: false,
-            derived,
-        };
     };
-    let names: Vec<&str> = declared.0.keys().map(String::as_str).collect();
-    for name in &names {
+    ToolInfo {
+        index,
+        params,
+        declared,
+        derived,
+    }
+}
+
+/// The variables a pipeline's steps set (none for another tool).
+fn pipeline_outputs(tool: &Tool) -> Vec<&str> {
+    match &tool.kind {
+        ToolKind::Pipeline(p) => p
+            .steps
+            .iter()
+            .filter_map(|s| s.output_var.as_deref())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One required parameter per placeholder no step sets, each claiming its input field.
+fn undeclared_params(
+    uses: &[Use],
+    outputs: &[&str],
+    fields: &mut Scope,
+    reporter: &mut Reporter<'_>,
+) -> Vec<(String, bool)> {
+    let mut params: Vec<(String, bool)> = Vec::new();
+    for u in uses {
+        if !outputs.contains(&u.name.as_str()) && !params.iter().any(|(n, _)| *n == u.name) {
+            let written = Written {
+                pointer: u.pointer.clone(),
+                target: WrittenAs::Text(u.text.clone()),
+                text: u.name.clone(),
+            };
+            fields.claim(naming::param_field(&u.name), written, reporter);
+            params.push((u.name.clone(), true));
+        }
+    }
+    params
+}
+
+/// Each declared parameter claims its input field; `at` is the `params` block.
+fn claim_declared(
+    declared: &Params,
+    at: &Pointer,
+    fields: &mut Scope,
+    reporter: &mut Reporter<'_>,
+) {
+    for name in declared.0.keys() {
         let written = Written {
-            pointer: Pointer::tool(index).key("params").key(name),
+            pointer: at.key(name),
             target: WrittenAs::Key,
-            text: (*name).to_owned(),
+            text: name.clone(),
         };
         fields.claim(naming::param_field(name), written, reporter);
     }
+}
+
+/// Every placeholder no step sets is a declared parameter.
+fn check_uses_declared(
+    tool: &Tool,
+    declared: &Params,
+    (uses, outputs): (&[Use], &[&str]),
+    reporter: &mut Reporter<'_>,
+) {
+    let names: Vec<&str> = declared.0.keys().map(String::as_str).collect();
     for u in uses {
-        if names.contains(&u.name.as_str()) || pipeline_outputs.contains(&u.name.as_str()) {
+        if names.contains(&u.name.as_str()) || outputs.contains(&u.name.as_str()) {
             continue;
         }
         let help = match suggest::closest(&u.name, names.iter().copied()) {
@@ -278,17 +336,15 @@ fn resolve_params(
             .help(help)
             .emit();
     }
-    let params = declared
+}
+
+/// Declared parameters with whether each is required.
+fn declared_params(declared: &Params) -> Vec<(String, bool)> {
+    declared
         .0
         .iter()
         .map(|(n, spec)| (n.clone(), spec.is_required()))
-        .collect();
-    ToolInfo {
-        index,
-        params,
-        declared: true,
-        derived,
-    }
+        .collect()
 }
 
 fn check_cli(cli: &crate::config::CliTool, at: &Pointer, reporter: &mut Reporter<'_>) {
