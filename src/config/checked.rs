@@ -71,7 +71,8 @@ pub struct Facts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolFacts {
     /// The parameters its placeholders make, in order of first use, for a tool without
-    /// `params`: one per placeholder, or for a pipeline one per variable no step sets.
+    /// `params`: one per placeholder (its fallbacks' included), except, in a pipeline's step
+    /// arguments, the variables its steps set.
     pub derived_params: Vec<String>,
     /// What it runs.
     pub kind: KindFacts,

@@ -28,7 +28,8 @@ pub struct ToolInfo {
     /// Whether `params` was written (so unknown arguments are errors).
     pub declared: bool,
     /// The parameters the plan derives when `params` is not written: one per placeholder in
-    /// order of first use; for a pipeline, one per variable its steps use and no step sets.
+    /// order of first use, except, for a pipeline, the variables its steps set (see
+    /// `parameter_uses`); without `params` these are exactly the names of `params`.
     pub derived: Vec<String>,
 }
 
@@ -61,7 +62,7 @@ pub fn check(
         if let ToolKind::Pipeline(pipeline) = &tool.kind {
             collect_steps(pipeline, &at, &mut uses, reporter);
         }
-        // A pipeline's own parameters come from its steps; see `ToolInfo::derived`.
+        // Step arguments may use the variables steps set; see `parameter_uses`.
         let step_uses = uses.len();
         check_strings(tool, &at, &mut uses, reporter);
         check_kind(tool, &at, handlers, reporter);
@@ -217,35 +218,34 @@ pub fn all_tool_names(sections: &Sections) -> std::collections::HashSet<&str> {
 }
 
 /// Declared params must cover every placeholder; without `params`, placeholders become
-/// required string params. Pipelines resolve their variables in the pipeline checks.
+/// required string params. Both read [`parameter_uses`], so what `check` counts as a
+/// parameter and what the plan derives are one list. Pipelines resolve their variables in
+/// the pipeline checks.
 fn resolve_params(
     tool: &Tool,
     index: usize,
     (uses, step_uses): (&[Use], usize),
     reporter: &mut Reporter<'_>,
 ) -> ToolInfo {
-    let outputs = pipeline_outputs(tool);
-    let own_uses = match &tool.kind {
-        ToolKind::Pipeline(_) => uses.get(..step_uses).unwrap_or(uses),
-        _ => uses,
-    };
+    let parameter_uses = parameter_uses(tool, uses, step_uses);
     let mut derived: Vec<String> = Vec::new();
-    for u in own_uses {
-        if !outputs.contains(&u.name.as_str()) && !derived.contains(&u.name) {
+    for u in &parameter_uses {
+        if !derived.contains(&u.name) {
             derived.push(u.name.clone());
         }
     }
     let place = format!("of `{}Input`", naming::tool_type_prefix(&tool.common.name));
     let mut fields = Scope::new("field", place);
     let (params, declared) = match &tool.common.params {
-        None => (
-            undeclared_params(uses, &outputs, &mut fields, reporter),
-            false,
-        ),
+        None => {
+            claim_undeclared(&parameter_uses, &mut fields, reporter);
+            let params = derived.iter().map(|name| (name.clone(), true)).collect();
+            (params, false)
+        }
         Some(declared) => {
             let at = Pointer::tool(index).key("params");
             claim_declared(declared, &at, &mut fields, reporter);
-            check_uses_declared(tool, declared, (uses, &outputs), reporter);
+            check_uses_declared(tool, declared, &parameter_uses, reporter);
             (declared_params(declared), true)
         }
     };
@@ -257,38 +257,41 @@ fn resolve_params(
     }
 }
 
-/// The variables a pipeline's steps set (none for another tool).
-fn pipeline_outputs(tool: &Tool) -> Vec<&str> {
-    match &tool.kind {
+/// The placeholders that name parameters of the tool, in order: those of a pipeline's step
+/// arguments (the first `step_uses` of `uses`) except the variables its steps set, then
+/// every placeholder of its strings. A fallback (a pipeline's too) is called with the tool's
+/// input, never with a pipeline's variables, so each of its placeholders is a parameter.
+fn parameter_uses<'u>(tool: &Tool, uses: &'u [Use], step_uses: usize) -> Vec<&'u Use> {
+    let outputs: Vec<&str> = match &tool.kind {
         ToolKind::Pipeline(p) => p
             .steps
             .iter()
             .filter_map(|s| s.output_var.as_deref())
             .collect(),
         _ => Vec::new(),
-    }
+    };
+    uses.iter()
+        .enumerate()
+        .filter(|(i, u)| *i >= step_uses || !outputs.contains(&u.name.as_str()))
+        .map(|(_, u)| u)
+        .collect()
 }
 
-/// One required parameter per placeholder no step sets, each claiming its input field.
-fn undeclared_params(
-    uses: &[Use],
-    outputs: &[&str],
-    fields: &mut Scope,
-    reporter: &mut Reporter<'_>,
-) -> Vec<(String, bool)> {
-    let mut params: Vec<(String, bool)> = Vec::new();
-    for u in uses {
-        if !outputs.contains(&u.name.as_str()) && !params.iter().any(|(n, _)| *n == u.name) {
-            let written = Written {
-                pointer: u.pointer.clone(),
-                target: WrittenAs::Text(u.text.clone()),
-                text: u.name.clone(),
-            };
-            fields.claim(naming::param_field(&u.name), written, reporter);
-            params.push((u.name.clone(), true));
+/// Each parameter a placeholder makes claims its input field, where first written.
+fn claim_undeclared(parameter_uses: &[&Use], fields: &mut Scope, reporter: &mut Reporter<'_>) {
+    let mut claimed: Vec<&str> = Vec::new();
+    for u in parameter_uses {
+        if claimed.contains(&u.name.as_str()) {
+            continue;
         }
+        let written = Written {
+            pointer: u.pointer.clone(),
+            target: WrittenAs::Text(u.text.clone()),
+            text: u.name.clone(),
+        };
+        fields.claim(naming::param_field(&u.name), written, reporter);
+        claimed.push(&u.name);
     }
-    params
 }
 
 /// Each declared parameter claims its input field; `at` is the `params` block.
@@ -308,16 +311,16 @@ fn claim_declared(
     }
 }
 
-/// Every placeholder no step sets is a declared parameter.
+/// Every placeholder that names a parameter is a declared one.
 fn check_uses_declared(
     tool: &Tool,
     declared: &Params,
-    (uses, outputs): (&[Use], &[&str]),
+    parameter_uses: &[&Use],
     reporter: &mut Reporter<'_>,
 ) {
     let names: Vec<&str> = declared.0.keys().map(String::as_str).collect();
-    for u in uses {
-        if names.contains(&u.name.as_str()) || outputs.contains(&u.name.as_str()) {
+    for u in parameter_uses {
+        if names.contains(&u.name.as_str()) {
             continue;
         }
         let help = match suggest::closest(&u.name, names.iter().copied()) {
