@@ -166,8 +166,8 @@ pub struct Endpoint {
 pub enum FallbackFacts {
     /// A handler's path.
     Native(HandlerPath),
-    /// A request and its templated strings.
-    Http(HttpFallback, HttpFacts),
+    /// A request and its templated strings (boxed: the largest entry by far).
+    Http(HttpFallback, Box<HttpFacts>),
     /// A fixed value.
     Value(serde_json::Value),
 }

@@ -118,7 +118,9 @@ fn fallback_facts(
         FallbackEntry::Native(native) => {
             FallbackFacts::Native(handler(&native.handler, &at.key("handler"))?)
         }
-        FallbackEntry::Http(http) => FallbackFacts::Http(http.clone(), http_facts(fields, owner)?),
+        FallbackEntry::Http(http) => {
+            FallbackFacts::Http(http.clone(), Box::new(http_facts(fields, owner)?))
+        }
         FallbackEntry::Value(value) => FallbackFacts::Value(value.value.clone()),
     })
 }
