@@ -1,8 +1,10 @@
 //! The two kinds of holes in config strings: `{{param}}` placeholders, filled per call, and
 //! `${VAR}` / `${VAR:-default}` environment references, resolved when the server runs.
 
+mod json;
 mod template;
 
+pub use json::JsonTemplate;
 pub use template::{Part, Template};
 
 use std::ops::Range;

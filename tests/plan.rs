@@ -295,3 +295,65 @@ fn a_server_without_guards_or_middleware_says_so() {
     assert!(full.has_middleware());
     assert!(full.serves_resources());
 }
+
+/// A pipeline's http fallback receives the pipeline's input, as any tool's fallback does, so
+/// its placeholders are parameters of the pipeline: the loader (which makes a calling step
+/// pass them) and the plan (the input the server accepts) agree on them.
+#[test]
+fn a_pipeline_fallback_placeholder_is_a_parameter_of_the_pipeline() {
+    let yaml = "forge: {name: demo, version: 0.1.0}\n\
+        tools:\n\
+        - {name: lookup, type: http, endpoint: 'https://api.example.com/u/{{id}}'}\n\
+        - name: flow\n  type: pipeline\n  steps: [{tool: lookup, input: {id: '{{id}}'}, output_var: user}]\n  \
+          fallback: {type: http, endpoint: 'https://replica.example.com/flow/{{z}}'}\n\
+        - name: outer\n  type: pipeline\n  steps: [{tool: flow, input: {id: '{{id}}', z: '{{z}}'}}]\n";
+    let plan = plan(&config(yaml));
+    let names = |tool: usize| -> Vec<&str> {
+        plan.tools[tool]
+            .params
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect()
+    };
+    assert_eq!(
+        names(1),
+        ["id", "z"],
+        "a caller could not pass `z`, so the fallback would always send an empty one"
+    );
+    assert_eq!(names(2), ["id", "z"]);
+    let without_z = yaml.replace(", z: '{{z}}'", "");
+    let loaded = pforge::load::load_str("forge.yaml", &without_z);
+    assert!(
+        loaded
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("does not pass `z`")),
+        "{:?}",
+        loaded.diagnostics
+    );
+}
+
+/// The fallback gets the pipeline's input, not the variables its steps set: a declared
+/// pipeline's fallback naming a step's `output_var` is refused where it is written.
+#[test]
+fn a_pipeline_fallback_cannot_use_a_step_output() {
+    let yaml = "forge: {name: demo, version: 0.1.0}\n\
+        tools:\n\
+        - {name: lookup, type: http, endpoint: 'https://api.example.com/u/{{id}}'}\n\
+        - name: flow\n  type: pipeline\n  params: {id: string}\n  \
+          steps: [{tool: lookup, input: {id: '{{id}}'}, output_var: user}]\n  \
+          fallback: {type: http, endpoint: 'https://replica.example.com/flow/{{user}}'}\n";
+    let loaded = pforge::load::load_str("forge.yaml", yaml);
+    let errors: Vec<(&str, &str)> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| (d.pointer.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        errors,
+        [(
+            "/tools/1/fallback/endpoint",
+            "`{{user}}` is not a parameter of tool `flow`"
+        )]
+    );
+}

@@ -1,12 +1,13 @@
 //! A config the loader accepted, with the facts its checks established: handler paths parsed,
-//! templated strings split, endpoints cut where their host ends, parameters derived from
+//! templated strings split (credentials and pipeline step arguments too), step targets found
+//! and step conditions read, endpoints cut where their host ends, parameters derived from
 //! placeholders. Only the loader makes one, so the planner reads these facts instead of
 //! working them out again, and has no fallback for a config that skipped the checks.
 
 use std::ops::Deref;
 
 use super::{CliTool, Config, HttpFallback, HttpTool, PipelineTool};
-use crate::holes::Template;
+use crate::holes::{Condition, JsonTemplate, Template};
 use crate::naming::HandlerPath;
 
 /// A config that passed every check of the loader, with what those checks established.
@@ -70,7 +71,8 @@ pub struct Facts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolFacts {
     /// The parameters its placeholders make, in order of first use, for a tool without
-    /// `params`: one per placeholder, or for a pipeline one per variable no step sets.
+    /// `params`: one per placeholder (its fallbacks' included), except, in a pipeline's step
+    /// arguments, the variables its steps set.
     pub derived_params: Vec<String>,
     /// What it runs.
     pub kind: KindFacts,
@@ -89,8 +91,17 @@ pub enum KindFacts {
     Cli(CliTool, CliFacts),
     /// A request and its templated strings.
     Http(HttpTool, HttpFacts),
-    /// A pipeline (its steps are planned as written).
-    Pipeline(PipelineTool),
+    /// A pipeline and what the checks established about each of its steps, in order.
+    Pipeline(PipelineTool, Vec<StepFacts>),
+}
+
+/// What the checks established about one pipeline step; the tool it names exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepFacts {
+    /// Its arguments (`params` or `input`), each split at its placeholders.
+    pub arguments: Vec<(String, JsonTemplate)>,
+    /// Its `condition`, read.
+    pub condition: Option<Condition>,
 }
 
 /// The templated strings of a command, split.
@@ -113,6 +124,29 @@ pub struct HttpFacts {
     pub headers: Vec<(String, Template)>,
     /// Query pairs, in order (none for a fallback).
     pub query: Vec<(String, Template)>,
+    /// Credentials (an http tool's `auth`; none for a fallback).
+    pub auth: Option<AuthFacts>,
+}
+
+/// An http tool's credentials, each value split (they take `${VAR}` only).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthFacts {
+    /// `Authorization: Bearer`.
+    Bearer(Template),
+    /// `Authorization: Basic`.
+    Basic {
+        /// User name.
+        username: Template,
+        /// Password.
+        password: Template,
+    },
+    /// A header of its own: its name as written, if written, and its value.
+    ApiKey {
+        /// Header name, if written.
+        header: Option<String>,
+        /// Its value.
+        key: Template,
+    },
 }
 
 /// An endpoint cut where its scheme and host end: the loader refuses one that is neither an
@@ -132,8 +166,8 @@ pub struct Endpoint {
 pub enum FallbackFacts {
     /// A handler's path.
     Native(HandlerPath),
-    /// A request and its templated strings.
-    Http(HttpFallback, HttpFacts),
+    /// A request and its templated strings (boxed: the largest entry by far).
+    Http(HttpFallback, Box<HttpFacts>),
     /// A fixed value.
     Value(serde_json::Value),
 }

@@ -15,7 +15,8 @@ mod upstream;
 
 pub use crate::vocab::{HttpMethod, METHOD_PATTERN};
 pub use checked::{
-    Checked, CliFacts, Endpoint, Facts, FallbackFacts, HttpFacts, KindFacts, PromptFacts, ToolFacts,
+    AuthFacts, Checked, CliFacts, Endpoint, Facts, FallbackFacts, HttpFacts, KindFacts,
+    PromptFacts, StepFacts, ToolFacts,
 };
 pub use duration::{DURATION_PATTERN, DurationError, HumanDuration, MAX_MS as MAX_DURATION_MS};
 pub use params::{PARAM_NAME_PATTERN, ParamDetail, ParamSpec, ParamType, Params, Validation};

@@ -1,6 +1,7 @@
 //! Turns a config that passed every check into a [`Checked`] one: the handler paths the checks
-//! accepted, parsed; the templated strings of [`fields`], split; endpoints cut where their
-//! host ends; each tool's derived parameters. The checks already refused everything these
+//! accepted, parsed; the templated strings of [`fields`], credentials and step arguments,
+//! split; endpoints cut where their host ends; step targets found and conditions read; each
+//! tool's derived parameters. The checks already refused everything these
 //! steps could trip on, so a failure here is a loader bug, reported rather than hidden.
 
 use std::collections::HashMap;
@@ -8,10 +9,11 @@ use std::collections::HashMap;
 use super::fields::{self, Owner, Slot};
 use super::pointer::Pointer;
 use crate::config::{
-    Checked, ClassifyBy, CliFacts, Config, Endpoint, Facts, Fallback, FallbackEntry, FallbackFacts,
-    HandlerRef, HttpFacts, KindFacts, Middleware, Prompt, PromptFacts, Tool, ToolFacts, ToolKind,
+    Auth, AuthFacts, Checked, ClassifyBy, CliFacts, Config, Endpoint, Facts, Fallback,
+    FallbackEntry, FallbackFacts, HandlerRef, HttpFacts, KindFacts, Middleware, PipelineTool,
+    Prompt, PromptFacts, StepFacts, Tool, ToolFacts, ToolKind,
 };
-use crate::holes::{self, Template};
+use crate::holes::{self, JsonTemplate, Template};
 use crate::naming::{self, HandlerPath};
 
 /// A fact the checks should have established and did not.
@@ -33,7 +35,7 @@ pub fn establish(config: Config, derived: &Derived) -> Result<Checked, Unestabli
         .tools
         .iter()
         .enumerate()
-        .map(|(index, tool)| tool_facts(tool, index, derived))
+        .map(|(index, tool)| tool_facts(&config, (tool, index), derived))
         .collect::<Result<_, _>>()?;
     let middleware = native_middleware(&config)?;
     let resources = config
@@ -55,7 +57,11 @@ pub fn establish(config: Config, derived: &Derived) -> Result<Checked, Unestabli
     Ok(Checked::new(config, facts))
 }
 
-fn tool_facts(tool: &Tool, index: usize, derived: &Derived) -> Result<ToolFacts, Unestablished> {
+fn tool_facts(
+    config: &Config,
+    (tool, index): (&Tool, usize),
+    derived: &Derived,
+) -> Result<ToolFacts, Unestablished> {
     let at = Pointer::tool(index);
     let derived_params = derived.get(&index).cloned().ok_or_else(|| Unestablished {
         pointer: at.clone(),
@@ -67,8 +73,14 @@ fn tool_facts(tool: &Tool, index: usize, derived: &Derived) -> Result<ToolFacts,
             KindFacts::Native(handler(&native.handler, &at.key("handler"))?)
         }
         ToolKind::Cli(cli) => KindFacts::Cli(cli.clone(), cli_facts(&fields)),
-        ToolKind::Http(http) => KindFacts::Http(http.clone(), http_facts(&fields, Owner::Kind)?),
-        ToolKind::Pipeline(pipeline) => KindFacts::Pipeline(pipeline.clone()),
+        ToolKind::Http(http) => {
+            let mut facts = http_facts(&fields, Owner::Kind)?;
+            facts.auth = http.auth.as_ref().map(auth_facts);
+            KindFacts::Http(http.clone(), facts)
+        }
+        ToolKind::Pipeline(pipeline) => {
+            KindFacts::Pipeline(pipeline.clone(), step_facts(config, pipeline, &at)?)
+        }
     };
     let entries: &[FallbackEntry] = tool.common.fallback.as_ref().map_or(&[], |f| f.entries());
     let chain = matches!(tool.common.fallback, Some(Fallback::Chain(_)));
@@ -106,7 +118,9 @@ fn fallback_facts(
         FallbackEntry::Native(native) => {
             FallbackFacts::Native(handler(&native.handler, &at.key("handler"))?)
         }
-        FallbackEntry::Http(http) => FallbackFacts::Http(http.clone(), http_facts(fields, owner)?),
+        FallbackEntry::Http(http) => {
+            FallbackFacts::Http(http.clone(), Box::new(http_facts(fields, owner)?))
+        }
         FallbackEntry::Value(value) => FallbackFacts::Value(value.value.clone()),
     })
 }
@@ -151,7 +165,63 @@ fn http_facts(fields: &[fields::Field<'_>], owner: Owner) -> Result<HttpFacts, U
         endpoint,
         headers,
         query,
+        auth: None,
     })
+}
+
+/// Credentials, split (they take `${VAR}` only).
+fn auth_facts(auth: &Auth) -> AuthFacts {
+    match auth {
+        Auth::Bearer(bearer) => AuthFacts::Bearer(Template::env_only(&bearer.token)),
+        Auth::Basic(basic) => AuthFacts::Basic {
+            username: Template::env_only(&basic.username),
+            password: Template::env_only(&basic.password),
+        },
+        Auth::ApiKey(key) => AuthFacts::ApiKey {
+            header: key.header.clone(),
+            key: Template::env_only(&key.key),
+        },
+    }
+}
+
+/// Each step of the pipeline at `at`: the tool it names exists, its arguments split, its
+/// condition read.
+fn step_facts(
+    config: &Config,
+    pipeline: &PipelineTool,
+    at: &Pointer,
+) -> Result<Vec<StepFacts>, Unestablished> {
+    let mut steps = Vec::with_capacity(pipeline.steps.len());
+    for (index, step) in pipeline.steps.iter().enumerate() {
+        let step_at = at.key("steps").index(index);
+        if !config.tools.iter().any(|t| t.common.name == step.tool) {
+            return Err(Unestablished {
+                pointer: step_at.key("tool"),
+                message: format!("no tool is named `{}`", step.tool),
+            });
+        }
+        let condition = step
+            .condition
+            .as_deref()
+            .map(|text| {
+                holes::condition(text).ok_or_else(|| Unestablished {
+                    pointer: step_at.key("condition"),
+                    message: format!("`{text}` is not a condition"),
+                })
+            })
+            .transpose()?;
+        let arguments = step
+            .arguments()
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name.clone(), JsonTemplate::split(value)))
+            .collect();
+        steps.push(StepFacts {
+            arguments,
+            condition,
+        });
+    }
+    Ok(steps)
 }
 
 /// An endpoint cut where its scheme and host (or the leading `${VAR}`) end.
@@ -279,6 +349,48 @@ mod tests {
         );
     }
 
+    /// A config that skipped the checks, with no derived parameters missing.
+    fn unchecked(json: serde_json::Value) -> (Config, Derived) {
+        let config: Config = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+        let derived = (0..config.tools.len()).map(|i| (i, Vec::new())).collect();
+        (config, derived)
+    }
+
+    #[test]
+    fn a_step_naming_no_tool_or_with_no_condition_is_not_established() {
+        let pipeline = |step: serde_json::Value| {
+            serde_json::json!({
+                "forge": {"name": "demo", "version": "0.1.0"},
+                "tools": [
+                    {"name": "a", "type": "native", "handler": "handlers::a"},
+                    {"name": "p", "type": "pipeline", "steps": [{"tool": "a"}, step]}
+                ]
+            })
+        };
+        let refused = |step| {
+            let (config, derived) = unchecked(pipeline(step));
+            establish(config, &derived).map(|_| ())
+        };
+        let missing = refused(serde_json::json!({"tool": "nope"}));
+        assert_eq!(
+            missing.map_err(|e| (e.pointer, e.message)),
+            Err((
+                Pointer::tool(1).key("steps").index(1).key("tool"),
+                "no tool is named `nope`".to_owned()
+            )),
+            "a step whose tool is missing must be refused, not dropped from the plan"
+        );
+        let bad = refused(serde_json::json!({"tool": "a", "condition": "a b"}));
+        assert_eq!(
+            bad.map_err(|e| e.pointer),
+            Err(Pointer::tool(1).key("steps").index(1).key("condition"))
+        );
+        assert_eq!(
+            refused(serde_json::json!({"tool": "a", "condition": "!x"})),
+            Ok(())
+        );
+    }
+
     #[test]
     fn a_checked_config_carries_its_facts() {
         let loaded = crate::load::load_str(
@@ -286,7 +398,9 @@ mod tests {
             "forge: {name: demo, version: 0.1.0}\n\
              tools:\n\
              - {name: a, type: native, handler: {path: handlers::a}}\n\
-             - {name: c, type: cli, command: echo, args: ['{{x}}', '${HOME}{{y}}']}\n",
+             - {name: c, type: cli, command: echo, args: ['{{x}}', '${HOME}{{y}}']}\n\
+             - {name: h, type: http, endpoint: 'https://h.example', auth: {type: bearer, token: '${T}'}}\n\
+             - {name: p, type: pipeline, steps: [{tool: a, input: {v: '{{x}}'}, condition: '!x'}]}\n",
         );
         let Some(checked) = loaded.config else {
             panic!("{:?}", loaded.diagnostics)
@@ -298,5 +412,20 @@ mod tests {
             panic!("{:?}", facts[1].kind)
         };
         assert_eq!(cli.args[1].leading_param(), Some("y"));
+        let KindFacts::Http(_, http) = &facts[2].kind else {
+            panic!("{:?}", facts[2].kind)
+        };
+        assert_eq!(
+            http.auth,
+            Some(AuthFacts::Bearer(Template::env_only("${T}")))
+        );
+        let KindFacts::Pipeline(_, steps) = &facts[3].kind else {
+            panic!("{:?}", facts[3].kind)
+        };
+        assert_eq!(
+            steps[0].arguments,
+            [("v".to_owned(), JsonTemplate::Variable("x".into()))]
+        );
+        assert!(steps[0].condition.as_ref().is_some_and(|c| c.negated));
     }
 }

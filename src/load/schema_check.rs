@@ -70,19 +70,8 @@ impl Cx<'_> {
                     .collect();
                 out.push(self.bad_choice(pointer, instance, &options));
             }
-            ValidationErrorKind::Constant { expected_value }
-                if expected_value.is_string() && instance.is_string() =>
-            {
-                let expected = expected_value.as_str().unwrap_or_default();
-                out.push(self.bad_choice(pointer, instance, &[expected]));
-            }
             ValidationErrorKind::Constant { expected_value } => {
-                let expected = expected_value.to_string();
-                out.push(Diagnostic::error(
-                    format!("expected {expected}, found {}", describe_value(instance)),
-                    self.value_span(pointer),
-                    pointer,
-                ));
+                out.push(self.not_the_constant(pointer, instance, expected_value));
             }
             ValidationErrorKind::Pattern { pattern } => {
                 out.push(self.pattern_error(pointer, instance, pattern))
@@ -93,19 +82,9 @@ impl Cx<'_> {
             | ValidationErrorKind::ExclusiveMaximum { limit } => {
                 out.push(self.out_of_range(error, limit));
             }
-            ValidationErrorKind::MinItems { limit } => out.push(Diagnostic::error(
-                format!(
-                    "this list needs at least {limit} {}",
-                    plural(*limit, "entry", "entries")
-                ),
-                self.value_span(pointer),
-                pointer,
-            )),
-            ValidationErrorKind::UniqueItems => out.push(Diagnostic::error(
-                "this list holds the same entry twice",
-                self.value_span(pointer),
-                pointer,
-            )),
+            ValidationErrorKind::MinItems { .. } | ValidationErrorKind::UniqueItems => {
+                out.push(self.bad_list(error));
+            }
             ValidationErrorKind::PropertyNames { error: inner } => {
                 out.push(self.bad_key_name(pointer, inner));
             }
@@ -120,6 +99,31 @@ impl Cx<'_> {
             )),
         }
     }
+    /// A value other than the one constant its place allows.
+    fn not_the_constant(&self, pointer: &str, instance: &Value, expected: &Value) -> Diagnostic {
+        if let (Some(expected), true) = (expected.as_str(), instance.is_string()) {
+            return self.bad_choice(pointer, instance, &[expected]);
+        }
+        Diagnostic::error(
+            format!("expected {expected}, found {}", describe_value(instance)),
+            self.value_span(pointer),
+            pointer,
+        )
+    }
+
+    /// A list too short, or holding an entry twice.
+    fn bad_list(&self, error: &ValidationError<'_>) -> Diagnostic {
+        let pointer = error.instance_path().as_str();
+        let message = match error.kind() {
+            ValidationErrorKind::MinItems { limit } => format!(
+                "this list needs at least {limit} {}",
+                plural(*limit, "entry", "entries")
+            ),
+            _ => "this list holds the same entry twice".to_owned(),
+        };
+        Diagnostic::error(message, self.value_span(pointer), pointer)
+    }
+
     /// Keys the schema does not know, each with the closest known key or a hint.
     fn unknown_keys(
         &self,
@@ -239,39 +243,10 @@ impl Cx<'_> {
             .and_then(Value::as_array)
             .map(|b| b.iter().map(|s| self.deref(s)).collect())
             .unwrap_or_default();
-
         if let Some(tags) = tags_of(&branches) {
-            let all_tags: Vec<&str> = tags.iter().flatten().copied().collect();
-            match instance.get("type") {
-                _ if !instance.is_object() => {
-                    out.push(self.type_error(pointer, "a mapping", instance))
-                }
-                None => out.push(
-                    Diagnostic::error(
-                        "missing required key `type`",
-                        self.value_span(pointer),
-                        pointer,
-                    )
-                    .with_help(format!(
-                        "add `type:` with one of {}",
-                        quoted_list(&all_tags)
-                    )),
-                ),
-                Some(tag) => {
-                    let chosen = tag
-                        .as_str()
-                        .and_then(|t| tags.iter().position(|ts| ts.contains(&t)));
-                    match chosen.and_then(|i| context.get(i)) {
-                        Some(errors) => errors.iter().for_each(|e| self.report(e, out)),
-                        None => {
-                            out.push(self.bad_choice(&format!("{pointer}/type"), tag, &all_tags))
-                        }
-                    }
-                }
-            }
+            self.report_tagged((pointer, instance), &tags, context, out);
             return;
         }
-
         let choices: Option<Vec<&str>> = branches
             .iter()
             .map(|b| constants_of(b))
@@ -281,7 +256,53 @@ impl Cx<'_> {
             out.push(self.bad_choice(pointer, instance, &choices));
             return;
         }
+        self.report_closest((pointer, instance), &branches, context, out);
+    }
 
+    /// A tagged union: the errors of the branch its `type` names, or what is wrong with the
+    /// tag. `tags` holds each branch's tags, in the order of `context`.
+    fn report_tagged(
+        &self,
+        (pointer, instance): (&str, &Value),
+        tags: &[Vec<&str>],
+        context: &[Vec<ValidationError<'static>>],
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let all_tags: Vec<&str> = tags.iter().flatten().copied().collect();
+        match instance.get("type") {
+            _ if !instance.is_object() => out.push(self.type_error(pointer, "a mapping", instance)),
+            None => out.push(
+                Diagnostic::error(
+                    "missing required key `type`",
+                    self.value_span(pointer),
+                    pointer,
+                )
+                .with_help(format!(
+                    "add `type:` with one of {}",
+                    quoted_list(&all_tags)
+                )),
+            ),
+            Some(tag) => {
+                let chosen = tag
+                    .as_str()
+                    .and_then(|t| tags.iter().position(|ts| ts.contains(&t)));
+                match chosen.and_then(|i| context.get(i)) {
+                    Some(errors) => errors.iter().for_each(|e| self.report(e, out)),
+                    None => out.push(self.bad_choice(&format!("{pointer}/type"), tag, &all_tags)),
+                }
+            }
+        }
+    }
+
+    /// An untagged union: the errors of the branch with the fewest, among those whose type
+    /// fits the value, or the types the branches expect when none fits.
+    fn report_closest(
+        &self,
+        (pointer, instance): (&str, &Value),
+        branches: &[&Value],
+        context: &[Vec<ValidationError<'static>>],
+        out: &mut Vec<Diagnostic>,
+    ) {
         let viable: Vec<usize> = (0..context.len())
             .filter(|&i| !mismatched_at(&context[i], pointer))
             .collect();

@@ -355,14 +355,8 @@ fn plan_kind(config: &Config, facts: &ToolFacts, params: &[ParamPlan]) -> KindPl
         KindFacts::Http(http, split) => {
             KindPlan::Http(upstream::tool_call(http, split, &names, max_output))
         }
-        KindFacts::Pipeline(pipeline) => KindPlan::Pipeline {
-            steps: kind::steps(&pipeline.steps, |name| {
-                config
-                    .tools
-                    .iter()
-                    .find(|t| t.common.name == name)
-                    .map(|t| naming::tool_module(&t.common.name))
-            }),
+        KindFacts::Pipeline(pipeline, steps) => KindPlan::Pipeline {
+            steps: kind::steps(&pipeline.steps, steps),
         },
     }
 }

@@ -1,8 +1,8 @@
 //! One plan for every HTTP request a tool makes, whether the tool is an http tool or a
-//! fallback: method and credentials resolved, every string split into a [`Template`], and the
-//! parameters no template uses assigned to the query or the body.
+//! fallback: method and credentials resolved from the strings the loader split into
+//! [`Template`]s, and the parameters no template uses assigned to the query or the body.
 
-use crate::config::{Auth, HttpFacts, HttpFallback, HttpTool};
+use crate::config::{AuthFacts, HttpFacts, HttpFallback, HttpTool};
 use crate::defaults;
 use crate::holes::Template;
 
@@ -67,14 +67,7 @@ pub fn tool_call(
 ) -> HttpCallPlan {
     HttpCallPlan {
         follow_redirects: http.follow_redirects.unwrap_or(defaults::FOLLOW_REDIRECTS),
-        ..call(
-            &http.endpoint,
-            http.method,
-            facts,
-            http.auth.as_ref(),
-            params,
-            max_body_bytes,
-        )
+        ..call(&http.endpoint, http.method, facts, params, max_body_bytes)
     }
 }
 
@@ -86,21 +79,13 @@ pub fn fallback_call(
     params: &[&str],
     max_body_bytes: usize,
 ) -> HttpCallPlan {
-    call(
-        &http.endpoint,
-        http.method,
-        facts,
-        None,
-        params,
-        max_body_bytes,
-    )
+    call(&http.endpoint, http.method, facts, params, max_body_bytes)
 }
 
 fn call(
     endpoint: &str,
     method: Option<HttpMethod>,
     facts: &HttpFacts,
-    auth: Option<&Auth>,
     params: &[&str],
     max_body_bytes: usize,
 ) -> HttpCallPlan {
@@ -112,7 +97,7 @@ fn call(
         path: facts.endpoint.path.clone(),
         query: facts.query.clone(),
         headers: facts.headers.clone(),
-        auth: auth.map(auth_plan),
+        auth: facts.auth.as_ref().map(auth_plan),
         rest: Vec::new(),
         follow_redirects: false,
         max_body_bytes,
@@ -133,19 +118,19 @@ fn call(
     plan
 }
 
-fn auth_plan(auth: &Auth) -> AuthPlan {
+/// Credentials as the loader split them, the API-key header's default resolved.
+fn auth_plan(auth: &AuthFacts) -> AuthPlan {
     match auth {
-        Auth::Bearer(bearer) => AuthPlan::Bearer(Template::env_only(&bearer.token)),
-        Auth::Basic(basic) => AuthPlan::Basic {
-            username: Template::env_only(&basic.username),
-            password: Template::env_only(&basic.password),
+        AuthFacts::Bearer(token) => AuthPlan::Bearer(token.clone()),
+        AuthFacts::Basic { username, password } => AuthPlan::Basic {
+            username: username.clone(),
+            password: password.clone(),
         },
-        Auth::ApiKey(key) => AuthPlan::Header {
-            name: key
-                .header
+        AuthFacts::ApiKey { header, key } => AuthPlan::Header {
+            name: header
                 .clone()
                 .unwrap_or_else(|| defaults::API_KEY_HEADER.to_owned()),
-            value: Template::env_only(&key.key),
+            value: key.clone(),
         },
     }
 }
@@ -182,6 +167,10 @@ mod tests {
             },
             headers: vec![("X-T".into(), Template::split("{{trace}}"))],
             query: Vec::new(),
+            auth: Some(AuthFacts::ApiKey {
+                header: None,
+                key: Template::env_only("${KEY}"),
+            }),
         };
         let plan = tool_call(&http, &facts, &["id", "trace", "q"], 1024);
         assert_eq!(plan.method, HttpMethod::Get);

@@ -1,7 +1,7 @@
 //! Checks of who may call an http server and how it is run: `forge.http.auth`,
 //! `forge.http.metrics`, `forge.drain_timeout` and the tools' `scopes`.
 
-use crate::config::{Forge, HttpAuth, Metrics, OAuth, ToolKind, Transport};
+use crate::config::{Forge, HttpAuth, Metrics, OAuth, Tool, ToolKind, Transport};
 use crate::defaults::internal::{MAX_DRAIN_SECS, MAX_LEEWAY_SECS};
 use crate::load::fields::{self, Owner};
 use crate::load::pointer::Pointer;
@@ -278,28 +278,13 @@ fn is_secure_url(url: &str) -> bool {
 
 /// The variables holding the server's own bearer tokens never leave it: commands do not
 /// inherit them, and forge.yaml may not hand them to a command or send them to an upstream
-/// (token passthrough) through `${VAR}` either.
+/// (token passthrough) through `${VAR}` either, from a tool or from any of its fallbacks.
 fn check_tokens_stay(sections: &Sections, auth: &HttpAuth, reporter: &mut Reporter<'_>) {
     let Some(tokens) = auth.bearer.as_ref().map(|b| &b.env) else {
         return;
     };
     for (index, tool) in &sections.tools {
-        let at = Pointer::tool(index);
-        let receiver = match &tool.kind {
-            ToolKind::Cli(_) => "a command",
-            ToolKind::Http(_) => "an upstream",
-            ToolKind::Native(_) | ToolKind::Pipeline(_) => continue,
-        };
-        // The tool's own command or request; its fallbacks are not checked here.
-        let mut texts: Vec<(Pointer, &str)> = fields::of_tool(tool, &at)
-            .into_iter()
-            .filter(|field| field.owner == Owner::Kind)
-            .map(|field| (field.pointer, field.text))
-            .collect();
-        if let ToolKind::Http(http) = &tool.kind {
-            texts.extend(auth_texts(http.auth.as_ref(), &at));
-        }
-        for (pointer, text) in texts {
+        for (pointer, text, receiver) in outgoing_texts(tool, &Pointer::tool(index)) {
             let refs = crate::holes::env_refs(text).unwrap_or_default();
             for found in refs.iter().filter(|r| tokens.contains(&r.name)) {
                 reporter
@@ -313,6 +298,33 @@ fn check_tokens_stay(sections: &Sections, auth: &HttpAuth, reporter: &mut Report
             }
         }
     }
+}
+
+/// Every string the tool at `at` hands to a command or sends to an upstream, with its pointer
+/// and who receives it: its own command's or request's strings, its credentials, then its
+/// http fallbacks' strings.
+fn outgoing_texts<'a>(tool: &'a Tool, at: &Pointer) -> Vec<(Pointer, &'a str, &'static str)> {
+    let fields = fields::of_tool(tool, at);
+    let receiver = |owner: Owner| match (owner, &tool.kind) {
+        (Owner::Kind, ToolKind::Cli(_)) => "a command",
+        _ => "an upstream",
+    };
+    let mut texts: Vec<(Pointer, &str, &str)> = fields
+        .iter()
+        .filter(|field| field.owner == Owner::Kind)
+        .map(|field| (field.pointer.clone(), field.text, receiver(field.owner)))
+        .collect();
+    if let ToolKind::Http(http) = &tool.kind {
+        let auth = auth_texts(http.auth.as_ref(), at);
+        texts.extend(auth.into_iter().map(|(p, text)| (p, text, "an upstream")));
+    }
+    texts.extend(
+        fields
+            .into_iter()
+            .filter(|field| field.owner != Owner::Kind)
+            .map(|field| (field.pointer, field.text, receiver(field.owner))),
+    );
+    texts
 }
 
 /// The strings of an http tool's credentials, with their pointers.

@@ -28,23 +28,43 @@ pub fn check<'s>(
     roles: &mut HandlerRoles,
     reporter: &mut Reporter<'_>,
 ) -> Defaults<'s> {
-    let mut defaults = Defaults::default();
-    if let Some(ft) = &sections.fault_tolerance {
-        let at = Pointer::section("fault_tolerance");
-        if let Some(retry) = &ft.retry {
-            defaults.retry.push((at.key("retry"), retry));
-        }
-        if let Some(breaker) = &ft.circuit_breaker {
-            defaults
-                .circuit_breaker
-                .push((at.key("circuit_breaker"), breaker));
-        }
-        if let Some(bulkhead) = &ft.bulkhead {
-            defaults.bulkhead.push((at.key("bulkhead"), bulkhead));
-        }
-        defaults.timeout_ms = ft.timeout_ms.map(|t| (at.key("timeout_ms"), t));
+    let mut defaults = fault_tolerance(sections);
+    check_classifiers(sections, roles, reporter);
+    add_recovery(sections, &mut defaults, reporter);
+    for (at, retry) in &defaults.retry {
+        check_retry_block(at, retry, roles, reporter);
     }
+    check_split_decisions(&defaults.retry, reporter);
+    check_retry(&defaults.retry, None, reporter);
+    check_breaker(&defaults.circuit_breaker, reporter);
+    check_bulkhead(&defaults.bulkhead, reporter);
+    defaults
+}
 
+/// The blocks of `fault_tolerance`, the first layer of the defaults.
+fn fault_tolerance(sections: &Sections) -> Defaults<'_> {
+    let mut defaults = Defaults::default();
+    let Some(ft) = &sections.fault_tolerance else {
+        return defaults;
+    };
+    let at = Pointer::section("fault_tolerance");
+    if let Some(retry) = &ft.retry {
+        defaults.retry.push((at.key("retry"), retry));
+    }
+    if let Some(breaker) = &ft.circuit_breaker {
+        defaults
+            .circuit_breaker
+            .push((at.key("circuit_breaker"), breaker));
+    }
+    if let Some(bulkhead) = &ft.bulkhead {
+        defaults.bulkhead.push((at.key("bulkhead"), bulkhead));
+    }
+    defaults.timeout_ms = ft.timeout_ms.map(|t| (at.key("timeout_ms"), t));
+    defaults
+}
+
+/// A `classify_by` of either error tracking is `type` or a function with one role.
+fn check_classifiers(sections: &Sections, roles: &mut HandlerRoles, reporter: &mut Reporter<'_>) {
     let ft_tracking = sections
         .fault_tolerance
         .as_ref()
@@ -68,7 +88,15 @@ pub fn check<'s>(
             }
         }
     }
+}
 
+/// The blocks of the one `recovery` middleware entry, the second layer of the defaults; a
+/// second entry is an error, and keys both spellings set must agree.
+fn add_recovery<'s>(
+    sections: &'s Sections,
+    defaults: &mut Defaults<'s>,
+    reporter: &mut Reporter<'_>,
+) {
     let mut first_recovery: Option<usize> = None;
     let recoveries = sections
         .middleware
@@ -99,15 +127,6 @@ pub fn check<'s>(
         }
         check_agreement(sections.document(), &at, reporter);
     }
-
-    for (at, retry) in &defaults.retry {
-        check_retry_block(at, retry, roles, reporter);
-    }
-    check_split_decisions(&defaults.retry, reporter);
-    check_retry(&defaults.retry, None, reporter);
-    check_breaker(&defaults.circuit_breaker, reporter);
-    check_bulkhead(&defaults.bulkhead, reporter);
-    defaults
 }
 
 /// Every policy duration is at most 7 days, checked where it is written (defaults and tools).
@@ -273,26 +292,7 @@ pub fn check_default_caps(
         retry.schedule_keys().first().copied().unwrap_or("policy")
     };
     let deciding_at = at.key(deciding_key);
-    let caps = [
-        (
-            "max_attempts",
-            retry.max_attempts.is_none() && default.max_attempts.is_some(),
-            pick(defaults, "max_attempts", |r| {
-                r.max_attempts.map(|n| n.to_string())
-            }),
-        ),
-        (
-            "max_delay",
-            retry.max_delay.is_none() && default.max_delay.is_some(),
-            pick(defaults, "max_delay", |r| {
-                r.max_delay.map(|d| d.to_string())
-            }),
-        ),
-    ];
-    for (key, unbound, written_at) in caps {
-        let Some((cap_at, value)) = written_at.filter(|_| unbound) else {
-            continue;
-        };
+    for (key, cap_at, value) in unbound_caps(retry, &default, defaults) {
         reporter
             .warning(
                 &deciding_at,
@@ -310,6 +310,37 @@ pub fn check_default_caps(
             ))
             .emit();
     }
+}
+
+/// The caps the merged `default` retry sets and the tool's `retry` does not, each with where
+/// the first default layer writes it and its value as written.
+fn unbound_caps(
+    retry: &Retry,
+    default: &Retry,
+    defaults: &[(Pointer, &Retry)],
+) -> Vec<(&'static str, Pointer, String)> {
+    let caps = [
+        (
+            "max_attempts",
+            retry.max_attempts.is_none() && default.max_attempts.is_some(),
+            pick(defaults, "max_attempts", |r| {
+                r.max_attempts.map(|n| n.to_string())
+            }),
+        ),
+        (
+            "max_delay",
+            retry.max_delay.is_none() && default.max_delay.is_some(),
+            pick(defaults, "max_delay", |r| {
+                r.max_delay.map(|d| d.to_string())
+            }),
+        ),
+    ];
+    caps.into_iter()
+        .filter_map(|(key, unbound, written_at)| {
+            let (cap_at, value) = written_at.filter(|_| unbound)?;
+            Some((key, cap_at, value))
+        })
+        .collect()
 }
 
 /// The two spellings of the default retry merge key by key, so a `policy` in one and

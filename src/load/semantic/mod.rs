@@ -8,6 +8,8 @@ mod middleware;
 mod names;
 mod params;
 mod pipeline;
+mod prompts;
+mod resources;
 mod roles;
 mod server;
 mod tools;
@@ -28,8 +30,8 @@ pub fn check(sections: &Sections, reporter: &mut Reporter<'_>) -> Derived {
     defaults::check_duration_limits(sections.document(), reporter);
     let catalogue = tools::check(sections, &defaults, &mut roles, reporter);
     pipeline::check(sections, &catalogue, reporter);
-    server::check_resources(sections, reporter);
-    server::check_prompts(sections, reporter);
+    resources::check(sections, reporter);
+    prompts::check(sections, reporter);
     catalogue
         .into_values()
         .map(|info| (info.index, info.derived))

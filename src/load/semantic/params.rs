@@ -27,6 +27,20 @@ pub fn check_cli_use(
     at: &Pointer,
     reporter: &mut Reporter<'_>,
 ) {
+    check_option_guards(params, cli, at, reporter);
+    if let Some(cli) = cli {
+        check_chosen_paths(params, cli, at, reporter);
+    }
+}
+
+/// A default that begins with `-` where the parameter starts an argument, and
+/// `allow_options` where it starts none.
+fn check_option_guards(
+    params: Option<&Params>,
+    cli: Option<&CliTool>,
+    at: &Pointer,
+    reporter: &mut Reporter<'_>,
+) {
     let leads = |name: &str| {
         cli.is_some_and(|cli| {
             cli.args
@@ -35,16 +49,7 @@ pub fn check_cli_use(
         })
     };
     for (name, spec) in params.iter().flat_map(|p| p.0.iter()) {
-        let dashed_default = match spec {
-            ParamSpec::Long(detail) => detail.default.as_ref().is_some_and(|d| match d {
-                Value::String(text) => text.starts_with('-'),
-                // `-0.0` prints with its sign.
-                Value::Number(number) => number.as_f64().is_some_and(f64::is_sign_negative),
-                _ => false,
-            }),
-            ParamSpec::Short(_) => false,
-        };
-        if dashed_default && leads(name) && spec.guards_options() {
+        if has_dashed_default(spec) && leads(name) && spec.guards_options() {
             reporter
                 .error(
                     &at.key("params").key(name).key("default"),
@@ -65,18 +70,29 @@ pub fn check_cli_use(
                 .emit();
         }
     }
-    let Some(cli) = cli else { return };
-    let mut names: Vec<&str> = Vec::new();
-    for text in cli.args.iter().chain(cli.cwd.iter()) {
-        for rest in text.split("{{").skip(1) {
-            if let Some((inside, _)) = rest.split_once("}}")
-                && !names.contains(&inside.trim())
-            {
-                names.push(inside.trim());
-            }
-        }
+}
+
+/// Whether the parameter's default would read as an option.
+fn has_dashed_default(spec: &ParamSpec) -> bool {
+    match spec {
+        ParamSpec::Long(detail) => detail.default.as_ref().is_some_and(|d| match d {
+            Value::String(text) => text.starts_with('-'),
+            // `-0.0` prints with its sign.
+            Value::Number(number) => number.as_f64().is_some_and(f64::is_sign_negative),
+            _ => false,
+        }),
+        ParamSpec::Short(_) => false,
     }
-    for name in names {
+}
+
+/// Unconstrained strings that choose the command's working directory or a file it opens.
+fn check_chosen_paths(
+    params: Option<&Params>,
+    cli: &CliTool,
+    at: &Pointer,
+    reporter: &mut Reporter<'_>,
+) {
+    for name in path_placeholders(cli) {
         let spec = params.and_then(|p| p.0.get(name));
         if spec.is_some_and(|s| s.kind() != ParamType::String || is_constrained(s)) {
             continue;
@@ -111,6 +127,21 @@ pub fn check_cli_use(
             ))
             .emit();
     }
+}
+
+/// The placeholder names of the command's arguments and working directory, in order, once.
+fn path_placeholders(cli: &CliTool) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for text in cli.args.iter().chain(cli.cwd.iter()) {
+        for rest in text.split("{{").skip(1) {
+            if let Some((inside, _)) = rest.split_once("}}")
+                && !names.contains(&inside.trim())
+            {
+                names.push(inside.trim());
+            }
+        }
+    }
+    names
 }
 
 /// Words of a parameter's name that say it names a file or a directory.

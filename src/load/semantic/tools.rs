@@ -9,7 +9,7 @@ use super::defaults::{self, Defaults};
 use super::names::{Scope, Written, WrittenAs};
 use super::params;
 use super::roles::{HandlerRoles, Role};
-use crate::config::{FallbackEntry, Tool, ToolKind};
+use crate::config::{FallbackEntry, Params, Tool, ToolKind};
 use crate::holes::{self, TemplateError};
 use crate::load::fields::{self, Slot};
 use crate::load::pointer::Pointer;
@@ -28,7 +28,8 @@ pub struct ToolInfo {
     /// Whether `params` was written (so unknown arguments are errors).
     pub declared: bool,
     /// The parameters the plan derives when `params` is not written: one per placeholder in
-    /// order of first use; for a pipeline, one per variable its steps use and no step sets.
+    /// order of first use, except, for a pipeline, the variables its steps set (see
+    /// `parameter_uses`); without `params` these are exactly the names of `params`.
     pub derived: Vec<String>,
 }
 
@@ -55,37 +56,16 @@ pub fn check(
 ) -> Catalogue {
     let mut catalogue = Catalogue::new();
     check_names(sections, reporter);
-
     for (index, tool) in &sections.tools {
         let at = Pointer::tool(*index);
-        let name = &tool.common.name;
-
         let mut uses = Vec::new();
         if let ToolKind::Pipeline(pipeline) = &tool.kind {
             collect_steps(pipeline, &at, &mut uses, reporter);
         }
-        // A pipeline's own parameters come from its steps; see `ToolInfo::derived`.
+        // Step arguments may use the variables steps set; see `parameter_uses`.
         let step_uses = uses.len();
-        for field in fields::of_tool(tool, &at) {
-            collect_string(field.text, &field.pointer, &mut uses, reporter);
-            check_env_refs(field.text, &field.pointer, reporter);
-            if field.slot == Slot::Endpoint {
-                check_endpoint(field.text, &field.pointer, reporter);
-            }
-        }
-        match &tool.kind {
-            ToolKind::Native(native) => {
-                handlers.claim(&native.handler, &at.key("handler"), Role::Tool, reporter)
-            }
-            ToolKind::Cli(cli) => check_cli(cli, &at, reporter),
-            ToolKind::Http(http) => {
-                check_header_names(http.headers.as_ref(), &at.key("headers"), reporter);
-                if let Some(auth) = &http.auth {
-                    check_auth(auth, &at.key("auth"), reporter);
-                }
-            }
-            ToolKind::Pipeline(_) => {}
-        }
+        check_strings(tool, &at, &mut uses, reporter);
+        check_kind(tool, &at, handlers, reporter);
         if let Some(fallback) = &tool.common.fallback {
             check_fallback(
                 fallback.entries(),
@@ -103,33 +83,71 @@ pub fn check(
             _ => None,
         };
         params::check_cli_use(tool.common.params.as_ref(), cli, &at, reporter);
-
-        let mut retry_layers = Vec::new();
-        if let Some(retry) = &tool.common.retry {
-            defaults::check_retry_block(&at.key("retry"), retry, handlers, reporter);
-            if !matches!(tool.kind, ToolKind::Pipeline(_)) {
-                defaults::check_default_caps(&at.key("retry"), retry, &defaults.retry, reporter);
-            }
-            retry_layers.push((at.key("retry"), retry));
-        }
-        retry_layers.extend(defaults.retry.iter().map(|(p, r)| (p.clone(), *r)));
-        if tool.common.retry.is_some() {
-            defaults::check_retry(&retry_layers, Some(tool.kind.tag()), reporter);
-        }
-        if let Some(breaker) = &tool.common.circuit_breaker {
-            let layer = (at.key("circuit_breaker"), breaker);
-            defaults::check_breaker(&[layer], reporter);
-        }
-        if let Some(bulkhead) = &tool.common.bulkhead {
-            let layer = (at.key("bulkhead"), bulkhead);
-            defaults::check_bulkhead(&[layer], reporter);
-        }
-
+        check_policies(tool, &at, defaults, handlers, reporter);
         let info = resolve_params(tool, *index, (&uses, step_uses), reporter);
-        catalogue.entry(name.clone()).or_insert(info);
+        catalogue.entry(tool.common.name.clone()).or_insert(info);
     }
     handlers.check_resources(sections, reporter);
     catalogue
+}
+
+/// The tool's templated strings: their placeholders (collected into `uses`) and `${VAR}`s are
+/// well formed, and its endpoints are absolute.
+fn check_strings(tool: &Tool, at: &Pointer, uses: &mut Vec<Use>, reporter: &mut Reporter<'_>) {
+    for field in fields::of_tool(tool, at) {
+        collect_string(field.text, &field.pointer, uses, reporter);
+        check_env_refs(field.text, &field.pointer, reporter);
+        if field.slot == Slot::Endpoint {
+            check_endpoint(field.text, &field.pointer, reporter);
+        }
+    }
+}
+
+/// What the tool runs: a handler with one role, a command, a request's headers and auth.
+fn check_kind(tool: &Tool, at: &Pointer, handlers: &mut HandlerRoles, reporter: &mut Reporter<'_>) {
+    match &tool.kind {
+        ToolKind::Native(native) => {
+            handlers.claim(&native.handler, &at.key("handler"), Role::Tool, reporter)
+        }
+        ToolKind::Cli(cli) => check_cli(cli, at, reporter),
+        ToolKind::Http(http) => {
+            check_header_names(http.headers.as_ref(), &at.key("headers"), reporter);
+            if let Some(auth) = &http.auth {
+                check_auth(auth, &at.key("auth"), reporter);
+            }
+        }
+        ToolKind::Pipeline(_) => {}
+    }
+}
+
+/// The tool's own retry, breaker and bulkhead, alone and merged over the defaults.
+fn check_policies(
+    tool: &Tool,
+    at: &Pointer,
+    defaults: &Defaults<'_>,
+    handlers: &mut HandlerRoles,
+    reporter: &mut Reporter<'_>,
+) {
+    let mut retry_layers = Vec::new();
+    if let Some(retry) = &tool.common.retry {
+        defaults::check_retry_block(&at.key("retry"), retry, handlers, reporter);
+        if !matches!(tool.kind, ToolKind::Pipeline(_)) {
+            defaults::check_default_caps(&at.key("retry"), retry, &defaults.retry, reporter);
+        }
+        retry_layers.push((at.key("retry"), retry));
+    }
+    retry_layers.extend(defaults.retry.iter().map(|(p, r)| (p.clone(), *r)));
+    if tool.common.retry.is_some() {
+        defaults::check_retry(&retry_layers, Some(tool.kind.tag()), reporter);
+    }
+    if let Some(breaker) = &tool.common.circuit_breaker {
+        let layer = (at.key("circuit_breaker"), breaker);
+        defaults::check_breaker(&[layer], reporter);
+    }
+    if let Some(bulkhead) = &tool.common.bulkhead {
+        let layer = (at.key("bulkhead"), bulkhead);
+        defaults::check_bulkhead(&[layer], reporter);
+    }
 }
 
 /// Collects the placeholders of a pipeline's step arguments.
@@ -200,14 +218,51 @@ pub fn all_tool_names(sections: &Sections) -> std::collections::HashSet<&str> {
 }
 
 /// Declared params must cover every placeholder; without `params`, placeholders become
-/// required string params. Pipelines resolve their variables in the pipeline checks.
+/// required string params. Both read [`parameter_uses`], so what `check` counts as a
+/// parameter and what the plan derives are one list. Pipelines resolve their variables in
+/// the pipeline checks.
 fn resolve_params(
     tool: &Tool,
     index: usize,
     (uses, step_uses): (&[Use], usize),
     reporter: &mut Reporter<'_>,
 ) -> ToolInfo {
-    let pipeline_outputs: Vec<&str> = match &tool.kind {
+    let parameter_uses = parameter_uses(tool, uses, step_uses);
+    let mut derived: Vec<String> = Vec::new();
+    for u in &parameter_uses {
+        if !derived.contains(&u.name) {
+            derived.push(u.name.clone());
+        }
+    }
+    let place = format!("of `{}Input`", naming::tool_type_prefix(&tool.common.name));
+    let mut fields = Scope::new("field", place);
+    let (params, declared) = match &tool.common.params {
+        None => {
+            claim_undeclared(&parameter_uses, &mut fields, reporter);
+            let params = derived.iter().map(|name| (name.clone(), true)).collect();
+            (params, false)
+        }
+        Some(declared) => {
+            let at = Pointer::tool(index).key("params");
+            claim_declared(declared, &at, &mut fields, reporter);
+            check_uses_declared(tool, declared, &parameter_uses, reporter);
+            (declared_params(declared), true)
+        }
+    };
+    ToolInfo {
+        index,
+        params,
+        declared,
+        derived,
+    }
+}
+
+/// The placeholders that name parameters of the tool, in order: those of a pipeline's step
+/// arguments (the first `step_uses` of `uses`) except the variables its steps set, then
+/// every placeholder of its strings. A fallback (a pipeline's too) is called with the tool's
+/// input, never with a pipeline's variables, so each of its placeholders is a parameter.
+fn parameter_uses<'u>(tool: &Tool, uses: &'u [Use], step_uses: usize) -> Vec<&'u Use> {
+    let outputs: Vec<&str> = match &tool.kind {
         ToolKind::Pipeline(p) => p
             .steps
             .iter()
@@ -215,51 +270,57 @@ fn resolve_params(
             .collect(),
         _ => Vec::new(),
     };
-    let own_uses = match &tool.kind {
-        ToolKind::Pipeline(_) => uses.get(..step_uses).unwrap_or(uses),
-        _ => uses,
-    };
-    let mut derived: Vec<String> = Vec::new();
-    for u in own_uses {
-        if !pipeline_outputs.contains(&u.name.as_str()) && !derived.contains(&u.name) {
-            derived.push(u.name.clone());
+    uses.iter()
+        .enumerate()
+        .filter(|(i, u)| *i >= step_uses || !outputs.contains(&u.name.as_str()))
+        .map(|(_, u)| u)
+        .collect()
+}
+
+/// Each parameter a placeholder makes claims its input field, where first written.
+fn claim_undeclared(parameter_uses: &[&Use], fields: &mut Scope, reporter: &mut Reporter<'_>) {
+    let mut claimed: Vec<&str> = Vec::new();
+    for u in parameter_uses {
+        if claimed.contains(&u.name.as_str()) {
+            continue;
         }
-    }
-    let place = format!("of `{}Input`", naming::tool_type_prefix(&tool.common.name));
-    let mut fields = Scope::new("field", place);
-    let Some(declared) = &tool.common.params else {
-        let mut params: Vec<(String, bool)> = Vec::new();
-        for u in uses {
-            if !pipeline_outputs.contains(&u.name.as_str())
-                && !params.iter().any(|(n, _)| *n == u.name)
-            {
-                let written = Written {
-                    pointer: u.pointer.clone(),
-                    target: WrittenAs::Text(u.text.clone()),
-                    text: u.name.clone(),
-                };
-                fields.claim(naming::param_field(&u.name), written, reporter);
-                params.push((u.name.clone(), true));
-            }
-        }
-        return ToolInfo {
-            index,
-            params,
-            declared: false,
-            derived,
-        };
-    };
-    let names: Vec<&str> = declared.0.keys().map(String::as_str).collect();
-    for name in &names {
         let written = Written {
-            pointer: Pointer::tool(index).key("params").key(name),
+            pointer: u.pointer.clone(),
+            target: WrittenAs::Text(u.text.clone()),
+            text: u.name.clone(),
+        };
+        fields.claim(naming::param_field(&u.name), written, reporter);
+        claimed.push(&u.name);
+    }
+}
+
+/// Each declared parameter claims its input field; `at` is the `params` block.
+fn claim_declared(
+    declared: &Params,
+    at: &Pointer,
+    fields: &mut Scope,
+    reporter: &mut Reporter<'_>,
+) {
+    for name in declared.0.keys() {
+        let written = Written {
+            pointer: at.key(name),
             target: WrittenAs::Key,
-            text: (*name).to_owned(),
+            text: name.clone(),
         };
         fields.claim(naming::param_field(name), written, reporter);
     }
-    for u in uses {
-        if names.contains(&u.name.as_str()) || pipeline_outputs.contains(&u.name.as_str()) {
+}
+
+/// Every placeholder that names a parameter is a declared one.
+fn check_uses_declared(
+    tool: &Tool,
+    declared: &Params,
+    parameter_uses: &[&Use],
+    reporter: &mut Reporter<'_>,
+) {
+    let names: Vec<&str> = declared.0.keys().map(String::as_str).collect();
+    for u in parameter_uses {
+        if names.contains(&u.name.as_str()) {
             continue;
         }
         let help = match suggest::closest(&u.name, names.iter().copied()) {
@@ -278,17 +339,15 @@ fn resolve_params(
             .help(help)
             .emit();
     }
-    let params = declared
+}
+
+/// Declared parameters with whether each is required.
+fn declared_params(declared: &Params) -> Vec<(String, bool)> {
+    declared
         .0
         .iter()
         .map(|(n, spec)| (n.clone(), spec.is_required()))
-        .collect();
-    ToolInfo {
-        index,
-        params,
-        declared: true,
-        derived,
-    }
+        .collect()
 }
 
 fn check_cli(cli: &crate::config::CliTool, at: &Pointer, reporter: &mut Reporter<'_>) {
