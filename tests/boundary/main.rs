@@ -2,7 +2,12 @@
 //! layer lists in [`LAYERS`], all of which sit below it. The check parses every file with
 //! `syn` and resolves every path it names in the crate (`use crate::…`, `use super::…`,
 //! inline `crate::a::b` and `super::super::c` in types, expressions, attributes and macro
-//! arguments), so an alias or a relative path cannot slip past it.
+//! arguments, `$crate` included; only `quote!`-family macros, whose `crate::` is the
+//! generated crate's, are skipped), so a relative path cannot slip past it. What could hide a
+//! path is rejected outright: a glob import or an alias of the crate root, `extern crate self`
+//! and `#[path]` on a module. The plan hands no `config` or `load` type on, by a re-export of
+//! any visibility or by a `pub` item's field, return type or alias. The resolver's own tests
+//! (`self_tests.rs`) feed it synthetic sources.
 
 mod exposure;
 mod resolve;
@@ -21,36 +26,39 @@ struct Layer {
     uses: &'static [&'static str],
 }
 
-/// Bottom modules: vocabulary shared by every layer, using nothing of the crate.
-const BOTTOM: &[&str] = &["holes", "naming", "diagnostics", "defaults", "vocab"];
-
-/// The layers from the bottom up. Why each edge exists:
-/// - `config` (the typed config language) names bottom vocabulary and reads its defaults
-///   (schema attributes) from `defaults`.
-/// - `schema` is generated from `config`'s types.
-/// - `load` turns text into `config`, validating against `schema` and reporting with
-///   `diagnostics`.
-/// - `plan` resolves a checked `config` into the IR; it never sees the loader.
-/// - `emit` reads the plan only: everything it writes was resolved once, in `plan`.
-/// - `write` puts the files `emit` produced on disk (it knows their type, not the plan).
-/// - `project` runs the pipeline end to end and writes `forge.schema.json` beside it.
-/// - `lib` declares the modules and `main` is the CLI over all of them.
+/// The layers from the bottom up, each row narrowed to what the module uses (a test holds
+/// every edge to a use), with why each edge exists.
 #[rustfmt::skip]
 const LAYERS: &[Layer] = &[
+    // Bottom modules: vocabulary shared by the layers, using nothing of the crate.
     Layer { module: "holes", uses: &[] },
     Layer { module: "naming", uses: &[] },
     Layer { module: "diagnostics", uses: &[] },
     Layer { module: "defaults", uses: &[] },
     Layer { module: "vocab", uses: &[] },
-    Layer { module: "config", uses: BOTTOM },
+    // The typed config language: its defaults (schema attributes) from `defaults`, templates
+    // parsed by `holes`, handler paths by `naming`, and the vocabulary shared with the plan.
+    Layer { module: "config", uses: &["defaults", "holes", "naming", "vocab"] },
+    // Generated from config's types.
     Layer { module: "schema", uses: &["config"] },
-    Layer { module: "load", uses: &["config", "schema", "holes", "naming", "diagnostics", "defaults", "vocab"] },
-    Layer { module: "plan", uses: &["config", "holes", "naming", "defaults", "vocab"] },
-    Layer { module: "emit", uses: &["plan", "holes", "naming", "defaults", "vocab"] },
-    Layer { module: "write", uses: &["emit", "naming"] },
-    Layer { module: "project", uses: &["config", "schema", "load", "plan", "emit", "write", "naming", "diagnostics", "defaults"] },
-    Layer { module: "lib", uses: &["config", "diagnostics", "emit", "holes", "load", "naming", "plan", "project", "schema", "write", "defaults", "vocab"] },
-    Layer { module: "main", uses: &["lib", "config", "diagnostics", "emit", "holes", "load", "naming", "plan", "project", "schema", "write", "defaults", "vocab"] },
+    // Text into `config`: validated against `schema`, reported with `diagnostics`, templates
+    // and handler paths checked with `holes` and `naming`, defaults from `defaults`.
+    Layer { module: "load", uses: &["config", "schema", "diagnostics", "holes", "naming", "defaults"] },
+    // A checked `config` into the IR, with every default (`defaults`) resolved; it hands
+    // `holes` templates, `naming` paths and `vocab` on to emit. It never sees the loader.
+    Layer { module: "plan", uses: &["config", "defaults", "holes", "naming", "vocab"] },
+    // Reads the plan only (templates and vocabulary come through it); `naming` escapes the
+    // identifiers and module paths it writes.
+    Layer { module: "emit", uses: &["plan", "naming"] },
+    // Puts the files `emit` produced on disk: it knows their type, not the plan.
+    Layer { module: "write", uses: &["emit"] },
+    // Runs the pipeline end to end and writes `forge.schema.json` beside it.
+    Layer { module: "project", uses: &["schema", "load", "plan", "emit", "write"] },
+    // Declares the modules and names none of them.
+    Layer { module: "lib", uses: &[] },
+    // The CLI: runs `project`, prints `schema`, renders `diagnostics`, checks a file with
+    // `load` and reports `write`'s outcomes.
+    Layer { module: "main", uses: &["diagnostics", "schema", "load", "write", "project"] },
 ];
 
 fn layer(module: &str) -> Option<&'static Layer> {
@@ -218,6 +226,41 @@ fn handed_through(files: &[Scanned]) -> Vec<String> {
         }
     }
     broken
+}
+
+#[test]
+fn every_edge_of_the_table_is_used() {
+    let files = scanned();
+    let mut unused = Vec::new();
+    for layer in LAYERS {
+        for used in layer.uses {
+            let uses = |r: &Reference| {
+                let mut target = r.target.iter().map(String::as_str);
+                let first = target.next();
+                let module = if first == Some("lib") {
+                    target.next()
+                } else {
+                    first
+                };
+                module == Some(*used)
+            };
+            let found = files
+                .iter()
+                .filter(|f| f.own == layer.module)
+                .any(|f| f.found.references.iter().any(uses));
+            if !found {
+                unused.push(format!(
+                    "LAYERS: `{}` may use `{used}` but does not",
+                    layer.module
+                ));
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "narrow the table:\n{}",
+        unused.join("\n")
+    );
 }
 
 #[test]
