@@ -23,8 +23,8 @@ pub use http_server::{HttpServerPlan, MetricsPlan, OAuthPlan, ServerAuthPlan};
 pub use kind::{ArgPlan, CliArg, CliPlan, StepPlan};
 pub use params::{ParamPlan, input_schema, value_schema};
 pub use policy::{
-    BreakerPlan, BulkheadPlan, Defaults, Failure, FallbackPlan, PolicyPlan, RetryDecisions,
-    RetryOnPlan, RetryPlan, Schedule, backoff_schedule,
+    BreakerPlan, BulkheadPlan, Failure, FallbackPlan, PolicyPlan, RetryDecisions, RetryOnPlan,
+    RetryPlan, Schedule, backoff_schedule,
 };
 pub use stdio::StdioPlan;
 pub use upstream::{AuthPlan, HttpCallPlan};
@@ -36,6 +36,7 @@ use crate::config::{
 };
 use crate::defaults;
 use crate::naming::{self, HandlerPath};
+use policy::Defaults;
 
 /// The whole server to generate.
 #[derive(Debug, Clone, PartialEq)]

@@ -206,7 +206,7 @@ pub struct BulkheadPlan {
 
 /// Server-wide defaults, merged from `fault_tolerance` and the `recovery` middleware.
 #[derive(Debug, Clone, Default)]
-pub struct Defaults {
+pub(crate) struct Defaults {
     /// Default retry keys.
     pub retry: Option<RetryBlock>,
     /// Default breaker keys.
@@ -251,7 +251,7 @@ impl Defaults {
 
 /// A retry block with the type its `policy` names, as the loader parsed it.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct RetryBlock {
+pub(crate) struct RetryBlock {
     /// The keys as written (or merged).
     pub retry: Retry,
     /// The parsed `policy`.
@@ -275,7 +275,10 @@ impl RetryBlock {
 }
 
 /// `over` wins key by key; `None` when neither is written.
-pub fn merge_retry(over: Option<&RetryBlock>, under: Option<&RetryBlock>) -> Option<RetryBlock> {
+pub(crate) fn merge_retry(
+    over: Option<&RetryBlock>,
+    under: Option<&RetryBlock>,
+) -> Option<RetryBlock> {
     match (over, under) {
         (None, None) => None,
         (Some(a), None) | (None, Some(a)) => Some(a.clone()),
@@ -284,7 +287,7 @@ pub fn merge_retry(over: Option<&RetryBlock>, under: Option<&RetryBlock>) -> Opt
 }
 
 /// `over` wins key by key; `None` when neither is written.
-pub fn merge_breaker(
+pub(crate) fn merge_breaker(
     over: Option<&CircuitBreaker>,
     under: Option<&CircuitBreaker>,
 ) -> Option<CircuitBreaker> {
@@ -301,7 +304,7 @@ pub fn merge_breaker(
 }
 
 /// Resolves a retry block; `method` is the HTTP method of an http tool.
-pub fn resolve_retry(block: &RetryBlock, method: Option<HttpMethod>) -> RetryPlan {
+pub(crate) fn resolve_retry(block: &RetryBlock, method: Option<HttpMethod>) -> RetryPlan {
     let retry = &block.retry;
     let max_delay_ms = retry
         .max_delay
@@ -376,7 +379,7 @@ pub fn backoff_schedule(
 }
 
 /// Resolves a breaker block; `None` when it is disabled.
-pub fn resolve_breaker(breaker: &CircuitBreaker) -> Option<BreakerPlan> {
+pub(crate) fn resolve_breaker(breaker: &CircuitBreaker) -> Option<BreakerPlan> {
     if !breaker.enabled.unwrap_or(defaults::BREAKER_ENABLED) {
         return None;
     }
@@ -396,7 +399,7 @@ pub fn resolve_breaker(breaker: &CircuitBreaker) -> Option<BreakerPlan> {
 }
 
 /// Resolves a bulkhead block.
-pub fn resolve_bulkhead(bulkhead: &Bulkhead) -> BulkheadPlan {
+pub(crate) fn resolve_bulkhead(bulkhead: &Bulkhead) -> BulkheadPlan {
     BulkheadPlan {
         max_concurrent: bulkhead.max_concurrent.max(1),
         max_queued: bulkhead.max_queued,
