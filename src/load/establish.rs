@@ -3,6 +3,8 @@
 //! host ends; each tool's derived parameters. The checks already refused everything these
 //! steps could trip on, so a failure here is a loader bug, reported rather than hidden.
 
+mod server;
+
 use std::collections::HashMap;
 
 use super::fields::{self, Owner, Slot};
@@ -51,6 +53,7 @@ pub fn establish(config: Config, derived: &Derived) -> Result<Checked, Unestabli
         fault_tolerance_retry_policy: fault_tolerance_retry_policy(&config)?,
         recovery_retry_policy: recovery_retry_policy(&config)?,
         classifier: classifier(&config)?,
+        http_server: server::http_server_facts(&config)?,
     };
     Ok(Checked::new(config, facts))
 }
