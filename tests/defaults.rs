@@ -3,6 +3,7 @@
 //! reference page `docs/src/reference/defaults.md`, and the limits tables of the book's
 //! http-server and security pages.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use pforge::defaults::{self, Entry, spelled_ms};
@@ -84,13 +85,14 @@ fn every_top_level_constant_is_listed_in_all() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/defaults.rs");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"));
     let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{e}"));
-    let listing: String = file
+    let listing: HashSet<String> = file
         .items
         .iter()
         .filter_map(|item| match item {
-            syn::Item::Fn(f) => Some(quote_fn(f)),
+            syn::Item::Fn(f) => Some(identifiers(f)),
             _ => None,
         })
+        .flatten()
         .collect();
     let mut missing = Vec::new();
     for item in &file.items {
@@ -107,9 +109,22 @@ fn every_top_level_constant_is_listed_in_all() {
     );
 }
 
-fn quote_fn(f: &syn::ItemFn) -> String {
+/// Every identifier of `f`'s body, macro arguments (`json!(BIND)`) included, whole: a
+/// substring match would count `MAX_SESSIONS` as listed by `MAX_SESSIONS_PER_CALLER`.
+fn identifiers(f: &syn::ItemFn) -> Vec<String> {
+    fn walk(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+                proc_macro2::TokenTree::Group(group) => walk(group.stream(), out),
+                proc_macro2::TokenTree::Punct(_) | proc_macro2::TokenTree::Literal(_) => {}
+            }
+        }
+    }
     use quote::ToTokens;
-    f.block.to_token_stream().to_string()
+    let mut out = Vec::new();
+    walk(f.block.to_token_stream(), &mut out);
+    out
 }
 
 /// A config with one native tool and the `forge` header, plus `extra` (more top-level keys).
