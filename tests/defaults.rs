@@ -474,3 +474,57 @@ fn the_books_limits_tables_show_the_defaults() {
     assert!(checked >= 14, "only {checked} rows found");
     assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
+
+/// The runtime's `jittered` spreads a delay by `1 ∓ JITTER_PERCENT/100`, the spread emit
+/// writes in the generated docs: the runtime file is copied verbatim into generated crates,
+/// so it keeps its literals and this test ties them to the constant.
+#[test]
+fn the_runtime_jitter_spreads_by_jitter_percent() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("runtime/src/inlineable/resilience/retry.rs");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{e}"));
+    let jittered = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Fn(f) if f.sig.ident == "jittered" => Some(f),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{path:?} has no fn jittered"));
+    let factor = |name: &str| -> Vec<f64> {
+        let init = jittered.block.stmts.iter().find_map(|stmt| match stmt {
+            syn::Stmt::Local(local) => match &local.pat {
+                syn::Pat::Ident(p) if p.ident == name => local.init.as_ref(),
+                _ => None,
+            },
+            _ => None,
+        });
+        let init = init.unwrap_or_else(|| panic!("jittered has no `let {name} = …`"));
+        let mut floats = Vec::new();
+        float_literals(quote::ToTokens::to_token_stream(&init.expr), &mut floats);
+        floats
+    };
+    let percent = f64::from(defaults::internal::JITTER_PERCENT);
+    assert_eq!(
+        (factor("low"), factor("high")),
+        (vec![1.0 - percent / 100.0], vec![1.0 + percent / 100.0]),
+        "runtime/src/inlineable/resilience/retry.rs: `jittered` must spread by \
+         JITTER_PERCENT = {percent} %, which the generated docs state"
+    );
+}
+
+fn float_literals(tokens: proc_macro2::TokenStream, out: &mut Vec<f64>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Literal(literal) => {
+                let text = literal.to_string();
+                if text.contains('.') {
+                    out.extend(text.parse::<f64>().ok());
+                }
+            }
+            proc_macro2::TokenTree::Group(group) => float_literals(group.stream(), out),
+            proc_macro2::TokenTree::Ident(_) | proc_macro2::TokenTree::Punct(_) => {}
+        }
+    }
+}
