@@ -3,6 +3,7 @@
 //! reference page `docs/src/reference/defaults.md`, and the limits tables of the book's
 //! http-server and security pages.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use pforge::defaults::{self, Entry, spelled_ms};
@@ -84,13 +85,14 @@ fn every_top_level_constant_is_listed_in_all() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/defaults.rs");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"));
     let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{e}"));
-    let listing: String = file
+    let listing: HashSet<String> = file
         .items
         .iter()
         .filter_map(|item| match item {
-            syn::Item::Fn(f) => Some(quote_fn(f)),
+            syn::Item::Fn(f) => Some(identifiers(f)),
             _ => None,
         })
+        .flatten()
         .collect();
     let mut missing = Vec::new();
     for item in &file.items {
@@ -107,9 +109,22 @@ fn every_top_level_constant_is_listed_in_all() {
     );
 }
 
-fn quote_fn(f: &syn::ItemFn) -> String {
+/// Every identifier of `f`'s body, macro arguments (`json!(BIND)`) included, whole: a
+/// substring match would count `MAX_SESSIONS` as listed by `MAX_SESSIONS_PER_CALLER`.
+fn identifiers(f: &syn::ItemFn) -> Vec<String> {
+    fn walk(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+                proc_macro2::TokenTree::Group(group) => walk(group.stream(), out),
+                proc_macro2::TokenTree::Punct(_) | proc_macro2::TokenTree::Literal(_) => {}
+            }
+        }
+    }
     use quote::ToTokens;
-    f.block.to_token_stream().to_string()
+    let mut out = Vec::new();
+    walk(f.block.to_token_stream(), &mut out);
+    out
 }
 
 /// A config with one native tool and the `forge` header, plus `extra` (more top-level keys).
@@ -458,4 +473,58 @@ fn the_books_limits_tables_show_the_defaults() {
     }
     assert!(checked >= 14, "only {checked} rows found");
     assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// The runtime's `jittered` spreads a delay by `1 ∓ JITTER_PERCENT/100`, the spread emit
+/// writes in the generated docs: the runtime file is copied verbatim into generated crates,
+/// so it keeps its literals and this test ties them to the constant.
+#[test]
+fn the_runtime_jitter_spreads_by_jitter_percent() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("runtime/src/inlineable/resilience/retry.rs");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{e}"));
+    let jittered = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Fn(f) if f.sig.ident == "jittered" => Some(f),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{path:?} has no fn jittered"));
+    let factor = |name: &str| -> Vec<f64> {
+        let init = jittered.block.stmts.iter().find_map(|stmt| match stmt {
+            syn::Stmt::Local(local) => match &local.pat {
+                syn::Pat::Ident(p) if p.ident == name => local.init.as_ref(),
+                _ => None,
+            },
+            _ => None,
+        });
+        let init = init.unwrap_or_else(|| panic!("jittered has no `let {name} = …`"));
+        let mut floats = Vec::new();
+        float_literals(quote::ToTokens::to_token_stream(&init.expr), &mut floats);
+        floats
+    };
+    let percent = f64::from(defaults::internal::JITTER_PERCENT);
+    assert_eq!(
+        (factor("low"), factor("high")),
+        (vec![1.0 - percent / 100.0], vec![1.0 + percent / 100.0]),
+        "runtime/src/inlineable/resilience/retry.rs: `jittered` must spread by \
+         JITTER_PERCENT = {percent} %, which the generated docs state"
+    );
+}
+
+fn float_literals(tokens: proc_macro2::TokenStream, out: &mut Vec<f64>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Literal(literal) => {
+                let text = literal.to_string();
+                if text.contains('.') {
+                    out.extend(text.parse::<f64>().ok());
+                }
+            }
+            proc_macro2::TokenTree::Group(group) => float_literals(group.stream(), out),
+            proc_macro2::TokenTree::Ident(_) | proc_macro2::TokenTree::Punct(_) => {}
+        }
+    }
 }

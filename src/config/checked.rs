@@ -65,6 +65,9 @@ pub struct Facts {
     /// The user's function naming error classes: `classify_by` of the error tracking the two
     /// spellings merge to ([`super::ErrorTracking::over`]), when it names a handler.
     pub classifier: Option<HandlerPath>,
+    /// The http transport's addresses and OAuth metadata; present exactly when
+    /// `forge.transport` is `http`.
+    pub http_server: Option<super::ServerFacts>,
 }
 
 /// What the checks established about one tool.

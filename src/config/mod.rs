@@ -6,6 +6,7 @@
 //! tell a value the user wrote from a default; defaults are resolved later, by the planner.
 
 mod checked;
+mod checked_server;
 mod duration;
 mod params;
 mod policy;
@@ -18,6 +19,7 @@ pub use checked::{
     AuthFacts, Checked, CliFacts, Endpoint, Facts, FallbackFacts, HttpFacts, KindFacts,
     PromptFacts, StepFacts, ToolFacts,
 };
+pub use checked_server::{MetricsFacts, OAuthFacts, ServerFacts};
 pub use duration::{DURATION_PATTERN, DurationError, HumanDuration, MAX_MS as MAX_DURATION_MS};
 pub use params::{PARAM_NAME_PATTERN, ParamDetail, ParamSpec, ParamType, Params, Validation};
 pub use policy::{

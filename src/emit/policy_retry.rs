@@ -5,7 +5,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::policy::ms_literal;
-use super::policy_summary::retry_on_text;
+use super::policy_summary::{jitter_spread, retry_on_text};
 use crate::plan::{Failure, RetryOnPlan, RetryPlan, Schedule};
 
 pub fn retry_items(retry: &RetryPlan) -> TokenStream {
@@ -82,7 +82,11 @@ fn schedule_doc(retry: &RetryPlan, schedule: &Schedule) -> String {
         } else {
             waits.join(", ")
         },
-        if schedule.jitter { " ±25 %" } else { "" },
+        if schedule.jitter {
+            jitter_spread()
+        } else {
+            String::new()
+        },
         if retry.retry_after {
             " (or as a 429/503's `Retry-After` asks)"
         } else {

@@ -2,6 +2,7 @@
 //! and the labels of its fallbacks.
 
 use super::policy::{attempt_timeout, millis};
+use crate::defaults;
 use crate::plan::FallbackPlan as FallbackEntry;
 use crate::plan::{RetryClass, RetryOnPlan, RetryPlan, Schedule, ToolPlan};
 
@@ -95,7 +96,7 @@ fn retry_summary(retry: &RetryPlan) -> String {
         format!("{} attempts {}", retry.max_attempts, delays.join("→"))
     };
     if schedule.jitter && retry.max_attempts > 1 {
-        text.push_str(" ±25 %");
+        text.push_str(&jitter_spread());
     }
     if retry.max_attempts > 1 {
         text.push_str(&format!(" {cap}"));
@@ -132,4 +133,10 @@ pub fn retry_on_text(schedule: &Schedule) -> String {
             }
         }
     }
+}
+
+/// The spread of jittered delays as the docs write it, ` ±25 %`: the runtime's `jittered`
+/// spreads by `defaults::internal::JITTER_PERCENT` (`tests/defaults.rs` ties the two).
+pub(super) fn jitter_spread() -> String {
+    format!(" ±{} %", defaults::internal::JITTER_PERCENT)
 }

@@ -4,6 +4,8 @@
 //! tool's derived parameters. The checks already refused everything these
 //! steps could trip on, so a failure here is a loader bug, reported rather than hidden.
 
+mod server;
+
 use std::collections::HashMap;
 
 use super::fields::{self, Owner, Slot};
@@ -53,6 +55,7 @@ pub fn establish(config: Config, derived: &Derived) -> Result<Checked, Unestabli
         fault_tolerance_retry_policy: fault_tolerance_retry_policy(&config)?,
         recovery_retry_policy: recovery_retry_policy(&config)?,
         classifier: classifier(&config)?,
+        http_server: server::http_server_facts(&config)?,
     };
     Ok(Checked::new(config, facts))
 }
@@ -287,21 +290,37 @@ fn recovery_retry_policy(config: &Config) -> Result<Option<HandlerPath>, Unestab
     for (i, entry) in entries {
         if let Some(recovery) = entry.recovery() {
             let policy = recovery.retry.as_ref().and_then(|r| r.policy.as_ref());
-            let at = Pointer::middleware(i).key("recovery").key("retry");
+            // `Middleware` is tagged by `type`, so the entry's keys sit on the entry itself.
+            let at = Pointer::middleware(i).key("retry");
             return optional(policy, &at.key("policy"));
         }
     }
     Ok(None)
 }
 
-/// The classifier of the error tracking the two spellings merge to.
+/// The classifier of the error tracking the two spellings merge to, located in the spelling
+/// it came from: `fault_tolerance`'s key wins over the `recovery` middleware entry's.
 fn classifier(config: &Config) -> Result<Option<HandlerPath>, Unestablished> {
-    match config.error_tracking().and_then(|t| t.classify_by) {
-        Some(ClassifyBy::Handler(path)) => {
-            handler(&path, &Pointer::section("fault_tolerance")).map(Some)
-        }
-        _ => Ok(None),
-    }
+    let Some(ClassifyBy::Handler(path)) = config.error_tracking().and_then(|t| t.classify_by)
+    else {
+        return Ok(None);
+    };
+    let from_fault_tolerance = config
+        .fault_tolerance
+        .as_ref()
+        .and_then(|f| f.error_tracking.as_ref())
+        .is_some_and(|t| t.classify_by.is_some());
+    let recovery = config
+        .middleware
+        .iter()
+        .flatten()
+        .position(|entry| entry.recovery().is_some());
+    let tracking = match recovery {
+        Some(i) if !from_fault_tolerance => Pointer::middleware(i),
+        _ => Pointer::section("fault_tolerance"),
+    };
+    let at = tracking.key("error_tracking").key("classify_by");
+    handler(&path, &at).map(Some)
 }
 
 fn optional(
@@ -389,6 +408,39 @@ mod tests {
             refused(serde_json::json!({"tool": "a", "condition": "!x"})),
             Ok(())
         );
+    }
+
+    /// The pointer `establish` reports for the handler paths of `text` (which skip the checks
+    /// that would refuse them), and whether it names a node of the document.
+    fn unestablished_at(text: &str) -> (String, bool) {
+        let source = crate::diagnostics::SourceFile::new("forge.yaml", text);
+        let tree = crate::load::yaml::parse(&source).unwrap_or_else(|e| panic!("{e:?}"));
+        let config: Config =
+            serde_json::from_value(tree.to_json()).unwrap_or_else(|e| panic!("{e}"));
+        let error = recovery_retry_policy(&config)
+            .and_then(|_| classifier(&config))
+            .err()
+            .unwrap_or_else(|| panic!("{text} was established"));
+        let exact = tree.resolve(&error.pointer).exact;
+        (error.pointer.to_string(), exact)
+    }
+
+    #[test]
+    fn a_recovery_entrys_facts_are_located_on_the_entry() {
+        let head = "forge: {name: demo, version: 0.1.0}\nmiddleware:\n- type: recovery\n";
+        let retry = format!("{head}  retry: {{max_attempts: 2, policy: 'not a path'}}\n");
+        assert_eq!(
+            unestablished_at(&retry),
+            ("/middleware/0/retry/policy".into(), true)
+        );
+        let tracking = format!("{head}  error_tracking: {{classify_by: 'handlers::a b'}}\n");
+        let at = "/middleware/0/error_tracking/classify_by";
+        assert_eq!(unestablished_at(&tracking), (at.into(), true));
+        let both = format!(
+            "{tracking}fault_tolerance:\n  error_tracking: {{classify_by: 'handlers::c d'}}\n"
+        );
+        let at = "/fault_tolerance/error_tracking/classify_by";
+        assert_eq!(unestablished_at(&both), (at.into(), true));
     }
 
     #[test]

@@ -51,11 +51,6 @@ impl Pointer {
         Self(format!("{}/{}", self.0, index.borrow()))
     }
 
-    /// A pointer already spelt out (from a schema validator's error, say).
-    pub fn from_written(pointer: &str) -> Self {
-        Self(pointer.to_owned())
-    }
-
     /// The pointer as text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -4,9 +4,8 @@
 use std::net::SocketAddr;
 
 use super::HttpLimits;
-use crate::config::{Forge, Metrics};
+use crate::config::{Forge, HttpAuth, MetricsFacts, OAuthFacts, ServerFacts};
 use crate::defaults;
-use crate::naming::metadata_location;
 
 /// Where `/metrics` is served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,19 +71,14 @@ pub struct HttpServerPlan {
 }
 
 impl HttpServerPlan {
-    /// The rules `forge` sets, defaults elsewhere. A `bind` that does not parse was reported
-    /// by the loader; the default stands in for it.
-    pub fn of(forge: &Forge) -> Self {
+    /// The rules `forge` sets, defaults elsewhere; `server` holds the addresses and the OAuth
+    /// metadata location the loader established.
+    pub fn of(forge: &Forge, server: &ServerFacts) -> Self {
         let access = forge.http.clone().unwrap_or_default();
         let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
         let limits = HttpLimits::of(&access);
         Self {
-            bind: forge
-                .bind
-                .as_deref()
-                .unwrap_or(defaults::BIND)
-                .parse()
-                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            bind: server.bind,
             allowed_hosts: access
                 .allowed_hosts
                 .unwrap_or_else(|| owned(&defaults::ALLOWED_HOSTS)),
@@ -93,44 +87,39 @@ impl HttpServerPlan {
                 .unwrap_or_else(|| owned(&defaults::ALLOWED_ORIGINS)),
             max_body_bytes: access.max_body_bytes.unwrap_or(defaults::MAX_BODY_BYTES),
             stateless: access.stateless.unwrap_or(defaults::STATELESS),
-            metrics: match access.metrics.as_ref() {
+            metrics: match server.metrics {
                 None if defaults::METRICS => MetricsPlan::Shared,
-                None | Some(Metrics::Enabled(false)) => MetricsPlan::Off,
-                Some(Metrics::Enabled(true)) => MetricsPlan::Shared,
-                Some(Metrics::Listen(listen)) => listen
-                    .bind
-                    .parse()
-                    .map_or(MetricsPlan::Shared, MetricsPlan::Own),
+                None | Some(MetricsFacts::Enabled(false)) => MetricsPlan::Off,
+                Some(MetricsFacts::Enabled(true)) => MetricsPlan::Shared,
+                Some(MetricsFacts::Listen(address)) => MetricsPlan::Own(address),
             },
-            auth: access.auth.as_ref().and_then(auth),
+            auth: auth(access.auth.as_ref(), server.oauth.as_ref()),
             limits,
         }
     }
 }
 
-/// The one way of `auth` the loader let through (it reports both or neither).
-fn auth(auth: &crate::config::HttpAuth) -> Option<ServerAuthPlan> {
-    if let Some(bearer) = &auth.bearer {
+/// The one way of `auth` the loader let through (it reports both or neither): `bearer` as
+/// written, or `oauth` from its facts, which the loader establishes whenever it is written.
+fn auth(auth: Option<&HttpAuth>, oauth: Option<&OAuthFacts>) -> Option<ServerAuthPlan> {
+    if let Some(bearer) = auth.and_then(|a| a.bearer.as_ref()) {
         return Some(ServerAuthPlan::Bearer {
             env: bearer.env.clone(),
         });
     }
-    let oauth = auth.oauth.as_ref()?;
-    let resource = oauth
-        .resource
-        .clone()
-        .unwrap_or_else(|| oauth.audience.clone());
-    let (metadata_url, metadata_path) = metadata_location(&resource).unwrap_or_else(|| {
-        let path = "/.well-known/oauth-protected-resource".to_owned();
-        (path.clone(), path)
-    });
+    let OAuthFacts {
+        oauth,
+        resource,
+        metadata_url,
+        metadata_path,
+    } = oauth?;
     Some(ServerAuthPlan::OAuth(OAuthPlan {
         issuer: oauth.issuer.clone(),
         audience: oauth.audience.clone(),
         jwks_url: oauth.jwks_url.clone(),
-        resource,
-        metadata_url,
-        metadata_path,
+        resource: resource.clone(),
+        metadata_url: metadata_url.clone(),
+        metadata_path: metadata_path.clone(),
         // The loader refuses a leeway above `MAX_LEEWAY_SECS`.
         leeway_secs: oauth
             .leeway

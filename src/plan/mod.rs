@@ -32,7 +32,6 @@ pub use vocab::{StepCondition, ValueKind};
 
 use crate::config::{
     Checked, Config, FallbackFacts, KindFacts, Middleware, Optimization, ToolFacts, ToolKind,
-    Transport,
 };
 use crate::defaults;
 use crate::naming::{self, HandlerPath};
@@ -222,9 +221,10 @@ pub fn plan(checked: &Checked) -> Plan {
         .enumerate()
         .map(|(index, (tool, tool_facts))| plan_tool(config, (tool, tool_facts), index, &defaults))
         .collect();
-    let transport = match config.forge.transport {
-        Some(Transport::Http) => TransportPlan::Http(Box::new(HttpServerPlan::of(&config.forge))),
-        _ => TransportPlan::Stdio(StdioPlan::of(config.forge.stdio.as_ref())),
+    // The loader establishes the http transport's facts exactly when it is the transport.
+    let transport = match &facts.http_server {
+        Some(server) => TransportPlan::Http(Box::new(HttpServerPlan::of(&config.forge, server))),
+        None => TransportPlan::Stdio(StdioPlan::of(config.forge.stdio.as_ref())),
     };
     let tracking = config.error_tracking();
     // The classifier names the classes of the per-tool counts too, which exist with error

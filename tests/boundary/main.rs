@@ -48,8 +48,9 @@ const LAYERS: &[Layer] = &[
     // `holes` templates, `naming` paths and `vocab` on to emit. It never sees the loader.
     Layer { module: "plan", uses: &["config", "defaults", "holes", "naming", "vocab"] },
     // Reads the plan only (templates and vocabulary come through it); `naming` escapes the
-    // identifiers and module paths it writes.
-    Layer { module: "emit", uses: &["plan", "naming"] },
+    // identifiers and module paths it writes; `defaults` for the runtime's fixed constants
+    // that the generated docs state (the jitter spread), which no config decides.
+    Layer { module: "emit", uses: &["plan", "naming", "defaults"] },
     // Puts the files `emit` produced on disk: it knows their type, not the plan.
     Layer { module: "write", uses: &["emit"] },
     // Runs the pipeline end to end and writes `forge.schema.json` beside it.
