@@ -123,8 +123,10 @@ fn a_crate_built_by_a_newer_pforge_is_refused_and_left_untouched() {
         for expected in [
             location.as_str(),
             &format!(
-                "built by pforge 99.0.0, newer than this pforge {}",
-                versions::PFORGE
+                "built by pforge 99.0.0 (runtime {runtime}), newer than this pforge {} \
+                 (runtime {runtime})",
+                versions::PFORGE,
+                runtime = versions::runtime()
             ),
             "nothing was written",
             "would update src/generated/runtime/error.rs",
@@ -137,6 +139,43 @@ fn a_crate_built_by_a_newer_pforge_is_refused_and_left_untouched() {
             );
         }
         assert!(before == files(dir.path()), "{args:?} changed the project");
+    }
+}
+
+/// Replaces the crate's recorded runtime version line with `line`.
+fn record_runtime(dir: &Path, line: &str) {
+    let path = dir.join("Cargo.toml");
+    let cargo = std::fs::read_to_string(&path).unwrap_or_default();
+    let current = format!("runtime-version = \"{}\"\n", versions::runtime());
+    assert!(cargo.contains(&current), "{cargo}");
+    std::fs::write(&path, cargo.replace(&current, line)).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_newer_runtime_or_a_half_record_is_refused() {
+    for (line, expected) in [
+        (
+            "runtime-version = \"99.0.0\"\n",
+            format!(
+                "Cargo.toml:{}:19: this crate was built by pforge {} (runtime 99.0.0), newer",
+                "{line}",
+                versions::PFORGE
+            ),
+        ),
+        (
+            "",
+            "`package.metadata.pforge.runtime-version` is missing".to_owned(),
+        ),
+    ] {
+        let dir = built();
+        let expected = expected.replace("{line}", &(record_line(dir.path()) + 1).to_string());
+        record_runtime(dir.path(), line);
+        let before = files(dir.path());
+        let output = pforge_in(dir.path(), &["build", "--no-compile"]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(&expected), "no {expected:?} in\n{stderr}");
+        assert!(before == files(dir.path()), "the build changed the project");
     }
 }
 
