@@ -313,3 +313,58 @@ fn dependency_versions_come_from_the_workspace() {
         }
     }
 }
+
+/// What build.rs runs, on manifests of this test's.
+#[path = "../build/versions.rs"]
+mod build_versions;
+
+/// A manifest with a `[workspace]` and runtime `version`, or a packaged one without.
+fn manifest(workspace: Option<&str>) -> String {
+    let mut text = "[package]\nname = \"pforge\"\nversion = \"0.1.0\"\n".to_owned();
+    if let Some(version) = workspace {
+        text.push_str(&format!(
+            "\n[workspace]\n\n[workspace.package]\nversion = {version}\n\n\
+             [workspace.dependencies]\nrmcp = {{ version = \"3.11\", default-features = false }}\n"
+        ));
+    }
+    text
+}
+
+fn build_versions_of(cargo: &str, orig: Option<&str>) -> Result<String, String> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("Cargo.toml"), cargo).unwrap_or_else(|e| panic!("{e}"));
+    if let Some(orig) = orig {
+        std::fs::write(dir.path().join("Cargo.toml.orig"), orig).unwrap_or_else(|e| panic!("{e}"));
+    }
+    build_versions::generate(dir.path())
+}
+
+#[test]
+fn the_build_reads_the_manifest_with_the_workspace() {
+    let current = manifest(Some("\"2.0.0\""));
+    let stale = manifest(Some("\"1.0.0\""));
+    // A `git mergetool` leftover beside the repository's manifest is not read.
+    let repo = build_versions_of(&current, Some(&stale)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(repo.contains("RUNTIME: &str = \"2.0.0\""), "{repo}");
+    assert!(repo.contains("(\"rmcp\", \"3.11\")"), "{repo}");
+    // In pforge's package cargo keeps the workspace manifest as Cargo.toml.orig.
+    let packaged =
+        build_versions_of(&manifest(None), Some(&current)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(packaged.contains("RUNTIME: &str = \"2.0.0\""), "{packaged}");
+    let none = build_versions_of(&manifest(None), None);
+    assert!(none.is_err_and(|e| e.contains("has a `[workspace]`")));
+}
+
+#[test]
+fn a_bad_workspace_manifest_fails_the_build() {
+    let not_a_version = build_versions_of(&manifest(Some("\"soon\"")), None);
+    assert!(
+        not_a_version.is_err_and(|e| e.contains("`workspace.package.version` `soon`")),
+        "a bad runtime version was accepted"
+    );
+    let unversioned = manifest(Some("\"1.0.0\"")) + "x = { path = \"x\" }\n";
+    assert!(
+        build_versions_of(&unversioned, None)
+            .is_err_and(|e| e.contains("`workspace.dependencies.x` has no version"))
+    );
+}
