@@ -368,3 +368,80 @@ fn a_bad_workspace_manifest_fails_the_build() {
             .is_err_and(|e| e.contains("`workspace.dependencies.x` has no version"))
     );
 }
+
+/// runtime/inlineable.lock: the runtime version and the hash of runtime/src/inlineable/ it
+/// was recorded for.
+const INLINEABLE_LOCK: &str = "runtime/inlineable.lock";
+
+/// SHA-256 (stable across Rust versions, unlike `DefaultHasher`) of every file under
+/// runtime/src/inlineable/, sorted by path: each file's path relative to that directory, a
+/// NUL, its length as 8 little-endian bytes and its bytes, so a rename changes it too.
+fn inlineable_hash(root: &Path) -> String {
+    use sha2::Digest as _;
+    let dir = root.join("runtime/src/inlineable");
+    let mut hasher = sha2::Sha256::new();
+    for (path, bytes) in files(&dir) {
+        let relative = path.strip_prefix(&dir).unwrap_or(&path);
+        let name: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        hasher.update(name.join("/").as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The architecture's rule "bump `[workspace.package] version` with any change under
+/// runtime/src/inlineable/", enforced: the lock records the version and the hash, and a new
+/// hash needs a newer version. `PFORGE_BLESS=1` rewrites the lock, but only once the version
+/// is bumped.
+#[test]
+fn a_change_to_the_inlineable_runtime_bumps_its_version() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lock_path = root.join(INLINEABLE_LOCK);
+    let lock = std::fs::read_to_string(&lock_path).unwrap_or_default();
+    let (version, hash) = (versions::runtime(), inlineable_hash(root));
+    let line = format!("{version} {hash}");
+    let recorded = lock
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .unwrap_or_default();
+    if recorded == line {
+        return;
+    }
+    let (recorded_version, recorded_hash) = recorded.split_once(' ').unwrap_or_default();
+    let bumped = match (
+        semver::Version::parse(version),
+        semver::Version::parse(recorded_version),
+    ) {
+        (Ok(now), Ok(then)) => now.cmp_precedence(&then).is_gt(),
+        _ => recorded.is_empty(),
+    };
+    assert!(
+        bumped || recorded_hash == hash,
+        "runtime/src/inlineable/ changed since {INLINEABLE_LOCK} recorded runtime {recorded_version}: \
+         bump `[workspace.package] version` in Cargo.toml above {recorded_version}, then rewrite the \
+         lock with `PFORGE_BLESS=1 cargo test --test versions a_change_to_the_inlineable`"
+    );
+    if std::env::var_os("PFORGE_BLESS").is_some_and(|v| v == "1") {
+        let comments: String = lock
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&lock_path, format!("{comments}{line}\n"))
+            .unwrap_or_else(|e| panic!("{}: {e}", lock_path.display()));
+        return;
+    }
+    panic!(
+        "{INLINEABLE_LOCK} records `{recorded}`, not `{line}`: rewrite it with \
+         `PFORGE_BLESS=1 cargo test --test versions a_change_to_the_inlineable`"
+    );
+}
