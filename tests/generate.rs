@@ -2,6 +2,9 @@
 //! the copies checked against their sources, determinism, idempotent
 //! writes, ownership of user files, and nothing written on failure.
 
+#[path = "common/harness.rs"]
+mod harness;
+
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -9,16 +12,7 @@ use pforge::emit::fixed::{self, Fixed};
 use pforge::write::{Outcome, Ownership};
 
 fn examples() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
-    files.sort();
-    files
+    harness::yaml_files("examples")
 }
 
 /// The copy of a runtime file that a generated crate has at `path`, if it is one.
@@ -144,20 +138,13 @@ fn project(yaml: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn mtimes(root: &Path) -> Vec<(PathBuf, SystemTime)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(meta) = entry.metadata() {
-                out.push((path, meta.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
-            }
-        }
-    }
-    out.sort();
-    out
+    harness::walk(root)
+        .into_iter()
+        .filter_map(|path| {
+            let modified = std::fs::metadata(&path).ok()?.modified();
+            Some((path, modified.unwrap_or(SystemTime::UNIX_EPOCH)))
+        })
+        .collect()
 }
 
 const MINIMAL: &str = include_str!("../examples/minimal.yaml");

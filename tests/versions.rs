@@ -3,24 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+#[path = "common/harness.rs"]
+mod harness;
+
+use harness::{pforge_in, text};
 use pforge::emit::versions;
 
 const MINIMAL: &str = include_str!("../examples/minimal.yaml");
-
-fn pforge_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("pforge")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .env("NO_COLOR", "1")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A project generated from the minimal example by this pforge.
 fn built() -> tempfile::TempDir {
@@ -46,21 +35,13 @@ fn record(dir: &Path, version: &str) {
 
 /// Every file under `root` with its bytes, the build stamp under target/ included.
 fn files(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
-                out.push((path, bytes));
-            }
-        }
-    }
-    out.sort();
-    out
+    harness::walk(root)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+            (path, bytes)
+        })
+        .collect()
 }
 
 /// The line of the crate's Cargo.toml that holds the recorded version, 1-based.
