@@ -28,15 +28,15 @@ pub enum ProjectError {
     /// Writing failed.
     #[error(transparent)]
     Write(#[from] WriteError),
-    /// Cargo.toml records a newer pforge than this one (or a record that is not a version).
+    /// Cargo.toml records a newer pforge or runtime than this one, or an unreadable record.
     #[error(transparent)]
-    Downgrade(#[from] Box<record::Downgrade>),
+    Downgrade(#[from] Box<record::Refused>),
 }
 
 /// Whether a build may replace what a newer pforge generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Downgrade {
-    /// Refuse when Cargo.toml records a newer pforge, or a record that is not a version.
+    /// Refuse when Cargo.toml records a newer pforge or runtime, or an unreadable record.
     #[default]
     Refuse,
     /// Build anyway (`--force`).
@@ -239,7 +239,11 @@ fn refuse_downgrade(manifest: &Path, downgrade: Downgrade) -> Result<(), Project
     if downgrade == Downgrade::Allow {
         return Ok(());
     }
-    let Err(refusal) = record::check(&root_of(manifest), emit::versions::PFORGE) else {
+    let running = record::Record {
+        pforge: emit::versions::PFORGE.to_owned(),
+        runtime: emit::versions::runtime().to_owned(),
+    };
+    let Err(refusal) = record::check(&root_of(manifest), &running) else {
         return Ok(());
     };
     let changes = check_with(manifest, Downgrade::Allow)?
@@ -247,9 +251,9 @@ fn refuse_downgrade(manifest: &Path, downgrade: Downgrade) -> Result<(), Project
         .into_iter()
         .filter(|(_, o)| matches!(o, Outcome::Created | Outcome::Updated))
         .collect();
-    Err(Box::new(record::Downgrade {
+    Err(Box::new(record::Refused {
         refusal,
-        running: emit::versions::PFORGE.to_owned(),
+        running,
         changes,
     })
     .into())

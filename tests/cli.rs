@@ -1,13 +1,10 @@
 //! The `pforge` binary: exit codes, both message formats, `schema`, help.
 
-use assert_cmd::Command;
-use serde_json::Value;
+#[path = "common/harness.rs"]
+mod harness;
 
-fn pforge() -> Command {
-    let mut cmd = Command::cargo_bin("pforge").unwrap_or_else(|e| panic!("{e}"));
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
+use harness::{pforge, pforge_in as run_in, text};
+use serde_json::Value;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/resilient-api.yaml");
 const BAD: &str = concat!(
@@ -21,19 +18,6 @@ fn run(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Runs pforge with `args` in `dir` and waits for it.
-fn run_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    pforge()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

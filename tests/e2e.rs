@@ -8,7 +8,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use common::{answer, assert_stopped, build, call, connect, connect_with, read_head, text};
+use common::{
+    answer, assert_stopped, build, build_with_handlers, call, connect, connect_with, read_head,
+    text,
+};
 use rmcp::service::{RoleClient, RunningService, ServiceError};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -51,17 +54,10 @@ fn binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
         .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
             // A handler written by the user before the first build is kept, and can use the
             // state.
-            let handlers = dir.path().join("src/handlers");
-            std::fs::create_dir_all(&handlers).unwrap_or_else(|e| panic!("{e}"));
-            std::fs::write(handlers.join("counter.rs"), COUNTER).unwrap_or_else(|e| panic!("{e}"));
             let yaml = include_str!("fixtures/e2e/server.yaml");
-            let binary = build(dir.path(), yaml, "e2e-server");
-            // The project stays for the life of the test process: the binary is built.
-            std::mem::forget(dir);
-            binary
+            build_with_handlers(yaml, "e2e-server", &[("counter.rs", COUNTER.to_owned())])
         })
         .clone()
 }

@@ -5,21 +5,12 @@
 //! are compiled together, as one cargo workspace, so that the dependencies are built once.
 
 mod common;
+#[path = "common/harness.rs"]
+mod harness;
 
 use std::path::{Path, PathBuf};
 
-fn yaml_files(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
-}
+use harness::{walk, yaml_files};
 
 /// Generates each config into a member of a fresh workspace; returns the workspace.
 fn workspace(configs: &[PathBuf]) -> tempfile::TempDir {
@@ -41,22 +32,15 @@ fn workspace(configs: &[PathBuf]) -> tempfile::TempDir {
 /// Every doc line of every generated Rust file is at most 100 characters.
 fn long_doc_lines(root: &Path) -> Vec<String> {
     let mut long = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                for line in text.lines() {
-                    let doc = line.trim_start();
-                    if (doc.starts_with("///") || doc.starts_with("//!"))
-                        && line.chars().count() > 100
-                    {
-                        long.push(format!("{}: {line}", path.display()));
-                    }
-                }
+    for path in walk(root) {
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for line in text.lines() {
+            let doc = line.trim_start();
+            if (doc.starts_with("///") || doc.starts_with("//!")) && line.chars().count() > 100 {
+                long.push(format!("{}: {line}", path.display()));
             }
         }
     }

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{answer, assert_stopped, build, connect_with, read_head, stats_text, text};
+use common::{
+    answer, assert_stopped, build, build_with_handlers, connect_with, read_head, stats_text, text,
+};
 use rmcp::service::{RoleClient, RunningService};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -330,13 +332,10 @@ fn binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
         .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-            let handlers = dir.path().join("src/handlers");
-            std::fs::create_dir_all(&handlers).unwrap_or_else(|e| panic!("{e}"));
-            std::fs::write(handlers.join("only_server_errors.rs"), POLICY)
-                .unwrap_or_else(|e| panic!("{e}"));
-            std::fs::write(handlers.join("classes.rs"), CLASSIFIER)
-                .unwrap_or_else(|e| panic!("{e}"));
+            let mut handlers = vec![
+                ("only_server_errors.rs", POLICY.to_owned()),
+                ("classes.rs", CLASSIFIER.to_owned()),
+            ];
             for ((file, template), (name, who, gates)) in MIDDLEWARE
                 .iter()
                 .zip([("Audit", "audit", "false"), ("Gate", "gate", "true")])
@@ -345,12 +344,9 @@ fn binary() -> PathBuf {
                     .replace("NAME", name)
                     .replace("WHO_GATES", gates)
                     .replace("WHO", who);
-                std::fs::write(handlers.join(file), text).unwrap_or_else(|e| panic!("{e}"));
+                handlers.push((*file, text));
             }
-            let binary = build(dir.path(), CONFIG, "resilience-e2e");
-            // The project stays for the life of the test process: the binary is built.
-            std::mem::forget(dir);
-            binary
+            build_with_handlers(CONFIG, "resilience-e2e", &handlers)
         })
         .clone()
 }

@@ -3,24 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+#[path = "common/harness.rs"]
+mod harness;
+
+use harness::{pforge_in, text};
 use pforge::emit::versions;
 
 const MINIMAL: &str = include_str!("../examples/minimal.yaml");
-
-fn pforge_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("pforge")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .env("NO_COLOR", "1")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A project generated from the minimal example by this pforge.
 fn built() -> tempfile::TempDir {
@@ -46,21 +35,13 @@ fn record(dir: &Path, version: &str) {
 
 /// Every file under `root` with its bytes, the build stamp under target/ included.
 fn files(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
-                out.push((path, bytes));
-            }
-        }
-    }
-    out.sort();
-    out
+    harness::walk(root)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+            (path, bytes)
+        })
+        .collect()
 }
 
 /// The line of the crate's Cargo.toml that holds the recorded version, 1-based.
@@ -123,8 +104,10 @@ fn a_crate_built_by_a_newer_pforge_is_refused_and_left_untouched() {
         for expected in [
             location.as_str(),
             &format!(
-                "built by pforge 99.0.0, newer than this pforge {}",
-                versions::PFORGE
+                "built by pforge 99.0.0 (runtime {runtime}), newer than this pforge {} \
+                 (runtime {runtime})",
+                versions::PFORGE,
+                runtime = versions::runtime()
             ),
             "nothing was written",
             "would update src/generated/runtime/error.rs",
@@ -137,6 +120,43 @@ fn a_crate_built_by_a_newer_pforge_is_refused_and_left_untouched() {
             );
         }
         assert!(before == files(dir.path()), "{args:?} changed the project");
+    }
+}
+
+/// Replaces the crate's recorded runtime version line with `line`.
+fn record_runtime(dir: &Path, line: &str) {
+    let path = dir.join("Cargo.toml");
+    let cargo = std::fs::read_to_string(&path).unwrap_or_default();
+    let current = format!("runtime-version = \"{}\"\n", versions::runtime());
+    assert!(cargo.contains(&current), "{cargo}");
+    std::fs::write(&path, cargo.replace(&current, line)).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_newer_runtime_or_a_half_record_is_refused() {
+    for (line, expected) in [
+        (
+            "runtime-version = \"99.0.0\"\n",
+            format!(
+                "Cargo.toml:{}:19: this crate was built by pforge {} (runtime 99.0.0), newer",
+                "{line}",
+                versions::PFORGE
+            ),
+        ),
+        (
+            "",
+            "`package.metadata.pforge.runtime-version` is missing".to_owned(),
+        ),
+    ] {
+        let dir = built();
+        let expected = expected.replace("{line}", &(record_line(dir.path()) + 1).to_string());
+        record_runtime(dir.path(), line);
+        let before = files(dir.path());
+        let output = pforge_in(dir.path(), &["build", "--no-compile"]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(&expected), "no {expected:?} in\n{stderr}");
+        assert!(before == files(dir.path()), "the build changed the project");
     }
 }
 
@@ -273,4 +293,136 @@ fn dependency_versions_come_from_the_workspace() {
             }
         }
     }
+}
+
+/// What build.rs runs, on manifests of this test's.
+#[path = "../build/versions.rs"]
+mod build_versions;
+
+/// A manifest with a `[workspace]` and runtime `version`, or a packaged one without.
+fn manifest(workspace: Option<&str>) -> String {
+    let mut text = "[package]\nname = \"pforge\"\nversion = \"0.1.0\"\n".to_owned();
+    if let Some(version) = workspace {
+        text.push_str(&format!(
+            "\n[workspace]\n\n[workspace.package]\nversion = {version}\n\n\
+             [workspace.dependencies]\nrmcp = {{ version = \"3.11\", default-features = false }}\n"
+        ));
+    }
+    text
+}
+
+fn build_versions_of(cargo: &str, orig: Option<&str>) -> Result<String, String> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("Cargo.toml"), cargo).unwrap_or_else(|e| panic!("{e}"));
+    if let Some(orig) = orig {
+        std::fs::write(dir.path().join("Cargo.toml.orig"), orig).unwrap_or_else(|e| panic!("{e}"));
+    }
+    build_versions::generate(dir.path())
+}
+
+#[test]
+fn the_build_reads_the_manifest_with_the_workspace() {
+    let current = manifest(Some("\"2.0.0\""));
+    let stale = manifest(Some("\"1.0.0\""));
+    // A `git mergetool` leftover beside the repository's manifest is not read.
+    let repo = build_versions_of(&current, Some(&stale)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(repo.contains("RUNTIME: &str = \"2.0.0\""), "{repo}");
+    assert!(repo.contains("(\"rmcp\", \"3.11\")"), "{repo}");
+    // In pforge's package cargo keeps the workspace manifest as Cargo.toml.orig.
+    let packaged =
+        build_versions_of(&manifest(None), Some(&current)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(packaged.contains("RUNTIME: &str = \"2.0.0\""), "{packaged}");
+    let none = build_versions_of(&manifest(None), None);
+    assert!(none.is_err_and(|e| e.contains("has a `[workspace]`")));
+}
+
+#[test]
+fn a_bad_workspace_manifest_fails_the_build() {
+    let not_a_version = build_versions_of(&manifest(Some("\"soon\"")), None);
+    assert!(
+        not_a_version.is_err_and(|e| e.contains("`workspace.package.version` `soon`")),
+        "a bad runtime version was accepted"
+    );
+    let unversioned = manifest(Some("\"1.0.0\"")) + "x = { path = \"x\" }\n";
+    assert!(
+        build_versions_of(&unversioned, None)
+            .is_err_and(|e| e.contains("`workspace.dependencies.x` has no version"))
+    );
+}
+
+/// runtime/inlineable.lock: the runtime version and the hash of runtime/src/inlineable/ it
+/// was recorded for.
+const INLINEABLE_LOCK: &str = "runtime/inlineable.lock";
+
+/// SHA-256 (stable across Rust versions, unlike `DefaultHasher`) of every file under
+/// runtime/src/inlineable/, sorted by path: each file's path relative to that directory, a
+/// NUL, its length as 8 little-endian bytes and its bytes, so a rename changes it too.
+fn inlineable_hash(root: &Path) -> String {
+    use sha2::Digest as _;
+    let dir = root.join("runtime/src/inlineable");
+    let mut hasher = sha2::Sha256::new();
+    for (path, bytes) in files(&dir) {
+        let relative = path.strip_prefix(&dir).unwrap_or(&path);
+        let name: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        hasher.update(name.join("/").as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The architecture's rule "bump `[workspace.package] version` with any change under
+/// runtime/src/inlineable/", enforced: the lock records the version and the hash, and a new
+/// hash needs a newer version. `PFORGE_BLESS=1` rewrites the lock, but only once the version
+/// is bumped.
+#[test]
+fn a_change_to_the_inlineable_runtime_bumps_its_version() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lock_path = root.join(INLINEABLE_LOCK);
+    let lock = std::fs::read_to_string(&lock_path).unwrap_or_default();
+    let (version, hash) = (versions::runtime(), inlineable_hash(root));
+    let line = format!("{version} {hash}");
+    let recorded = lock
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .unwrap_or_default();
+    if recorded == line {
+        return;
+    }
+    let (recorded_version, recorded_hash) = recorded.split_once(' ').unwrap_or_default();
+    let bumped = match (
+        semver::Version::parse(version),
+        semver::Version::parse(recorded_version),
+    ) {
+        (Ok(now), Ok(then)) => now.cmp_precedence(&then).is_gt(),
+        _ => recorded.is_empty(),
+    };
+    assert!(
+        bumped || recorded_hash == hash,
+        "runtime/src/inlineable/ changed since {INLINEABLE_LOCK} recorded runtime {recorded_version}: \
+         bump `[workspace.package] version` in Cargo.toml above {recorded_version}, then rewrite the \
+         lock with `PFORGE_BLESS=1 cargo test --test versions a_change_to_the_inlineable`"
+    );
+    if std::env::var_os("PFORGE_BLESS").is_some_and(|v| v == "1") {
+        let comments: String = lock
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&lock_path, format!("{comments}{line}\n"))
+            .unwrap_or_else(|e| panic!("{}: {e}", lock_path.display()));
+        return;
+    }
+    panic!(
+        "{INLINEABLE_LOCK} records `{recorded}`, not `{line}`: rewrite it with \
+         `PFORGE_BLESS=1 cargo test --test versions a_change_to_the_inlineable`"
+    );
 }

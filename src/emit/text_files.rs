@@ -58,8 +58,12 @@ fn environment() -> Result<Environment<'static>, EmitError> {
     env.set_syntax(syntax);
     // Templates name the crates they need; the versions come from the workspace manifest.
     env.add_function("version_of", |name: &str| {
-        versions::dependency(name)
-            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e))
+        versions::dependency(name).ok_or_else(|| {
+            minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("`{name}` is not in the workspace manifest's `[workspace.dependencies]`"),
+            )
+        })
     });
     for (name, source, _) in TEMPLATES {
         env.add_template(name, source)

@@ -13,58 +13,88 @@ use super::Outcome;
 /// The keys of the record under `[package.metadata.pforge]`.
 const KEYS: [&str; 2] = ["version", "runtime-version"];
 
-/// The pforge version a crate's Cargo.toml records, and where.
+/// The versions of a record: the pforge that built a crate and the runtime it copied in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recorded {
+pub struct Record {
+    /// pforge's version (`version`).
+    pub pforge: String,
+    /// The runtime's version (`runtime-version`).
+    pub runtime: String,
+}
+
+/// Where in a crate's Cargo.toml a recorded value is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct At {
     /// The Cargo.toml.
     pub path: PathBuf,
-    /// 1-based line and column of the recorded value.
+    /// 1-based line and column of the value.
     pub line: usize,
     /// See `line`.
     pub column: usize,
-    /// The value as written.
-    pub version: String,
 }
 
 /// Why a recorded version stops a build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// A newer pforge built the crate.
-    Newer(Recorded),
-    /// The record is not a version.
-    Unreadable(Recorded),
+    /// A newer pforge, or a pforge with a newer runtime, built the crate; `at` is the newer
+    /// value.
+    Newer {
+        /// See [`Refusal`].
+        at: At,
+        /// What Cargo.toml records.
+        recorded: Record,
+    },
+    /// `key` is not a version (`value` as written), or missing (`None`) beside the other key.
+    Unreadable {
+        /// The value, or the other key's value when this one is missing.
+        at: At,
+        /// The key, one of `version` and `runtime-version`.
+        key: &'static str,
+        /// See [`Refusal::Unreadable`].
+        value: Option<String>,
+    },
 }
 
 /// A build refused by the record, with what it would have changed.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", self.message())]
-pub struct Downgrade {
+pub struct Refused {
     /// Why.
     pub refusal: Refusal,
-    /// The running pforge's version.
-    pub running: String,
+    /// The running pforge's versions.
+    pub running: Record,
     /// The files the build would create or update, as `build --check` lists them.
     pub changes: Vec<(PathBuf, Outcome)>,
 }
 
-impl Downgrade {
+impl Refused {
     fn message(&self) -> String {
-        let running = &self.running;
-        let (Refusal::Newer(at) | Refusal::Unreadable(at)) = &self.refusal;
-        let location = format!("{}:{}:{}", at.path.display(), at.line, at.column);
+        let running = format!(
+            "pforge {} (runtime {})",
+            self.running.pforge, self.running.runtime
+        );
         let mut text = match &self.refusal {
-            Refusal::Newer(_) => format!(
-                "{location}: this crate was built by pforge {recorded}, newer than this pforge \
-                 {running}; nothing was written.\nBuilding it with pforge {running} would put \
-                 older generated code and runtime files in place of pforge {recorded}'s:",
-                recorded = at.version
+            Refusal::Newer { at, recorded } => format!(
+                "{}: this crate was built by pforge {} (runtime {}), newer than this \
+                 {running}; nothing was written.\nBuilding it with this {running} would put \
+                 older generated code and runtime files in place of pforge {}'s:",
+                location(at),
+                recorded.pforge,
+                recorded.runtime,
+                recorded.pforge
             ),
-            Refusal::Unreadable(_) => format!(
-                "{location}: `package.metadata.pforge.version` is `{}`, not a version, so \
-                 pforge cannot tell whether this pforge {running} is older than the one that \
-                 built this crate; nothing was written.\nBuilding it would change:",
-                at.version
-            ),
+            Refusal::Unreadable { at, key, value } => {
+                let what = value.as_ref().map_or_else(
+                    || format!("`package.metadata.pforge.{key}` is missing"),
+                    |v| format!("`package.metadata.pforge.{key}` is `{v}`, not a version"),
+                );
+                format!(
+                    "{}: {what}, so pforge cannot tell whether this {running} is older than \
+                     the one that built this crate; nothing was written.\nBuilding it would \
+                     change:",
+                    location(at)
+                )
+            }
         };
         for (path, outcome) in &self.changes {
             let verb = if *outcome == Outcome::Created {
@@ -75,49 +105,87 @@ impl Downgrade {
             text.push_str(&format!("\n  {verb} {}", path.display()));
         }
         text.push_str(&format!(
-            "\nRun `pforge build --force` to build with pforge {running} anyway"
+            "\nRun `pforge build --force` to build with pforge {} anyway",
+            self.running.pforge
         ));
-        if let Refusal::Newer(at) = &self.refusal {
-            text.push_str(&format!(", or use pforge {} or newer", at.version));
+        if let Refusal::Newer { recorded, .. } = &self.refusal {
+            text.push_str(&format!(", or use pforge {} or newer", recorded.pforge));
         }
         text.push('.');
         text
     }
 }
 
-/// Whether building the crate at `root` with this pforge would go back to an older one.
-/// A missing Cargo.toml, table or key means no record (a new crate, or one from before
-/// records), and so no refusal; a Cargo.toml that does not parse is left to the merge.
-pub fn check(root: &Path, running: &str) -> Result<(), Refusal> {
+fn location(at: &At) -> String {
+    format!("{}:{}:{}", at.path.display(), at.line, at.column)
+}
+
+/// Whether building the crate at `root` with this pforge (`running`) would go back to an
+/// older pforge or runtime. A missing Cargo.toml, table or pair of keys means no record (a
+/// new crate, or one from before records), and so no refusal; a Cargo.toml that does not
+/// parse is left to the merge. Versions compare by precedence, so build metadata
+/// (`0.2.0+x`) makes no version newer.
+pub fn check(root: &Path, running: &Record) -> Result<(), Refusal> {
     let path = root.join("Cargo.toml");
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(());
     };
-    let Some(recorded) = recorded(&path, &text) else {
+    let Ok(doc) = toml_edit::Document::parse(text.as_str()) else {
         return Ok(());
     };
-    let (Ok(have), Ok(running)) = (
-        semver::Version::parse(recorded.version.trim()),
-        semver::Version::parse(running),
-    ) else {
-        return Err(Refusal::Unreadable(recorded));
+    let table = doc
+        .get("package")
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("pforge"));
+    let value = |key: &str| {
+        let value = table?.get(key)?.as_value()?;
+        Some(located(&path, &text, value))
     };
-    if have > running {
-        return Err(Refusal::Newer(recorded));
+    let (pforge, runtime) = match (value(KEYS[0]), value(KEYS[1])) {
+        (None, None) => return Ok(()),
+        (Some(pforge), Some(runtime)) => (pforge, runtime),
+        (Some((at, _)), None) | (None, Some((at, _))) => {
+            let key = if value(KEYS[0]).is_none() {
+                KEYS[0]
+            } else {
+                KEYS[1]
+            };
+            return Err(Refusal::Unreadable {
+                at,
+                key,
+                value: None,
+            });
+        }
+    };
+    let newer = |(at, have): &(At, String), key, running: &str| {
+        let parsed = semver::Version::parse(have.trim()).map_err(|_| Refusal::Unreadable {
+            at: at.clone(),
+            key,
+            value: Some(have.clone()),
+        })?;
+        // The running versions are checked at compile time; one that is not a version
+        // cannot be compared and so refuses nothing.
+        let running = semver::Version::parse(running).ok();
+        Ok(running.is_some_and(|r| parsed.cmp_precedence(&r).is_gt()))
+    };
+    let pforge_newer = newer(&pforge, KEYS[0], &running.pforge)?;
+    let runtime_newer = newer(&runtime, KEYS[1], &running.runtime)?;
+    if !pforge_newer && !runtime_newer {
+        return Ok(());
     }
-    Ok(())
+    let at = if pforge_newer { &pforge.0 } else { &runtime.0 };
+    Err(Refusal::Newer {
+        at: at.clone(),
+        recorded: Record {
+            pforge: pforge.1,
+            runtime: runtime.1,
+        },
+    })
 }
 
-/// The record's `version` in `text`, located; a value that is not a string is given as
-/// written, so that it is reported rather than ignored.
-fn recorded(path: &Path, text: &str) -> Option<Recorded> {
-    let doc = toml_edit::Document::parse(text).ok()?;
-    let item = doc
-        .get("package")?
-        .get("metadata")?
-        .get("pforge")?
-        .get(KEYS[0])?;
-    let value = item.as_value()?;
+/// Where `value` is in `text`, and the value as written: a value that is not a string is
+/// given as written, so that it is reported rather than ignored.
+fn located(path: &Path, text: &str, value: &toml_edit::Value) -> (At, String) {
     let version = value
         .as_str()
         .map_or_else(|| value.to_string().trim().to_owned(), str::to_owned);
@@ -130,12 +198,12 @@ fn recorded(path: &Path, text: &str) -> Option<Recorded> {
         .chars()
         .count()
         + 1;
-    Some(Recorded {
+    let at = At {
         path: path.to_owned(),
         line,
         column,
-        version,
-    })
+    };
+    (at, version)
 }
 
 /// Writes the record of `wanted` (the rendered manifest) into `doc` (the user's): the table
@@ -219,49 +287,140 @@ mod tests {
     fn check_text(text: &str, running: &str) -> Result<(), Refusal> {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(dir.path().join("Cargo.toml"), text).unwrap_or_else(|e| panic!("{e}"));
-        check(dir.path(), running).map_err(|refusal| match refusal {
-            Refusal::Newer(r) => Refusal::Newer(Recorded {
-                path: PathBuf::new(),
-                ..r
-            }),
-            Refusal::Unreadable(r) => Refusal::Unreadable(Recorded {
-                path: PathBuf::new(),
-                ..r
-            }),
+        let running = Record {
+            pforge: running.to_owned(),
+            runtime: "0.3.0".to_owned(),
+        };
+        check(dir.path(), &running).map_err(|refusal| match refusal {
+            Refusal::Newer { at, recorded } => Refusal::Newer {
+                at: At {
+                    path: PathBuf::new(),
+                    ..at
+                },
+                recorded,
+            },
+            Refusal::Unreadable { at, key, value } => Refusal::Unreadable {
+                at: At {
+                    path: PathBuf::new(),
+                    ..at
+                },
+                key,
+                value,
+            },
+        })
+    }
+
+    fn record(version: &str, runtime: &str) -> String {
+        format!(
+            "[package]\nname = \"x\"\n\n[package.metadata.pforge]\nversion = {version}\nruntime-version = {runtime}\n"
+        )
+    }
+
+    fn at(line: usize, column: usize) -> At {
+        At {
+            path: PathBuf::new(),
+            line,
+            column,
+        }
+    }
+
+    fn newer(line: usize, column: usize, pforge: &str, runtime: &str) -> Result<(), Refusal> {
+        Err(Refusal::Newer {
+            at: at(line, column),
+            recorded: Record {
+                pforge: pforge.to_owned(),
+                runtime: runtime.to_owned(),
+            },
         })
     }
 
     #[test]
-    fn only_a_newer_or_unreadable_record_refuses() {
-        let record = |v: &str| {
-            format!("[package]\nname = \"x\"\n\n[package.metadata.pforge]\nversion = {v}\n")
-        };
-        let at = |version: &str| Recorded {
-            path: PathBuf::new(),
-            line: 5,
-            column: 11,
-            version: version.to_owned(),
-        };
+    fn only_a_newer_pforge_or_runtime_refuses() {
+        let ok = "\"0.3.0\"";
         assert_eq!(
-            check_text(&record("\"0.2.0\""), "0.1.0"),
-            Err(Refusal::Newer(at("0.2.0")))
+            check_text(&record("\"0.2.0\"", ok), "0.1.0"),
+            newer(5, 11, "0.2.0", "0.3.0")
         );
         assert_eq!(
-            check_text(&record("\"0.1.0\""), "0.1.0-rc.1"),
-            Err(Refusal::Newer(at("0.1.0")))
-        );
-        assert_eq!(check_text(&record("\"0.1.0\""), "0.1.0"), Ok(()));
-        assert_eq!(check_text(&record("\"0.0.9\""), "0.1.0"), Ok(()));
-        assert_eq!(check_text(&record("\"0.2.0-rc.1\""), "0.2.0"), Ok(()));
-        assert_eq!(
-            check_text(&record("\"soon\""), "0.1.0"),
-            Err(Refusal::Unreadable(at("soon")))
+            check_text(&record("\"0.1.0\"", ok), "0.1.0-rc.1"),
+            newer(5, 11, "0.1.0", "0.3.0")
         );
         assert_eq!(
-            check_text(&record("3"), "0.1.0"),
-            Err(Refusal::Unreadable(at("3")))
+            check_text(&record("\"0.1.0\"", "\"0.3.1\""), "0.1.0"),
+            newer(6, 19, "0.1.0", "0.3.1")
+        );
+        assert_eq!(check_text(&record("\"0.1.0\"", ok), "0.1.0"), Ok(()));
+        assert_eq!(
+            check_text(&record("\"0.0.9\"", "\"0.2.9\""), "0.1.0"),
+            Ok(())
+        );
+        assert_eq!(check_text(&record("\"0.2.0-rc.1\"", ok), "0.2.0"), Ok(()));
+        // Build metadata has no precedence.
+        assert_eq!(
+            check_text(&record("\"0.2.0+x\"", "\"0.3.0+y\""), "0.2.0"),
+            Ok(())
         );
         assert_eq!(check_text("[package]\nname = \"x\"\n", "0.1.0"), Ok(()));
         assert_eq!(check_text("not toml [", "0.1.0"), Ok(()));
+    }
+
+    #[test]
+    fn an_invalid_or_lone_value_is_unreadable() {
+        let unreadable = |line, column, key, value: Option<&str>| {
+            Err(Refusal::Unreadable {
+                at: at(line, column),
+                key,
+                value: value.map(str::to_owned),
+            })
+        };
+        let ok = "\"0.1.0\"";
+        assert_eq!(
+            check_text(&record("\"soon\"", ok), "0.1.0"),
+            unreadable(5, 11, "version", Some("soon"))
+        );
+        assert_eq!(
+            check_text(&record("3", ok), "0.1.0"),
+            unreadable(5, 11, "version", Some("3"))
+        );
+        assert_eq!(
+            check_text(&record(ok, "\"later\""), "0.1.0"),
+            unreadable(6, 19, "runtime-version", Some("later"))
+        );
+        let only =
+            |line: &str| format!("[package]\nname = \"x\"\n[package.metadata.pforge]\n{line}\n");
+        assert_eq!(
+            check_text(&only("version = \"0.1.0\""), "0.1.0"),
+            unreadable(4, 11, "runtime-version", None)
+        );
+        assert_eq!(
+            check_text(&only("runtime-version = \"0.1.0\""), "0.1.0"),
+            unreadable(4, 19, "version", None)
+        );
+    }
+
+    #[test]
+    fn the_refusal_names_both_versions_recorded_and_running() {
+        let refused = Refused {
+            refusal: Refusal::Newer {
+                at: at(5, 11),
+                recorded: Record {
+                    pforge: "0.2.0".to_owned(),
+                    runtime: "0.4.0".to_owned(),
+                },
+            },
+            running: Record {
+                pforge: "0.1.0".to_owned(),
+                runtime: "0.3.0".to_owned(),
+            },
+            changes: Vec::new(),
+        };
+        let text = refused.to_string();
+        assert!(
+            text.contains(
+                "built by pforge 0.2.0 (runtime 0.4.0), newer than this pforge 0.1.0 \
+                 (runtime 0.3.0)"
+            ),
+            "{text}"
+        );
     }
 }

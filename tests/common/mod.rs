@@ -43,6 +43,22 @@ pub fn build(dir: &Path, yaml: &str, binary: &str) -> PathBuf {
     shared_target().join("debug").join(binary)
 }
 
+/// Generates and compiles the project of `yaml` in a directory of its own, with `handlers`
+/// (file name under src/handlers/, text) written before the first build, which pforge keeps;
+/// returns the binary. The directory stays for the life of the test process, since the
+/// binary's cases run in it.
+pub fn build_with_handlers(yaml: &str, binary: &str, handlers: &[(&str, String)]) -> PathBuf {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let handler_dir = dir.path().join("src/handlers");
+    std::fs::create_dir_all(&handler_dir).unwrap_or_else(|e| panic!("{e}"));
+    for (file, text) in handlers {
+        std::fs::write(handler_dir.join(file), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let binary = build(dir.path(), yaml, binary);
+    std::mem::forget(dir);
+    binary
+}
+
 pub async fn connect(binary: &Path) -> RunningService<RoleClient, ()> {
     connect_in(binary, Path::new(".")).await
 }
